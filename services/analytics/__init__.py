@@ -1,0 +1,1 @@
+"""Analytics: cascade metrics and nightly dashboards."""

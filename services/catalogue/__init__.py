@@ -1,0 +1,1 @@
+"""Catalogue: the map of communities, associations, capacity and unmet needs."""

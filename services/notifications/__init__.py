@@ -1,0 +1,1 @@
+"""Notifications: nudges, closing the loop, preparing the welcome."""

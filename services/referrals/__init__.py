@@ -1,0 +1,1 @@
+"""Referrals: the three-part wayfinding process and the cascade's edges."""

@@ -1,0 +1,99 @@
+"""The FastAPI app factory shared by the four services: lifespan (runtime start/stop),
+health and readiness, JSON error bodies."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import DomainError
+from shared.logs import configure_logging
+from shared.runtime import Runtime
+
+
+def error_body(status: int, message: str, details: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": {"status": status, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    return body
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, str]]:
+    details = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        message = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+        details.append({"field": ".".join(loc) or "body", "message": message})
+    return details
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_: Request, exc: DomainError) -> JSONResponse:
+        return JSONResponse(error_body(exc.status, exc.message, exc.details or None), status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = _field_errors(exc)
+        first = details[0] if details else {"field": "body", "message": "invalid request"}
+        message = f"{first['field']}: {first['message']}"
+        return JSONResponse(error_body(422, message, details), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse(error_body(exc.status_code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str = "",
+    routers: Sequence[APIRouter] = (),
+    on_start: Sequence[Callable[[], Awaitable[None]]] = (),
+    on_stop: Sequence[Callable[[], Awaitable[None]]] = (),
+    start_runtime: bool = True,
+) -> FastAPI:
+    settings = runtime.settings
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service, settings.log_level)
+        if start_runtime:
+            await runtime.start()
+        else:
+            runtime.db.create_schema(runtime.metadata)
+        for hook in on_start:
+            await hook()
+        try:
+            yield
+        finally:
+            for hook in on_stop:
+                await hook()
+            if start_runtime:
+                await runtime.stop()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.settings = settings
+    app.state.runtime = runtime
+    install_error_handlers(app)
+
+    @app.get("/healthz", tags=["health"], summary="The process is alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": settings.service}
+
+    @app.get("/readyz", tags=["health"], summary="Database and NATS are reachable")
+    async def readyz() -> JSONResponse:
+        checks = await runtime.ready()
+        ok = all(checks.values())
+        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+
+    for router in routers:
+        app.include_router(router)
+    return app

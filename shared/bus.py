@@ -1,0 +1,401 @@
+"""NATS JetStream plumbing: streams, the publisher, durable pull consumers and the DLQ.
+
+Reliability rules (docs/architecture.md):
+- one stream per context, file storage, a dedup window so a re-sent event id is dropped;
+- every publish carries `Nats-Msg-Id` = event id and waits for the PubAck;
+- consumers are durable pull consumers with explicit acks, fetched in batches; a failing
+  event is nak'ed with back-off and, on its last allowed delivery, terminated with a reason;
+- the server's MAX_DELIVERIES and MSG_TERMINATED advisories are captured in the `ADVISORIES`
+  stream, and a dead-letter keeper copies the original message into the `DLQ` stream with
+  the reason, so the consumer keeps going and nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream.nats import NatsBroker
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy as JsAckPolicy
+from nats.js.api import ConsumerConfig
+from nats.js.api import DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from shared.events import CONTENT_TYPE, CONTEXTS, Envelope
+
+log = logging.getLogger("vejviser.bus")
+
+DEDUP_WINDOW_SECONDS = 120.0
+DLQ_STREAM = "DLQ"
+DLQ_SUBJECT_PREFIX = "vejviser.dlq"
+ADVISORY_STREAM = "ADVISORIES"
+ADVISORY_SUBJECTS = (
+    "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>",
+    "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>",
+)
+DLQ_KEEPER = "dlq-keeper"
+MSG_ID = "Nats-Msg-Id"
+
+# Headers the DLQ keeper adds to a dead letter.
+H_REASON = "Vejviser-Dlq-Reason"
+H_STREAM = "Vejviser-Dlq-Stream"
+H_SEQ = "Vejviser-Dlq-Sequence"
+H_CONSUMER = "Vejviser-Dlq-Consumer"
+H_SUBJECT = "Vejviser-Dlq-Subject"
+
+
+def stream_name(context: str) -> str:
+    return context.upper()
+
+
+def context_subjects(context: str) -> str:
+    return f"vejviser.{context}.>"
+
+
+def stream_configs() -> list[StreamConfig]:
+    dup = DEDUP_WINDOW_SECONDS
+    configs = [
+        StreamConfig(
+            name=stream_name(ctx),
+            subjects=[context_subjects(ctx)],
+            storage=StorageType.FILE,
+            duplicate_window=dup,
+        )
+        for ctx in CONTEXTS
+    ]
+    configs.append(
+        StreamConfig(
+            name=DLQ_STREAM,
+            subjects=[f"{DLQ_SUBJECT_PREFIX}.>"],
+            storage=StorageType.FILE,
+            duplicate_window=dup,
+        )
+    )
+    configs.append(
+        StreamConfig(
+            name=ADVISORY_STREAM,
+            subjects=list(ADVISORY_SUBJECTS),
+            storage=StorageType.FILE,
+            retention=RetentionPolicy.WORK_QUEUE,
+        )
+    )
+    return configs
+
+
+async def ensure_streams(js: JetStreamContext) -> None:
+    """Declare every stream; idempotent, and safe when several services race to do it."""
+    for config in stream_configs():
+        try:
+            await js.stream_info(config.name)  # type: ignore[arg-type]
+            await js.update_stream(config)
+        except NotFoundError:
+            try:
+                await js.add_stream(config)
+            except Exception:  # another service created it in between
+                await js.update_stream(config)
+
+
+def make_broker(nats_url: str, *, name: str) -> NatsBroker:
+    # FastStream logs every message at INFO; our own logs say what matters without payloads.
+    return NatsBroker(
+        nats_url,
+        name=name,
+        logger=logging.getLogger(f"vejviser.{name}.faststream"),
+        log_level=logging.DEBUG,
+        max_reconnect_attempts=-1,
+    )
+
+
+def event_headers(envelope: Envelope) -> dict[str, str]:
+    return {MSG_ID: envelope.id, "Content-Type": CONTENT_TYPE}
+
+
+async def publish_event(js: JetStreamContext, envelope: Envelope) -> None:
+    """Publish one event and wait for the PubAck (a duplicate id is acked, not stored)."""
+    model_subject = envelope.nats_subject
+    await js.publish(model_subject, envelope.to_json(), headers=event_headers(envelope))
+
+
+# --------------------------------------------------------------------------- consumers
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One message from a fetched batch, with how often it has been delivered."""
+
+    msg: Msg
+    deliveries: int
+
+
+BatchHandler = Callable[[list[Delivery]], Awaitable[Sequence["Verdict"]]]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with one delivered message once its batch has been processed."""
+
+    action: str  # "ack" | "retry" | "poison"
+    reason: str = ""
+
+    @classmethod
+    def ack(cls) -> Verdict:
+        return cls("ack")
+
+    @classmethod
+    def retry(cls, reason: str) -> Verdict:
+        return cls("retry", reason)
+
+    @classmethod
+    def poison(cls, reason: str) -> Verdict:
+        return cls("poison", reason)
+
+
+@dataclass
+class ConsumerPolicy:
+    max_deliver: int = 5
+    backoff: list[float] = field(default_factory=lambda: [1.0, 5.0, 30.0, 120.0])
+    batch_size: int = 256
+    fetch_timeout: float = 1.0
+    ack_wait: float = 60.0
+
+    def delay(self, deliveries: int) -> float:
+        return self.backoff[min(deliveries, len(self.backoff)) - 1] if self.backoff else 0.0
+
+
+async def term_with_reason(msg: Msg, reason: str) -> None:
+    # nats-py's term() takes no reason; the server (2.11+) accepts "+TERM <reason>" and puts
+    # it in the MSG_TERMINATED advisory, which is how the reason reaches the DLQ.
+    await msg._client.publish(msg.reply, b"+TERM " + reason[:900].encode())  # type: ignore[union-attr]
+    msg._ackd = True
+
+
+async def settle(deliveries: Sequence[Delivery], verdicts: Sequence[Verdict], policy: ConsumerPolicy) -> None:
+    for delivery, verdict in zip(deliveries, verdicts, strict=True):
+        msg = delivery.msg
+        if verdict.action == "ack":
+            await msg.ack()
+        elif verdict.action == "poison":
+            await term_with_reason(msg, f"poison: {verdict.reason}")
+        elif delivery.deliveries >= policy.max_deliver:
+            await term_with_reason(msg, f"failed {delivery.deliveries} deliveries: {verdict.reason}")
+        else:
+            await msg.nak(delay=policy.delay(delivery.deliveries))
+
+
+class PullConsumer:
+    """A durable pull consumer on one context's stream that fetches in batches and gives every
+    message its own verdict (ack, retry with back-off, or terminate as poison).
+
+    Why not a FastStream subscriber: FastStream 0.7's batch pull loop catches
+    `nats.errors.TimeoutError`, while nats-py 2.16's `fetch()` raises the builtin one on an idle
+    stream, so its task crashes and restarts on every idle second. This loop uses the same
+    broker connection; the AsyncAPI document still comes from FastStream (see docs.py).
+    """
+
+    def __init__(self, *, durable: str, context: str, handle: BatchHandler, policy: ConsumerPolicy) -> None:
+        self.durable = durable
+        self.context = context
+        self.handle = handle
+        self.policy = policy
+
+    def config(self) -> ConsumerConfig:
+        return ConsumerConfig(
+            durable_name=self.durable,
+            ack_policy=JsAckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            # One more than our own limit, so our term on the last try (naming the error)
+            # comes first; the server's MAX_DELIVERIES covers consumers that die mid-batch.
+            max_deliver=self.policy.max_deliver + 1,
+            ack_wait=self.policy.ack_wait,
+            max_ack_pending=max(1000, self.policy.batch_size * 4),
+            filter_subject=context_subjects(self.context),
+        )
+
+    async def run(self, nc: Client, stop: asyncio.Event) -> None:
+        js = nc.jetstream()
+        sub = await js.pull_subscribe(
+            context_subjects(self.context),
+            durable=self.durable,
+            stream=stream_name(self.context),
+            config=self.config(),
+        )
+        try:
+            await self._loop(sub, stop)
+        finally:
+            with contextlib.suppress(Exception):
+                await sub.unsubscribe()
+
+    async def _loop(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                msgs = await sub.fetch(self.policy.batch_size, timeout=self.policy.fetch_timeout)
+            except (TimeoutError, asyncio.TimeoutError, NatsTimeoutError):
+                continue
+            except Exception as exc:  # reconnects, server restarts: keep going
+                if stop.is_set():
+                    break
+                log.warning("consumer %s fetch failed: %s", self.durable, type(exc).__name__)
+                await asyncio.sleep(0.5)
+                continue
+            deliveries = [Delivery(m, _delivered(m)) for m in msgs]
+            try:
+                verdicts = await self.handle(deliveries)
+            except Exception as exc:  # e.g. the database is down: retry the whole batch later
+                log.warning("consumer %s batch failed: %s", self.durable, type(exc).__name__)
+                verdicts = [Verdict.retry(type(exc).__name__)] * len(deliveries)
+            await settle(deliveries, verdicts, self.policy)
+
+
+def _delivered(msg: Msg) -> int:
+    try:
+        return int(msg.metadata.num_delivered)
+    except Exception:
+        return 1
+
+
+# --------------------------------------------------------------------------- dead letters
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    seq: int
+    stream: str
+    stream_seq: int
+    consumer: str
+    subject: str
+    reason: str
+    event_id: str | None
+    event_type: str | None
+    data: bytes
+    headers: dict[str, str]
+
+
+async def keep_dead_letters(js: JetStreamContext, advisories: Iterable[Msg]) -> None:
+    """Copy the original message of each advisory into the DLQ stream, with its reason."""
+    for adv in advisories:
+        body = json.loads(adv.data)
+        stream, seq, consumer = body["stream"], int(body["stream_seq"]), body["consumer"]
+        if "MAX_DELIVERIES" in adv.subject:
+            reason = f"max deliveries ({body.get('deliveries')}) reached without an ack"
+        else:
+            reason = body.get("reason") or "terminated by the consumer"
+        try:
+            original = await js.get_msg(stream, seq)
+        except NotFoundError:
+            log.warning("dead letter %s/%s no longer in its stream", stream, seq)
+            await adv.ack()
+            continue
+        headers = dict(original.headers or {})
+        headers.update(
+            {
+                H_REASON: reason,
+                H_STREAM: stream,
+                H_SEQ: str(seq),
+                H_CONSUMER: consumer,
+                H_SUBJECT: original.subject or "",
+                MSG_ID: f"dlq:{stream}:{seq}:{consumer}",
+            }
+        )
+        await js.publish(f"{DLQ_SUBJECT_PREFIX}.{consumer}", original.data or b"", headers=headers)
+        log.warning("dead-lettered %s seq %s for %s: %s", stream, seq, consumer, reason)
+        await adv.ack()
+
+
+async def run_dead_letter_keeper(nc: Client, stop: asyncio.Event) -> None:
+    """Pull advisories from the ADVISORIES work queue until `stop` is set. Every service runs
+    one; they share a durable, and the DLQ's dedup window absorbs any double copy."""
+    js = nc.jetstream()
+    sub = await js.pull_subscribe(
+        "$JS.EVENT.ADVISORY.CONSUMER.>",
+        durable=DLQ_KEEPER,
+        stream=ADVISORY_STREAM,
+    )
+    try:
+        await _keep(js, sub, stop)
+    finally:
+        with contextlib.suppress(Exception):
+            await sub.unsubscribe()
+
+
+async def _keep(js: JetStreamContext, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            msgs = await sub.fetch(32, timeout=1.0)
+        except (TimeoutError, asyncio.TimeoutError, NatsTimeoutError):
+            continue
+        except Exception as exc:  # connection blips: keep going
+            log.warning("dead-letter keeper: %s", type(exc).__name__)
+            await asyncio.sleep(1.0)
+            continue
+        await keep_dead_letters(js, msgs)
+
+
+async def list_dead_letters(js: JetStreamContext) -> list[DeadLetter]:
+    info = await js.stream_info(DLQ_STREAM)
+    letters: list[DeadLetter] = []
+    first, last = info.state.first_seq, info.state.last_seq
+    for seq in range(first, last + 1) if info.state.messages else ():
+        try:
+            letters.append(await get_dead_letter(js, seq))
+        except NotFoundError:
+            continue
+    return letters
+
+
+async def get_dead_letter(js: JetStreamContext, seq: int) -> DeadLetter:
+    raw = await js.get_msg(DLQ_STREAM, seq)
+    headers = dict(raw.headers or {})
+    event_type = None
+    try:
+        event_type = json.loads(raw.data or b"{}").get("type")
+    except (ValueError, AttributeError):
+        pass
+    original_id = headers.get(MSG_ID, "")
+    return DeadLetter(
+        seq=seq,
+        stream=headers.get(H_STREAM, ""),
+        stream_seq=int(headers.get(H_SEQ, "0")),
+        consumer=headers.get(H_CONSUMER, ""),
+        subject=headers.get(H_SUBJECT, ""),
+        reason=headers.get(H_REASON, ""),
+        event_id=original_id if not original_id.startswith("dlq:") else _event_id(raw.data),
+        event_type=event_type,
+        data=raw.data or b"",
+        headers=headers,
+    )
+
+
+def _event_id(data: bytes | None) -> str | None:
+    try:
+        value = json.loads(data or b"{}").get("id")
+        return str(value) if value else None
+    except (ValueError, AttributeError):
+        return None
+
+
+async def replay_dead_letter(js: JetStreamContext, seq: int) -> DeadLetter:
+    """Put a dead letter back on its original subject and remove it from the DLQ.
+
+    The message gets a fresh `Nats-Msg-Id` (the original is inside the dedup window or long
+    gone); the event id in the body is unchanged, so consumers' inboxes keep it idempotent
+    for every consumer that had already processed it.
+    """
+    letter = await get_dead_letter(js, seq)
+    if not letter.subject:
+        raise ValueError(f"DLQ message {seq} has no original subject")
+    headers = {
+        k: v for k, v in letter.headers.items() if not k.startswith("Vejviser-Dlq-") and k != MSG_ID
+    }
+    headers[MSG_ID] = f"replay:{letter.stream}:{letter.stream_seq}:{seq}"
+    await js.publish(letter.subject, letter.data, headers=headers)
+    await js.delete_msg(DLQ_STREAM, seq)
+    return letter

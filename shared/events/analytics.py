@@ -1,0 +1,19 @@
+"""Events of the analytics context."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from shared.events.envelope import Event, register
+
+
+class MetricsSnapshotPublished(Event):
+    context: ClassVar[str] = "analytics"
+    aggregate: ClassVar[str] = "snapshot_id"
+    snapshot_id: str
+    period: str
+    computed_at: datetime
+
+
+register(MetricsSnapshotPublished)

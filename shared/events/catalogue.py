@@ -1,0 +1,93 @@
+"""Events of the catalogue context (communities, capacity, needs, network meetings)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from shared.events.envelope import Event, register
+
+CommunityKind = Literal["permanent", "practice_track"]
+CapacityStatus = Literal["open", "waitlist", "full"]
+
+
+class WelcomeContact(BaseModel):
+    """The community's welcome contact: directory data, not a citizen's personal data."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+
+class _Catalogue(Event):
+    context: ClassVar[str] = "catalogue"
+    aggregate: ClassVar[str] = "community_id"
+
+
+class CommunityRegistered(_Catalogue):
+    community_id: str
+    organization_id: str
+    name: str
+    categories: list[str]
+    area: str
+    kind: CommunityKind
+    accepts_special_needs: bool
+    capacity_total: int | None = None
+    contact: WelcomeContact | None = None
+    accompaniment_welcome: bool | None = None
+    description: str | None = None
+
+
+class CommunityUpdated(_Catalogue):
+    """The community's current description; fields left out are unchanged."""
+
+    community_id: str
+    name: str | None = None
+    organization_id: str | None = None
+    categories: list[str] | None = None
+    area: str | None = None
+    kind: CommunityKind | None = None
+    accepts_special_needs: bool | None = None
+    contact: WelcomeContact | None = None
+    accompaniment_welcome: bool | None = None
+    description: str | None = None
+
+
+class CommunityCapacityChanged(_Catalogue):
+    community_id: str
+    available: int
+    total: int
+    status: CapacityStatus
+
+
+class CommunityArchived(_Catalogue):
+    community_id: str
+
+
+class NeedRecorded(_Catalogue):
+    aggregate: ClassVar[str] = "need_id"
+    need_id: str
+    area: str
+    category: str
+    description: str
+    recorded_by: str
+
+
+class NetworkMeetingHeld(_Catalogue):
+    aggregate: ClassVar[str] = "meeting_id"
+    meeting_id: str
+    organizer_id: str
+    organization_ids: list[str]
+    topic: str
+
+
+register(
+    CommunityRegistered,
+    CommunityUpdated,
+    CommunityCapacityChanged,
+    CommunityArchived,
+    NeedRecorded,
+    NetworkMeetingHeld,
+)

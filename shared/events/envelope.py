@@ -1,0 +1,171 @@
+"""The CloudEvents 1.0 structured-JSON envelope and the registry of event types.
+
+Every event on the bus is an `Event` subclass wrapped in an `Envelope`. The envelope's `type`
+is `dk.vejviser.<EventName>.v<version>`, its NATS subject `vejviser.<context>.<EventName>`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+SPEC_VERSION = "1.0"
+TYPE_PREFIX = "dk.vejviser."
+CONTENT_TYPE = "application/cloudevents+json"
+BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+
+
+class EventContractError(ValueError):
+    """An envelope or payload that breaks the contract. `field` names the offending field
+    (dotted path, `data.` prefix for payload fields) so a producer can fix it."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+        self.reason = message
+
+
+class UnknownEventType(EventContractError):
+    pass
+
+
+class Event(BaseModel):
+    """Base of every event payload (`data`). Subclasses set `context` and `aggregate`.
+
+    Unknown extra fields are ignored so that producers can add optional fields without
+    breaking consumers that do not know them yet (the contract's forward compatibility).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    context: ClassVar[str]
+    aggregate: ClassVar[str]  # name of the field that is the envelope's `subject`
+    version: ClassVar[int] = 1
+
+    @classmethod
+    def event_name(cls) -> str:
+        return cls.__name__
+
+    @classmethod
+    def event_type(cls) -> str:
+        return f"{TYPE_PREFIX}{cls.event_name()}.v{cls.version}"
+
+    @classmethod
+    def nats_subject(cls) -> str:
+        return f"vejviser.{cls.context}.{cls.event_name()}"
+
+    def aggregate_id(self) -> str:
+        return str(getattr(self, self.aggregate))
+
+
+REGISTRY: dict[str, type[Event]] = {}
+
+
+def register(*models: type[Event]) -> None:
+    for model in models:
+        REGISTRY[model.event_type()] = model
+
+
+def model_for(event_type: str) -> type[Event]:
+    try:
+        return REGISTRY[event_type]
+    except KeyError:
+        raise UnknownEventType(
+            f"unknown event type {event_type!r}; known types look like "
+            f"'{TYPE_PREFIX}ReferralCreated.v1'",
+            field="type",
+        ) from None
+
+
+class Envelope(BaseModel):
+    """CloudEvents 1.0 attributes; `data` stays a JSON object until `decode()`."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    specversion: Literal["1.0"] = SPEC_VERSION
+    id: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    type: str = Field(min_length=1)
+    time: datetime
+    subject: str | None = None
+    datacontenttype: str = "application/json"
+    data: dict[str, Any]
+
+    @field_validator("time")
+    @classmethod
+    def _aware_utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("time must carry a timezone offset (RFC 3339), e.g. 2024-03-01T09:30:00Z")
+        return value.astimezone(UTC)
+
+    @property
+    def nats_subject(self) -> str:
+        return model_for(self.type).nats_subject()
+
+    def decode(self) -> Event:
+        model = model_for(self.type)
+        try:
+            return model.model_validate(self.data)
+        except ValidationError as exc:
+            raise _contract_error(exc, prefix="data") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        body = self.model_dump(mode="json", exclude_none=True)
+        body["time"] = _rfc3339(self.time)
+        return body
+
+    def to_json(self) -> bytes:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":")).encode()
+
+    @classmethod
+    def wrap(
+        cls,
+        event: Event,
+        *,
+        source: str,
+        time: datetime | None = None,
+        id: str | None = None,
+    ) -> Self:
+        return cls(
+            id=id or str(uuid.uuid4()),
+            source=source,
+            type=event.event_type(),
+            time=time or datetime.now(UTC),
+            subject=event.aggregate_id(),
+            data=event.model_dump(mode="json"),
+        )
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def _contract_error(exc: ValidationError, prefix: str | None = None) -> EventContractError:
+    first = exc.errors()[0]
+    path = ".".join(str(part) for part in first["loc"])
+    if prefix:
+        path = f"{prefix}.{path}" if path else prefix
+    return EventContractError(first["msg"], field=path or None)
+
+
+def parse(raw: bytes | str | Mapping[str, Any]) -> tuple[Envelope, Event]:
+    """Parse and validate a structured-mode CloudEvent: the envelope, then its payload."""
+    if isinstance(raw, bytes | str):
+        try:
+            raw = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise EventContractError(f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+    if not isinstance(raw, Mapping):
+        raise EventContractError("a CloudEvent must be a JSON object")
+    if raw.get("specversion") != SPEC_VERSION:
+        raise EventContractError("must be '1.0'", field="specversion")
+    try:
+        envelope = Envelope.model_validate(raw)
+    except ValidationError as exc:
+        raise _contract_error(exc) from None
+    return envelope, envelope.decode()

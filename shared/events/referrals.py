@@ -1,0 +1,146 @@
+"""Events of the referrals context: the cascade's actors, citizens and referrals.
+
+Citizens appear only as a pseudonymous `citizen_ref`; no name, phone or e-mail of a citizen
+ever travels in an event.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.events.envelope import Event, register
+
+Role = Literal["guide", "professional", "ambassador"]
+ReadinessLevel = Literal["aware", "trained", "referring", "accompanying"]
+ReferralChannel = Literal["in_person", "postcard", "website", "phone", "system"]
+RejectionReason = Literal["full", "not_suitable", "no_contact", "other"]
+OutreachKind = Literal["postcards", "website_visit", "info_meeting", "door_to_door"]
+
+
+class WorkContact(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    email: str | None = None
+    phone: str | None = None
+
+
+class _Actor(Event):
+    context: ClassVar[str] = "referrals"
+    aggregate: ClassVar[str] = "actor_id"
+
+
+class _Referral(Event):
+    context: ClassVar[str] = "referrals"
+    aggregate: ClassVar[str] = "referral_id"
+
+
+class _Citizen(Event):
+    context: ClassVar[str] = "referrals"
+    aggregate: ClassVar[str] = "citizen_ref"
+
+
+class ReferrerActivated(_Actor):
+    actor_id: str
+    role: Role
+    sector: str | None = None
+    organization: str | None = None
+    area: str | None = None
+    activated_by: str | None = None
+    offers_accompaniment: bool = False
+    contact: WorkContact | None = None
+    citizen_ref: str | None = None
+    name: str | None = None  # a referrer's work name is directory data
+    languages: list[str] = Field(default_factory=list)
+
+
+class ReadinessRecorded(_Actor):
+    actor_id: str
+    level: ReadinessLevel
+
+
+class CitizenRegistered(_Citizen):
+    citizen_ref: str
+    age_band: str | None = None
+    area: str | None = None
+    target_groups: list[str] = Field(default_factory=list)
+
+
+class ReferralCreated(_Referral):
+    referral_id: str
+    citizen_ref: str
+    community_id: str
+    referrer_id: str
+    needs_accompaniment: bool = False
+    special_considerations: bool = False
+    channel: ReferralChannel = "in_person"
+
+
+class ReferralAccepted(_Referral):
+    referral_id: str
+
+
+class AccompanimentArranged(_Referral):
+    referral_id: str
+    companion_id: str
+
+
+class CitizenAccompanied(_Referral):
+    referral_id: str
+    companion_id: str
+
+
+class WelcomeConfirmed(_Referral):
+    referral_id: str
+    community_id: str
+    confirmed_by: str
+
+
+class ParticipationConfirmed(_Referral):
+    referral_id: str
+    weeks_after: int = Field(ge=1)
+    still_participating: bool
+
+
+class ReferralRejected(_Referral):
+    referral_id: str
+    reason: RejectionReason
+
+
+class ReferralCancelled(_Referral):
+    referral_id: str
+
+
+class CitizenBridged(_Citizen):
+    citizen_ref: str
+    from_community_id: str
+    to_referral_id: str
+
+
+class OutreachRecorded(_Actor):
+    actor_id: str
+    kind: OutreachKind
+    count: int = Field(ge=1)
+    area: str | None = None
+
+
+class CitizenErased(_Citizen):
+    citizen_ref: str
+
+
+register(
+    ReferrerActivated,
+    ReadinessRecorded,
+    CitizenRegistered,
+    ReferralCreated,
+    ReferralAccepted,
+    AccompanimentArranged,
+    CitizenAccompanied,
+    WelcomeConfirmed,
+    ParticipationConfirmed,
+    ReferralRejected,
+    ReferralCancelled,
+    CitizenBridged,
+    OutreachRecorded,
+    CitizenErased,
+)

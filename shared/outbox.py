@@ -1,0 +1,170 @@
+"""Transactional outbox: the event is written in the same transaction as the state change,
+and a relay publishes it to JetStream, marking it sent only after the PubAck.
+
+A crash between commit and publish loses nothing: the row stays unsent and the relay sends
+it on the next start. A crash after publish but before marking sent re-sends it with the same
+`Nats-Msg-Id`, which JetStream drops as a duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from nats.js import JetStreamContext
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session
+
+from shared.bus import event_headers
+from shared.db import Database
+from shared.events import Envelope
+
+log = logging.getLogger("vejviser.outbox")
+
+
+class Outbox:
+    """The outbox table of one service (defined on that service's metadata)."""
+
+    def __init__(self, metadata: MetaData) -> None:
+        self.table = Table(
+            "outbox",
+            metadata,
+            Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+            Column("event_id", String(64), nullable=False, unique=True),
+            Column("subject", String(200), nullable=False),
+            Column("payload", LargeBinary, nullable=False),
+            Column("created_at", DateTime(timezone=True), nullable=False),
+            Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+        )
+
+    def add(self, session: Session, *envelopes: Envelope) -> None:
+        """Stage events in the caller's transaction; they are published after it commits."""
+        if not envelopes:
+            return
+        now = datetime.now(UTC)
+        session.execute(
+            insert(self.table),
+            [
+                {
+                    "event_id": env.id,
+                    "subject": env.nats_subject,
+                    "payload": env.to_json(),
+                    "created_at": now,
+                    "sent_at": None,
+                }
+                for env in envelopes
+            ],
+        )
+
+    def pending(self, session: Session, limit: int) -> Sequence[tuple[int, str, str, bytes]]:
+        t = self.table
+        rows = session.execute(
+            select(t.c.position, t.c.event_id, t.c.subject, t.c.payload)
+            .where(t.c.sent_at.is_(None))
+            .order_by(t.c.position)
+            .limit(limit)
+        ).all()
+        return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+    def mark_sent(self, session: Session, positions: Sequence[int]) -> None:
+        if positions:
+            session.execute(
+                update(self.table).where(self.table.c.position.in_(positions)).values(sent_at=datetime.now(UTC))
+            )
+
+    def unsent_count(self, session: Session) -> int:
+        from sqlalchemy import func
+
+        return int(session.scalar(select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))) or 0)
+
+
+class OutboxRelay:
+    """Publishes unsent outbox rows in order, in pipelined batches, until stopped."""
+
+    def __init__(
+        self,
+        db: Database,
+        outbox: Outbox,
+        js: JetStreamContext,
+        *,
+        batch_size: int = 500,
+        interval: float = 0.5,
+    ) -> None:
+        self.db = db
+        self.outbox = outbox
+        self.js = js
+        self.batch_size = batch_size
+        self.interval = interval
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def notify(self) -> None:
+        """Wake the relay after a commit; safe to call from any thread."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were sent."""
+        rows = await asyncio.to_thread(self._pending)
+        if not rows:
+            return 0
+        futures = []
+        for _pos, event_id, subject, payload in rows:
+            headers = {"Nats-Msg-Id": event_id, "Content-Type": "application/cloudevents+json"}
+            futures.append(await self.js.publish_async(subject, payload, headers=headers))
+        acked: list[int] = []
+        results = await asyncio.gather(*futures, return_exceptions=True)
+        for (pos, event_id, _s, _p), result in zip(rows, results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("publish of %s failed: %s", event_id, type(result).__name__)
+                break  # keep order: the rest waits for the next round
+            acked.append(pos)
+        await asyncio.to_thread(self._mark_sent, acked)
+        return len(acked)
+
+    def _pending(self) -> Sequence[tuple[int, str, str, bytes]]:
+        with self.db.transaction() as session:
+            return self.outbox.pending(session, self.batch_size)
+
+    def _mark_sent(self, positions: list[int]) -> None:
+        with self.db.transaction() as session:
+            self.outbox.mark_sent(session, positions)
+
+    async def drain(self) -> int:
+        total = 0
+        while sent := await self.relay_once():
+            total += sent
+        return total
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            try:
+                sent = await self.relay_once()
+            except Exception as exc:  # NATS or DB blip: retry after the interval
+                log.warning("outbox relay: %s: %s", type(exc).__name__, exc)
+                sent = 0
+            if sent == self.batch_size:
+                continue
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+            except TimeoutError:
+                pass
+
+
+__all__ = ["Outbox", "OutboxRelay", "event_headers"]

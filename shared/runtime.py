@@ -1,0 +1,148 @@
+"""The runtime every service composes: database, broker, outbox relay, inbox consumers and
+the dead-letter keeper, started and stopped together.
+
+A service's `main.py` builds one `Runtime`, registers its consumers with `consume()`, stages
+events with `stage()` inside its transactions, and hands the runtime to `create_app()`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+
+from faststream.nats import NatsBroker
+from sqlalchemy import MetaData
+from sqlalchemy.orm import Session
+
+from shared.bus import (
+    ConsumerPolicy,
+    Delivery,
+    Verdict,
+    PullConsumer,
+    ensure_streams,
+    make_broker,
+    run_dead_letter_keeper,
+)
+from shared.db import Database
+from shared.events import Envelope, Event
+from shared.inbox import Handler, Inbox, Outcome, process_batch
+from shared.outbox import Outbox, OutboxRelay
+from shared.settings import Settings
+
+log = logging.getLogger("vejviser.runtime")
+
+
+def verdict_for(outcome: Outcome) -> Verdict:
+    if outcome.status == "failed":
+        return Verdict.retry(outcome.reason)
+    if outcome.status == "poison":
+        return Verdict.poison(outcome.reason)
+    return Verdict.ack()
+
+
+class Runtime:
+    def __init__(self, settings: Settings, metadata: MetaData) -> None:
+        self.settings = settings
+        self.metadata = metadata
+        self.outbox = Outbox(metadata)
+        self.inbox = Inbox(metadata)
+        self.db = Database(settings.database_url)
+        self.broker: NatsBroker = make_broker(settings.nats_url, name=settings.service)
+        self.policy = ConsumerPolicy(
+            max_deliver=settings.max_deliver,
+            backoff=list(settings.retry_backoff_seconds),
+            batch_size=settings.fetch_batch,
+        )
+        self.relay: OutboxRelay | None = None
+        self._stop = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._after_commit: list[Callable[[], None]] = []
+        self.started = False
+        self.consumers: list[PullConsumer] = []
+        # What this service reads, for the AsyncAPI document: (durable, context, event types).
+        self.consumed: list[tuple[str, str, tuple[type[Event], ...]]] = []
+
+    # ------------------------------------------------------------------ writing events
+
+    def stage(self, session: Session, *events: Event, time: datetime | None = None) -> list[Envelope]:
+        """Stage events in `session`'s transaction (the outbox); they go out after commit."""
+        envelopes = [Envelope.wrap(e, source=self.settings.source, time=time) for e in events]
+        self.outbox.add(session, *envelopes)
+        return envelopes
+
+    def stage_envelopes(self, session: Session, envelopes: Sequence[Envelope]) -> None:
+        self.outbox.add(session, *envelopes)
+
+    def committed(self) -> None:
+        """Tell the relay that new outbox rows are committed (saves up to one poll interval)."""
+        if self.relay is not None:
+            self.relay.notify()
+
+    # ------------------------------------------------------------------ reading events
+
+    def consume(
+        self,
+        context: str,
+        name: str,
+        handlers: Mapping[type[Event], Handler],
+        *,
+        after_batch: Callable[[], None] | None = None,
+    ) -> str:
+        """Register an idempotent durable consumer `<service>-<name>` on a context's stream."""
+        durable = f"{self.settings.service}-{name}"
+
+        async def handle(deliveries: list[Delivery]) -> list[Verdict]:
+            bodies = [d.msg.data for d in deliveries]
+            outcomes = await asyncio.to_thread(process_batch, self.db, self.inbox, durable, bodies, handlers)
+            self.committed()
+            if after_batch is not None and any(o.status == "processed" for o in outcomes):
+                after_batch()
+            return [verdict_for(o) for o in outcomes]
+
+        self.consumers.append(PullConsumer(durable=durable, context=context, handle=handle, policy=self.policy))
+        self.consumed.append((durable, context, tuple(handlers)))
+        return durable
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def start(self) -> None:
+        self.db.create_schema(self.metadata)
+        await self.broker.connect()
+        js = self.broker.connection.jetstream()
+        await ensure_streams(js)
+        self.relay = OutboxRelay(
+            self.db, self.outbox, js, interval=self.settings.relay_interval_seconds
+        )
+        self._stop.clear()
+        self._tasks = [
+            asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"),
+            asyncio.create_task(run_dead_letter_keeper(self.broker.connection, self._stop), name="dlq-keeper"),
+        ]
+        self._tasks += [
+            asyncio.create_task(c.run(self.broker.connection, self._stop), name=c.durable) for c in self.consumers
+        ]
+        await self.broker.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        self._stop.set()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, timeout=5)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        self._tasks = []
+        await self.broker.stop()
+        self.db.dispose()
+        self.started = False
+
+    async def ready(self) -> dict[str, bool]:
+        nats_ok = False
+        try:
+            nats_ok = bool(self.broker.connection.is_connected)
+        except Exception:
+            nats_ok = False
+        db_ok = await asyncio.to_thread(self.db.ping)
+        return {"database": db_ok, "nats": nats_ok}

