@@ -31,7 +31,8 @@ class Outcome:
 
 class Inbox:
     def __init__(self, metadata: MetaData) -> None:
-        self.table = Table(
+        existing = metadata.tables.get("inbox")
+        self.table = existing if existing is not None else Table(
             "inbox",
             metadata,
             Column("consumer", String(100), primary_key=True),

@@ -40,7 +40,8 @@ class Outbox:
     """The outbox table of one service (defined on that service's metadata)."""
 
     def __init__(self, metadata: MetaData) -> None:
-        self.table = Table(
+        existing = metadata.tables.get("outbox")
+        self.table = existing if existing is not None else Table(
             "outbox",
             metadata,
             Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     public_base_url: str = ""
     # Load the demo world at start-up when the database is empty (`make run` sets DEMO=1).
     demo: bool = False
+    # Where citizens' welcome links point (the referrals service) and the key that signs them.
+    referrals_public_url: str = "http://localhost:8002"
+    welcome_link_secret: str = ""
 
     # Consumer policy: how often a failing message is tried and how long to wait between tries.
     max_deliver: int = 5
@@ -49,6 +52,8 @@ class Settings(BaseSettings):
             self.port = SERVICE_PORTS.get(self.service, 8000)
         if not self.public_base_url:
             self.public_base_url = f"http://localhost:{self.port}"
+        if not self.welcome_link_secret:
+            self.welcome_link_secret = self.token_secret
         if self.environment == "production" and self.token_secret == DEV_TOKEN_SECRET:
             raise ValueError("TOKEN_SECRET must be set in production")
 
