@@ -104,7 +104,9 @@ class OutboxRelay:
         *,
         batch_size: int = 500,
         interval: float = 0.5,
+        ack_timeout: float = 5.0,
     ) -> None:
+        self.ack_timeout = ack_timeout
         self.db = db
         self.outbox = outbox
         self.js = js
@@ -123,17 +125,21 @@ class OutboxRelay:
         rows = await asyncio.to_thread(self._pending)
         if not rows:
             return 0
-        futures = []
+        futures: list[asyncio.Future[object]] = []
         for _pos, event_id, subject, payload in rows:
             headers = {"Nats-Msg-Id": event_id, "Content-Type": "application/cloudevents+json"}
             futures.append(await self.js.publish_async(subject, payload, headers=headers))
+        # Bounded wait: while NATS is away no PubAck comes, and the rows must stay unsent.
+        await asyncio.wait(futures, timeout=self.ack_timeout)
         acked: list[int] = []
-        results = await asyncio.gather(*futures, return_exceptions=True)
-        for (pos, event_id, _s, _p), result in zip(rows, results, strict=True):
-            if isinstance(result, BaseException):
-                log.warning("publish of %s failed: %s", event_id, type(result).__name__)
+        for (pos, event_id, _s, _p), future in zip(rows, futures, strict=True):
+            if not future.done() or future.cancelled() or future.exception() is not None:
+                log.warning("no PubAck for %s yet; it stays in the outbox", event_id)
                 break  # keep order: the rest waits for the next round
             acked.append(pos)
+        for future in futures:
+            if not future.done():
+                future.cancel()
         await asyncio.to_thread(self._mark_sent, acked)
         return len(acked)
 

@@ -8,6 +8,7 @@ events with `stage()` inside its transactions, and hands the runtime to `create_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -134,7 +135,11 @@ class Runtime:
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
         self._tasks = []
-        await self.broker.stop()
+        try:
+            await self.broker.stop()
+        except Exception:  # NATS already gone (e.g. reconnecting): drain is impossible, close
+            with contextlib.suppress(Exception):
+                await self.broker.connection.close()
         self.db.dispose()
         self.started = False
 
