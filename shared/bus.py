@@ -165,7 +165,7 @@ class ConsumerPolicy:
     backoff: list[float] = field(default_factory=lambda: [1.0, 5.0, 30.0, 120.0])
     batch_size: int = 256
     fetch_timeout: float = 1.0
-    ack_wait: float = 60.0
+    ack_wait: float = 30.0
 
     def delay(self, deliveries: int) -> float:
         return self.backoff[min(deliveries, len(self.backoff)) - 1] if self.backoff else 0.0
@@ -235,24 +235,41 @@ class PullConsumer:
                 await sub.unsubscribe()
 
     async def _loop(self, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                msgs = await sub.fetch(self.policy.batch_size, timeout=self.policy.fetch_timeout)
-            except (TimeoutError, asyncio.TimeoutError, NatsTimeoutError):
-                continue
-            except Exception as exc:  # reconnects, server restarts: keep going
-                if stop.is_set():
-                    break
-                log.warning("consumer %s fetch failed: %s", self.durable, type(exc).__name__)
-                await asyncio.sleep(0.5)
-                continue
-            deliveries = [Delivery(m, _delivered(m)) for m in msgs]
-            try:
-                verdicts = await self.handle(deliveries)
-            except Exception as exc:  # e.g. the database is down: retry the whole batch later
-                log.warning("consumer %s batch failed: %s", self.durable, type(exc).__name__)
-                verdicts = [Verdict.retry(type(exc).__name__)] * len(deliveries)
-            await settle(deliveries, verdicts, self.policy)
+        # The next batch is fetched while the current one is in the database, so the network
+        # and the database work overlap (the consume path's throughput roughly doubles).
+        fetching = asyncio.ensure_future(self._fetch(sub))
+        try:
+            while not stop.is_set():
+                msgs = await fetching
+                fetching = asyncio.ensure_future(self._fetch(sub))
+                if msgs:
+                    await self._process(msgs)
+        finally:
+            fetching.cancel()
+            with contextlib.suppress(BaseException):
+                for msg in await fetching:  # fetched but not processed: hand back at once
+                    await msg.nak()
+
+    async def _fetch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
+        try:
+            return await sub.fetch(self.policy.batch_size, timeout=self.policy.fetch_timeout)
+        except (TimeoutError, asyncio.TimeoutError, NatsTimeoutError):
+            return []
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # reconnects, server restarts: keep going
+            log.warning("consumer %s fetch failed: %s", self.durable, type(exc).__name__)
+            await asyncio.sleep(0.5)
+            return []
+
+    async def _process(self, msgs: list[Msg]) -> None:
+        deliveries = [Delivery(m, _delivered(m)) for m in msgs]
+        try:
+            verdicts = await self.handle(deliveries)
+        except Exception as exc:  # e.g. the database is down: retry the whole batch later
+            log.warning("consumer %s batch failed: %s", self.durable, type(exc).__name__)
+            verdicts = [Verdict.retry(type(exc).__name__)] * len(deliveries)
+        await settle(deliveries, verdicts, self.policy)
 
 
 def _delivered(msg: Msg) -> int:

@@ -60,17 +60,55 @@ class Inbox:
             )
 
 
+Pair = tuple[Envelope, Event]
+
+
+@dataclass(frozen=True)
+class Batched:
+    """A handler that takes a run of consecutive events of one type at once (bulk inserts)."""
+
+    fn: Callable[[Session, list[Pair]], None]
+    __name__: str = "batched"
+
+
+def batched(fn: Callable[[Session, list[Pair]], None]) -> Batched:
+    return Batched(fn, getattr(fn, "__name__", "batched"))
+
+
+AnyHandler = Handler | Batched
+
+
+def _apply(session: Session, handler: AnyHandler, pairs: list[Pair]) -> None:
+    if isinstance(handler, Batched):
+        handler.fn(session, pairs)
+    else:
+        for envelope, event in pairs:
+            handler(session, envelope, event)
+
+
+def _runs(items: list[tuple[int, Envelope, Event, AnyHandler]]) -> list[tuple[AnyHandler, list[tuple[int, Envelope, Event]]]]:
+    runs: list[tuple[AnyHandler, list[tuple[int, Envelope, Event]]]] = []
+    for index, envelope, event, handler in items:
+        if runs and runs[-1][0] is handler:
+            runs[-1][1].append((index, envelope, event))
+        else:
+            runs.append((handler, [(index, envelope, event)]))
+    return runs
+
+
 def process_batch(
     db: Database,
     inbox: Inbox,
     consumer: str,
     bodies: Sequence[bytes],
-    handlers: Mapping[type[Event], Handler],
+    handlers: Mapping[type[Event], AnyHandler],
 ) -> list[Outcome]:
     """Apply a batch of raw CloudEvents in one transaction; one outcome per body.
 
-    Each event runs in a savepoint, so one failing event neither blocks nor undoes the others;
-    the inbox rows of the processed ones commit with their effects.
+    Fast path: the whole batch in one savepoint (bulk handlers get runs of events). If any
+    event fails, that savepoint is rolled back and the batch is applied event by event, each in
+    its own savepoint, so one failing event neither blocks nor undoes the others. The inbox
+    rows of the processed events commit with their effects.
     """
     outcomes: list[Outcome | None] = [None] * len(bodies)
     parsed: list[tuple[int, Envelope, Event]] = []
@@ -84,27 +122,47 @@ def process_batch(
 
     with db.transaction() as session:
         seen = inbox.seen(session, consumer, [env.id for _, env, _ in parsed])
-        done: list[str] = []
+        todo: list[tuple[int, Envelope, Event, AnyHandler]] = []
         for i, envelope, event in parsed:
+            handler = handlers.get(type(event))
             if envelope.id in seen:
                 outcomes[i] = Outcome("duplicate")
-                continue
-            handler = handlers.get(type(event))
-            if handler is None:
+            elif handler is None:
                 outcomes[i] = Outcome("ignored")
-                continue
-            try:
-                with session.begin_nested():
-                    handler(session, envelope, event)
-            except PoisonEvent as exc:
-                outcomes[i] = Outcome("poison", str(exc))
-                continue
-            except Exception as exc:
-                log.warning("consumer %s failed on %s %s: %s", consumer, envelope.type, envelope.id, type(exc).__name__)
-                outcomes[i] = Outcome("failed", f"{type(exc).__name__}: {exc}")
-                continue
-            seen.add(envelope.id)
-            done.append(envelope.id)
-            outcomes[i] = Outcome("processed")
+            else:
+                seen.add(envelope.id)  # a second copy inside the same batch is a duplicate
+                todo.append((i, envelope, event, handler))
+        try:
+            with session.begin_nested():
+                for handler, run in _runs(todo):
+                    _apply(session, handler, [(env, ev) for _, env, ev in run])
+            done = [env.id for _, env, _, _ in todo]
+            for i, _env, _ev, _h in todo:
+                outcomes[i] = Outcome("processed")
+        except Exception:
+            done = _one_by_one(session, consumer, todo, outcomes)
         inbox.record(session, consumer, done)
     return [o or Outcome("failed", "not processed") for o in outcomes]
+
+
+def _one_by_one(
+    session: Session,
+    consumer: str,
+    todo: list[tuple[int, Envelope, Event, AnyHandler]],
+    outcomes: list[Outcome | None],
+) -> list[str]:
+    done: list[str] = []
+    for i, envelope, event, handler in todo:
+        try:
+            with session.begin_nested():
+                _apply(session, handler, [(envelope, event)])
+        except PoisonEvent as exc:
+            outcomes[i] = Outcome("poison", str(exc))
+            continue
+        except Exception as exc:
+            log.warning("consumer %s failed on %s %s: %s", consumer, envelope.type, envelope.id, type(exc).__name__)
+            outcomes[i] = Outcome("failed", f"{type(exc).__name__}: {exc}")
+            continue
+        done.append(envelope.id)
+        outcomes[i] = Outcome("processed")
+    return done

@@ -28,7 +28,7 @@ from shared.bus import (
 )
 from shared.db import Database
 from shared.events import Envelope, Event
-from shared.inbox import Handler, Inbox, Outcome, process_batch
+from shared.inbox import AnyHandler, Inbox, Outcome, process_batch
 from shared.outbox import Outbox, OutboxRelay
 from shared.settings import Settings
 
@@ -87,7 +87,7 @@ class Runtime:
         self,
         context: str,
         name: str,
-        handlers: Mapping[type[Event], Handler],
+        handlers: Mapping[type[Event], AnyHandler],
         *,
         after_batch: Callable[[], None] | None = None,
     ) -> str:

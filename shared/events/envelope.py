@@ -157,9 +157,15 @@ def parse(raw: bytes | str | Mapping[str, Any]) -> tuple[Envelope, Event]:
     """Parse and validate a structured-mode CloudEvent: the envelope, then its payload."""
     if isinstance(raw, bytes | str):
         try:
-            raw = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise EventContractError(f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+            envelope = Envelope.model_validate_json(raw)  # fast path: pydantic parses the JSON
+        except ValidationError:
+            try:
+                raw = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise EventContractError(f"not valid JSON ({exc.msg} at position {exc.pos})") from None
+        else:
+            if envelope.specversion == SPEC_VERSION:
+                return envelope, envelope.decode()
     if not isinstance(raw, Mapping):
         raise EventContractError("a CloudEvent must be a JSON object")
     if raw.get("specversion") != SPEC_VERSION:

@@ -1,0 +1,55 @@
+"""docker-compose.yml follows the Compose specification and wires what the services need;
+the published interface documents in docs/ are current."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from shared.serve import SERVICES
+from shared.settings import SERVICE_PORTS
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_SCHEMA = REPO.parent / "shared" / "reference" / "compose-spec" / "compose-spec.json"
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def test_compose_file_validates_against_the_compose_spec(compose: dict) -> None:  # type: ignore[type-arg]
+    if not COMPOSE_SCHEMA.exists():
+        pytest.skip(f"reference schema not found at {COMPOSE_SCHEMA} (the ../shared folder beside the repo)")
+    schema = json.loads(COMPOSE_SCHEMA.read_text())
+    jsonschema.validators.validator_for(schema)(schema).validate(compose)
+
+
+def test_compose_wires_nats_postgres_and_every_service(compose: dict) -> None:  # type: ignore[type-arg]
+    services = compose["services"]
+    assert "-js" in services["nats"]["command"]
+    assert "healthcheck" in services["nats"]
+    assert any(str(v).startswith("nats-data:") for v in services["nats"]["volumes"])
+    databases = services["postgres"]["environment"]["POSTGRES_MULTIPLE_DATABASES"].split(",")
+    assert sorted(databases) == sorted(SERVICES)
+    for name in SERVICES:
+        service = services[name]
+        env = service["environment"]
+        assert env["NATS_URL"] == "nats://nats:4222"
+        assert env["DATABASE_URL"].endswith(f"@postgres:5432/{name}")
+        assert service["command"] == ["serve", name]
+        assert f"{SERVICE_PORTS[name]}:{SERVICE_PORTS[name]}" in service["ports"]
+        assert service["depends_on"]["nats"]["condition"] == "service_healthy"
+
+
+def test_published_interface_documents_are_current() -> None:
+    from vejviser.interfaces import documents, render
+
+    for filename, document in documents().items():
+        path = REPO / "docs" / filename
+        assert path.exists(), f"docs/{filename} is missing: run `make docs`"
+        assert path.read_text() == render(document), f"docs/{filename} is stale: run `make docs`"

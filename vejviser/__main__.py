@@ -1,0 +1,3 @@
+from vejviser.cli import app
+
+app()

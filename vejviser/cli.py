@@ -1,0 +1,140 @@
+"""`vejviser`: operator commands (serve a service, run the whole system, dead letters,
+tokens, published interface documents, and each service's own commands)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from shared.serve import SERVICES
+
+app = typer.Typer(help="Vejviser operator commands.", no_args_is_help=True, add_completion=False)
+dlq = typer.Typer(help="Inspect and replay dead-lettered messages (the DLQ stream).", no_args_is_help=True)
+app.add_typer(dlq, name="dlq")
+
+NatsUrl = Annotated[str, typer.Option(envvar="NATS_URL", help="NATS server with JetStream")]
+
+
+@app.command()
+def serve(
+    name: Annotated[str, typer.Argument(help=f"one of: {', '.join(SERVICES)}")],
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Run one service (HTTP API, consumers, outbox relay)."""
+    from shared.serve import serve as run_service
+
+    run_service(name, host=host, port=port)
+
+
+@app.command()
+def run() -> None:
+    """Run the whole system locally: NATS, the four services, the mail sink, demo data."""
+    from vejviser.dev import main
+
+    raise typer.Exit(main())
+
+
+@dlq.command("list")
+def dlq_list(nats_url: NatsUrl = "nats://127.0.0.1:4222") -> None:
+    """List dead letters: sequence, consumer, original stream position, event, reason."""
+    from shared.bus import list_dead_letters
+
+    async def go() -> None:
+        import nats
+
+        nc = await nats.connect(nats_url)
+        try:
+            letters = await list_dead_letters(nc.jetstream())
+        finally:
+            await nc.close()
+        if not letters:
+            typer.echo("The DLQ is empty.")
+        for letter in letters:
+            typer.echo(
+                f"{letter.seq:>6}  {letter.consumer:<32} {letter.stream}#{letter.stream_seq:<8} "
+                f"{letter.event_type or '?'} {letter.event_id or '?'}\n        reason: {letter.reason}"
+            )
+
+    asyncio.run(go())
+
+
+@dlq.command("replay")
+def dlq_replay(
+    seq: Annotated[int, typer.Argument(help="the DLQ sequence number shown by `dlq list`")],
+    nats_url: NatsUrl = "nats://127.0.0.1:4222",
+) -> None:
+    """Put a dead letter back on its original subject (consumers' inboxes keep it idempotent)."""
+    from nats.js.errors import NotFoundError
+
+    from shared.bus import replay_dead_letter
+
+    async def go() -> None:
+        import nats
+
+        nc = await nats.connect(nats_url)
+        try:
+            letter = await replay_dead_letter(nc.jetstream(), seq)
+        except NotFoundError:
+            typer.echo(f"No dead letter with sequence {seq}; see `vejviser dlq list`.", err=True)
+            raise typer.Exit(1) from None
+        finally:
+            await nc.close()
+        typer.echo(f"Replayed {letter.event_type} {letter.event_id} to {letter.subject}.")
+
+    asyncio.run(go())
+
+
+@app.command()
+def token(
+    role: Annotated[str, typer.Argument(help="guide, professional, ambassador, community_contact, analyst, admin, municipal_system")],
+    actor: Annotated[str, typer.Option(help="the actor id the token speaks for")] = "",
+    community: Annotated[list[str] | None, typer.Option(help="communities a community contact receives for")] = None,
+    days: int = 30,
+) -> None:
+    """Issue a bearer token signed with TOKEN_SECRET."""
+    from shared.auth import Role, issue_token
+    from shared.settings import Settings
+
+    try:
+        parsed = Role(role)
+    except ValueError:
+        raise typer.BadParameter(f"unknown role {role!r}") from None
+    secret = Settings().token_secret
+    typer.echo(issue_token(secret, actor_id=actor or f"{role}-cli", role=parsed, communities=community,
+                           ttl=timedelta(days=days)))
+
+
+@app.command()
+def docs(out: Annotated[Path, typer.Option(help="folder to write into")] = Path("docs")) -> None:
+    """Write the AsyncAPI document of the bus and the OpenAPI document of every HTTP API."""
+    from vejviser.interfaces import write_documents
+
+    for path in write_documents(out):
+        typer.echo(f"wrote {path}")
+
+
+def _mount_service_commands() -> None:
+    # A service may offer its own operator commands as `services/<name>/cli.py: app`.
+    for name in SERVICES:
+        try:
+            module = importlib.import_module(f"services.{name}.cli")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"services.{name}.cli":
+                raise
+            continue
+        app.add_typer(module.app, name=name, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None)
+
+
+_mount_service_commands()
+
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,156 @@
+"""`make run` / `vejviser run`: the whole system on one machine with embedded defaults.
+
+Starts NATS with JetStream (unless `NATS_URL` answers, or a JetStream server already listens
+on 4222, which is then used and named), a local SMTP sink writing every mail to var/mail/,
+and the four services as separate processes with demo data; writes var/dev-tokens.json;
+prints the URLs; Ctrl-C stops everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from shared.auth import issue_token
+from shared.demo import DEMO_ACTORS, DEMO_CONTACT_COMMUNITY_ID
+from shared.natsserver import NatsServer, answers, has_jetstream
+from shared.serve import SERVICES
+from shared.settings import DEV_TOKEN_SECRET, REPO_ROOT, SERVICE_PORTS, VAR_DIR
+
+SMTP_PORT = 8025
+READY_TIMEOUT = 90.0
+
+
+def say(message: str) -> None:
+    print(f"vejviser: {message}", flush=True)
+
+
+def write_tokens(secret: str) -> Path:
+    tokens = {
+        role: issue_token(
+            secret,
+            actor_id=actor,
+            role=role,
+            communities=[DEMO_CONTACT_COMMUNITY_ID] if role == "community_contact" else None,
+        )
+        for role, actor in DEMO_ACTORS.items()
+    }
+    path = VAR_DIR / "dev-tokens.json"
+    path.write_text(json.dumps(tokens, indent=2) + "\n")
+    path.chmod(0o600)
+    return path
+
+
+def choose_nats() -> tuple[str, NatsServer | None]:
+    url = os.environ.get("NATS_URL")
+    if url:
+        if has_jetstream(url):
+            say(f"using NATS at {url} (from NATS_URL)")
+            return url, None
+        say(f"NATS_URL={url} does not answer with JetStream; starting our own server instead")
+    default = "nats://127.0.0.1:4222"
+    if has_jetstream(default):
+        say("port 4222 already has a NATS server with JetStream: using it")
+        return default, None
+    port = 4222 if not answers(default) else None
+    if port is None:
+        say("port 4222 is taken by something that is not NATS with JetStream; starting NATS on a free port")
+    server = NatsServer(VAR_DIR / "nats", port=port, log_file=VAR_DIR / "log" / "nats.log").start()
+    say(f"started nats-server with JetStream at {server.url} (data in var/nats)")
+    return server.url, server
+
+
+def wait_ready(name: str, port: int, process: subprocess.Popen[bytes], deadline: float) -> bool:
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            say(f"{name} exited with code {process.returncode}; see var/log/{name}.log")
+            return False
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1) as response:
+                if response.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.2)
+    say(f"{name} did not become ready; see var/log/{name}.log")
+    return False
+
+
+def main() -> int:
+    VAR_DIR.mkdir(exist_ok=True)
+    (VAR_DIR / "log").mkdir(exist_ok=True)
+    (VAR_DIR / "mail").mkdir(exist_ok=True)
+    secret = os.environ.get("TOKEN_SECRET", DEV_TOKEN_SECRET)
+    nats_url, nats_server = choose_nats()
+    children: list[tuple[str, subprocess.Popen[bytes]]] = []
+
+    def spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = open(VAR_DIR / "log" / f"{name}.log", "ab")  # noqa: SIM115 - owned by the child
+        process = subprocess.Popen([sys.executable, *args], cwd=REPO_ROOT, env=env, stdout=log, stderr=log)
+        children.append((name, process))
+        return process
+
+    def stop_all(*_: object) -> None:
+        for _name, process in reversed(children):
+            if process.poll() is None:
+                process.terminate()
+        for _name, process in children:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        if nats_server is not None:
+            nats_server.stop()
+
+    env = {
+        **os.environ,
+        "NATS_URL": nats_url,
+        "TOKEN_SECRET": secret,
+        "DEMO": os.environ.get("DEMO", "1"),
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(SMTP_PORT),
+        "PYTHONUNBUFFERED": "1",
+    }
+    try:
+        if (REPO_ROOT / "services" / "notifications" / "smtp_sink.py").exists():
+            spawn("smtp-sink", ["-m", "services.notifications.smtp_sink", "--port", str(SMTP_PORT),
+                                "--dir", str(VAR_DIR / "mail")], env)
+        processes = {name: spawn(name, ["-m", f"services.{name}"], {**env, "SERVICE": name}) for name in SERVICES}
+        tokens = write_tokens(secret)
+        deadline = time.monotonic() + READY_TIMEOUT
+        ready = all(wait_ready(name, SERVICE_PORTS[name], processes[name], deadline) for name in SERVICES)
+        if not ready:
+            stop_all()
+            return 1
+        say("all four services are ready:")
+        for name in SERVICES:
+            say(f"  {name:<14} http://localhost:{SERVICE_PORTS[name]}   (API docs: /docs)")
+        say(f"  dashboard      http://localhost:{SERVICE_PORTS['analytics']}/dashboard")
+        say(f"  demo tokens    {tokens.relative_to(REPO_ROOT)} (roles as keys)")
+        say("  mail sent      var/mail/ (every message as an .eml file)")
+        say("  logs           var/log/")
+        say("  try: curl -H \"Authorization: Bearer $(python3 -c 'import json;print(json.load(open(\"var/dev-tokens.json\"))[\"guide\"])')\" http://localhost:8001/v1/communities")
+        say("press Ctrl-C to stop")
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while True:
+            for name, process in children:
+                if process.poll() is not None:
+                    say(f"{name} stopped unexpectedly (code {process.returncode}); see var/log/{name}.log")
+                    raise KeyboardInterrupt
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        say("stopping…")
+        return 0
+    finally:
+        stop_all()
+        say("stopped")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
