@@ -122,15 +122,20 @@ async def vejviser_publish(url: str, db_url: str, envelopes: list[Envelope]) -> 
     await runtime.broker.stop()
     runtime.db.dispose()
     n = len(envelopes)
-    return {"relay_events_per_s": n / (end - relay_start), "end_to_end_events_per_s": n / (end - start),
-            "stage_events_per_s": n / (staged - start)}
+    return {
+        "relay_events_per_s": n / (end - relay_start),
+        "end_to_end_events_per_s": n / (end - start),
+        "stage_events_per_s": n / (staged - start),
+    }
 
 
 async def vejviser_consume(url: str, db_url: str, count: int, sample_every: int = 0) -> dict[str, Any]:
     from sqlalchemy import Column, String, Table
 
     metadata = MetaData()
-    effect = Table("effect", metadata, Column("event_id", String(64), primary_key=True), Column("community_id", String(16)))
+    effect = Table(
+        "effect", metadata, Column("event_id", String(64), primary_key=True), Column("community_id", String(16))
+    )
 
     processed = 0
     batches = 0
@@ -242,15 +247,24 @@ def main() -> None:
     pub, con = result["publish"], result["consume"]
     print(f"\nbackbone, {result['events']:,} events of ~{result['mean_event_bytes']} bytes")
     print(f"{'path':<34}{'raw nats-py':>14}{'vejviser':>12}{'ratio':>8}")
-    print(f"{'publish (relay from outbox)':<34}{pub['raw_ceiling_events_per_s']:>14,}"
-          f"{pub['vejviser_relay_events_per_s']:>12,}{pub['ratio']:>8.2f}")
-    print(f"{'publish (stage + relay)':<34}{pub['raw_ceiling_events_per_s']:>14,}"
-          f"{pub['vejviser_stage_plus_relay_events_per_s']:>12,}{pub['ratio_stage_plus_relay']:>8.2f}")
-    print(f"{'consume (pull + inbox + effect)':<34}{con['raw_ceiling_events_per_s']:>14,}"
-          f"{con['vejviser_inbox_events_per_s']:>12,}{con['ratio']:>8.2f}")
+    print(
+        f"{'publish (relay from outbox)':<34}{pub['raw_ceiling_events_per_s']:>14,}"
+        f"{pub['vejviser_relay_events_per_s']:>12,}{pub['ratio']:>8.2f}"
+    )
+    print(
+        f"{'publish (stage + relay)':<34}{pub['raw_ceiling_events_per_s']:>14,}"
+        f"{pub['vejviser_stage_plus_relay_events_per_s']:>12,}{pub['ratio_stage_plus_relay']:>8.2f}"
+    )
+    print(
+        f"{'consume (pull + inbox + effect)':<34}{con['raw_ceiling_events_per_s']:>14,}"
+        f"{con['vejviser_inbox_events_per_s']:>12,}{con['ratio']:>8.2f}"
+    )
     if result["memory"]:
         m = result["memory"]
-        print(f"memory over {m['events']:,} consumed events: RSS {m['rss_mb_at_25pct']} MB at 25% → {m['rss_mb_at_end']} MB at the end")
+        print(
+            f"memory over {m['events']:,} consumed events: "
+            f"RSS {m['rss_mb_at_25pct']} MB at 25% → {m['rss_mb_at_end']} MB at the end"
+        )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {RESULTS}")

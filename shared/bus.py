@@ -18,7 +18,6 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
@@ -26,8 +25,7 @@ from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy as JsAckPolicy
-from nats.js.api import ConsumerConfig
-from nats.js.api import DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
+from nats.js.api import ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
 
 from shared.events import CONTENT_TYPE, CONTEXTS, Envelope
@@ -253,7 +251,7 @@ class PullConsumer:
     async def _fetch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
         try:
             return await sub.fetch(self.policy.batch_size, timeout=self.policy.fetch_timeout)
-        except (TimeoutError, asyncio.TimeoutError, NatsTimeoutError):
+        except (TimeoutError, NatsTimeoutError):
             return []
         except asyncio.CancelledError:
             raise
@@ -347,7 +345,7 @@ async def _keep(js: JetStreamContext, sub: JetStreamContext.PullSubscription, st
     while not stop.is_set():
         try:
             msgs = await sub.fetch(32, timeout=1.0)
-        except (TimeoutError, asyncio.TimeoutError, NatsTimeoutError):
+        except (TimeoutError, NatsTimeoutError):
             continue
         except Exception as exc:  # connection blips: keep going
             log.warning("dead-letter keeper: %s", type(exc).__name__)
@@ -372,10 +370,8 @@ async def get_dead_letter(js: JetStreamContext, seq: int) -> DeadLetter:
     raw = await js.get_msg(DLQ_STREAM, seq)
     headers = dict(raw.headers or {})
     event_type = None
-    try:
+    with contextlib.suppress(ValueError, AttributeError):
         event_type = json.loads(raw.data or b"{}").get("type")
-    except (ValueError, AttributeError):
-        pass
     original_id = headers.get(MSG_ID, "")
     return DeadLetter(
         seq=seq,
@@ -409,9 +405,7 @@ async def replay_dead_letter(js: JetStreamContext, seq: int) -> DeadLetter:
     letter = await get_dead_letter(js, seq)
     if not letter.subject:
         raise ValueError(f"DLQ message {seq} has no original subject")
-    headers = {
-        k: v for k, v in letter.headers.items() if not k.startswith("Vejviser-Dlq-") and k != MSG_ID
-    }
+    headers = {k: v for k, v in letter.headers.items() if not k.startswith("Vejviser-Dlq-") and k != MSG_ID}
     headers[MSG_ID] = f"replay:{letter.stream}:{letter.stream_seq}:{seq}"
     await js.publish(letter.subject, letter.data, headers=headers)
     await js.delete_msg(DLQ_STREAM, seq)

@@ -32,12 +32,16 @@ class Outcome:
 class Inbox:
     def __init__(self, metadata: MetaData) -> None:
         existing = metadata.tables.get("inbox")
-        self.table = existing if existing is not None else Table(
-            "inbox",
-            metadata,
-            Column("consumer", String(100), primary_key=True),
-            Column("event_id", String(64), primary_key=True),
-            Column("processed_at", DateTime(timezone=True), nullable=False),
+        self.table = (
+            existing
+            if existing is not None
+            else Table(
+                "inbox",
+                metadata,
+                Column("consumer", String(100), primary_key=True),
+                Column("event_id", String(64), primary_key=True),
+                Column("processed_at", DateTime(timezone=True), nullable=False),
+            )
         )
 
     def seen(self, session: Session, consumer: str, event_ids: Sequence[str]) -> set[str]:
@@ -46,9 +50,7 @@ class Inbox:
         ids = list(event_ids)
         for start in range(0, len(ids), 500):  # keep IN lists within every dialect's limits
             chunk = ids[start : start + 500]
-            found.update(
-                session.scalars(select(t.c.event_id).where(t.c.consumer == consumer, t.c.event_id.in_(chunk)))
-            )
+            found.update(session.scalars(select(t.c.event_id).where(t.c.consumer == consumer, t.c.event_id.in_(chunk))))
         return found
 
     def record(self, session: Session, consumer: str, event_ids: Sequence[str]) -> None:
@@ -86,7 +88,9 @@ def _apply(session: Session, handler: AnyHandler, pairs: list[Pair]) -> None:
             handler(session, envelope, event)
 
 
-def _runs(items: list[tuple[int, Envelope, Event, AnyHandler]]) -> list[tuple[AnyHandler, list[tuple[int, Envelope, Event]]]]:
+def _runs(
+    items: list[tuple[int, Envelope, Event, AnyHandler]],
+) -> list[tuple[AnyHandler, list[tuple[int, Envelope, Event]]]]:
     runs: list[tuple[AnyHandler, list[tuple[int, Envelope, Event]]]] = []
     for index, envelope, event, handler in items:
         if runs and runs[-1][0] is handler:

@@ -9,9 +9,11 @@ it on the next start. A crash after publish but before marking sent re-sends it 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from nats.js import JetStreamContext
 from sqlalchemy import (
@@ -41,15 +43,19 @@ class Outbox:
 
     def __init__(self, metadata: MetaData) -> None:
         existing = metadata.tables.get("outbox")
-        self.table = existing if existing is not None else Table(
-            "outbox",
-            metadata,
-            Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
-            Column("event_id", String(64), nullable=False, unique=True),
-            Column("subject", String(200), nullable=False),
-            Column("payload", LargeBinary, nullable=False),
-            Column("created_at", DateTime(timezone=True), nullable=False),
-            Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+        self.table = (
+            existing
+            if existing is not None
+            else Table(
+                "outbox",
+                metadata,
+                Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+                Column("event_id", String(64), nullable=False, unique=True),
+                Column("subject", String(200), nullable=False),
+                Column("payload", LargeBinary, nullable=False),
+                Column("created_at", DateTime(timezone=True), nullable=False),
+                Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+            )
         )
 
     def add(self, session: Session, *envelopes: Envelope) -> None:
@@ -90,7 +96,9 @@ class Outbox:
     def unsent_count(self, session: Session) -> int:
         from sqlalchemy import func
 
-        return int(session.scalar(select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))) or 0)
+        return int(
+            session.scalar(select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))) or 0
+        )
 
 
 class OutboxRelay:
@@ -125,7 +133,7 @@ class OutboxRelay:
         rows = await asyncio.to_thread(self._pending)
         if not rows:
             return 0
-        futures: list[asyncio.Future[object]] = []
+        futures: list[asyncio.Future[Any]] = []
         for _pos, event_id, subject, payload in rows:
             headers = {"Nats-Msg-Id": event_id, "Content-Type": "application/cloudevents+json"}
             futures.append(await self.js.publish_async(subject, payload, headers=headers))
@@ -168,10 +176,8 @@ class OutboxRelay:
             if sent == self.batch_size:
                 continue
             self._wake.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-            except TimeoutError:
-                pass
 
 
 __all__ = ["Outbox", "OutboxRelay", "event_headers"]

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from shared.bus import (
     ConsumerPolicy,
     Delivery,
-    Verdict,
     PullConsumer,
+    Verdict,
     ensure_streams,
     make_broker,
     run_dead_letter_keeper,
@@ -113,9 +113,7 @@ class Runtime:
         await self.broker.connect()
         js = self.broker.connection.jetstream()
         await ensure_streams(js)
-        self.relay = OutboxRelay(
-            self.db, self.outbox, js, interval=self.settings.relay_interval_seconds
-        )
+        self.relay = OutboxRelay(self.db, self.outbox, js, interval=self.settings.relay_interval_seconds)
         self._stop.clear()
         self._tasks = [
             asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"),

@@ -11,7 +11,6 @@ with the reason. Each test gets a fresh database that is dropped afterwards.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import os
 import socket

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
@@ -93,7 +92,9 @@ def dlq_replay(
 
 @app.command()
 def token(
-    role: Annotated[str, typer.Argument(help="guide, professional, ambassador, community_contact, analyst, admin, municipal_system")],
+    role: Annotated[
+        str, typer.Argument(help="guide, professional, ambassador, community_contact, analyst, admin, municipal_system")
+    ],
     actor: Annotated[str, typer.Option(help="the actor id the token speaks for")] = "",
     community: Annotated[list[str] | None, typer.Option(help="communities a community contact receives for")] = None,
     days: int = 30,
@@ -107,8 +108,11 @@ def token(
     except ValueError:
         raise typer.BadParameter(f"unknown role {role!r}") from None
     secret = Settings().token_secret
-    typer.echo(issue_token(secret, actor_id=actor or f"{role}-cli", role=parsed, communities=community,
-                           ttl=timedelta(days=days)))
+    typer.echo(
+        issue_token(
+            secret, actor_id=actor or f"{role}-cli", role=parsed, communities=community, ttl=timedelta(days=days)
+        )
+    )
 
 
 @app.command()
@@ -129,11 +133,12 @@ def _mount_service_commands() -> None:
             if exc.name != f"services.{name}.cli":
                 raise
             continue
-        app.add_typer(module.app, name=name, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None)
+        app.add_typer(
+            module.app, name=name, help=(module.__doc__ or "").strip().splitlines()[0] if module.__doc__ else None
+        )
 
 
 _mount_service_commands()
-
 
 
 if __name__ == "__main__":

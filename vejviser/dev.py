@@ -119,8 +119,11 @@ def main() -> int:
     }
     try:
         if (REPO_ROOT / "services" / "notifications" / "smtp_sink.py").exists():
-            spawn("smtp-sink", ["-m", "services.notifications.smtp_sink", "--port", str(SMTP_PORT),
-                                "--dir", str(VAR_DIR / "mail")], env)
+            spawn(
+                "smtp-sink",
+                ["-m", "services.notifications.smtp_sink", "--port", str(SMTP_PORT), "--dir", str(VAR_DIR / "mail")],
+                env,
+            )
         processes = {name: spawn(name, ["-m", f"services.{name}"], {**env, "SERVICE": name}) for name in SERVICES}
         tokens = write_tokens(secret)
         deadline = time.monotonic() + READY_TIMEOUT
@@ -135,7 +138,8 @@ def main() -> int:
         say(f"  demo tokens    {tokens.relative_to(REPO_ROOT)} (roles as keys)")
         say("  mail sent      var/mail/ (every message as an .eml file)")
         say("  logs           var/log/")
-        say("  try: curl -H \"Authorization: Bearer $(python3 -c 'import json;print(json.load(open(\"var/dev-tokens.json\"))[\"guide\"])')\" http://localhost:8001/v1/communities")
+        say('  try: TOKEN=$(python3 -c \'import json;print(json.load(open("var/dev-tokens.json"))["guide"])\')')
+        say('       curl -H "Authorization: Bearer $TOKEN" http://localhost:8001/v1/communities')
         say("press Ctrl-C to stop")
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while True:

@@ -30,8 +30,13 @@ def validator() -> jsonschema.protocols.Validator:
 
 def test_our_envelope_validates_against_the_official_schema(validator: jsonschema.protocols.Validator) -> None:
     event = CommunityRegistered(
-        community_id="k-1", organization_id="o-1", name="Strikkeklubben", categories=["creative"],
-        area="Benløse", kind="permanent", accepts_special_needs=True,
+        community_id="k-1",
+        organization_id="o-1",
+        name="Strikkeklubben",
+        categories=["creative"],
+        area="Benløse",
+        kind="permanent",
+        accepts_special_needs=True,
     )
     body = json.loads(Envelope.wrap(event, source="/services/catalogue").to_json())
     validator.validate(body)

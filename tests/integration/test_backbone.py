@@ -172,8 +172,14 @@ async def test_poison_message_is_terminated_at_once_with_its_reason(
     nc = await nats.connect(nats_clean)
     js = nc.jetstream()
     try:
-        bad = {"specversion": "1.0", "id": "bad-1", "source": "/x", "type": "dk.vejviser.ReferralCreated.v1",
-               "time": "2024-05-01T10:00:00Z", "data": {"referral_id": "r-x"}}
+        bad = {
+            "specversion": "1.0",
+            "id": "bad-1",
+            "source": "/x",
+            "type": "dk.vejviser.ReferralCreated.v1",
+            "time": "2024-05-01T10:00:00Z",
+            "data": {"referral_id": "r-x"},
+        }
         await js.publish("vejviser.referrals.ReferralCreated", json.dumps(bad).encode())
         await publish(nats_clean, envelope(5))
         await eventually(lambda: "r-5" in ledger.rows(runtime))

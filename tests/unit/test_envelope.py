@@ -47,7 +47,11 @@ def test_valid_event_parses_to_its_model() -> None:
         (with_(time="2024-05-01T10:00:00"), "time", "timezone"),
         (with_(id=""), "id", "at least 1"),
         (with_(data={"referral_id": "r-1", "community_id": "k-1"}), "data.confirmed_by", "required"),
-        (with_(type="dk.vejviser.ReferralRejected.v1", data={"referral_id": "r", "reason": "bored"}), "data.reason", "full"),
+        (
+            with_(type="dk.vejviser.ReferralRejected.v1", data={"referral_id": "r", "reason": "bored"}),
+            "data.reason",
+            "full",
+        ),
     ],
 )
 def test_invalid_input_names_the_field(body: dict[str, object], field: str, words: str) -> None:
