@@ -1,0 +1,422 @@
+"""Pure rules of the referrals context: the referral lifecycle, who may see and move a
+referral, readiness, the cascade's first-activation rule and companion ranking.
+
+No I/O here: everything is a function of its arguments, so every rule is unit-tested.
+
+The lifecycle follows the HL7 FHIR SDOH referral Task (requested → accepted → … → completed),
+with the programme's own stages in between:
+
+    requested ─accept→ accepted ─arrange_accompaniment→ accompaniment_arranged ─accompany→ accompanied
+        │                 │                                                                    │
+        └─────────────────┴──────────────── welcome ───────────────────────────────────────────┴→ welcomed
+    welcomed ─confirm_participation(4 / 12 weeks)→ participating | ended
+    requested | accepted ─reject(reason)→ rejected;   any open status ─cancel→ cancelled
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+from shared.auth import Principal, Role
+from shared.errors import Conflict, Forbidden, Invalid
+from shared.events import Event
+from shared.events.referrals import (
+    AccompanimentArranged,
+    CitizenAccompanied,
+    ParticipationConfirmed,
+    ReferralAccepted,
+    ReferralCancelled,
+    ReferralRejected,
+    WelcomeConfirmed,
+)
+
+
+class Status(StrEnum):
+    requested = "requested"
+    accepted = "accepted"
+    accompaniment_arranged = "accompaniment_arranged"
+    accompanied = "accompanied"
+    welcomed = "welcomed"
+    participating = "participating"
+    ended = "ended"
+    rejected = "rejected"
+    cancelled = "cancelled"
+
+
+class Action(StrEnum):
+    accept = "accept"
+    arrange_accompaniment = "arrange_accompaniment"
+    accompany = "accompany"
+    welcome = "welcome"
+    confirm_participation = "confirm_participation"
+    reject = "reject"
+    cancel = "cancel"
+
+
+OPEN = frozenset({Status.requested, Status.accepted, Status.accompaniment_arranged, Status.accompanied})
+# Statuses whose referral still waits for the community to answer (the `overdue` filter).
+AWAITING = frozenset({Status.requested, Status.accepted})
+
+# From which statuses each action may start. Arranging accompaniment or welcoming from
+# `requested` is allowed because volunteer-run communities often have nobody with an account to
+# press "accept": a welcome (or a companion going along) implies the community took the citizen.
+ALLOWED_FROM: dict[Action, frozenset[Status]] = {
+    Action.accept: frozenset({Status.requested}),
+    Action.arrange_accompaniment: frozenset({Status.requested, Status.accepted}),
+    Action.accompany: frozenset({Status.accepted, Status.accompaniment_arranged}),
+    Action.welcome: OPEN,
+    Action.confirm_participation: frozenset({Status.welcomed, Status.participating}),
+    Action.reject: AWAITING,
+    Action.cancel: OPEN,
+}
+
+FOLLOW_UP_WEEKS = (4, 12)
+
+
+def allowed_actions(status: Status) -> list[Action]:
+    return [action for action in Action if status in ALLOWED_FROM[action]]
+
+
+class TransitionNotAllowed(Conflict):
+    def __init__(self, status: Status, action: Action) -> None:
+        allowed = [a.value for a in allowed_actions(status)]
+        moves = f"allowed moves: {', '.join(allowed)}" if allowed else "it is final, no moves are allowed"
+        super().__init__(
+            f"cannot {action.value.replace('_', ' ')} a referral that is {status.value.replace('_', ' ')}; {moves}",
+            status=status.value,
+            allowed=allowed,
+        )
+
+
+@dataclass(frozen=True)
+class ReferralState:
+    """What the lifecycle needs to know about one referral."""
+
+    referral_id: str
+    community_id: str
+    status: Status
+    updated_at: datetime
+    companion_id: str | None = None
+    participation: dict[int, bool] = field(default_factory=dict)  # weeks_after -> still participating
+    rejection_reason: str | None = None
+
+
+def action_of(event: Event) -> Action:
+    """The lifecycle action a referral event records (used for ingested events)."""
+    for action, model in EVENT_OF_ACTION.items():
+        if isinstance(event, model):
+            return action
+    raise ValueError(f"{type(event).__name__} is not a referral transition")
+
+
+EVENT_OF_ACTION: dict[Action, type[Event]] = {
+    Action.accept: ReferralAccepted,
+    Action.arrange_accompaniment: AccompanimentArranged,
+    Action.accompany: CitizenAccompanied,
+    Action.welcome: WelcomeConfirmed,
+    Action.confirm_participation: ParticipationConfirmed,
+    Action.reject: ReferralRejected,
+    Action.cancel: ReferralCancelled,
+}
+
+
+def transition(state: ReferralState, event: Event, at: datetime) -> ReferralState:
+    """The referral after `event` happened at `at`; raises when the move is impossible."""
+    action = action_of(event)
+    if state.status not in ALLOWED_FROM[action]:
+        raise TransitionNotAllowed(state.status, action)
+    if at < state.updated_at:
+        raise Invalid(
+            f"time: {at.isoformat()} is before the referral's last change ({state.updated_at.isoformat()}); "
+            "send a referral's events in the order they happened",
+            field="time",
+        )
+    moved = replace(state, updated_at=at)
+    if isinstance(event, ReferralAccepted):
+        return replace(moved, status=Status.accepted)
+    if isinstance(event, AccompanimentArranged):
+        return replace(moved, status=Status.accompaniment_arranged, companion_id=event.companion_id)
+    if isinstance(event, CitizenAccompanied):
+        return replace(moved, status=Status.accompanied, companion_id=event.companion_id)
+    if isinstance(event, WelcomeConfirmed):
+        if event.community_id != state.community_id:
+            raise Invalid(
+                f"community_id: the referral is to community {state.community_id!r}, not {event.community_id!r}",
+                field="community_id",
+            )
+        return replace(moved, status=Status.welcomed)
+    if isinstance(event, ParticipationConfirmed):
+        return _confirm_participation(moved, event)
+    if isinstance(event, ReferralRejected):
+        return replace(moved, status=Status.rejected, rejection_reason=event.reason)
+    return replace(moved, status=Status.cancelled)
+
+
+def _confirm_participation(state: ReferralState, event: ParticipationConfirmed) -> ReferralState:
+    weeks = event.weeks_after
+    if weeks not in FOLLOW_UP_WEEKS:
+        raise Invalid(
+            f"weeks_after: participation is confirmed at {' and '.join(map(str, FOLLOW_UP_WEEKS))} weeks, not {weeks}",
+            field="weeks_after",
+        )
+    if weeks in state.participation:
+        raise Conflict(
+            f"participation after {weeks} weeks is already recorded for this referral",
+            status=state.status.value,
+            allowed=[a.value for a in allowed_actions(state.status)],
+        )
+    if any(earlier > weeks for earlier in state.participation):
+        raise Conflict(
+            f"participation after {max(state.participation)} weeks is already recorded; "
+            f"the {weeks}-week follow-up cannot come after it",
+            status=state.status.value,
+            allowed=[a.value for a in allowed_actions(state.status)],
+        )
+    participation = {**state.participation, weeks: event.still_participating}
+    status = Status.participating if event.still_participating else Status.ended
+    # After the last follow-up nothing more is expected: a participating referral stays
+    # `participating`, but no further confirmation is accepted (see allowed_actions_for).
+    return replace(state, status=status, participation=participation)
+
+
+def allowed_actions_for(state: ReferralState) -> list[Action]:
+    """Allowed moves taking follow-ups into account (a referral with both done is complete)."""
+    actions = allowed_actions(state.status)
+    if set(FOLLOW_UP_WEEKS) <= set(state.participation):
+        actions = [a for a in actions if a is not Action.confirm_participation]
+    return actions
+
+
+# ---------------------------------------------------------------------- access
+
+
+REFERRER_ROLES = frozenset({Role.professional, Role.ambassador})
+SEE_ALL = frozenset({Role.guide, Role.admin})
+
+# Who may make each move (on a referral they can see). The community side answers (accept,
+# reject, welcome); the referrer's side arranges the companion; either side confirms follow-up.
+ACTORS_FOR: dict[Action, frozenset[Role]] = {
+    Action.accept: frozenset({Role.guide, Role.admin, Role.community_contact}),
+    Action.reject: frozenset({Role.guide, Role.admin, Role.community_contact}),
+    Action.welcome: frozenset({Role.guide, Role.admin, Role.community_contact}),
+    Action.arrange_accompaniment: frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador}),
+    Action.accompany: frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador}),
+    Action.confirm_participation: frozenset(
+        {Role.guide, Role.admin, Role.community_contact, Role.professional, Role.ambassador}
+    ),
+    Action.cancel: frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador}),
+}
+
+
+def can_see(principal: Principal, *, referrer_id: str, companion_id: str | None, community_id: str) -> bool:
+    if principal.role in SEE_ALL:
+        return True
+    if principal.role in REFERRER_ROLES:
+        return principal.actor_id in (referrer_id, companion_id)
+    if principal.role is Role.community_contact:
+        return community_id in principal.communities
+    return False
+
+
+def check_can_see(principal: Principal, *, referrer_id: str, companion_id: str | None, community_id: str) -> None:
+    if not can_see(principal, referrer_id=referrer_id, companion_id=companion_id, community_id=community_id):
+        raise Forbidden(_not_yours(principal))
+
+
+def _not_yours(principal: Principal) -> str:
+    if principal.role in REFERRER_ROLES:
+        return "this referral was made by someone else; you can see only your own referrals"
+    if principal.role is Role.community_contact:
+        return "this referral is to a community you do not receive for"
+    return f"role '{principal.role.value}' cannot see individual referrals"
+
+
+def check_can_act(principal: Principal, action: Action) -> None:
+    if principal.role not in ACTORS_FOR[action]:
+        roles = ", ".join(sorted(r.value for r in ACTORS_FOR[action]))
+        raise Forbidden(
+            f"role '{principal.role.value}' may not {action.value.replace('_', ' ')}; allowed roles: {roles}"
+        )
+
+
+# ---------------------------------------------------------------------- referral creation
+
+
+def check_community_open(
+    community_id: str, *, known: bool, archived: bool, capacity_status: str | None, override_full: bool
+) -> None:
+    if not known:
+        raise Invalid(
+            f"community_id: community {community_id!r} is not known to the referrals service; it must be "
+            "registered in the catalogue first (or the catalogue's event has not arrived yet)",
+            field="community_id",
+        )
+    if archived:
+        raise Conflict(f"community {community_id!r} is archived and takes no new referrals; choose another community")
+    if capacity_status == "full" and not override_full:
+        raise Conflict(
+            f"community {community_id!r} is full; choose another community, or send override_full: true "
+            "if you have agreed with the community that they take the citizen anyway",
+            capacity_status="full",
+        )
+
+
+# ---------------------------------------------------------------------- readiness and the cascade
+
+
+class Readiness(StrEnum):
+    aware = "aware"
+    trained = "trained"
+    referring = "referring"
+    accompanying = "accompanying"
+
+
+READINESS_ORDER = list(Readiness)
+
+
+def readiness_rank(level: Readiness | str) -> int:
+    return READINESS_ORDER.index(Readiness(level))
+
+
+def readiness_changed(current: Readiness | str | None, recorded: Readiness | str) -> bool:
+    """Whether recording `recorded` says something new (re-recording the same level does not).
+
+    Readiness may also go down (a professional who has not referred for a year is no longer
+    "referring"), so any different level is a change.
+    """
+    return current is None or Readiness(current) is not Readiness(recorded)
+
+
+@dataclass(frozen=True)
+class Activation:
+    activated_by: str | None
+    activated_at: datetime
+
+
+def first_activation(existing: Activation | None, actor_id: str, activated_by: str | None, at: datetime) -> Activation:
+    """The cascade edge that counts: the first activation (earliest in time) wins.
+
+    A later activation of the same actor leaves the edge alone; a back-dated one that
+    happened earlier replaces it, because it *was* the first.
+    """
+    if activated_by == actor_id:
+        raise Invalid("activated_by: a referrer cannot activate themselves", field="activated_by")
+    candidate = Activation(activated_by=activated_by, activated_at=at)
+    if existing is None or at < existing.activated_at:
+        return candidate
+    return existing
+
+
+def creates_cycle(actor_id: str, activated_by: str | None, parent_of: Callable[[str], str | None]) -> bool:
+    """Whether making `activated_by` the activator of `actor_id` closes a loop in the cascade."""
+    seen: set[str] = set()
+    current = activated_by
+    while current is not None and current not in seen:
+        if current == actor_id:
+            return True
+        seen.add(current)
+        current = parent_of(current)
+    return False
+
+
+# ---------------------------------------------------------------------- accompaniment matching
+
+
+@dataclass(frozen=True)
+class CompanionCandidate:
+    actor_id: str
+    area: str | None
+    languages: frozenset[str]
+    accompanied_categories: frozenset[str]  # categories of communities they accompanied to before
+    accompaniments_this_month: int
+
+
+@dataclass(frozen=True)
+class CompanionNeed:
+    community_area: str | None
+    community_categories: frozenset[str]
+    citizen_area: str | None = None
+    citizen_languages: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class RankedCompanion:
+    actor_id: str
+    score: float
+    reasons: tuple[str, ...]
+
+
+AREA_WEIGHT = 3.0
+LANGUAGE_WEIGHT = 2.0
+CATEGORY_WEIGHT = 1.0
+MAX_CATEGORY_POINTS = 2.0
+LOAD_PENALTY = 1.0
+
+
+def _norm(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(v.strip().lower() for v in values if v.strip())
+
+
+def score_companion(candidate: CompanionCandidate, need: CompanionNeed) -> RankedCompanion:
+    score = 0.0
+    reasons: list[str] = []
+    areas = {a.lower() for a in (need.citizen_area, need.community_area) if a}
+    if candidate.area and candidate.area.lower() in areas:
+        score += AREA_WEIGHT
+        reasons.append(f"same area ({candidate.area})")
+    shared_languages = _norm(candidate.languages) & _norm(need.citizen_languages)
+    if shared_languages:
+        score += LANGUAGE_WEIGHT
+        reasons.append(f"shared language ({', '.join(sorted(shared_languages))})")
+    shared_categories = _norm(candidate.accompanied_categories) & _norm(need.community_categories)
+    if shared_categories:
+        score += min(MAX_CATEGORY_POINTS, CATEGORY_WEIGHT * len(shared_categories))
+        reasons.append(f"has accompanied to {', '.join(sorted(shared_categories))} before")
+    if candidate.accompaniments_this_month:
+        score -= LOAD_PENALTY * candidate.accompaniments_this_month
+        reasons.append(f"{candidate.accompaniments_this_month} accompaniment(s) this month already")
+    return RankedCompanion(candidate.actor_id, score, tuple(reasons))
+
+
+def rank_companions(candidates: Sequence[CompanionCandidate], need: CompanionNeed) -> list[RankedCompanion]:
+    """Best match first; ties go to whoever has accompanied least this month, then by id."""
+    load = {c.actor_id: c.accompaniments_this_month for c in candidates}
+    ranked = [score_companion(c, need) for c in candidates]
+    return sorted(ranked, key=lambda r: (-r.score, load[r.actor_id], r.actor_id))
+
+
+# ---------------------------------------------------------------------- citizens
+
+
+def check_consent(has_consent: bool, *, age_band: str | None, area: str | None, target_groups: Sequence[str]) -> None:
+    given = [
+        name for name, value in (("age_band", age_band), ("area", area), ("target_groups", target_groups)) if value
+    ]
+    if given and not has_consent:
+        raise Invalid(
+            f"{given[0]}: age band, area and target groups are stored only with recorded consent; "
+            "add consent {purpose, date} or leave them out",
+            field=given[0],
+        )
+
+
+SECTORS = (
+    "health_centre",
+    "job_centre",
+    "library",
+    "social_psychiatry",
+    "gp",
+    "housing_social_work",
+    "education",
+    "private_business",
+    "association",
+    "other",
+)
+
+
+def check_sector(sector: str | None) -> None:
+    if sector is not None and sector not in SECTORS:
+        raise Invalid(f"sector: unknown sector {sector!r}; use one of {', '.join(SECTORS)}", field="sector")

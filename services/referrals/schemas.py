@@ -1,0 +1,239 @@
+"""Request and response bodies of the referrals HTTP API (English JSON)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import datetime
+from typing import Annotated, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.referrals.domain import SECTORS, Readiness, Status
+from shared.events.referrals import OutreachKind, ReferralChannel, RejectionReason
+from shared.privacy import FreeText
+
+Sector = Literal[
+    "health_centre",
+    "job_centre",
+    "library",
+    "social_psychiatry",
+    "gp",
+    "housing_social_work",
+    "education",
+    "private_business",
+    "association",
+    "other",
+]
+assert set(Sector.__args__) == set(SECTORS)  # type: ignore[attr-defined]
+
+
+# A plain shape check: deliverability is the mail server's business, not a dependency's.
+Email = Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# ---------------------------------------------------------------------- referrers
+
+
+class WorkContactIn(_In):
+    email: Email | None = None
+    phone: str | None = Field(default=None, max_length=30)
+
+
+class ReferrerIn(_In):
+    actor_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
+    role: Literal["guide", "professional", "ambassador"]
+    name: FreeText | None = Field(default=None, max_length=200)
+    sector: Sector | None = None
+    organization: FreeText | None = Field(default=None, max_length=200)
+    area: FreeText | None = Field(default=None, max_length=200)
+    languages: list[str] = Field(default_factory=list, max_length=20)
+    offers_accompaniment: bool = False
+    contact: WorkContactIn | None = None
+    activated_by: str | None = Field(
+        default=None, description="Who trained or recruited them; defaults to the caller when the caller is a referrer"
+    )
+    citizen_ref: str | None = Field(default=None, description="Only for an ambassador who was once a referred citizen")
+    readiness: Readiness | None = None
+
+    @model_validator(mode="after")
+    def _rules(self) -> Self:
+        if self.role == "professional" and self.sector is None:
+            raise ValueError("a professional needs a sector, e.g. job_centre, library or gp")
+        if self.role != "professional" and self.sector is not None:
+            raise ValueError("only professionals have a sector")
+        if self.citizen_ref and self.role != "ambassador":
+            raise ValueError("only an ambassador can be a citizen who was once referred (citizen_ref)")
+        return self
+
+
+class ReadinessIn(_In):
+    level: Readiness
+
+
+class ReferrerOut(BaseModel):
+    actor_id: str
+    role: str
+    name: str | None
+    sector: str | None
+    organization: str | None
+    area: str | None
+    languages: list[str]
+    offers_accompaniment: bool
+    contact: dict[str, str | None]
+    activated_by: str | None
+    activated_at: datetime
+    was_referred_citizen: bool
+    readiness: str | None
+
+
+# ---------------------------------------------------------------------- citizens
+
+
+class ContactIn(_In):
+    name: FreeText | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=30)
+    email: Email | None = None
+
+
+class ConsentIn(_In):
+    purpose: FreeText = Field(min_length=3, max_length=500)
+    date: dt.date | None = Field(default=None, description="When consent was given; today if left out")
+
+
+class CitizenIn(_In):
+    contact: ContactIn | None = None
+    consent: ConsentIn | None = None
+    age_band: Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"] | None = None
+    area: FreeText | None = Field(default=None, max_length=200)
+    target_groups: list[str] = Field(default_factory=list, max_length=20)
+    languages: list[str] = Field(default_factory=list, max_length=20)
+
+
+class CitizenOut(BaseModel):
+    citizen_ref: str
+    age_band: str | None
+    area: str | None
+    target_groups: list[str]
+    languages: list[str]
+    consent: dict[str, str | None] | None
+    has_contact: bool
+    registered_at: datetime
+    erased: bool
+
+
+class ContactOut(BaseModel):
+    citizen_ref: str
+    name: str | None
+    phone: str | None
+    email: str | None
+
+
+class AuditOut(BaseModel):
+    actor_id: str
+    role: str
+    what: str
+    purpose: str
+    at: datetime
+
+
+class BridgeIn(_In):
+    from_community_id: str
+    to_referral_id: str
+
+
+# ---------------------------------------------------------------------- referrals
+
+
+class ReferralIn(_In):
+    citizen_ref: str
+    community_id: str
+    referrer_id: str | None = Field(default=None, description="Defaults to the caller")
+    needs_accompaniment: bool = False
+    special_considerations: bool = False
+    channel: ReferralChannel = "in_person"
+    override_full: bool = False
+    note: FreeText | None = Field(default=None, max_length=2000)
+
+
+class CompanionIn(_In):
+    companion_id: str
+
+
+class AccompanyIn(_In):
+    companion_id: str | None = Field(default=None, description="Defaults to the arranged companion")
+
+
+class ParticipationIn(_In):
+    weeks_after: Literal[4, 12]
+    still_participating: bool
+
+
+class RejectIn(_In):
+    reason: RejectionReason
+    note: FreeText | None = Field(default=None, max_length=2000)
+
+
+class CancelIn(_In):
+    note: FreeText | None = Field(default=None, max_length=2000)
+
+
+class ReferralOut(BaseModel):
+    referral_id: str
+    citizen_ref: str
+    community_id: str
+    community_name: str | None
+    referrer_id: str
+    needs_accompaniment: bool
+    special_considerations: bool
+    channel: str
+    note: str | None
+    status: Status
+    allowed_actions: list[str]
+    version: int
+    companion_id: str | None
+    rejection_reason: str | None
+    participation: dict[str, bool]
+    created_at: datetime
+    updated_at: datetime
+    welcome_url: str | None = None
+
+
+class TimelineOut(BaseModel):
+    event_id: str
+    type: str
+    time: datetime
+    time_local: str
+    source: str
+    status: str
+    data: dict[str, object]
+
+
+class RankedCompanionOut(BaseModel):
+    actor_id: str
+    name: str | None
+    area: str | None
+    languages: list[str]
+    score: float
+    reasons: list[str]
+
+
+class OutreachIn(_In):
+    kind: OutreachKind
+    count: int = Field(ge=1, le=100_000)
+    area: FreeText | None = Field(default=None, max_length=200)
+    actor_id: str | None = Field(default=None, description="Defaults to the caller")
+
+
+class CommunityOut(BaseModel):
+    community_id: str
+    name: str
+    area: str | None
+    kind: str
+    categories: list[str]
+    accepts_special_needs: bool
+    capacity_status: str
+    archived: bool

@@ -1,0 +1,169 @@
+"""Access, referral preconditions, readiness, the cascade and companion ranking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from services.referrals import domain
+from services.referrals.domain import Action, CompanionCandidate, CompanionNeed
+from shared.auth import Principal, Role
+from shared.errors import Conflict, Forbidden, Invalid
+
+T0 = datetime(2024, 1, 10, tzinfo=UTC)
+
+
+def who(role: Role, actor: str = "me", communities: tuple[str, ...] = ()) -> Principal:
+    return Principal(actor_id=actor, role=role, communities=communities)
+
+
+REF = {"referrer_id": "prof-a", "companion_id": "amb-b", "community_id": "strik"}
+
+
+@pytest.mark.parametrize(
+    ("principal", "visible"),
+    [
+        (who(Role.guide), True),
+        (who(Role.admin), True),
+        (who(Role.professional, "prof-a"), True),
+        (who(Role.professional, "prof-other"), False),
+        (who(Role.ambassador, "amb-b"), True),  # the companion
+        (who(Role.ambassador, "amb-c"), False),
+        (who(Role.community_contact, "c", ("strik",)), True),
+        (who(Role.community_contact, "c", ("kor",)), False),
+        (who(Role.analyst), False),
+        (who(Role.municipal_system), False),
+    ],
+)
+def test_who_sees_a_referral(principal: Principal, visible: bool) -> None:
+    assert domain.can_see(principal, **REF) is visible
+    if not visible:
+        with pytest.raises(Forbidden):
+            domain.check_can_see(principal, **REF)
+
+
+def test_a_professional_is_told_the_referral_is_someone_elses() -> None:
+    with pytest.raises(Forbidden, match="made by someone else"):
+        domain.check_can_see(who(Role.professional, "prof-other"), **REF)
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "allowed"),
+    [
+        (Role.community_contact, Action.welcome, True),
+        (Role.community_contact, Action.cancel, False),
+        (Role.professional, Action.accept, False),
+        (Role.professional, Action.arrange_accompaniment, True),
+        (Role.ambassador, Action.cancel, True),
+        (Role.analyst, Action.confirm_participation, False),
+    ],
+)
+def test_who_makes_which_move(role: Role, action: Action, allowed: bool) -> None:
+    if allowed:
+        domain.check_can_act(who(role), action)
+    else:
+        with pytest.raises(Forbidden, match="allowed roles"):
+            domain.check_can_act(who(role), action)
+
+
+def test_unknown_community_is_refused_with_a_reason() -> None:
+    with pytest.raises(Invalid, match="not known to the referrals service"):
+        domain.check_community_open("x", known=False, archived=False, capacity_status=None, override_full=False)
+
+
+def test_archived_community_is_refused() -> None:
+    with pytest.raises(Conflict, match="archived"):
+        domain.check_community_open("x", known=True, archived=True, capacity_status="open", override_full=True)
+
+
+def test_full_community_needs_override() -> None:
+    with pytest.raises(Conflict, match="override_full"):
+        domain.check_community_open("x", known=True, archived=False, capacity_status="full", override_full=False)
+    domain.check_community_open("x", known=True, archived=False, capacity_status="full", override_full=True)
+    domain.check_community_open("x", known=True, archived=False, capacity_status="waitlist", override_full=False)
+
+
+def test_readiness_levels_are_ordered_and_a_repeat_is_no_change() -> None:
+    assert [domain.readiness_rank(x) for x in ("aware", "trained", "referring", "accompanying")] == [0, 1, 2, 3]
+    assert domain.readiness_changed(None, "aware")
+    assert domain.readiness_changed("referring", "trained")  # readiness may also fall
+    assert not domain.readiness_changed("trained", "trained")
+
+
+def test_the_first_activation_counts() -> None:
+    first = domain.first_activation(None, "amb-1", "guide-anne", T0)
+    later = domain.first_activation(first, "amb-1", "guide-bo", T0 + timedelta(days=5))
+    assert later == first
+    earlier = domain.first_activation(first, "amb-1", "guide-bo", T0 - timedelta(days=5))
+    assert earlier.activated_by == "guide-bo"  # back-dated: it really was the first
+
+
+def test_nobody_activates_themselves_or_closes_a_loop() -> None:
+    with pytest.raises(Invalid, match="themselves"):
+        domain.first_activation(None, "amb-1", "amb-1", T0)
+    parents: dict[str, str | None] = {"guide-anne": None, "prof-1": "guide-anne", "amb-1": "prof-1"}
+    assert domain.creates_cycle("guide-anne", "amb-1", parents.get)
+    assert not domain.creates_cycle("amb-2", "amb-1", parents.get)
+
+
+def test_consent_is_required_for_attributes() -> None:
+    domain.check_consent(False, age_band=None, area=None, target_groups=[])
+    domain.check_consent(True, age_band="25-34", area="Vestervang", target_groups=["unemployment"])
+    with pytest.raises(Invalid, match="only with recorded consent") as caught:
+        domain.check_consent(False, age_band=None, area=None, target_groups=["disability"])
+    assert caught.value.details == {"field": "target_groups"}
+
+
+def test_sector_must_be_known() -> None:
+    domain.check_sector("job_centre")
+    domain.check_sector(None)
+    with pytest.raises(Invalid, match="use one of"):
+        domain.check_sector("hairdresser")
+
+
+def candidate(actor: str, area: str | None, langs: set[str], cats: set[str], load: int) -> CompanionCandidate:
+    return CompanionCandidate(actor, area, frozenset(langs), frozenset(cats), load)
+
+
+NEED = CompanionNeed(
+    community_area="Vestervang",
+    community_categories=frozenset({"crafts", "social"}),
+    citizen_area="Nørrevang",
+    citizen_languages=frozenset({"arabic", "danish"}),
+)
+
+
+def test_companions_rank_by_area_language_categories_and_load() -> None:
+    ranked = domain.rank_companions(
+        [
+            candidate("far-away", "Benløse", set(), set(), 0),
+            candidate("neighbour", "Vestervang", set(), set(), 0),
+            candidate("speaks-arabic", "Vestervang", {"Arabic"}, set(), 0),
+            candidate("busy-expert", "Vestervang", {"arabic"}, {"crafts", "social"}, 5),
+            candidate("expert", "Vestervang", {"arabic"}, {"crafts"}, 0),
+        ],
+        NEED,
+    )
+    assert [r.actor_id for r in ranked] == ["expert", "speaks-arabic", "neighbour", "busy-expert", "far-away"]
+    top = ranked[0]
+    assert top.score == 3 + 2 + 1
+    assert any("same area" in reason for reason in top.reasons)
+    assert any("shared language (arabic)" in reason for reason in top.reasons)
+
+
+def test_citizen_area_counts_as_same_area() -> None:
+    assert domain.score_companion(candidate("x", "nørrevang", set(), set(), 0), NEED).score == 3
+
+
+def test_ties_go_to_the_least_busy_then_by_id() -> None:
+    ranked = domain.rank_companions(
+        [candidate("b", None, set(), set(), 0), candidate("a", None, set(), set(), 0)],
+        CompanionNeed(community_area=None, community_categories=frozenset()),
+    )
+    assert [r.actor_id for r in ranked] == ["a", "b"]
+
+
+def test_category_points_are_capped() -> None:
+    many = CompanionNeed(community_area=None, community_categories=frozenset({"a", "b", "c", "d"}))
+    assert domain.score_companion(candidate("x", None, set(), {"a", "b", "c", "d"}, 0), many).score == 2
