@@ -6,13 +6,16 @@ system on one laptop: a SQLite file per service under `var/` and a local nats-se
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-VAR_DIR = REPO_ROOT / "var"
+# Everything a local run keeps (databases, NATS store, logs, mail, tokens); tests point it
+# elsewhere with VEJVISER_VAR_DIR.
+VAR_DIR = Path(os.environ.get("VEJVISER_VAR_DIR", REPO_ROOT / "var"))
 
 SERVICE_PORTS = {"catalogue": 8001, "referrals": 8002, "notifications": 8003, "analytics": 8004}
 # A development-only secret so `make run` works with no configuration; production sets

@@ -23,7 +23,7 @@ from shared.natsserver import NatsServer, answers, has_jetstream
 from shared.serve import SERVICES
 from shared.settings import DEV_TOKEN_SECRET, REPO_ROOT, SERVICE_PORTS, VAR_DIR
 
-SMTP_PORT = 8025
+SMTP_PORT = int(os.environ.get("SMTP_PORT", "8025"))
 READY_TIMEOUT = 90.0
 
 

@@ -223,3 +223,38 @@ def test_outbox_and_inbox_tables_work_on_both_databases(database_url: str) -> No
         assert runtime.inbox.seen(session, "other", ["a"]) == set()
         assert session.scalar(select(func.count()).select_from(runtime.inbox.table)) == 2
     runtime.db.dispose()
+
+
+async def test_operator_lists_and_replays_dead_letters_with_the_cli(
+    ledger_runtime: tuple[Runtime, Ledger], nats_clean: str
+) -> None:
+    import asyncio
+
+    runtime, ledger = ledger_runtime
+    ledger.failing.add("r-8")
+    await publish(nats_clean, envelope(8))
+    nc = await nats.connect(nats_clean)
+    try:
+        letters = await eventually(lambda: list_dead_letters(nc.jetstream()), timeout=15)
+    finally:
+        await nc.close()
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {**__import__("os").environ, "NATS_URL": nats_clean}
+        return subprocess.run(
+            [sys.executable, "-m", "vejviser", "dlq", *args], cwd=REPO, env=env, capture_output=True, text=True
+        )
+
+    listed = await asyncio.to_thread(cli, "list")
+    assert listed.returncode == 0, listed.stderr
+    assert "analytics-ledger" in listed.stdout
+    assert "ReferralCreated" in listed.stdout and "unreachable" in listed.stdout
+
+    missing = await asyncio.to_thread(cli, "replay", "9999")
+    assert missing.returncode == 1 and "No dead letter" in missing.stderr
+
+    ledger.failing.clear()
+    replayed = await asyncio.to_thread(cli, "replay", str(letters[0].seq))
+    assert replayed.returncode == 0, replayed.stderr
+    await eventually(lambda: "r-8" in ledger.rows(runtime))
+    assert "The DLQ is empty." in (await asyncio.to_thread(cli, "list")).stdout
