@@ -1,0 +1,129 @@
+"""The external channels behind one interface: `send(job)` succeeds or raises `SendFailed`.
+
+The inbox is not here: a message is in the recipient's inbox as soon as it is decided.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any, Protocol
+
+import httpx
+
+from services.notifications.domain import sign_webhook
+from services.notifications.settings import NotificationSettings
+
+SIGNATURE_HEADER = "X-Vejviser-Signature"
+TIMESTAMP_HEADER = "X-Vejviser-Timestamp"
+DELIVERY_HEADER = "X-Vejviser-Delivery"
+
+
+class SendFailed(Exception):
+    """The channel did not take the message; the reason is safe to store (no personal data)."""
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a channel needs for one delivery attempt, read before the send."""
+
+    delivery_id: str
+    channel: str
+    address: str
+    subject: str
+    text: str
+    html: str
+    payload: dict[str, Any]  # the webhook body
+    secret: str | None = None
+
+
+class Channel(Protocol):
+    async def send(self, job: Job, now: datetime) -> None: ...
+
+
+class EmailChannel:
+    """Plain text with an HTML alternative, over SMTP (the local sink in development)."""
+
+    def __init__(self, settings: NotificationSettings) -> None:
+        self.settings = settings
+
+    def build(self, job: Job, now: datetime) -> EmailMessage:
+        message = EmailMessage()
+        message["From"] = self.settings.mail_from
+        message["To"] = job.address
+        message["Subject"] = job.subject
+        message["Date"] = format_datetime(now)
+        # A stable Message-ID per delivery lets a mail client drop a re-sent copy.
+        message["Message-ID"] = make_msgid(idstring=job.delivery_id, domain="vejviser.local")
+        message["X-Vejviser-Delivery"] = job.delivery_id
+        message.set_content(job.text)
+        message.add_alternative(job.html, subtype="html")
+        return message
+
+    def _send(self, message: EmailMessage) -> None:
+        s = self.settings
+        try:
+            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            raise SendFailed(f"smtp: {type(exc).__name__}: {str(exc)[:200]}") from exc
+
+    async def send(self, job: Job, now: datetime) -> None:
+        await asyncio.to_thread(self._send, self.build(job, now))
+
+
+class SmsGateway(Protocol):
+    """An SMS provider (none is chosen yet; tests use a fake one)."""
+
+    async def send_sms(self, phone: str, text: str) -> None: ...
+
+
+class SmsChannel:
+    def __init__(self, gateway: SmsGateway) -> None:
+        self.gateway = gateway
+
+    async def send(self, job: Job, now: datetime) -> None:
+        # An SMS is short: the subject says what it is about, the rest is in the inbox.
+        try:
+            await self.gateway.send_sms(job.address, f"Vejviser: {job.subject}. Se mere i Vejviser.")
+        except SendFailed:
+            raise
+        except Exception as exc:
+            raise SendFailed(f"sms: {type(exc).__name__}") from exc
+
+
+class NoSmsGateway:
+    async def send_sms(self, phone: str, text: str) -> None:
+        raise SendFailed("sms: no SMS gateway is configured")
+
+
+class WebhookChannel:
+    """POST JSON signed with the subscriber's secret: `X-Vejviser-Signature: sha256=<hex>`."""
+
+    def __init__(self, settings: NotificationSettings) -> None:
+        self.timeout = settings.webhook_timeout_seconds
+
+    @staticmethod
+    def body(job: Job) -> bytes:
+        return json.dumps(job.payload, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+
+    async def send(self, job: Job, now: datetime) -> None:
+        body = self.body(job)
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign_webhook(job.secret or "", body),
+            TIMESTAMP_HEADER: str(int(now.timestamp())),
+            DELIVERY_HEADER: job.delivery_id,
+        }
+        try:
+            async with httpx.AsyncClient(timeout=self.timeout) as client:
+                response = await client.post(job.address, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise SendFailed(f"webhook: {type(exc).__name__}") from exc
+        if not 200 <= response.status_code < 300:
+            raise SendFailed(f"webhook: HTTP {response.status_code}")

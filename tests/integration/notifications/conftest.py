@@ -1,0 +1,225 @@
+"""Fixtures for the notifications tests: a real SMTP server (aiosmtpd), a fake clock, the
+service served over real HTTP against a real nats-server, and a small Ringsted world."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import threading
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlalchemy import select
+
+from services.notifications import store
+from services.notifications.clock import FakeClock
+from services.notifications.main import build
+from services.notifications.settings import NotificationSettings
+from shared.events import Envelope, Event
+from shared.events import catalogue as cat
+from shared.events import referrals as ref
+from shared.natsserver import free_port
+from tests.helpers import ServedApp, eventually, publish
+
+# Tuesday 12 March 2024, 11:00 in Copenhagen: office hours, far from quiet hours.
+START = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)
+WELCOME_SECRET = "test-welcome-secret"
+REFERRALS_URL = "http://referrals.test"
+AREA = "Ringsted Øst"
+
+
+class MailBox:
+    """aiosmtpd handler that keeps every received message, parsed."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def to(self, address: str, subject: str | None = None) -> list[EmailMessage]:
+        """Messages to `address`; with `subject`, only those whose subject contains it."""
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address and (subject is None or subject in m["Subject"])]
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[MailBox, int]]:
+    box = MailBox()
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield box, port
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+def make_settings(database_url: str, nats_url: str, smtp_port: int, **overrides: Any) -> NotificationSettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "nats_url": nats_url,
+        "smtp_port": smtp_port,
+        "tick_seconds": 0.05,
+        "relay_interval_seconds": 0.05,
+        "retry_backoff_seconds": [0.1],
+        "delivery_backoff_seconds": [60.0],
+        "delivery_max_attempts": 3,
+        "referrals_public_url": REFERRALS_URL,
+        "welcome_link_secret": WELCOME_SECRET,
+    }
+    return NotificationSettings(**(values | overrides))
+
+
+def wrap(event: Event, at: datetime) -> Envelope:
+    source = "/services/catalogue" if event.context == "catalogue" else "/services/referrals"
+    return Envelope.wrap(event, source=source, time=at)
+
+
+@dataclass
+class Service:
+    served: ServedApp
+    clock: FakeClock
+    mail: MailBox
+    nats_url: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def db(self) -> Any:
+        return self.served.runtime.db
+
+    async def send(self, *events: Event, at: datetime | None = None) -> list[Envelope]:
+        envelopes = [wrap(e, at or self.clock.now()) for e in events]
+        await publish(self.nats_url, *envelopes)
+        return envelopes
+
+    def query(self, statement: Any) -> list[Any]:
+        with self.db.transaction() as session:
+            return list(session.scalars(statement))
+
+    def timers(self, rule: str, status: str | None = None) -> list[store.TimerRow]:
+        q = select(store.TimerRow).where(store.TimerRow.rule == rule)
+        if status:
+            q = q.where(store.TimerRow.status == status)
+        return self.query(q)
+
+    def nudges(self, rule: str | None = None, recipient: str | None = None) -> list[store.NudgeRow]:
+        q = select(store.NudgeRow)
+        if rule:
+            q = q.where(store.NudgeRow.rule == rule)
+        if recipient:
+            q = q.where(store.NudgeRow.recipient_id == recipient)
+        return self.query(q)
+
+    def has_referral(self, referral_id: str) -> bool:
+        return bool(self.query(select(store.ReferralRow).where(store.ReferralRow.referral_id == referral_id)))
+
+    async def settle(self) -> None:
+        """Run the worker's own timer and delivery passes now (no waiting for a tick), so a
+        test can assert that something did NOT happen after time moved."""
+        worker = self.served.app.state.worker
+        await worker.fire_due()
+        while await worker.deliver_due():
+            pass
+
+    async def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.clock.advance(timedelta(**delta))
+        await self.settle()
+
+    async def mail_to(self, address: str, count: int = 1, subject: str | None = None) -> list[EmailMessage]:
+        def arrived() -> list[EmailMessage] | None:
+            found = self.mail.to(address, subject)
+            return found if len(found) >= count else None
+
+        return await eventually(arrived)
+
+    async def world(self) -> None:
+        """The directory most tests need: one community, a professional, an ambassador who
+        accompanies, a guide."""
+        await self.send(
+            cat.CommunityRegistered(
+                community_id="c-strik",
+                organization_id="o-1",
+                name="Strikkeklubben Maskerne",
+                categories=["kreativ"],
+                area=AREA,
+                kind="permanent",
+                accepts_special_needs=True,
+                capacity_total=12,
+                contact=cat.WelcomeContact(name="Birthe", email="birthe@maskerne.dk"),
+            ),
+            ref.ReferrerActivated(
+                actor_id="prof-mette",
+                role="professional",
+                area=AREA,
+                name="Mette",
+                organization="Jobcenter Ringsted",
+                activated_by="guide-anne",
+                contact=ref.WorkContact(email="mette@ringsted.dk", phone="+4511111111"),
+            ),
+            ref.ReferrerActivated(
+                actor_id="amb-lars",
+                role="ambassador",
+                area=AREA,
+                name="Lars",
+                activated_by="guide-anne",
+                offers_accompaniment=True,
+                contact=ref.WorkContact(email="lars@example.dk"),
+            ),
+            ref.ReferrerActivated(
+                actor_id="amb-far",
+                role="ambassador",
+                area="Benløse",
+                name="Karen",
+                offers_accompaniment=True,
+                contact=ref.WorkContact(email="karen@example.dk"),
+            ),
+            ref.ReferrerActivated(
+                actor_id="guide-anne",
+                role="guide",
+                name="Anne",
+                contact=ref.WorkContact(email="anne@faellesskabsby.dk"),
+            ),
+        )
+
+        def loaded() -> bool:
+            return bool(self.query(select(store.CommunityRow))) and len(self.query(select(store.RecipientRow))) == 4
+
+        await eventually(loaded)
+
+
+def referral_created(referral_id: str = "ref-1", **kw: Any) -> ref.ReferralCreated:
+    values: dict[str, Any] = {
+        "referral_id": referral_id,
+        "citizen_ref": "cit-7f3a",
+        "community_id": "c-strik",
+        "referrer_id": "prof-mette",
+    }
+    return ref.ReferralCreated(**(values | kw))
+
+
+@pytest.fixture
+async def service(
+    nats_clean: str, smtp: tuple[MailBox, int], clock: FakeClock, tmp_path: Path
+) -> AsyncIterator[Service]:
+    box, port = smtp
+    app = build(make_settings(f"sqlite:///{tmp_path / 'n.db'}", nats_clean, port), clock=clock)
+    async with ServedApp(app) as served:
+        yield Service(served, clock, box, nats_clean)

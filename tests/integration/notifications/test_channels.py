@@ -1,0 +1,249 @@
+"""Channels and preferences: quiet hours, opt-out, daily cap, inbox, signed webhooks with
+retries and a dead letter, and SMS behind its interface."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.notifications.clock import FakeClock
+from services.notifications.main import build
+from shared.events import referrals as ref
+from shared.natsserver import free_port
+from tests.helpers import ServedApp, eventually, stream_events, token
+
+from .conftest import MailBox, Service, make_settings, referral_created
+
+
+async def test_quiet_hours_hold_mail_back_until_morning_but_the_inbox_gets_it_at_once(service: Service) -> None:
+    await service.world()
+    service.clock.set(datetime(2024, 3, 12, 21, 30, tzinfo=UTC))  # 22:30 in Copenhagen
+    await service.send(referral_created())
+    contact = token("community_contact", "contact-birthe", communities=["c-strik"])
+    async with service.served.client(contact) as client:
+        inbox = await eventually(lambda: _unread(client))
+    assert inbox["messages"][0]["title"].startswith("En ny deltager")
+    await service.settle()
+    assert service.mail.to("birthe@maskerne.dk") == []
+
+    await service.advance(hours=8, minutes=20)  # 06:50: still quiet
+    assert service.mail.to("birthe@maskerne.dk") == []
+    await service.advance(minutes=11)  # 07:01
+    [mail] = await service.mail_to("birthe@maskerne.dk")
+    assert mail["Subject"].startswith("En ny deltager")
+
+
+async def _unread(client: Any) -> dict[str, Any] | None:
+    body = (await client.get("/v1/inbox")).json()
+    return body if body["unread"] else None
+
+
+async def test_an_opt_out_is_respected_and_other_rules_still_arrive(service: Service) -> None:
+    await service.world()
+    async with service.served.client(token("professional", "prof-mette")) as client:
+        put = await client.put("/v1/preferences", json={"channels": ["email"], "opted_out": ["welcome_confirmed"]})
+        assert put.status_code == 200, put.text
+        assert put.json()["opted_out"] == ["welcome_confirmed"] and put.json()["channels"] == ["email", "inbox"]
+        assert put.json()["quiet_hours"] == {"start": "21:00", "end": "07:00"}
+    await service.send(referral_created())
+    await service.send(ref.WelcomeConfirmed(referral_id="ref-1", community_id="c-strik", confirmed_by="birthe"))
+    await eventually(lambda: service.timers("welcome_followup", "cancelled"))  # the event was processed
+    await service.settle()
+    assert service.nudges("welcome_confirmed") == [] and service.mail.to("mette@ringsted.dk") == []
+
+    await service.send(referral_created("ref-2"))
+    await service.advance(days=7, hours=1)
+    await service.mail_to("mette@ringsted.dk", subject="Hvordan gik")  # not opted out of this one
+
+
+async def test_preferences_validate_with_messages_a_person_can_act_on(service: Service) -> None:
+    async with service.served.client(token("ambassador", "amb-lars")) as client:
+        defaults = (await client.get("/v1/preferences")).json()
+        assert defaults == {"recipient_id": "amb-lars", "channels": ["email", "inbox"], "opted_out": [],
+                            "quiet_hours": {"start": "21:00", "end": "07:00"}, "daily_cap": 10,
+                            "sms_available": False}
+        bad = await client.put("/v1/preferences", json={"quiet_hours": {"start": "25:00", "end": "07:00"}})
+        assert bad.status_code == 422
+        assert bad.json()["error"]["details"][0]["field"] == "quiet_hours.start"
+        unknown = await client.put("/v1/preferences", json={"opted_out": ["spam"]})
+        assert unknown.status_code == 422 and "welcome_contact" in unknown.json()["error"]["message"]
+        none = await client.put("/v1/preferences", json={"quiet_hours": None, "daily_cap": 0})
+        assert none.json()["quiet_hours"] is None and none.json()["daily_cap"] == 0
+        assert (await client.get("/v1/preferences")).json()["daily_cap"] == 0
+        anonymous = await service.served.client().get("/v1/preferences")
+        assert anonymous.status_code == 401
+
+
+async def test_the_daily_cap_keeps_extra_messages_in_the_inbox_only(service: Service) -> None:
+    await service.world()
+    async with service.served.client(token("professional", "prof-mette")) as client:
+        await client.put("/v1/preferences", json={"daily_cap": 1, "opted_out": ["weekly_digest"]})
+    await service.send(referral_created("ref-1"), referral_created("ref-2"))
+    await eventually(lambda: service.has_referral("ref-2"))
+    await service.advance(days=7, hours=1)  # two follow-ups due the same day
+    await eventually(lambda: len(service.nudges("welcome_followup")) == 2)
+    await service.settle()
+    assert len(service.mail.to("mette@ringsted.dk", "Hvordan gik")) == 1
+    async with service.served.client(token("professional", "prof-mette")) as client:
+        inbox = (await client.get("/v1/inbox")).json()
+        assert sum(m["rule"] == "welcome_followup" for m in inbox["messages"]) == 2
+        first = inbox["messages"][0]["id"]
+        read = await client.post(f"/v1/inbox/{first}/read")
+        assert read.status_code == 200 and read.json()["read_at"] is not None
+        assert (await client.get("/v1/inbox")).json()["unread"] == inbox["unread"] - 1
+    async with service.served.client(token("professional", "someone-else")) as other:
+        assert (await other.post(f"/v1/inbox/{first}/read")).status_code == 404
+        assert (await other.get("/v1/inbox")).json() == {"unread": 0, "messages": []}
+
+
+# ---------------------------------------------------------------------------- webhooks
+
+
+class Receiver:
+    """A real local HTTP server that answers 500 the first `failures` times, then 200."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.requests: list[tuple[dict[str, str], bytes, int]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status = 500 if len(receiver.requests) < receiver.failures else 200
+                receiver.requests.append((dict(self.headers), body, status))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/vejviser"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Receiver:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def flaky() -> Iterator[Receiver]:
+    with Receiver(failures=2) as receiver:
+        yield receiver
+
+
+@pytest.fixture
+def broken() -> Iterator[Receiver]:
+    with Receiver(failures=10**6) as receiver:
+        yield receiver
+
+
+async def test_a_webhook_that_fails_twice_then_succeeds_gets_one_signed_delivery(
+    service: Service, flaky: Receiver, broken: Receiver
+) -> None:
+    await service.world()
+    secret = "jobcenter-shared-secret-0123456789"
+    async with service.served.client(token("municipal_system", "system-jobcenter")) as system:
+        created = await system.post("/v1/webhooks", json={"url": flaky.url, "secret": secret,
+                                                          "rules": ["welcome_contact"]})
+        assert created.status_code == 201, created.text
+        hook_id = created.json()["id"]
+        dead = (await system.post("/v1/webhooks", json={"url": broken.url, "rules": ["welcome_contact"]})).json()
+        assert len(dead["secret"]) >= 32  # generated and shown once
+        bad = await system.post("/v1/webhooks", json={"url": "not a url"})
+        assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "url"
+    async with service.served.client(token("professional", "prof-mette")) as prof:
+        assert (await prof.get("/v1/webhooks")).status_code == 403
+
+    await service.send(referral_created())
+    await eventually(lambda: len(flaky.requests) == 1)
+    await service.advance(seconds=61)  # the back-off (60 s in these settings)
+    await eventually(lambda: len(flaky.requests) == 2)
+    await service.advance(seconds=61)
+    await eventually(lambda: len(flaky.requests) == 3)
+    await service.advance(minutes=10)
+    assert [status for _, _, status in flaky.requests] == [500, 500, 200]
+    for headers, body, _ in flaky.requests:
+        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(headers["X-Vejviser-Signature"], expected)
+        assert headers["X-Vejviser-Timestamp"].isdigit()
+    payload = json.loads(flaky.requests[-1][1])
+    assert payload["rule"] == "welcome_contact" and payload["referral_id"] == "ref-1"
+    assert "cit-7f3a" not in flaky.requests[-1][1].decode()
+    assert len({h["X-Vejviser-Delivery"] for h, _, _ in flaky.requests}) == 1  # one delivery, retried
+
+    async with service.served.client(token("municipal_system", "system-jobcenter")) as system:
+        [delivery] = (await system.get(f"/v1/webhooks/{hook_id}/deliveries")).json()
+        assert delivery["status"] == "sent" and delivery["attempts"] == 3
+        # The always-failing receiver: 3 tries (max_attempts in these settings), then a dead letter.
+        failed = (await system.get(f"/v1/webhooks/{dead['id']}/deliveries", params={"status": "failed"})).json()
+        assert len(failed) == 1 and failed[0]["last_error"] == "webhook: HTTP 500"
+        listed = {w["id"]: w["deliveries"] for w in (await system.get("/v1/webhooks")).json()}
+        assert listed == {hook_id: {"sent": 1}, dead["id"]: {"failed": 1}}
+    assert len(broken.requests) == 3
+    events = await eventually(lambda: _failures(service.nats_url))
+    assert events[0].data["channel"] == "webhook" and events[0].data["reason"] == "webhook: HTTP 500"
+
+
+async def _failures(nats_url: str) -> list[Any]:
+    return [e for e in await stream_events(nats_url, "notifications") if e.type.endswith("DeliveryFailed.v1")]
+
+
+async def test_failed_mail_is_retried_then_recorded_as_failed(
+    nats_clean: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    dead_port = free_port()  # nothing listens here
+    app = build(make_settings(f"sqlite:///{tmp_path / 'n.db'}", nats_clean, dead_port), clock=clock)
+    async with ServedApp(app) as served:
+        service = Service(served, clock, MailBox(), nats_clean)
+        await service.world()
+        await service.send(referral_created())
+        await eventually(lambda: service.nudges("welcome_contact"))
+        for _ in range(3):
+            await service.advance(seconds=61)
+        [nudge] = service.nudges("welcome_contact")
+        assert nudge.status == "failed"
+        [event] = await eventually(lambda: _failures(nats_clean))
+        assert event.data["channel"] == "email" and event.data["reason"].startswith("smtp:")
+
+
+class FakeSms:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send_sms(self, phone: str, text: str) -> None:
+        self.sent.append((phone, text))
+
+
+async def test_sms_goes_through_its_gateway_only_when_enabled_and_chosen(
+    nats_clean: str, smtp: tuple[MailBox, int], clock: FakeClock, tmp_path: Path
+) -> None:
+    box, port = smtp
+    gateway = FakeSms()
+    settings = make_settings(f"sqlite:///{tmp_path / 'n.db'}", nats_clean, port, sms_enabled=True)
+    async with ServedApp(build(settings, clock=clock, sms_gateway=gateway)) as served:
+        service = Service(served, clock, box, nats_clean)
+        await service.world()
+        async with served.client(token("professional", "prof-mette")) as client:
+            prefs = await client.put("/v1/preferences", json={"channels": ["sms"]})
+            assert prefs.json()["sms_available"] is True
+        await service.send(referral_created())
+        await service.advance(days=7, hours=1)
+        await eventually(lambda: [s for s in gateway.sent if "Hvordan gik" in s[1]])
+        assert gateway.sent[0][0] == "+4511111111"
+        assert box.to("mette@ringsted.dk") == []  # she chose SMS instead of e-mail

@@ -1,0 +1,56 @@
+"""Danish templates: every rule renders text and HTML, with Copenhagen times and no citizen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.notifications.domain import Notify, Rule
+from services.notifications.messages import Messages, danish_datetime
+
+CREATED = datetime(2024, 3, 12, 8, 5, tzinfo=UTC)
+CONTEXTS = {
+    Rule.welcome_contact: {"contact_name": "Birthe", "welcome_link": "http://r/welcome/abc"},
+    Rule.accompaniment_needed: {"waited_hours": 49, "as_guide": False},
+    Rule.welcome_followup: {"days": 7},
+    Rule.welcome_escalation: {"days": 14, "referrer_name": "Mette"},
+    Rule.welcome_confirmed: {"welcomed_at": CREATED},
+    Rule.dormant_referrer: {"name": "Lars", "area": "Benløse", "communities": [{"name": "Gåklubben"}],
+                            "last_referral_at": None},
+    Rule.weekly_digest: {"name": "Mette", "open": [{"community_name": "Strik & Snak", "created_at": CREATED,
+                                                    "referral_id": "r1", "needs_accompaniment": True,
+                                                    "has_companion": False}],
+                         "happened": [{"at": CREATED, "kind": "welcomed", "community_name": "Gåklubben",
+                                       "referral_id": "r2"}]},
+}
+BASE = {"referral_id": "r1", "community_name": "Strik & Snak", "community_area": "Ringsted Øst",
+        "created_at": CREATED, "needs_accompaniment": True, "special_considerations": True}
+
+
+def test_times_are_shown_in_copenhagen() -> None:
+    assert danish_datetime(CREATED) == "12. marts 2024 kl. 09.05"
+    assert danish_datetime(datetime(2024, 7, 1, 22, 30, tzinfo=UTC)) == "2. juli 2024 kl. 00.30"
+
+
+@pytest.mark.parametrize("rule", list(Rule))
+def test_every_rule_renders_danish_text_and_html(rule: Rule) -> None:
+    rendered = Messages().render(Notify(rule, "x", "r1", "r1", {**BASE, **CONTEXTS[rule]}))
+    assert rendered.subject and "\n" not in rendered.subject
+    assert "Venlig hilsen" in rendered.text and "Venlig hilsen" in rendered.html
+    assert rendered.html.startswith("<!DOCTYPE html>") and 'lang="da"' in rendered.html
+    assert "{{" not in rendered.text + rendered.html
+
+
+def test_welcome_contact_text_says_what_is_needed_and_escapes_html() -> None:
+    rendered = Messages().render(Notify(Rule.welcome_contact, "community:c1", "r1", "r1",
+                                        {**BASE, **CONTEXTS[Rule.welcome_contact]}))
+    assert "brug for følgeskab" in rendered.text and "særlige hensyn" in rendered.text
+    assert "http://r/welcome/abc" in rendered.text and 'href="http://r/welcome/abc"' in rendered.html
+    assert "Strik &amp; Snak" in rendered.html and "Strik & Snak" in rendered.text
+    assert "12. marts 2024 kl. 09.05" in rendered.text
+
+
+def test_digest_marks_missing_accompaniment() -> None:
+    rendered = Messages().render(Notify(Rule.weekly_digest, "p", "p@2024-W11", None, {**CONTEXTS[Rule.weekly_digest]}))
+    assert "mangler følgeskab" in rendered.text and "budt velkommen" in rendered.text
