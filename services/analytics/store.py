@@ -1,18 +1,279 @@
-"""Tables of the analytics service (its own database; no other service reads it)."""
+"""Tables of the analytics service (its own database; no other service reads it): the
+projections built from events, and the stored metric snapshots.
+
+Times in projections are integer microseconds since the epoch (UTC), see `domain.to_us`.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData, String
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from services.analytics.metrics import ActorRow, Snapshot
+from services.analytics.projection import SPECS, Changes, TableSpec
+
+ID = String(100)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData()
 
 
-class SeenEvent(Base):
-    """Skeleton projection: which ReferralCreated events arrived (replaced by the real model)."""
+class Actor(Base):
+    __tablename__ = "an_actor"
+    actor_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    activated_us: Mapped[int | None] = mapped_column(BigInteger)
+    role: Mapped[str | None] = mapped_column(String(20))
+    sector: Mapped[str | None] = mapped_column(String(100))
+    area: Mapped[str | None] = mapped_column(String(100))
+    activated_by: Mapped[str | None] = mapped_column(ID)
+    citizen_ref: Mapped[str | None] = mapped_column(ID)
 
-    __tablename__ = "seen_event"
+
+class Citizen(Base):
+    """Pseudonymous attributes only; erased citizens keep nothing but the reference."""
+
+    __tablename__ = "an_citizen"
+    citizen_ref: Mapped[str] = mapped_column(ID, primary_key=True)
+    registered_us: Mapped[int | None] = mapped_column(BigInteger)
+    age_band: Mapped[str | None] = mapped_column(String(20))
+    area: Mapped[str | None] = mapped_column(String(100))
+    target_groups: Mapped[str | None] = mapped_column(Text)  # "|"-joined
+    erased_us: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Referral(Base):
+    __tablename__ = "an_referral"
+    referral_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    created_us: Mapped[int | None] = mapped_column(BigInteger)
+    citizen_ref: Mapped[str | None] = mapped_column(ID)
+    community_id: Mapped[str | None] = mapped_column(ID)
+    referrer_id: Mapped[str | None] = mapped_column(ID)
+    needs_accompaniment: Mapped[bool | None] = mapped_column(Boolean)
+    accepted_us: Mapped[int | None] = mapped_column(BigInteger)
+    arranged_us: Mapped[int | None] = mapped_column(BigInteger)
+    accompanied_us: Mapped[int | None] = mapped_column(BigInteger)
+    welcomed_us: Mapped[int | None] = mapped_column(BigInteger)
+    welcome_community_id: Mapped[str | None] = mapped_column(ID)
+    rejected_us: Mapped[int | None] = mapped_column(BigInteger)
+    rejection_reason: Mapped[str | None] = mapped_column(String(30))
+    cancelled_us: Mapped[int | None] = mapped_column(BigInteger)
+    participating_4w_us: Mapped[int | None] = mapped_column(BigInteger)
+    participating_12w_us: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Community(Base):
+    __tablename__ = "an_community"
+    community_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    area_us: Mapped[int | None] = mapped_column(BigInteger)
+    area: Mapped[str | None] = mapped_column(String(100))
+    kind_us: Mapped[int | None] = mapped_column(BigInteger)
+    kind: Mapped[str | None] = mapped_column(String(20))
+    name_us: Mapped[int | None] = mapped_column(BigInteger)
+    name: Mapped[str | None] = mapped_column(String(200))
+
+
+class CapacityChange(Base):
+    __tablename__ = "an_capacity"
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    subject: Mapped[str] = mapped_column(String(200))
+    community_id: Mapped[str] = mapped_column(ID)
+    time_us: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(20))
+
+
+class Need(Base):
+    __tablename__ = "an_need"
+    need_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    time_us: Mapped[int | None] = mapped_column(BigInteger)
+    area: Mapped[str | None] = mapped_column(String(100))
+    category: Mapped[str | None] = mapped_column(String(100))
+
+
+class Outreach(Base):
+    __tablename__ = "an_outreach"
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    time_us: Mapped[int] = mapped_column(BigInteger)
+    actor_id: Mapped[str] = mapped_column(ID)
+    kind: Mapped[str] = mapped_column(String(30))
+    count: Mapped[int] = mapped_column(Integer)
+    area: Mapped[str | None] = mapped_column(String(100))
+
+
+class Bridge(Base):
+    __tablename__ = "an_bridge"
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    citizen_ref: Mapped[str] = mapped_column(ID)
+    from_community_id: Mapped[str] = mapped_column(ID)
+    to_referral_id: Mapped[str] = mapped_column(ID)
+    time_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class Nudge(Base):
+    __tablename__ = "an_nudge"
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    time_us: Mapped[int] = mapped_column(BigInteger)
+    rule: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(50))
+    delivered: Mapped[bool] = mapped_column(Boolean)
+
+
+class MetricsSnapshot(Base):
+    """A stored nightly (or on-demand) computation: undisclosed metrics per named period;
+    disclosure is applied when it is read, according to the reader's role."""
+
+    __tablename__ = "an_snapshot"
+    snapshot_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    label: Mapped[str] = mapped_column(String(100))
+    body: Mapped[str] = mapped_column(Text)  # JSON: {"periods": {...}, "series": {...}}
+
+    def content(self) -> dict[str, Any]:
+        return json.loads(self.body)  # type: ignore[no-any-return]
+
+
+PROJECTIONS: tuple[Table, ...] = tuple(Base.metadata.tables[spec.name] for spec in SPECS)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _upsert(session: Session, spec: TableSpec, rows: list[dict[str, Any]]) -> None:
+    table = Base.metadata.tables[spec.name]
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    if not spec.groups:
+        session.execute(stmt.on_conflict_do_nothing(index_elements=[spec.key]), rows)
+        return
+    new, old = stmt.excluded, table.c
+    erased = None
+    if spec.erase_with:
+        erased = func.coalesce(old[spec.erase_with], new[spec.erase_with]).is_not(None)
+    updates: dict[str, Any] = {}
+    for group in spec.groups:
+        newer = new[group.time] < old[group.time] if group.keep == "min" else new[group.time] > old[group.time]
+        wins = and_(new[group.time].is_not(None), or_(old[group.time].is_(None), newer))
+        for col in (group.time, *group.columns):
+            if erased is not None and col in spec.erased_columns:
+                updates[col] = case((erased, None), (wins, new[col]), else_=old[col])
+            else:
+                updates[col] = case((wins, new[col]), else_=old[col])
+    session.execute(stmt.on_conflict_do_update(index_elements=[spec.key], set_=updates), rows)
+
+
+def write(session: Session, changes: Changes) -> None:
+    """Upsert every pending row; each group keeps its earliest/latest event as in `Changes`."""
+    for spec in SPECS:
+        rows = list(changes.rows[spec.name].values())
+        if rows:
+            _upsert(session, spec, rows)
+
+
+def clear_projections(session: Session) -> None:
+    for table in PROJECTIONS:
+        session.execute(delete(table))
+
+
+def has_referrals(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(Referral).where(Referral.created_us.is_not(None))) or 0)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _rows(session: Session, sql: str) -> list[tuple[Any, ...]]:
+    # The driver's own cursor gives plain tuples: a million rows load in about a second,
+    # where ORM objects or Row wrappers would take several.
+    cursor = session.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def load_snapshot(session: Session) -> Snapshot:
+    """Everything the metrics need, as plain tuples."""
+    actors = [ActorRow(*r) for r in _rows(
+        session,
+        "SELECT actor_id, role, sector, area, activated_by, citizen_ref, activated_us FROM an_actor",
+    )]
+    citizens = {
+        ref: (area, tuple(groups.split("|")) if groups else ())
+        for ref, area, groups in _rows(
+            session, "SELECT citizen_ref, area, target_groups FROM an_citizen WHERE erased_us IS NULL"
+        )
+    }
+    referrals = _rows(
+        session,
+        "SELECT created_us, citizen_ref, community_id, referrer_id, needs_accompaniment, accepted_us, "
+        "arranged_us, accompanied_us, welcomed_us, rejected_us, rejection_reason, cancelled_us, "
+        "participating_4w_us, participating_12w_us FROM an_referral WHERE created_us IS NOT NULL",
+    )
+    communities = {cid: (area, kind) for cid, area, kind in _rows(
+        session, "SELECT community_id, area, kind FROM an_community")}
+    return Snapshot(
+        actors=actors,
+        citizens=citizens,
+        referrals=referrals,
+        communities=communities,
+        capacity=[tuple(r) for r in _rows(session, "SELECT community_id, time_us, status FROM an_capacity")],  # type: ignore[misc]
+        needs=[tuple(r) for r in _rows(  # type: ignore[misc]
+            session, "SELECT time_us, area, category FROM an_need WHERE time_us IS NOT NULL")],
+        outreach=[tuple(r) for r in _rows(session, "SELECT time_us, kind, count FROM an_outreach")],  # type: ignore[misc]
+        bridges=[tuple(r) for r in _rows(  # type: ignore[misc]
+            session, "SELECT citizen_ref, from_community_id, time_us FROM an_bridge")],
+    )
+
+
+def needs_by_area(session: Session, start_us: int | None, end_us: int) -> dict[str, dict[str, int]]:
+    """Unmet needs by area and category (the dashboard's map of what is missing where)."""
+    query = select(Need.area, Need.category, func.count()).where(Need.time_us < end_us)
+    if start_us is not None:
+        query = query.where(Need.time_us >= start_us)
+    result: dict[str, dict[str, int]] = {}
+    for area, category, count in session.execute(query.group_by(Need.area, Need.category)):
+        result.setdefault(area or "ukendt", {})[category or "ukendt"] = int(count)
+    return result
+
+
+# --------------------------------------------------------------------------- snapshots
+
+
+def save_snapshot(session: Session, snapshot_id: str, computed_at: datetime, label: str, body: dict[str, Any]) -> None:
+    session.add(MetricsSnapshot(snapshot_id=snapshot_id, computed_at=computed_at, label=label,
+                                body=json.dumps(body, ensure_ascii=False)))
+
+
+def list_snapshots(session: Session, limit: int = 100) -> list[MetricsSnapshot]:
+    return list(session.scalars(
+        select(MetricsSnapshot).order_by(MetricsSnapshot.computed_at.desc(), MetricsSnapshot.snapshot_id).limit(limit)
+    ))
+
+
+def get_snapshot(session: Session, snapshot_id: str) -> MetricsSnapshot | None:
+    return session.get(MetricsSnapshot, snapshot_id)
+
+
+def latest_snapshot(session: Session) -> MetricsSnapshot | None:
+    snapshots = list_snapshots(session, limit=1)
+    return snapshots[0] if snapshots else None

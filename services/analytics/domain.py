@@ -1,0 +1,231 @@
+"""Pure rules of analytics: time and period arithmetic, the cascade's lineage, percentiles,
+disclosure control and the nightly schedule. No I/O here."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from croniter import croniter
+
+LOCAL = ZoneInfo("Europe/Copenhagen")
+US_PER_DAY = 86_400_000_000
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Breakdown cells that identify few citizens; values 1..MAX_SMALL_CELL are hidden.
+MAX_SMALL_CELL = 4
+
+
+# --------------------------------------------------------------------------- time
+
+
+def to_us(moment: datetime) -> int:
+    """Event times are kept as integer microseconds since the epoch (UTC): exact, compact,
+    and the same on SQLite and PostgreSQL."""
+    delta = moment.astimezone(UTC) - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+def local_midnight_us(day: date) -> int:
+    return to_us(datetime.combine(day, time(0), tzinfo=LOCAL))
+
+
+def minus_local_days(us: int, days: int) -> int:
+    """`days` calendar days earlier on the Copenhagen wall clock (23 or 25 hours across DST)."""
+    local = from_us(us).astimezone(LOCAL)
+    earlier = (local.replace(tzinfo=None) - timedelta(days=days)).replace(tzinfo=LOCAL)
+    return to_us(earlier)
+
+
+def local_date(us: int) -> date:
+    return from_us(us).astimezone(LOCAL).date()
+
+
+@dataclass(frozen=True)
+class Period:
+    """`from`/`to` are inclusive Copenhagen dates; None means open-ended."""
+
+    start: date | None = None
+    end: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"'from' ({self.start}) is after 'to' ({self.end}); swap them")
+
+    def bounds(self, as_of_us: int) -> tuple[int | None, int]:
+        """(first microsecond in the period or None, first microsecond after the period end).
+
+        The period end is the end of `to` (Copenhagen), or `as_of` when `to` is not given."""
+        start = local_midnight_us(self.start) if self.start else None
+        end = local_midnight_us(self.end + timedelta(days=1)) if self.end else as_of_us + 1
+        return start, end
+
+    def as_json(self) -> dict[str, str | None]:
+        return {
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+        }
+
+
+# --------------------------------------------------------------------------- statistics
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """Percentile with linear interpolation between closest ranks (numpy's default)."""
+    if not sorted_values:
+        return None
+    rank = fraction * (len(sorted_values) - 1)
+    low = math.floor(rank)
+    high = min(low + 1, len(sorted_values) - 1)
+    return sorted_values[low] + (sorted_values[high] - sorted_values[low]) * (rank - low)
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# --------------------------------------------------------------------------- the cascade
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """Each attributed actor's generation and the guide their chain starts from."""
+
+    generation: dict[str, int]
+    root: dict[str, str]
+
+
+def resolve_lineage(actor_ids: Iterable[str], is_guide: Callable[[str], bool],
+                    parent: Callable[[str], str | None]) -> Lineage:
+    """Follow every actor's chain of parents to a guide.
+
+    Each non-guide actor has at most one parent one generation above it: the actor who
+    activated it, or, for an ambassador who was once a referred citizen, the referrer of that
+    citizen's first referral (citizen generation = referrer + 1 = the ambassador's). An actor
+    whose chain ends anywhere but at a guide (unknown actor, no parent, a cycle) is
+    unattributed and absent from the result. Iterative, so deep cascades cannot overflow.
+    """
+    generation: dict[str, int] = {}
+    root: dict[str, str] = {}
+    dead: set[str] = set()
+    for actor in actor_ids:
+        path: list[str] = []
+        on_path: set[str] = set()
+        current: str | None = actor
+        base: tuple[int, str] | None = None
+        while current is not None:
+            if current in generation:
+                base = (generation[current], root[current])
+                break
+            if current in dead or current in on_path:
+                break
+            if is_guide(current):
+                generation[current], root[current] = 0, current
+                base = (0, current)
+                break
+            path.append(current)
+            on_path.add(current)
+            current = parent(current)
+        if base is None:
+            dead.update(path)
+            continue
+        for depth, node in enumerate(reversed(path), start=1):
+            generation[node] = base[0] + depth
+            root[node] = base[1]
+    return Lineage(generation, root)
+
+
+# --------------------------------------------------------------------------- disclosure
+
+
+# Breakdowns that are disclosure-controlled, as (path to the mapping, leaf keys inside each
+# cell or None when the cell is the value itself).
+DISCLOSED_BREAKDOWNS: tuple[tuple[tuple[str, ...], tuple[str, ...] | None], ...] = (
+    (("equity", "by_target_group"), ("referred", "welcomed")),
+    (("areas", "welcomed_by_area"), None),
+    (("referrers", "referrals_by_sector"), None),
+    (("cascade", "reach_by_guide"), None),
+)
+
+
+def is_small(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SMALL_CELL
+
+
+def disclose(metrics: Mapping[str, Any], *, suppress: bool) -> dict[str, Any]:
+    """A copy of `metrics` with every small breakdown cell nulled and listed in `suppressed`."""
+    result = copy.deepcopy(dict(metrics))
+    suppressed: list[str] = []
+    if suppress:
+        for path, leaves in DISCLOSED_BREAKDOWNS:
+            breakdown: Any = result
+            for part in path:
+                breakdown = breakdown[part]
+            for key in sorted(breakdown):
+                cell = breakdown[key]
+                if leaves is None:
+                    if is_small(cell):
+                        breakdown[key] = None
+                        suppressed.append(".".join((*path, key)))
+                    continue
+                for leaf in leaves:
+                    if is_small(cell[leaf]):
+                        cell[leaf] = None
+                        suppressed.append(".".join((*path, key, leaf)))
+    result["suppressed"] = suppressed
+    return result
+
+
+def flatten(metrics: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    """One (path, value) per leaf, in the response's order; the `suppressed` list is implied
+    by the empty cells, so it is left out."""
+    rows: list[tuple[str, Any]] = []
+    for key, value in metrics.items():
+        if not prefix and key == "suppressed":
+            continue
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping):
+            rows.extend(flatten(value, path))
+        else:
+            rows.append((path, value))
+    return rows
+
+
+# --------------------------------------------------------------------------- schedule
+
+
+def next_run(cron: str, after: datetime) -> datetime:
+    """The next time the cron expression (read on the Copenhagen wall clock) fires, in UTC."""
+    if not croniter.is_valid(cron):
+        raise ValueError(f"not a valid cron expression: {cron!r} (e.g. '0 2 * * *')")
+    local = after.astimezone(LOCAL)
+    return croniter(cron, local).get_next(datetime).astimezone(UTC)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class NightlyPeriods:
+    yesterday: Period
+    last_30_days: Period
+    all_time: Period
+
+    def items(self) -> list[tuple[str, Period]]:
+        return [("yesterday", self.yesterday), ("last_30_days", self.last_30_days), ("all_time", self.all_time)]
+
+
+def nightly_periods(now: datetime) -> NightlyPeriods:
+    """Yesterday, the 30 days ending yesterday, and all time, on the Copenhagen calendar."""
+    yesterday = now.astimezone(LOCAL).date() - timedelta(days=1)
+    return NightlyPeriods(
+        yesterday=Period(yesterday, yesterday),
+        last_30_days=Period(yesterday - timedelta(days=29), yesterday),
+        all_time=Period(None, None),
+    )
