@@ -1,0 +1,226 @@
+"""Pure rules of the catalogue: categories, capacity, schedules, identifiers, distances.
+
+No I/O here; everything is unit-tested directly.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from shared.errors import Invalid
+
+LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
+
+CommunityKind = Literal["permanent", "practice_track"]
+CapacityStatus = Literal["open", "waitlist", "full"]
+OrganizationKind = Literal[
+    "association", "municipal_unit", "private_business", "housing_association"
+]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Frequency = Literal["weekly", "monthly"]
+
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# RFC 5545 BYDAY codes, as HSDS schedules use them.
+WEEKDAY_ICAL: dict[Weekday, str] = {
+    "mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA", "sun": "SU",
+}
+ICAL_WEEKDAY: dict[str, Weekday] = {v: k for k, v in WEEKDAY_ICAL.items()}
+WEEKDAY_DA = {"mon": "mandag", "tue": "tirsdag", "wed": "onsdag", "thu": "torsdag",
+              "fri": "fredag", "sat": "lørdag", "sun": "søndag"}
+
+# Stable namespace for the UUIDs that HSDS needs where our own ids are not UUIDs (demo data,
+# ids sent by municipal systems). uuid5 keeps them the same across restarts and machines.
+HSDS_NAMESPACE = uuid.UUID("6f1c4b52-2b7e-4c59-9a53-0c7f4f1f6a01")
+
+
+def stable_uuid(kind: str, key: str) -> str:
+    return str(uuid.uuid5(HSDS_NAMESPACE, f"{kind}:{key}"))
+
+
+@dataclass(frozen=True)
+class Category:
+    id: str
+    name_da: str
+    name_en: str
+    # Words in other directories' taxonomy terms that map to this category on HSDS import.
+    keywords: tuple[str, ...]
+
+    @property
+    def term_id(self) -> str:
+        return stable_uuid("category", self.id)
+
+
+CATEGORIES: tuple[Category, ...] = (
+    Category("sport", "Sport og bevægelse", "Sport and exercise",
+             ("sport", "exercise", "fitness", "running", "football", "idræt", "motion", "gymnastik")),
+    Category("culture", "Kultur", "Culture",
+             ("culture", "kultur", "music", "musik", "theatre", "teater", "library", "bibliotek", "history")),
+    Category("social", "Socialt samvær", "Social",
+             ("social", "samvær", "community", "friendship", "loneliness", "ensomhed", "network", "netværk")),
+    Category("nature", "Natur og friluftsliv", "Nature and outdoors",
+             ("nature", "natur", "outdoor", "friluft", "garden", "have", "walking", "vandring")),
+    Category("creative", "Kreativitet og håndværk", "Creative",
+             ("creative", "kreativ", "art", "kunst", "craft", "håndværk", "knitting", "strik", "painting")),
+    Category("food", "Mad og fællesspisning", "Food",
+             ("food", "mad", "meal", "dinner", "cooking", "madlavning", "spisning")),
+    Category("volunteering", "Frivilligt arbejde", "Volunteering",
+             ("volunteer", "frivillig", "charity")),
+    Category("health", "Sundhed og trivsel", "Health and wellbeing",
+             ("health", "sundhed", "wellbeing", "trivsel", "mental", "counselling", "rådgivning", "support")),
+)
+CATEGORY_BY_ID = {c.id: c for c in CATEGORIES}
+CATEGORY_BY_TERM_ID = {c.term_id: c for c in CATEGORIES}
+
+AREAS: tuple[str, ...] = (
+    "Ringsted midtby", "Ringsted Syd", "Benløse", "Jystrup", "Vetterslev", "Kværkeby", "Haraldsted",
+)
+
+
+def is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def hsds_id_for(kind: str, our_id: str) -> str:
+    """The HSDS id of a record: our id where it already is a UUID, else a stable uuid5."""
+    return our_id.lower() if is_uuid(our_id) else stable_uuid(kind, our_id)
+
+
+def check_categories(categories: list[str]) -> list[str]:
+    unknown = [c for c in categories if c not in CATEGORY_BY_ID]
+    if unknown:
+        known = ", ".join(CATEGORY_BY_ID)
+        raise ValueError(f"unknown category {unknown[0]!r}; use one of: {known}")
+    if not categories:
+        raise ValueError("give at least one category")
+    return list(dict.fromkeys(categories))
+
+
+def categories_from_terms(terms: list[str]) -> list[str]:
+    """Map another directory's taxonomy term names/codes to our categories (order kept)."""
+    found: list[str] = []
+    for term in terms:
+        text = term.lower()
+        for category in CATEGORIES:
+            if category.id in found:
+                continue
+            if text == category.id or any(k in text for k in category.keywords):
+                found.append(category.id)
+    return found
+
+
+# ---------------------------------------------------------------------- capacity
+
+
+@dataclass(frozen=True)
+class Capacity:
+    total: int | None
+    available: int | None
+    status: CapacityStatus
+
+    @property
+    def has_open_seats(self) -> bool:
+        return self.status == "open" and (self.available is None or self.available > 0)
+
+
+def decide_capacity(total: int | None, available: int | None, status: CapacityStatus | None) -> Capacity:
+    """Validate a capacity report and derive the status when it is not given.
+
+    No seats left means `full` unless the community keeps a waitlist; open seats mean `open`.
+    """
+    if total is not None and total < 0:
+        raise Invalid("total must be 0 or more", field="total")
+    if available is not None and available < 0:
+        raise Invalid("available must be 0 or more", field="available")
+    if total is not None and available is not None and available > total:
+        raise Invalid(f"available ({available}) cannot exceed total ({total})", field="available")
+    if status is None:
+        status = "open" if available is None or available > 0 else "full"
+    if status == "open" and available == 0:
+        raise Invalid("status 'open' needs at least one available seat; use 'waitlist' or 'full'", field="status")
+    if status == "full" and available:
+        raise Invalid("status 'full' cannot have available seats; set available to 0 or use 'open'",
+                      field="status")
+    return Capacity(total, available, status)
+
+
+# ---------------------------------------------------------------------- schedules
+
+
+@dataclass(frozen=True)
+class Schedule:
+    freq: Frequency
+    weekday: Weekday
+    opens_at: time
+    closes_at: time
+    # For monthly schedules: 1..4 = the first..fourth such weekday, -1 = the last one.
+    week_of_month: int | None = None
+
+    def describe_da(self) -> str:
+        day = WEEKDAY_DA[self.weekday]
+        hours = f"kl. {self.opens_at:%H.%M}–{self.closes_at:%H.%M}"
+        if self.freq == "weekly":
+            return f"Hver {day} {hours}"
+        which = {1: "første", 2: "anden", 3: "tredje", 4: "fjerde", -1: "sidste"}.get(self.week_of_month or 1)
+        return f"{which.capitalize() if which else 'Første'} {day} i måneden {hours}"
+
+
+def check_schedule(schedule: Schedule) -> Schedule:
+    if schedule.closes_at <= schedule.opens_at:
+        raise ValueError("closes_at must be after opens_at")
+    if schedule.freq == "monthly" and schedule.week_of_month not in (1, 2, 3, 4, -1):
+        raise ValueError("a monthly schedule needs week_of_month 1-4 or -1 (the last)")
+    if schedule.freq == "weekly" and schedule.week_of_month is not None:
+        raise ValueError("week_of_month only applies to monthly schedules")
+    return schedule
+
+
+def check_kind_dates(kind: CommunityKind, starts_on: object, ends_on: object) -> None:
+    """A practice track is temporary: it needs a start and an end; a permanent one has none."""
+    if kind == "practice_track":
+        if starts_on is None or ends_on is None:
+            raise ValueError("a practice track needs starts_on and ends_on")
+        if ends_on < starts_on:  # type: ignore[operator]
+            raise ValueError("ends_on must be on or after starts_on")
+
+
+# ---------------------------------------------------------------------- geography
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+# ---------------------------------------------------------------------- paging and time
+
+
+def page_count(total: int, per_page: int) -> int:
+    return max(1, math.ceil(total / per_page)) if per_page > 0 else 1
+
+
+def local(value: datetime | None) -> datetime | None:
+    """A stored UTC time as Europe/Copenhagen time (SQLite hands back naive UTC values)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(LOCAL_TZ)
+
+
+def utc(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)

@@ -1,0 +1,181 @@
+"""Request bodies of the catalogue API (pydantic): what a caller may send, validated."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from services.catalogue.domain import (
+    CapacityStatus,
+    CommunityKind,
+    Frequency,
+    OrganizationKind,
+    Schedule,
+    Weekday,
+    check_categories,
+    check_kind_dates,
+    check_schedule,
+)
+from shared.privacy import FreeText
+
+Name = Annotated[FreeText, Field(min_length=1, max_length=200)]
+Text = Annotated[FreeText, Field(max_length=5000)]
+Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200,
+                             description="an e-mail address such as navn@forening.dk")]
+Phone = Annotated[str, Field(pattern=r"^\+?[0-9 ()-]{6,20}$", max_length=40,
+                             description="a phone number such as +45 12 34 56 78")]
+Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=300)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class OrganizationIn(_In):
+    name: Name
+    kind: OrganizationKind = "association"
+    description: Text = ""
+    email: Email | None = None
+    phone: Phone | None = None
+    website: Url | None = None
+
+
+class OrganizationPatch(_In):
+    name: Name | None = None
+    kind: OrganizationKind | None = None
+    description: Text | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    website: Url | None = None
+
+
+class ContactIn(_In):
+    """The welcome contact: the person in the community who receives newcomers."""
+
+    name: Name | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+
+
+class LocationIn(_In):
+    area: Annotated[FreeText, Field(min_length=1, max_length=100, description="the housing area, e.g. Benløse")]
+    place_name: Name | None = None
+    address: Annotated[FreeText, Field(max_length=200)] | None = None
+    postal_code: Annotated[str, Field(pattern=r"^\d{4}$")] | None = None
+    city: Annotated[FreeText, Field(max_length=100)] | None = None
+    latitude: Annotated[float, Field(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, Field(ge=-180, le=180)] | None = None
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> Self:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("give both latitude and longitude, or neither")
+        return self
+
+
+class ScheduleIn(_In):
+    freq: Frequency = "weekly"
+    weekday: Weekday
+    opens_at: time
+    closes_at: time
+    week_of_month: int | None = None
+
+    def to_domain(self) -> Schedule:
+        return Schedule(self.freq, self.weekday, self.opens_at, self.closes_at, self.week_of_month)
+
+    @model_validator(mode="after")
+    def _valid(self) -> Self:
+        check_schedule(self.to_domain())
+        return self
+
+
+class CapacityIn(_In):
+    total: Annotated[int, Field(ge=0)] | None = None
+    available: Annotated[int, Field(ge=0)] | None = None
+    status: CapacityStatus | None = None
+
+
+Categories = Annotated[list[str], Field(min_length=1, max_length=8, description="category ids from GET /v1/categories")]
+
+
+class _CommunityFields(_In):
+    @field_validator("categories", check_fields=False)
+    @classmethod
+    def _known(cls, value: list[str] | None) -> list[str] | None:
+        return None if value is None else check_categories(value)
+
+    @model_validator(mode="after")
+    def _ages(self) -> Self:
+        low, high = getattr(self, "min_age", None), getattr(self, "max_age", None)
+        if low is not None and high is not None and high < low:
+            raise ValueError("max_age must be at least min_age")
+        return self
+
+
+class CommunityIn(_CommunityFields):
+    organization_id: str = Field(min_length=1, max_length=64)
+    name: Name
+    description: Text = ""
+    categories: Categories
+    kind: CommunityKind = "permanent"
+    starts_on: date | None = None
+    ends_on: date | None = None
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] = Field(default_factory=lambda: ["da"])
+    cost: Annotated[FreeText, Field(max_length=200)] | None = None
+    min_age: Annotated[int, Field(ge=0, le=130)] | None = None
+    max_age: Annotated[int, Field(ge=0, le=130)] | None = None
+    accessibility: Text | None = None
+    accepts_special_needs: bool = False
+    accompaniment_welcome: bool = True
+    contact: ContactIn | None = None
+    location: LocationIn
+    schedules: list[ScheduleIn] = Field(default_factory=list, max_length=20)
+    capacity: CapacityIn | None = None
+
+    @model_validator(mode="after")
+    def _dates(self) -> Self:
+        check_kind_dates(self.kind, self.starts_on, self.ends_on)
+        return self
+
+
+class CommunityPatch(_CommunityFields):
+    """Only the fields that are sent change."""
+
+    organization_id: str | None = Field(default=None, min_length=1, max_length=64)
+    name: Name | None = None
+    description: Text | None = None
+    categories: Categories | None = None
+    kind: CommunityKind | None = None
+    starts_on: date | None = None
+    ends_on: date | None = None
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2,3}$")]] | None = None
+    cost: Annotated[FreeText, Field(max_length=200)] | None = None
+    min_age: Annotated[int, Field(ge=0, le=130)] | None = None
+    max_age: Annotated[int, Field(ge=0, le=130)] | None = None
+    accessibility: Text | None = None
+    accepts_special_needs: bool | None = None
+    accompaniment_welcome: bool | None = None
+    contact: ContactIn | None = None
+    location: LocationIn | None = None
+    schedules: list[ScheduleIn] | None = Field(default=None, max_length=20)
+
+
+class NeedIn(_In):
+    area: Annotated[FreeText, Field(min_length=1, max_length=100)]
+    category: str
+    description: Annotated[FreeText, Field(min_length=3, max_length=2000)]
+    recorded_on: date | None = None
+
+    @field_validator("category")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return check_categories([value])[0]
+
+
+class NetworkMeetingIn(_In):
+    held_on: date
+    topic: Annotated[FreeText, Field(min_length=1, max_length=300)]
+    organization_ids: list[str] = Field(min_length=1, max_length=200)
+    notes: Annotated[FreeText, Field(max_length=5000)] = ""

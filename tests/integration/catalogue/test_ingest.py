@@ -1,0 +1,97 @@
+"""`POST /v1/events`: municipal systems send catalogue events; idempotent by event id."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from services.catalogue.main import build
+from shared.events import BATCH_CONTENT_TYPE, Envelope
+from shared.events.catalogue import (
+    CommunityCapacityChanged,
+    CommunityRegistered,
+    CommunityUpdated,
+    NeedRecorded,
+    WelcomeContact,
+)
+from tests.helpers import ServedApp, eventually, stream_events, token
+from tests.integration.catalogue.conftest import settings
+
+SYSTEM = token("municipal_system", "system-jobcenter")
+SOURCE = "/systems/old-directory"
+WHEN = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+
+
+def _batch() -> list[dict[str, object]]:
+    registered = CommunityRegistered(
+        community_id="old-dir-17", organization_id="old-org-3", name="Søndagsvandring i Jystrup",
+        categories=["nature", "sport"], area="Jystrup", kind="permanent", accepts_special_needs=True,
+        capacity_total=25, contact=WelcomeContact(name="Agnete Friis", email="agnete@jystrup.example.dk"))
+    events = [
+        Envelope.wrap(registered, source=SOURCE, time=WHEN).to_dict(),
+        Envelope.wrap(CommunityCapacityChanged(community_id="old-dir-17", available=4, total=25, status="open"),
+                      source=SOURCE, time=WHEN).to_dict(),
+        # bad: the community does not exist
+        Envelope.wrap(CommunityUpdated(community_id="old-dir-99", name="Findes ikke"),
+                      source=SOURCE, time=WHEN).to_dict(),
+        Envelope.wrap(NeedRecorded(need_id="need-old-1", area="Jystrup", category="social",
+                                   description="Savner fællesskab i dagtimerne", recorded_by="system-jobcenter"),
+                      source=SOURCE, time=WHEN).to_dict(),
+    ]
+    broken = dict(events[0], id="broken-1")
+    broken["data"] = {"community_id": "x"}  # misses required fields
+    return [*events, broken]
+
+
+async def test_batch_with_one_bad_event_accepts_the_rest_and_is_idempotent(database_url: str, nats_clean: str) -> None:
+    app = build(settings(database_url, nats_clean))
+    batch = _batch()
+    body = json.dumps(batch).encode()
+    headers = {"content-type": BATCH_CONTENT_TYPE}
+    async with ServedApp(app) as served, served.client(SYSTEM) as client:
+        first = await client.post("/v1/events", content=body, headers=headers)
+        assert first.status_code == 200, first.text
+        answer = first.json()
+        statuses = [r["status"] for r in answer["results"]]
+        assert statuses == ["accepted", "accepted", "rejected", "accepted", "rejected"]
+        assert "send CommunityRegistered first" in answer["results"][2]["reason"]
+        assert answer["results"][4]["reason"].startswith("data.")
+
+        async with served.client(token("guide")) as guide:
+            community = (await guide.get("/v1/communities/old-dir-17")).json()
+            assert community["capacity"] == {**community["capacity"], "total": 25, "available": 4, "status": "open"}
+            assert community["contact"]["name"] == "Agnete Friis"
+            assert community["organization"]["id"] == "old-org-3"
+            assert community["updated_at"].startswith("2025-03-01T10:30")  # event time, shown in Copenhagen
+            found = (await guide.get("/v1/communities", params={"q": "vandring jystrup"})).json()
+            assert [i["id"] for i in found["items"]] == ["old-dir-17"]
+
+        async def ingested() -> list[Envelope]:
+            envelopes = await stream_events(nats_clean, "catalogue")
+            return envelopes if len(envelopes) >= 3 else []
+
+        envelopes = await eventually(ingested)
+        assert [e.id for e in envelopes] == [batch[0]["id"], batch[1]["id"], batch[3]["id"]]
+
+        second = await client.post("/v1/events", content=body, headers=headers)
+        statuses = [r["status"] for r in second.json()["results"]]
+        assert statuses == ["duplicate", "duplicate", "rejected", "duplicate", "rejected"]
+        async with served.client(token("guide")) as guide:
+            again = (await guide.get("/v1/communities/old-dir-17")).json()
+            assert again == community
+            assert (await guide.get("/v1/needs")).json()["total"] == 1
+
+        # binary mode: one event in ce-* headers, the body is its data
+        update = Envelope.wrap(CommunityUpdated(community_id="old-dir-17", name="Søndagsvandring"),
+                               source=SOURCE, time=WHEN)
+        binary = await client.post("/v1/events", content=json.dumps(update.data).encode(), headers={
+            "content-type": "application/json", "ce-specversion": "1.0", "ce-id": update.id,
+            "ce-source": SOURCE, "ce-type": update.type, "ce-time": "2025-03-01T09:31:00Z",
+            "ce-subject": "old-dir-17"})
+        assert binary.json()["accepted"] == 1, binary.text
+
+        assert len(await stream_events(nats_clean, "catalogue")) in (3, 4)  # nothing from the repeat
+
+        async with served.client(token("guide")) as guide:
+            refused = await guide.post("/v1/events", content=body, headers=headers)
+            assert refused.status_code == 403

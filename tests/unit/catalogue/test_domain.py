@@ -1,0 +1,103 @@
+"""Pure rules of the catalogue."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+
+import pytest
+
+from services.catalogue.domain import (
+    Schedule,
+    categories_from_terms,
+    check_categories,
+    check_kind_dates,
+    check_schedule,
+    decide_capacity,
+    distance_km,
+    hsds_id_for,
+    local,
+    page_count,
+)
+from services.catalogue.ratelimit import TokenBucket
+from shared.errors import Invalid
+
+
+@pytest.mark.parametrize(
+    ("total", "available", "status", "expected"),
+    [(20, 5, None, "open"), (20, 0, None, "full"), (20, 0, "waitlist", "waitlist"), (None, None, None, "open"),
+     (10, 3, "waitlist", "waitlist")],
+)
+def test_capacity_status_is_derived_or_kept(total: int | None, available: int | None, status: str | None,
+                                            expected: str) -> None:
+    assert decide_capacity(total, available, status).status == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("total", "available", "status", "field"),
+    [(5, 6, None, "available"), (5, 0, "open", "status"), (5, 2, "full", "status"), (-1, None, None, "total")],
+)
+def test_inconsistent_capacity_is_refused_with_the_field(total: int, available: int | None, status: str | None,
+                                                         field: str) -> None:
+    with pytest.raises(Invalid) as caught:
+        decide_capacity(total, available, status)  # type: ignore[arg-type]
+    assert caught.value.details["field"] == field
+
+
+def test_open_seats_need_status_open_and_a_free_seat() -> None:
+    assert decide_capacity(10, 2, None).has_open_seats
+    assert decide_capacity(None, None, None).has_open_seats
+    assert not decide_capacity(10, 2, "waitlist").has_open_seats
+
+
+def test_schedules_are_checked_and_described_in_danish() -> None:
+    weekly = check_schedule(Schedule("weekly", "tue", time(14), time(16)))
+    assert weekly.describe_da() == "Hver tirsdag kl. 14.00–16.00"
+    monthly = check_schedule(Schedule("monthly", "fri", time(18), time(21), -1))
+    assert monthly.describe_da() == "Sidste fredag i måneden kl. 18.00–21.00"
+    with pytest.raises(ValueError, match="after opens_at"):
+        check_schedule(Schedule("weekly", "tue", time(16), time(14)))
+    with pytest.raises(ValueError, match="week_of_month"):
+        check_schedule(Schedule("monthly", "tue", time(14), time(16)))
+
+
+def test_practice_tracks_need_dates_in_order() -> None:
+    check_kind_dates("permanent", None, None)
+    check_kind_dates("practice_track", date(2025, 3, 5), date(2025, 4, 23))
+    with pytest.raises(ValueError, match="starts_on and ends_on"):
+        check_kind_dates("practice_track", None, date(2025, 4, 23))
+    with pytest.raises(ValueError, match="on or after"):
+        check_kind_dates("practice_track", date(2025, 4, 23), date(2025, 3, 5))
+
+
+def test_categories() -> None:
+    assert check_categories(["food", "social", "food"]) == ["food", "social"]
+    with pytest.raises(ValueError, match="use one of"):
+        check_categories(["knitting"])
+    assert categories_from_terms(["Mental Health Counselling", "Running club"]) == ["health", "sport"]
+    assert categories_from_terms(["name", "code"]) == []
+
+
+def test_hsds_ids_are_uuids_and_stable() -> None:
+    uuid_id = "AC148810-D857-441C-9679-408F346DE14B"
+    assert hsds_id_for("community", uuid_id) == uuid_id.lower()
+    derived = hsds_id_for("community", "demo-community-01")
+    assert derived == hsds_id_for("community", "demo-community-01") != hsds_id_for("organization", "demo-community-01")
+    assert len(derived) == 36
+
+
+def test_distance_and_pages_and_local_time() -> None:
+    assert distance_km(55.4428, 11.7905, 55.4622, 11.7731) == pytest.approx(2.43, abs=0.05)  # midtby → Benløse
+    assert (page_count(0, 20), page_count(41, 20)) == (1, 3)
+    shown = local(datetime(2025, 7, 1, 10, 0))  # SQLite hands back naive UTC
+    assert shown is not None and shown.hour == 12 and shown.utcoffset() is not None
+    assert local(datetime(2025, 1, 1, 10, 0, tzinfo=UTC)).hour == 11  # type: ignore[union-attr]
+
+
+def test_token_bucket_refills_over_time() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate_per_second=1.0, burst=2, clock=lambda: now[0])
+    assert [bucket.take("a"), bucket.take("a")] == [0.0, 0.0]
+    assert bucket.take("a") == pytest.approx(1.0)
+    assert bucket.take("b") == 0.0  # per client
+    now[0] = 1.0
+    assert bucket.take("a") == 0.0

@@ -1,0 +1,96 @@
+"""Danish free-text search: stems, compounds, diacritics, every filter, ranking."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.catalogue.search import Document, Filters, SearchIndex, fold, query_terms
+
+
+def doc(id: str, name: str, *, description: str = "", categories: tuple[str, ...] = ("social",),
+        area: str = "Ringsted midtby", kind: str = "permanent", open_seats: bool = True, special: bool = False,
+        weekdays: tuple[str, ...] = ("tue",), at: tuple[float, float] | None = (55.4428, 11.7905),
+        org: str = "org-1", active: bool = True, modified: datetime | None = None) -> Document:
+    return Document(
+        id=id, name=name, fields={"name": name, "category": " ".join(categories), "area": area,
+                                  "description": description},
+        categories=frozenset(categories), area=area, kind=kind, organization_id=org, accepts_special_needs=special,
+        open_seats=open_seats, weekdays=frozenset(weekdays), lat=at[0] if at else None, lon=at[1] if at else None,
+        active=active, modified_at=modified or datetime(2025, 1, 1, tzinfo=UTC),
+    )
+
+
+@pytest.fixture
+def index() -> SearchIndex:
+    idx = SearchIndex()
+    for d in [
+        doc("knit", "Strikkeklubben Maskerne", description="Vi strikker og hækler", categories=("creative",),
+            special=True),
+        doc("run", "Ringsted Løbeklub", description="Motionsløb for alle", categories=("sport",), open_seats=False,
+            weekdays=("mon",), area="Benløse", at=(55.4622, 11.7731)),
+        doc("walk", "Søndagsvandring i Jystrup", categories=("nature",), area="Jystrup", weekdays=("sun",),
+            at=(55.5139, 11.8853), org="org-2"),
+        doc("dinner", "Fællesspisning i Benløse", description="Vi laver mad sammen", categories=("food",),
+            area="Benløse", kind="practice_track", weekdays=("wed",), at=None),
+        doc("aa", "Åens venner", description="Naturpleje langs åen", categories=("nature",)),
+        doc("knit2", "Kværkeby Strikkeklub", categories=("creative",), area="Kværkeby", open_seats=False),
+        doc("gone", "Strikkecafé (lukket)", categories=("creative",), active=False),
+    ]:
+        idx.upsert(d)
+    return idx
+
+
+def names(index: SearchIndex, query: str = "", **filters: object) -> list[str]:
+    return [h.document.id for h in index.search(query, Filters(**filters))]  # type: ignore[arg-type]
+
+
+def test_stems_prefixes_and_compounds(index: SearchIndex) -> None:
+    assert names(index, "løb") == ["run"]
+    assert names(index, "løbeklubben") == ["run"]
+    assert names(index, "strikke") == ["knit", "knit2"]
+    assert names(index, "strikning") == []  # a different word, not an inflection
+    assert names(index, "vandring") == ["walk"]  # the head of a compound
+    assert names(index, "spisning benløse") == ["dinner"]
+    assert names(index, "mad") == ["dinner"]
+
+
+def test_letters_without_diacritics_and_aa(index: SearchIndex) -> None:
+    assert names(index, "lob") == ["run"]
+    assert names(index, "loeb") == ["run"]
+    assert names(index, "faellesspisning") == ["dinner"]
+    assert names(index, "aaens") == ["aa"]
+    assert names(index, "KVÆRKEBY") == ["knit2"]
+    assert fold("fællesspisning") == fold("faellesspisning") == "faellesspisning"
+    assert query_terms("Fællesspisning i Benløse") == [fold("fællesspisning"), "benlos"]
+
+
+def test_every_filter(index: SearchIndex) -> None:
+    assert set(names(index, categories=frozenset({"creative"}))) == {"knit", "knit2"}
+    assert set(names(index, areas=frozenset({"benløse"}))) == {"run", "dinner"}
+    assert names(index, kind="practice_track") == ["dinner"]
+    assert "run" not in names(index, open_seats=True) and "knit" in names(index, open_seats=True)
+    assert names(index, accepts_special_needs=True) == ["knit"]
+    assert names(index, weekday="sun") == ["walk"]
+    assert names(index, near=(55.5139, 11.8853), within_km=2) == ["walk"]
+    assert names(index, organization_id="org-2") == ["walk"]
+    assert names(index, modified_after=datetime(2026, 1, 1, tzinfo=UTC)) == []
+    assert "gone" in names(index, "strikke", include_archived=True)
+
+
+def test_ranking_name_before_description_and_open_seats_first(index: SearchIndex) -> None:
+    index.upsert(doc("desc", "Onsdagsklubben", description="Vi går en tur og strikker bagefter"))
+    ranked = names(index, "strikke")
+    assert ranked.index("knit") < ranked.index("desc") and ranked.index("knit2") < ranked.index("desc")
+    assert ranked[:2] == ["knit", "knit2"]  # equal name hits: open seats first
+    everything = names(index)
+    assert everything.index("knit") < everything.index("knit2")
+
+
+def test_updates_and_removals_reach_the_index(index: SearchIndex) -> None:
+    index.upsert(doc("run", "Ringsted Cykelklub", categories=("sport",)))
+    assert names(index, "løb") == []
+    assert names(index, "cykel") == ["run"]
+    index.remove("run")
+    assert names(index, "cykel") == []
