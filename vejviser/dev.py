@@ -116,6 +116,10 @@ def main() -> int:
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(SMTP_PORT),
         "PYTHONUNBUFFERED": "1",
+        # No default quiet hours locally, so a person trying `make run` at night sees the mail
+        # at once; demo recipients with their own preferences keep theirs.
+        "QUIET_START": os.environ.get("QUIET_START", "00:00"),
+        "QUIET_END": os.environ.get("QUIET_END", "00:00"),
     }
     try:
         if (REPO_ROOT / "services" / "notifications" / "smtp_sink.py").exists():
@@ -135,10 +139,10 @@ def main() -> int:
         for name in SERVICES:
             say(f"  {name:<14} http://localhost:{SERVICE_PORTS[name]}   (API docs: /docs)")
         say(f"  dashboard      http://localhost:{SERVICE_PORTS['analytics']}/dashboard")
-        say(f"  demo tokens    {tokens.relative_to(REPO_ROOT)} (roles as keys)")
-        say("  mail sent      var/mail/ (every message as an .eml file)")
-        say("  logs           var/log/")
-        say('  try: TOKEN=$(python3 -c \'import json;print(json.load(open("var/dev-tokens.json"))["guide"])\')')
+        say(f"  demo tokens    {tokens} (roles as keys)")
+        say(f"  mail sent      {VAR_DIR / 'mail'} (every message as an .eml file)")
+        say(f"  logs           {VAR_DIR / 'log'}")
+        say(f"  try: TOKEN=$(python3 -c 'import json;print(json.load(open(\"{tokens}\"))[\"guide\"])')")
         say('       curl -H "Authorization: Bearer $TOKEN" http://localhost:8001/v1/communities')
         say("press Ctrl-C to stop")
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from faststream.nats import JStream, NatsBroker
+from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.specification import AsyncAPI
 
 from shared.bus import stream_name
@@ -37,6 +37,7 @@ def _subscriber(broker: NatsBroker, model: type[Event], durable: str) -> None:
         model.nats_subject(),
         stream=JStream(stream_name(model.context), declare=False),
         durable=durable,
+        pull_sub=PullSub(batch_size=256, batch=True),
         title=f"{durable}:{model.__name__}",
         description=f"{durable} consumes {model.event_type()} (CloudEvents structured JSON; `data` shown)",
     )(handler)

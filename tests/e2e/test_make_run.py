@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def port_free(port: int) -> bool:
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not a listener
         try:
             sock.bind(("127.0.0.1", port))
             return True

@@ -58,8 +58,12 @@ async def test_every_hsds_answer_validates_and_import_works(database_url: str, n
         assert first["name"] == "Strikkeklubben Maskerne"
         practice = (await guide.get("/v1/communities", params={"kind": "practice_track", "q": "fællesspisning"})).json()
         assert "Fællesspisning i Benløse" in [i["name"] for i in practice["items"]]
+        # Needs and the network meeting are seeded after the communities: wait for the end.
+        async def meetings() -> list[dict[str, object]]:
+            return list((await guide.get("/v1/network-meetings")).json())
+
+        assert (await eventually(meetings, timeout=30))[0]["organization_ids"]
         assert (await guide.get("/v1/needs")).json()["total"] == 5
-        assert (await guide.get("/v1/network-meetings")).json()[0]["organization_ids"]
 
         meta = await public.get("/hsds/")
         assert meta.status_code == 200
