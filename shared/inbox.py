@@ -8,10 +8,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, MetaData, String, Table, insert, select
+from sqlalchemy import Column, MetaData, String, Table, insert, select
 from sqlalchemy.orm import Session
 
-from shared.db import Database
+from shared.db import Database, UtcDateTime
 from shared.events import Envelope, Event, EventContractError, parse
 
 log = logging.getLogger("vejviser.inbox")
@@ -40,7 +40,7 @@ class Inbox:
                 metadata,
                 Column("consumer", String(100), primary_key=True),
                 Column("event_id", String(64), primary_key=True),
-                Column("processed_at", DateTime(timezone=True), nullable=False),
+                Column("processed_at", UtcDateTime(), nullable=False),
             )
         )
 

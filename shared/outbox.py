@@ -19,7 +19,6 @@ from nats.js import JetStreamContext
 from sqlalchemy import (
     BigInteger,
     Column,
-    DateTime,
     Integer,
     LargeBinary,
     MetaData,
@@ -32,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from shared.bus import event_headers
-from shared.db import Database
+from shared.db import Database, UtcDateTime
 from shared.events import Envelope
 
 log = logging.getLogger("vejviser.outbox")
@@ -53,8 +52,8 @@ class Outbox:
                 Column("event_id", String(64), nullable=False, unique=True),
                 Column("subject", String(200), nullable=False),
                 Column("payload", LargeBinary, nullable=False),
-                Column("created_at", DateTime(timezone=True), nullable=False),
-                Column("sent_at", DateTime(timezone=True), nullable=True, index=True),
+                Column("created_at", UtcDateTime(), nullable=False),
+                Column("sent_at", UtcDateTime(), nullable=True, index=True),
             )
         )
 
