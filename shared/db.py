@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, MetaData, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,7 +59,8 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's implicit transaction handling defers BEGIN; emit it ourselves so a
         # read-then-write transaction takes the write lock up front (no upgrade deadlocks).
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # Read-only units of work (`Database.read()`) begin deferred and never wait for writers.
+        event.listen(engine, "begin", _sqlite_begin)
 
         @event.listens_for(engine, "connect")
         def _no_implicit_begin(dbapi_conn: Any, _record: Any) -> None:
@@ -67,6 +68,14 @@ def make_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    read_only = conn.get_execution_options().get(READ_ONLY, False)
+    conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+READ_ONLY = "vejviser_read_only"
 
 
 class Database:
@@ -87,6 +96,15 @@ class Database:
         """One unit of work: commits on success, rolls back on any exception."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only unit of work: on SQLite it does not take the write lock (WAL readers run
+        beside a writer), so searches and listings never queue behind a consumer's batch."""
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn, Session(bind=conn) as session:
+            with session.begin():
+                yield session
+            conn.rollback()
 
     def ping(self) -> bool:
         try:

@@ -305,7 +305,7 @@ def _community_in(index: int, seed: Seed) -> CommunityIn:
 
 def seed(catalogue: Catalogue) -> bool:
     """Load the demo world when the catalogue is empty; True if it did."""
-    with catalogue.db.sessions() as session:
+    with catalogue.db.read() as session:
         if not is_empty(session):
             return False
     for org_id, name, kind, domain, description in ORGANIZATIONS:

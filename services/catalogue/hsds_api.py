@@ -72,7 +72,7 @@ def public_router(bucket: TokenBucket, openapi_url: str) -> APIRouter:
                 return hsds.page([], 0, page, per_page)
         our_org = None
         if organization_id is not None:
-            with catalogue.db.sessions() as session:
+            with catalogue.db.read() as session:
                 org = organization_by_hsds_id(session, organization_id)
             if org is None:
                 return hsds.page([], 0, page, per_page)
@@ -83,14 +83,14 @@ def public_router(bucket: TokenBucket, openapi_url: str) -> APIRouter:
         hits = catalogue.search_hits(search, filters)
         start = (page - 1) * per_page
         ids = [h.document.id for h in hits[start : start + per_page]]
-        with catalogue.db.sessions() as session:
+        with catalogue.db.read() as session:
             rows = {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(ids)))}
             items = [hsds.service_brief(rows[i]) for i in ids if i in rows]
         return hsds.page(items, len(hits), page, per_page)
 
     @api.get("/services/{service_id}", summary="One fully nested service")
     def service(service_id: str, catalogue: CatalogueDep) -> dict[str, Any]:
-        with catalogue.db.sessions() as session:
+        with catalogue.db.read() as session:
             community = community_by_hsds_id(session, service_id)
             if community is None:
                 raise NotFound(f"no HSDS service with id {service_id!r}")
@@ -99,7 +99,7 @@ def public_router(bucket: TokenBucket, openapi_url: str) -> APIRouter:
     @api.get("/organizations", summary="Organisations, one page")
     def organizations(catalogue: CatalogueDep, page: HsdsPage = 1, per_page: HsdsPerPage = 50,
                       search: Annotated[str, Query(max_length=200)] = "") -> dict[str, Any]:
-        with catalogue.db.sessions() as session:
+        with catalogue.db.read() as session:
             query = select(Organization).where(Organization.archived_at.is_(None)).order_by(Organization.name)
             if search:
                 query = query.where(Organization.name.ilike(f"%{search}%"))
@@ -109,7 +109,7 @@ def public_router(bucket: TokenBucket, openapi_url: str) -> APIRouter:
 
     @api.get("/organizations/{organization_id}", summary="One organisation with its services")
     def organization(organization_id: str, catalogue: CatalogueDep) -> dict[str, Any]:
-        with catalogue.db.sessions() as session:
+        with catalogue.db.read() as session:
             org = organization_by_hsds_id(session, organization_id)
             if org is None:
                 raise NotFound(f"no HSDS organization with id {organization_id!r}")

@@ -207,7 +207,7 @@ class Catalogue:
 
     def sync_index(self) -> None:
         """Bring this process's index up to the database's revision (usually a no-op)."""
-        with self.db.sessions() as session:
+        with self.db.read() as session:
             revision = current_revision(session)
             if revision == self.index.revision:
                 return
@@ -226,7 +226,7 @@ class Catalogue:
         hits = self.search_hits(query, filters)
         start = (page - 1) * per_page
         selected = hits[start : start + per_page]
-        with self.db.sessions() as session:
+        with self.db.read() as session:
             pending = pending_counts(session, [h.document.id for h in selected])
         items = []
         for hit in selected:
@@ -269,13 +269,13 @@ class Catalogue:
     def need(self, need_id: str) -> dict[str, Any]:
         from services.catalogue.store import Need
 
-        with self.db.sessions() as session:
+        with self.db.read() as session:
             row = session.get(Need, need_id)
             assert row is not None
             return need_view(row)
 
     def needs(self, area: str | None, category: str | None, page: int, per_page: int) -> dict[str, Any]:
-        with self.db.sessions() as session:
+        with self.db.read() as session:
             total, rows = needs(session, area, category, per_page, (page - 1) * per_page)
             return {"total": total, "page": page, "per_page": per_page, "pages": page_count(total, per_page),
                     "items": [need_view(n) for n in rows]}
@@ -293,7 +293,7 @@ class Catalogue:
         return self._write(work)  # type: ignore[no-any-return]
 
     def meetings(self) -> list[dict[str, Any]]:
-        with self.db.sessions() as session:
+        with self.db.read() as session:
             query = select(NetworkMeeting).order_by(NetworkMeeting.held_on.desc())
             return [meeting_view(m) for m in session.scalars(query)]
 

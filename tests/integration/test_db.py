@@ -1,0 +1,52 @@
+"""Database units of work on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+
+from shared.db import Database, UtcDateTime
+
+metadata = MetaData()
+things = Table("things", metadata, Column("n", Integer, primary_key=True), Column("at", UtcDateTime()))
+
+
+def test_times_come_back_aware_and_in_utc(database_url: str) -> None:
+    db = Database(database_url)
+    db.create_schema(metadata)
+    copenhagen_summer = timezone(timedelta(hours=2))
+    with db.transaction() as session:
+        session.execute(insert(things).values(n=1, at=datetime(2024, 6, 1, 12, 0, tzinfo=copenhagen_summer)))
+    with db.read() as session:
+        assert session.scalar(select(things.c.at)) == datetime(2024, 6, 1, 10, 0, tzinfo=UTC)
+    with pytest.raises(Exception, match="naive"), db.transaction() as session:
+        session.execute(insert(things).values(n=2, at=datetime(2024, 6, 1, 12, 0)))
+    db.dispose()
+
+
+def test_a_read_does_not_wait_for_an_open_write(database_url: str) -> None:
+    db = Database(database_url)
+    db.create_schema(metadata)
+    writing, finish = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        with db.transaction() as session:
+            session.execute(insert(things).values(n=10, at=datetime.now(UTC)))
+            writing.set()
+            finish.wait(10)
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    assert writing.wait(10)
+    try:
+        with db.read() as session:  # would block for busy_timeout if it took the write lock
+            assert session.scalar(select(things.c.n).where(things.c.n == 10)) is None  # not committed yet
+    finally:
+        finish.set()
+        writer.join()
+    with db.read() as session:
+        assert session.scalar(select(things.c.n).where(things.c.n == 10)) == 10
+    db.dispose()
