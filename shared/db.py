@@ -101,7 +101,7 @@ class Database:
     def read(self) -> Iterator[Session]:
         """A read-only unit of work: on SQLite it does not take the write lock (WAL readers run
         beside a writer), so searches and listings never queue behind a consumer's batch."""
-        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn, Session(bind=conn) as session:
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn, Session(bind=conn, expire_on_commit=False) as session:
             with session.begin():
                 yield session
             conn.rollback()
