@@ -1,14 +1,21 @@
 """`metrics.md`, computed from an in-memory snapshot of the projections.
 
-Pure: no I/O. The snapshot holds plain tuples (no ORM objects), so one pass over a million
-referrals stays within seconds and a few hundred megabytes.
+Pure: no I/O. The snapshot holds plain tuples (no ORM objects). At a million referrals the
+cost is in touching per-citizen structures (700,000 keys: every lookup is a cache miss) from
+a Python loop, so `compute` works in bulk passes that run in C (`map`/`itemgetter`, `Counter`,
+`set`, `filter`) over the period's rows, and only the few per-referrer, per-guide and
+per-citizen loops that the definitions need run in Python. Period-independent work (each
+citizen's first referral, the cascade's lineage) is done once per snapshot and cached.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property, partial
+from operator import is_not, itemgetter
 from typing import Any, NamedTuple
 
 from services.analytics.domain import (
@@ -45,12 +52,18 @@ ReferralRow = tuple[Any, ...]
 (CREATED, CITIZEN, COMMUNITY, REFERRER, NEEDS, ACCEPTED, ARRANGED, ACCOMPANIED, WELCOMED,
  REJECTED, REASON, CANCELLED, P4W, P12W) = range(14)
 
+_citizen_of = itemgetter(CITIZEN)
+_referrer_of = itemgetter(REFERRER)
+_not_none = partial(is_not, None)
+
 
 @dataclass
 class Snapshot:
     actors: list[ActorRow] = field(default_factory=list)
-    # citizen_ref -> (area, target groups); erased citizens are absent.
-    citizens: dict[str, tuple[str | None, tuple[str, ...]]] = field(default_factory=dict)
+    # Citizen attributes, only where known (erased citizens are absent from both): the area,
+    # and the target groups "|"-joined (split only for the citizens a period reaches).
+    citizen_area: dict[str, str] = field(default_factory=dict)
+    citizen_groups: dict[str, str] = field(default_factory=dict)
     referrals: list[ReferralRow] = field(default_factory=list)  # only those with a ReferralCreated
     communities: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)  # id -> (area, kind)
     capacity: list[tuple[str, int, str]] = field(default_factory=list)  # (community, time, status)
@@ -58,15 +71,36 @@ class Snapshot:
     outreach: list[tuple[int, str, int]] = field(default_factory=list)  # (time, kind, count)
     bridges: list[tuple[str, str, int]] = field(default_factory=list)  # (citizen, from community, time)
 
+    @cached_property
+    def first_referrers(self) -> dict[str, tuple[int, str]]:
+        return first_referrers(self.referrals)
+
+    @cached_property
+    def lineage(self) -> Lineage:
+        return lineage(self, self.first_referrers)
+
+    @cached_property
+    def citizens_by_generation(self) -> dict[int, list[str]]:
+        """Referred citizens by generation (one below the referrer of their first referral),
+        deepest first: `max_depth` then only has to find the deepest non-empty overlap."""
+        gen = self.lineage.generation
+        by_generation: dict[int, list[str]] = {}
+        for citizen, (_, referrer) in self.first_referrers.items():
+            g = gen.get(referrer)
+            if g is not None:
+                by_generation.setdefault(g + 1, []).append(citizen)
+        return dict(sorted(by_generation.items(), reverse=True))
+
 
 def first_referrers(referrals: list[ReferralRow]) -> dict[str, tuple[int, str]]:
     """Each citizen's first referral (by event time, over all time): (time, referrer)."""
     first: dict[str, tuple[int, str]] = {}
-    for r in referrals:
-        citizen, created = r[CITIZEN], r[CREATED]
-        known = first.get(citizen)
-        if known is None or created < known[0] or (created == known[0] and r[REFERRER] < known[1]):
-            first[citizen] = (created, r[REFERRER])
+    known_first = first.get
+    candidates = map(itemgetter(CREATED, REFERRER), referrals)
+    for citizen, candidate in zip(map(_citizen_of, referrals), candidates, strict=True):
+        known = known_first(citizen)
+        if known is None or candidate < known:  # ties on time: the smaller referrer id
+            first[citizen] = candidate
     return first
 
 
@@ -91,6 +125,17 @@ def lineage(snapshot: Snapshot, first: dict[str, tuple[int, str]]) -> Lineage:
     return resolve_lineage(actors, is_guide, parent)
 
 
+def reached(times: Iterable[int | None], as_of_us: int) -> int:
+    """How many of `times` are set and not after `as_of` (a stage reached by then).
+
+    Nearly always every recorded time is before `as_of`, so count in C and only compare
+    one by one when the latest one is not."""
+    known: list[int] = list(filter(_not_none, times))  # type: ignore[arg-type]
+    if not known or max(known) <= as_of_us:
+        return len(known)
+    return sum(1 for t in known if t <= as_of_us)
+
+
 def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, Any]:
     """Every metric of metrics.md for `period`, undisclosed (see `domain.disclose`)."""
     as_of_us = to_us(as_of)
@@ -99,106 +144,48 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
     since_30 = minus_local_days(end, 30)
     since_60 = minus_local_days(end, 60)
 
-    first = first_referrers(snapshot.referrals)
-    lin = lineage(snapshot, first)
+    lin = snapshot.lineage
     gen, root = lin.generation, lin.root
-    actors = {a.actor_id: a for a in snapshot.actors}
-    role_of = {a.actor_id: a.role for a in snapshot.actors}
-    sector_of = {a.actor_id: a.sector for a in snapshot.actors if a.sector}
-    citizens = snapshot.citizens
+    actors = snapshot.actors
     communities = snapshot.communities
     practice_tracks = {cid for cid, (_, kind) in communities.items() if kind == PRACTICE_TRACK}
+    community_area = {cid: area for cid, (area, _) in communities.items() if area is not None}
 
-    def citizen_generation(citizen: str) -> int | None:
-        f = first.get(citizen)
-        g = gen.get(f[1]) if f else None
-        return None if g is None else g + 1
+    rows = snapshot.referrals
+    recent = [r for r in rows if since_60 <= r[CREATED] < end]
+    recent_60 = set(map(_referrer_of, recent))
+    active = set(map(_referrer_of, (r for r in recent if r[CREATED] >= since_30)))
 
-    created = accepted = accompanied = welcomed = p4w = p12w = rejected = cancelled = 0
-    needed = arranged_needed = accompanied_needed = 0
-    unattributed = 0
+    # The cohort: referrals created in the period.
+    cohort = [r for r in rows if start_us <= r[CREATED] < end]
+    created = len(cohort)
+    needy = [r for r in cohort if r[NEEDS]]
+    is_accompanied = reached(map(itemgetter(ACCOMPANIED), cohort), as_of_us)
+    needed_accompanied = reached(map(itemgetter(ACCOMPANIED), needy), as_of_us)
+    rejections = Counter(r[REASON] for r in cohort if r[REJECTED] is not None and r[REJECTED] <= as_of_us)
+    welcomed_rows = [r for r in cohort if r[WELCOMED] is not None and r[WELCOMED] <= as_of_us]
+    days_to_welcome = sorted([(w - t) / US_PER_DAY for t, w in map(itemgetter(CREATED, WELCOMED), welcomed_rows)])
+
+    cohort_citizens = set(map(_citizen_of, cohort))
+    welcomed_citizens = set(map(_citizen_of, welcomed_rows))
+    track_participants = {r[CITIZEN] for r in cohort if r[COMMUNITY] in practice_tracks}
+
+    # Grouped per referrer first (a few thousand, each with a small, cache-friendly list of
+    # citizens), then by generation, role and sector.
+    citizens_by_referrer: dict[str, list[str]] = {}
+    for referrer, citizen in zip(map(_referrer_of, cohort), map(_citizen_of, cohort), strict=True):
+        referred = citizens_by_referrer.get(referrer)
+        if referred is None:
+            citizens_by_referrer[referrer] = [citizen]
+        else:
+            referred.append(citizen)
+    per_referrer = {referrer: len(citizens) for referrer, citizens in citizens_by_referrer.items()}
     by_generation: Counter[int] = Counter()
     by_role: Counter[str] = Counter()
     by_sector: Counter[str] = Counter()
-    by_reason: Counter[str] = Counter()
-    welcomed_by_area: Counter[str] = Counter()
-    cross_known = cross_differs = 0
-    max_depth: int | None = None
-    days_to_welcome: list[float] = []
-    reach: dict[str, set[str]] = defaultdict(set)
-    referred_group: dict[str, set[str]] = defaultdict(set)
-    welcomed_group: dict[str, set[str]] = defaultdict(set)
-    track_participants: set[str] = set()
-    referred_pairs: set[tuple[str, str]] = set()
-    active: set[str] = set()
-    recent_60: set[str] = set()
-    per_referrer: dict[str, int] = {}
-
-    for r in snapshot.referrals:
-        t = r[CREATED]
-        referrer = r[REFERRER]
-        if since_60 <= t < end:
-            recent_60.add(referrer)
-            if t >= since_30:
-                active.add(referrer)
-        if t < start_us or t >= end:
-            continue
-        created += 1
-        citizen = r[CITIZEN]
-        community = r[COMMUNITY]
-        referred_pairs.add((referrer, citizen))
-        if (x := r[ACCEPTED]) is not None and x <= as_of_us:
-            accepted += 1
-        is_accompanied = (x := r[ACCOMPANIED]) is not None and x <= as_of_us
-        accompanied += is_accompanied
-        if r[NEEDS]:
-            needed += 1
-            if (x := r[ARRANGED]) is not None and x <= as_of_us:
-                arranged_needed += 1
-            accompanied_needed += is_accompanied
-        if (x := r[P4W]) is not None and x <= as_of_us:
-            p4w += 1
-        if (x := r[P12W]) is not None and x <= as_of_us:
-            p12w += 1
-        if (x := r[REJECTED]) is not None and x <= as_of_us:
-            rejected += 1
-            by_reason[r[REASON]] += 1
-        if (x := r[CANCELLED]) is not None and x <= as_of_us:
-            cancelled += 1
-
-        # Counted per referrer here and grouped by generation, role and sector afterwards:
-        # one dict update per referral instead of three lookups (a million referrals, a few
-        # thousand referrers).
-        per_referrer[referrer] = per_referrer.get(referrer, 0) + 1
-        if community in practice_tracks:
-            track_participants.add(citizen)
-
-        attributes = citizens.get(citizen)
-        if attributes is not None:
-            for group in attributes[1]:
-                referred_group[group].add(citizen)
-
-        w = r[WELCOMED]
-        if w is None or w > as_of_us:
-            continue
-        welcomed += 1
-        days_to_welcome.append((w - t) / US_PER_DAY)
-        depth = citizen_generation(citizen)
-        if depth is not None and (max_depth is None or depth > max_depth):
-            max_depth = depth
-        guide = root.get(referrer)
-        if guide is not None:
-            reach[guide].add(citizen)
-        if attributes is not None:
-            for group in attributes[1]:
-                welcomed_group[group].add(citizen)
-        community_area = communities.get(community, (None, None))[0]
-        if community_area is not None:
-            welcomed_by_area[community_area] += 1
-            if attributes is not None and attributes[0] is not None:
-                cross_known += 1
-                cross_differs += attributes[0] != community_area
-
+    unattributed = 0
+    role_of = {a.actor_id: a.role for a in actors}
+    sector_of = {a.actor_id: a.sector for a in actors if a.sector}
     for referrer, count in per_referrer.items():
         g = gen.get(referrer)
         if g is None:
@@ -212,10 +199,42 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
         if sector is not None:
             by_sector[sector] += count
 
-    # The cascade's actors at the period end, and what each generation passed on.
+    # Distinct welcomed citizens per guide at the root of the referrer's chain: one set per
+    # guide (a handful) rather than a set of (guide, citizen) tuples.
+    welcomed_by_guide: dict[str, list[str]] = {}
+    for guide, citizen in zip(map(root.get, map(_referrer_of, welcomed_rows)), map(_citizen_of, welcomed_rows),
+                              strict=True):
+        if guide is not None:
+            welcomed_by_guide.setdefault(guide, []).append(citizen)
+    reach = {guide: len(set(citizens)) for guide, citizens in welcomed_by_guide.items()}
+    max_depth = next((depth for depth, citizens in snapshot.citizens_by_generation.items()
+                      if not welcomed_citizens.isdisjoint(citizens)), None)
+
+    welcomed_areas = list(map(community_area.get, map(itemgetter(COMMUNITY), welcomed_rows)))
+    welcomed_by_area = Counter(filter(_not_none, welcomed_areas))
+    cross_known = cross_differs = 0
+    citizen_areas = map(snapshot.citizen_area.get, map(_citizen_of, welcomed_rows))
+    for community_at, citizen_at in zip(welcomed_areas, citizen_areas, strict=True):
+        if community_at is not None and citizen_at is not None:
+            cross_known += 1
+            cross_differs += citizen_at != community_at
+
+    referred_group: Counter[str] = Counter()
+    welcomed_group: Counter[str] = Counter()
+    for citizen, groups in snapshot.citizen_groups.items():
+        if citizen in cohort_citizens:
+            split = set(groups.split("|"))
+            for group in split:
+                referred_group[group] += 1
+            if citizen in welcomed_citizens:
+                for group in split:
+                    welcomed_group[group] += 1
+
+    # The cascade's actors at the period end, and what each generation passed on: the actors
+    # it activated in the period plus its distinct (referrer, citizen) pairs in the cohort.
     actors_by_generation: Counter[int] = Counter()
     passed_on: Counter[int] = Counter()
-    for a in snapshot.actors:
+    for a in actors:
         t = a.activated_us
         if t is None:
             continue
@@ -226,14 +245,14 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
             parent_generation = gen.get(a.activated_by)
             if parent_generation is not None:
                 passed_on[parent_generation] += 1
-    for referrer, _citizen in referred_pairs:
+    for referrer, citizens in citizens_by_referrer.items():
         g = gen.get(referrer)
         if g is not None:
-            passed_on[g] += 1
+            passed_on[g] += len(set(citizens))
 
     dormant = sum(
         1
-        for a in snapshot.actors
+        for a in actors
         if a.role in ("professional", "ambassador")
         and a.activated_us is not None
         and a.activated_us <= since_60
@@ -252,20 +271,20 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
         for citizen, source, t in snapshot.bridges
         if source in practice_tracks and t <= as_of_us and citizen in track_participants
     }
-    days_to_welcome.sort()
+    welcomed = len(welcomed_rows)
 
     return {
         "period": period.as_json(),
         "as_of": as_of.isoformat(),
         "referrals": {
             "created": created,
-            "accepted": accepted,
-            "accompanied": accompanied,
+            "accepted": reached(map(itemgetter(ACCEPTED), cohort), as_of_us),
+            "accompanied": is_accompanied,
             "welcomed": welcomed,
-            "participating_4w": p4w,
-            "participating_12w": p12w,
-            "rejected": rejected,
-            "cancelled": cancelled,
+            "participating_4w": reached(map(itemgetter(P4W), cohort), as_of_us),
+            "participating_12w": reached(map(itemgetter(P12W), cohort), as_of_us),
+            "rejected": rejections.total(),
+            "cancelled": reached(map(itemgetter(CANCELLED), cohort), as_of_us),
             "welcome_rate": ratio(welcomed, created),
             "time_to_welcome_days": {
                 "median": percentile(days_to_welcome, 0.5),
@@ -273,10 +292,10 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
             },
         },
         "accompaniment": {
-            "needed": needed,
-            "arranged": arranged_needed,
-            "accompanied": accompanied_needed,
-            "gap": needed - accompanied_needed,
+            "needed": len(needy),
+            "arranged": reached(map(itemgetter(ARRANGED), needy), as_of_us),
+            "accompanied": needed_accompanied,
+            "gap": len(needy) - needed_accompanied,
         },
         "cascade": {
             "referrals_by_generation": {str(g): by_generation[g] for g in sorted(by_generation)},
@@ -288,8 +307,8 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
                 str(g): passed_on[g] / actors_by_generation[g] for g in sorted(actors_by_generation)
             },
             "reach_by_guide": {
-                guide: len(reach.get(guide, ()))
-                for guide in sorted(a.actor_id for a in actors.values() if a.role == "guide")
+                guide: reach.get(guide, 0)
+                for guide in sorted({a.actor_id for a in actors if a.role == "guide"})
             },
         },
         "referrers": {
@@ -300,7 +319,7 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
         },
         "equity": {
             "by_target_group": {
-                group: {"referred": len(referred_group[group]), "welcomed": len(welcomed_group.get(group, ()))}
+                group: {"referred": referred_group[group], "welcomed": welcomed_group[group]}
                 for group in sorted(referred_group)
             },
         },
@@ -310,7 +329,7 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
         },
         "capacity": {
             "communities_full": sum(1 for _, status in latest_status.values() if status == "full"),
-            "rejections_by_reason": {reason: by_reason[reason] for reason in REJECTION_REASONS},
+            "rejections_by_reason": {reason: rejections[reason] for reason in REJECTION_REASONS},
             "unmet_needs_by_category": dict(
                 sorted(Counter(category for t, _, category in snapshot.needs if start_us <= t < end).items())
             ),
@@ -354,8 +373,7 @@ def monthly(snapshot: Snapshot, as_of: datetime) -> list[dict[str, Any]]:
         return []
     months = month_starts(min(times), max(times))
     bounds = [start for _, start in months]
-    first = first_referrers(snapshot.referrals)
-    gen = lineage(snapshot, first).generation
+    gen = snapshot.lineage.generation
     created = [0] * len(months)
     by_guides = [0] * len(months)
     welcomed = [0] * len(months)

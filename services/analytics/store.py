@@ -217,12 +217,13 @@ def load_snapshot(session: Session) -> Snapshot:
         session,
         "SELECT actor_id, role, sector, area, activated_by, citizen_ref, activated_us FROM an_actor",
     )]
-    citizens = {
-        ref: (area, tuple(groups.split("|")) if groups else ())
-        for ref, area, groups in _rows(
-            session, "SELECT citizen_ref, area, target_groups FROM an_citizen WHERE erased_us IS NULL"
-        )
-    }
+    # Two narrow queries turned into dicts in C: a dict comprehension over 700,000
+    # three-column rows costs most of a second at a million referrals.
+    citizen_area = dict(_rows(  # type: ignore[arg-type]
+        session, "SELECT citizen_ref, area FROM an_citizen WHERE erased_us IS NULL AND area IS NOT NULL"))
+    citizen_groups = dict(_rows(  # type: ignore[arg-type]
+        session, "SELECT citizen_ref, target_groups FROM an_citizen "
+                 "WHERE erased_us IS NULL AND target_groups IS NOT NULL AND target_groups <> ''"))
     referrals = _rows(
         session,
         "SELECT created_us, citizen_ref, community_id, referrer_id, needs_accompaniment, accepted_us, "
@@ -233,7 +234,8 @@ def load_snapshot(session: Session) -> Snapshot:
         session, "SELECT community_id, area, kind FROM an_community")}
     return Snapshot(
         actors=actors,
-        citizens=citizens,
+        citizen_area=citizen_area,
+        citizen_groups=citizen_groups,
         referrals=referrals,
         communities=communities,
         capacity=[tuple(r) for r in _rows(session, "SELECT community_id, time_us, status FROM an_capacity")],  # type: ignore[misc]
