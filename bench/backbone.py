@@ -155,7 +155,7 @@ async def vejviser_consume(url: str, db_url: str, count: int, sample_every: int 
         handle.fn(session, pairs)
         processed += len(pairs)
 
-    settings = Settings(service="analytics", database_url=db_url, nats_url=url, fetch_batch=512)
+    settings = Settings(service="analytics", database_url=db_url, nats_url=url, )
     runtime = Runtime(settings, metadata)
     runtime.consume("referrals", "bench", {ReferralCreated: handle_and_count}, after_batch=counted)
     samples: list[tuple[int, float]] = []

@@ -101,8 +101,8 @@ class Database:
     def read(self) -> Iterator[Session]:
         """A read-only unit of work: on SQLite it does not take the write lock (WAL readers run
         beside a writer), so searches and listings never queue behind a consumer's batch."""
-        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn, Session(bind=conn, expire_on_commit=False) as session:
-            with session.begin():
+        with self.engine.connect().execution_options(**{READ_ONLY: True}) as conn:
+            with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                 yield session
             conn.rollback()
 

@@ -41,6 +41,7 @@ class Outbox:
     """The outbox table of one service (defined on that service's metadata)."""
 
     def __init__(self, metadata: MetaData) -> None:
+        self.staged = 0
         existing = metadata.tables.get("outbox")
         self.table = (
             existing
@@ -61,6 +62,7 @@ class Outbox:
         """Stage events in the caller's transaction; they are published after it commits."""
         if not envelopes:
             return
+        self.staged += len(envelopes)  # a hint for waking the relay, not an exact count
         now = datetime.now(UTC)
         session.execute(
             insert(self.table),
@@ -151,7 +153,7 @@ class OutboxRelay:
         return len(acked)
 
     def _pending(self) -> Sequence[tuple[int, str, str, bytes]]:
-        with self.db.transaction() as session:
+        with self.db.read() as session:  # a poll must not queue behind (or block) writers
             return self.outbox.pending(session, self.batch_size)
 
     def _mark_sent(self, positions: list[int]) -> None:

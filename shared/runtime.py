@@ -96,8 +96,10 @@ class Runtime:
 
         async def handle(deliveries: list[Delivery]) -> list[Verdict]:
             bodies = [d.msg.data for d in deliveries]
+            staged = self.outbox.staged
             outcomes = await asyncio.to_thread(process_batch, self.db, self.inbox, durable, bodies, handlers)
-            self.committed()
+            if self.outbox.staged != staged:  # only wake the relay when the batch made events
+                self.committed()
             if after_batch is not None and any(o.status == "processed" for o in outcomes):
                 after_batch()
             return [verdict_for(o) for o in outcomes]
