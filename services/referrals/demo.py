@@ -309,7 +309,13 @@ class _Seeder:
             if demo_community is not None and number % 6 == 0:
                 community = demo_community  # the demo contact's inbox has something in it
             # Finished stories start long ago; open ones recently, so that some are overdue.
-            days_ago = rng.randint(100, 178) if target in (Status.participating, Status.ended) else rng.randint(3, 90)
+            # Every other story needs room for its steps (up to ~3 weeks) before today.
+            if target in (Status.participating, Status.ended):
+                days_ago = rng.randint(100, 178)
+            elif target is Status.requested:
+                days_ago = rng.randint(3, 90)
+            else:
+                days_ago = rng.randint(25, 90)
             start = self.now - timedelta(days=days_ago, hours=rng.randint(0, 12))
             try:
                 with self.session.begin_nested():
