@@ -4,6 +4,7 @@ disclosure control and the nightly schedule. No I/O here."""
 from __future__ import annotations
 
 import copy
+import hashlib
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -74,6 +75,19 @@ class Period:
             "from": self.start.isoformat() if self.start else None,
             "to": self.end.isoformat() if self.end else None,
         }
+
+
+# --------------------------------------------------------------------------- citizens
+
+
+def citizen_key(citizen_ref: str) -> int:
+    """A signed 64-bit number for a citizen reference, stored beside it in the projections so
+    the metrics load a million referrals' citizens as integers (coding 700,000 distinct
+    strings in Python dicts cost most of a second). A pure function of the reference, so
+    projections stay order-independent and a rebuild gives the same keys. Two references
+    sharing a key (blake2b, 64 bits: odds about n^2 / 2^65, 1 in 75 million at 700,000
+    citizens) would count as one citizen."""
+    return int.from_bytes(hashlib.blake2b(citizen_ref.encode(), digest_size=8).digest(), "big", signed=True)
 
 
 # --------------------------------------------------------------------------- statistics

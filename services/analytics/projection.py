@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from services.analytics.domain import to_us
+from services.analytics.domain import citizen_key, to_us
 from shared.events import Envelope, Event
 from shared.events import analytics as an
 from shared.events import catalogue as cat
@@ -65,7 +65,7 @@ CITIZENS = TableSpec(
     "an_citizen",
     "citizen_ref",
     (
-        Group("registered_us", ("age_band", "area", "target_groups"), "max"),
+        Group("registered_us", ("citizen_key", "age_band", "area", "target_groups"), "max"),
         Group("erased_us", (), "min"),
     ),
     erase_with="erased_us",
@@ -75,7 +75,8 @@ REFERRALS = TableSpec(
     "an_referral",
     "referral_id",
     (
-        Group("created_us", ("citizen_ref", "community_id", "referrer_id", "needs_accompaniment"), "min"),
+        Group("created_us", ("citizen_ref", "citizen_key", "community_id", "referrer_id", "needs_accompaniment"),
+              "min"),
         Group("accepted_us", (), "min"),
         Group("arranged_us", (), "min"),
         Group("accompanied_us", (), "min"),
@@ -159,7 +160,8 @@ def _activated(c: Changes, _id: str, t: int, e: ref.ReferrerActivated) -> None:
 
 
 def _registered(c: Changes, _id: str, t: int, e: ref.CitizenRegistered) -> None:
-    c.put(CITIZENS, {"citizen_ref": e.citizen_ref, "registered_us": t, "age_band": e.age_band,
+    c.put(CITIZENS, {"citizen_ref": e.citizen_ref, "registered_us": t, "citizen_key": citizen_key(e.citizen_ref),
+                     "age_band": e.age_band,
                      "area": e.area, "target_groups": "|".join(sorted(set(e.target_groups)))})
 
 
@@ -169,6 +171,7 @@ def _erased(c: Changes, _id: str, t: int, e: ref.CitizenErased) -> None:
 
 def _created(c: Changes, _id: str, t: int, e: ref.ReferralCreated) -> None:
     c.put(REFERRALS, {"referral_id": e.referral_id, "created_us": t, "citizen_ref": e.citizen_ref,
+                      "citizen_key": citizen_key(e.citizen_ref),
                       "community_id": e.community_id, "referrer_id": e.referrer_id,
                       "needs_accompaniment": e.needs_accompaniment})
 

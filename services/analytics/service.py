@@ -13,7 +13,8 @@ from typing import Any
 
 from services.analytics import store
 from services.analytics.domain import Period, next_run, nightly_periods, to_us
-from services.analytics.metrics import Snapshot, compute, monthly
+from services.analytics.metrics import compute, monthly
+from services.analytics.snapshot import Snapshot
 from shared.db import Database
 from shared.events.analytics import MetricsSnapshotPublished
 from shared.runtime import Runtime
@@ -39,7 +40,7 @@ def metrics_for(db: Database, period: Period, as_of: datetime | None = None) -> 
     as_of = as_of or datetime.now(UTC)
     with no_cyclic_gc():
         with db.transaction() as session:
-            snapshot = store.load_snapshot(session)
+            snapshot = store.load_snapshot(session, as_of)
         return compute(snapshot, period, as_of)
 
 
@@ -60,7 +61,7 @@ def take_snapshot(runtime: Runtime, now: datetime | None = None, label: str = "n
     periods = nightly_periods(now)
     snapshot_id = str(uuid.uuid4())
     with no_cyclic_gc(), runtime.db.transaction() as session:
-        snapshot = store.load_snapshot(session)
+        snapshot = store.load_snapshot(session, now)
         needs = store.needs_by_area(session, None, to_us(now) + 1)
         body = snapshot_body(snapshot, periods.items(), now, needs)
         day = periods.yesterday.start

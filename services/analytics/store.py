@@ -29,8 +29,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from services.analytics.metrics import ActorRow, Snapshot
+from services.analytics import snapshot
+from services.analytics.domain import to_us
 from services.analytics.projection import SPECS, Changes, TableSpec
+from services.analytics.snapshot import Snapshot
 
 ID = String(100)
 
@@ -56,6 +58,7 @@ class Citizen(Base):
     __tablename__ = "an_citizen"
     citizen_ref: Mapped[str] = mapped_column(ID, primary_key=True)
     registered_us: Mapped[int | None] = mapped_column(BigInteger)
+    citizen_key: Mapped[int | None] = mapped_column(BigInteger)  # domain.citizen_key(citizen_ref)
     age_band: Mapped[str | None] = mapped_column(String(20))
     area: Mapped[str | None] = mapped_column(String(100))
     target_groups: Mapped[str | None] = mapped_column(Text)  # "|"-joined
@@ -67,6 +70,7 @@ class Referral(Base):
     referral_id: Mapped[str] = mapped_column(ID, primary_key=True)
     created_us: Mapped[int | None] = mapped_column(BigInteger)
     citizen_ref: Mapped[str | None] = mapped_column(ID)
+    citizen_key: Mapped[int | None] = mapped_column(BigInteger)  # domain.citizen_key(citizen_ref)
     community_id: Mapped[str | None] = mapped_column(ID)
     referrer_id: Mapped[str | None] = mapped_column(ID)
     needs_accompaniment: Mapped[bool | None] = mapped_column(Boolean)
@@ -211,33 +215,27 @@ def _rows(session: Session, sql: str) -> list[tuple[Any, ...]]:
         cursor.close()
 
 
-def load_snapshot(session: Session) -> Snapshot:
-    """Everything the metrics need, as plain tuples."""
-    actors = [ActorRow(*r) for r in _rows(
-        session,
-        "SELECT actor_id, role, sector, area, activated_by, citizen_ref, activated_us FROM an_actor",
-    )]
-    # Two narrow queries turned into dicts in C: a dict comprehension over 700,000
-    # three-column rows costs most of a second at a million referrals.
-    citizen_area = dict(_rows(  # type: ignore[arg-type]
-        session, "SELECT citizen_ref, area FROM an_citizen WHERE erased_us IS NULL AND area IS NOT NULL"))
-    citizen_groups = dict(_rows(  # type: ignore[arg-type]
-        session, "SELECT citizen_ref, target_groups FROM an_citizen "
-                 "WHERE erased_us IS NULL AND target_groups IS NOT NULL AND target_groups <> ''"))
-    referrals = _rows(
-        session,
-        "SELECT created_us, citizen_ref, community_id, referrer_id, needs_accompaniment, accepted_us, "
-        "arranged_us, accompanied_us, welcomed_us, rejected_us, rejection_reason, cancelled_us, "
-        "participating_4w_us, participating_12w_us FROM an_referral WHERE created_us IS NOT NULL",
-    )
-    communities = {cid: (area, kind) for cid, area, kind in _rows(
-        session, "SELECT community_id, area, kind FROM an_community")}
-    return Snapshot(
-        actors=actors,
-        citizen_area=citizen_area,
-        citizen_groups=citizen_groups,
-        referrals=referrals,
-        communities=communities,
+def load_snapshot(session: Session, as_of: datetime) -> Snapshot:
+    """Everything the metrics need as known at `as_of`, read as plain tuples and turned into
+    columns once."""
+    as_of_us = int(to_us(as_of))  # an int, so inlining it into the SQL below is safe
+    # Which stages each referral reached by `as_of`, as one small int (bit i = STAGES[i]).
+    stages = " + ".join(f"CASE WHEN {stage}_us <= {as_of_us} THEN {1 << i} ELSE 0 END"
+                        for i, stage in enumerate(snapshot.STAGES))
+    return snapshot.build(
+        as_of_us=as_of_us,
+        actor_rows=_rows(
+            session, "SELECT actor_id, role, sector, area, activated_by, citizen_ref, activated_us FROM an_actor"),
+        # One narrow query for the citizens that have attributes left (erased ones have none).
+        citizen_rows=_rows(
+            session, "SELECT citizen_key, area, target_groups FROM an_citizen WHERE erased_us IS NULL "
+                     "AND (area IS NOT NULL OR (target_groups IS NOT NULL AND target_groups <> ''))"),
+        referral_rows=_rows(
+            session,
+            f"SELECT created_us, citizen_key, community_id, referrer_id, needs_accompaniment, {stages}, "
+            f"CASE WHEN welcomed_us <= {as_of_us} THEN welcomed_us END, rejection_reason "
+            "FROM an_referral WHERE created_us IS NOT NULL"),
+        community_rows=_rows(session, "SELECT community_id, area, kind FROM an_community"),
         capacity=[tuple(r) for r in _rows(session, "SELECT community_id, time_us, status FROM an_capacity")],  # type: ignore[misc]
         needs=[tuple(r) for r in _rows(  # type: ignore[misc]
             session, "SELECT time_us, area, category FROM an_need WHERE time_us IS NOT NULL")],

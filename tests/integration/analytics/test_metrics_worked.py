@@ -38,7 +38,7 @@ def db(database_url: str) -> Any:
 
 def metrics(db: Database, period: Period) -> dict[str, Any]:
     with db.transaction() as session:
-        return compute(store.load_snapshot(session), period, AS_OF)
+        return compute(store.load_snapshot(session, AS_OF), period, AS_OF)
 
 
 def test_first_half_of_2024(db: Database) -> None:

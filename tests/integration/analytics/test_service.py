@@ -46,7 +46,7 @@ def expected_h1(tmp_path: Path) -> dict[str, Any]:
         changes.add_envelope(envelope, envelope.decode())
     with db.transaction() as session:
         store.write(session, changes)
-        snapshot = store.load_snapshot(session)
+        snapshot = store.load_snapshot(session, AS_OF)
     db.dispose()
     return compute(snapshot, Period(*_dates(H1)), AS_OF)
 
@@ -151,7 +151,7 @@ async def test_live_projection_api_snapshots_and_rebuild(nats_clean: str, tmp_pa
     fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
     await replay.rebuild(fresh, nats_clean)
     with fresh.transaction() as session:
-        rebuilt = compute(store.load_snapshot(session), Period(), AS_OF)
+        rebuilt = compute(store.load_snapshot(session, AS_OF), Period(), AS_OF)
     fresh.dispose()
     assert without_as_of(rebuilt) == live_all
 
