@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal, get_args
 
 from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, Invalid
@@ -403,7 +404,7 @@ def check_consent(has_consent: bool, *, age_band: str | None, area: str | None, 
         )
 
 
-SECTORS = (
+Sector = Literal[
     "health_centre",
     "job_centre",
     "library",
@@ -414,7 +415,8 @@ SECTORS = (
     "private_business",
     "association",
     "other",
-)
+]
+SECTORS: tuple[str, ...] = get_args(Sector)
 
 
 def check_sector(sector: str | None) -> None:

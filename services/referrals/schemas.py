@@ -8,24 +8,9 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.referrals.domain import SECTORS, Readiness, Status
+from services.referrals.domain import Readiness, Sector, Status
 from shared.events.referrals import OutreachKind, ReferralChannel, RejectionReason
 from shared.privacy import FreeText
-
-Sector = Literal[
-    "health_centre",
-    "job_centre",
-    "library",
-    "social_psychiatry",
-    "gp",
-    "housing_social_work",
-    "education",
-    "private_business",
-    "association",
-    "other",
-]
-assert set(Sector.__args__) == set(SECTORS)  # type: ignore[attr-defined]
-
 
 # A plain shape check: deliverability is the mail server's business, not a dependency's.
 Email = Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
