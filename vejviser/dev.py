@@ -82,7 +82,15 @@ def wait_ready(name: str, port: int, process: subprocess.Popen[bytes], deadline:
     return False
 
 
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> int:
+    # A shell that starts us in the background ignores SIGINT for us; Ctrl-C and SIGTERM must
+    # both stop everything cleanly wherever we were started from.
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     VAR_DIR.mkdir(exist_ok=True)
     (VAR_DIR / "log").mkdir(exist_ok=True)
     (VAR_DIR / "mail").mkdir(exist_ok=True)
@@ -97,6 +105,7 @@ def main() -> int:
         return process
 
     def stop_all(*_: object) -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up short
         for _name, process in reversed(children):
             if process.poll() is None:
                 process.terminate()
@@ -145,7 +154,6 @@ def main() -> int:
         say(f"  try: TOKEN=$(python3 -c 'import json;print(json.load(open(\"{tokens}\"))[\"guide\"])')")
         say('       curl -H "Authorization: Bearer $TOKEN" http://localhost:8001/v1/communities')
         say("press Ctrl-C to stop")
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while True:
             for name, process in children:
                 if process.poll() is not None:

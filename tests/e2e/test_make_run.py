@@ -62,6 +62,8 @@ def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dic
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            # As a shell's background job: SIGINT ignored on entry; Ctrl-C must still work.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
         )
         try:
             tokens_file = var / "dev-tokens.json"
