@@ -129,7 +129,9 @@ async def vejviser_publish(url: str, db_url: str, envelopes: list[Envelope]) -> 
     }
 
 
-async def vejviser_consume(url: str, db_url: str, count: int, sample_every: int = 0) -> dict[str, Any]:
+async def vejviser_consume(
+    url: str, db_url: str, count: int, sample_every: int = 0, with_effect: bool = True
+) -> dict[str, Any]:
     from sqlalchemy import Column, String, Table
 
     metadata = MetaData()
@@ -152,7 +154,8 @@ async def vejviser_consume(url: str, db_url: str, count: int, sample_every: int 
     @batched
     def handle_and_count(session: Any, pairs: list[tuple[Envelope, Any]]) -> None:
         nonlocal processed
-        handle.fn(session, pairs)
+        if with_effect:  # without: the plumbing alone (inbox rows, commit, acks)
+            handle.fn(session, pairs)
         processed += len(pairs)
 
     settings = Settings(service="analytics", database_url=db_url, nats_url=url, )
@@ -196,6 +199,9 @@ async def run(events: int, memory_events: int) -> dict[str, Any]:
         await fresh_streams(url)
         await fill(url, payloads)
         ours_con = await vejviser_consume(url, f"sqlite:///{tmp / 'con.db'}", events)
+        await fresh_streams(url)
+        await fill(url, payloads)
+        ours_bare = await vejviser_consume(url, f"sqlite:///{tmp / 'bare.db'}", events, with_effect=False)
 
         memory: dict[str, Any] = {}
         if memory_events:
@@ -231,6 +237,8 @@ async def run(events: int, memory_events: int) -> dict[str, Any]:
             "vejviser_inbox_events_per_s": round(ours_con["events_per_s"]),
             "ratio": round(ours_con["events_per_s"] / raw_con, 2),
             "mean_fetched_batch": round(ours_con["mean_batch"]),
+            "vejviser_inbox_no_effect_events_per_s": round(ours_bare["events_per_s"]),
+            "ratio_no_effect": round(ours_bare["events_per_s"] / raw_con, 2),
         },
         "memory": memory,
         "database": "SQLite (the development default)",
@@ -258,6 +266,10 @@ def main() -> None:
     print(
         f"{'consume (pull + inbox + effect)':<34}{con['raw_ceiling_events_per_s']:>14,}"
         f"{con['vejviser_inbox_events_per_s']:>12,}{con['ratio']:>8.2f}"
+    )
+    print(
+        f"{'consume (pull + inbox, no effect)':<34}{con['raw_ceiling_events_per_s']:>14,}"
+        f"{con['vejviser_inbox_no_effect_events_per_s']:>12,}{con['ratio_no_effect']:>8.2f}"
     )
     if result["memory"]:
         m = result["memory"]
