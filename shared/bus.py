@@ -113,14 +113,15 @@ def make_broker(nats_url: str, *, name: str) -> NatsBroker:
     )
 
 
-def event_headers(envelope: Envelope) -> dict[str, str]:
-    return {MSG_ID: envelope.id, "Content-Type": CONTENT_TYPE}
+def event_headers(event_id: str) -> dict[str, str]:
+    """Headers of every event on the bus: JetStream dedups by the event id."""
+    return {MSG_ID: event_id, "Content-Type": CONTENT_TYPE}
 
 
 async def publish_event(js: JetStreamContext, envelope: Envelope) -> None:
     """Publish one event and wait for the PubAck (a duplicate id is acked, not stored)."""
     model_subject = envelope.nats_subject
-    await js.publish(model_subject, envelope.to_json(), headers=event_headers(envelope))
+    await js.publish(model_subject, envelope.to_json(), headers=event_headers(envelope.id))
 
 
 # --------------------------------------------------------------------------- consumers

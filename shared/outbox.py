@@ -136,8 +136,7 @@ class OutboxRelay:
             return 0
         futures: list[asyncio.Future[Any]] = []
         for _pos, event_id, subject, payload in rows:
-            headers = {"Nats-Msg-Id": event_id, "Content-Type": "application/cloudevents+json"}
-            futures.append(await self.js.publish_async(subject, payload, headers=headers))
+            futures.append(await self.js.publish_async(subject, payload, headers=event_headers(event_id)))
         # Bounded wait: while NATS is away no PubAck comes, and the rows must stay unsent.
         await asyncio.wait(futures, timeout=self.ack_timeout)
         acked: list[int] = []
@@ -180,5 +179,3 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
 
-
-__all__ = ["Outbox", "OutboxRelay", "event_headers"]

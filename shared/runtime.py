@@ -59,8 +59,6 @@ class Runtime:
         self.relay: OutboxRelay | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._after_commit: list[Callable[[], None]] = []
-        self.started = False
         self.consumers: list[PullConsumer] = []
         # What this service reads, for the AsyncAPI document: (durable, context, event types).
         self.consumed: list[tuple[str, str, tuple[type[Event], ...]]] = []
@@ -125,7 +123,6 @@ class Runtime:
             asyncio.create_task(c.run(self.broker.connection, self._stop), name=c.durable) for c in self.consumers
         ]
         await self.broker.start()
-        self.started = True
 
     async def stop(self) -> None:
         self._stop.set()
@@ -141,7 +138,6 @@ class Runtime:
             with contextlib.suppress(Exception):
                 await self.broker.connection.close()
         self.db.dispose()
-        self.started = False
 
     async def ready(self) -> dict[str, bool]:
         nats_ok = False
