@@ -88,15 +88,14 @@ def welcome_router(ctx: Context) -> APIRouter:
             )
         return None
 
-    def load(session: Session, referral_id: str) -> tuple[Referral, str] | None:
+    def open_referral(session: Session, referral_id: str) -> tuple[Referral, str] | HTMLResponse:
+        """The referral and its community's name, or the page saying why there is nothing to do."""
         referral = session.get(Referral, referral_id, populate_existing=True)
         if referral is None:
-            return None
-        community = session.get(Community, referral.community_id)
-        return referral, community.name if community else "fællesskabet"
-
-    def gone() -> HTMLResponse:
-        return page(404, "Henvisningen findes ikke", "Vi kan ikke finde henvisningen, som linket hører til.")
+            return page(404, "Henvisningen findes ikke", "Vi kan ikke finde henvisningen, som linket hører til.")
+        row = session.get(Community, referral.community_id)
+        community = row.name if row else "fællesskabet"
+        return answer_for_closed(referral, community) or (referral, community)
 
     @router.get("/welcome/{token}", response_class=HTMLResponse, summary="The one-click welcome page (Danish)")
     def show(token: str) -> HTMLResponse:
@@ -105,13 +104,10 @@ def welcome_router(ctx: Context) -> APIRouter:
             return found
 
         def work(session: Session) -> HTMLResponse:
-            loaded = load(session, found)
-            if loaded is None:
-                return gone()
-            referral, community = loaded
-            closed = answer_for_closed(referral, community)
-            if closed is not None:
-                return closed
+            opened = open_referral(session, found)
+            if isinstance(opened, HTMLResponse):
+                return opened
+            referral, community = opened
             lines = [
                 f"En borger er henvist til {community} den {danish_date(referral.created_at)}.",
                 "Når borgeren er kommet og er blevet taget godt imod, så tryk på knappen.",
@@ -129,13 +125,10 @@ def welcome_router(ctx: Context) -> APIRouter:
             return found
 
         def work(session: Session) -> HTMLResponse:
-            loaded = load(session, found)
-            if loaded is None:
-                return gone()
-            referral, community = loaded
-            closed = answer_for_closed(referral, community)
-            if closed is not None:
-                return closed
+            opened = open_referral(session, found)
+            if isinstance(opened, HTMLResponse):
+                return opened
+            referral, community = opened
             event = WelcomeConfirmed(
                 referral_id=referral.referral_id, community_id=referral.community_id, confirmed_by=CONFIRMED_BY
             )
