@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import gc
 import logging
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +16,7 @@ from services.analytics.metrics import compute, monthly
 from services.analytics.snapshot import Snapshot
 from shared.db import Database
 from shared.events.analytics import MetricsSnapshotPublished
+from shared.ids import new_id
 from shared.runtime import Runtime
 
 log = logging.getLogger("vejviser.analytics")
@@ -59,7 +59,7 @@ def take_snapshot(runtime: Runtime, now: datetime | None = None, label: str = "n
     `MetricsSnapshotPublished` through the outbox, in one transaction."""
     now = now or datetime.now(UTC)
     periods = nightly_periods(now)
-    snapshot_id = str(uuid.uuid4())
+    snapshot_id = new_id()
     with no_cyclic_gc(), runtime.db.transaction() as session:
         snapshot = store.load_snapshot(session, now)
         needs = store.needs_by_area(session, None, to_us(now) + 1)

@@ -3,7 +3,6 @@ in-memory search index kept in step with the database."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +44,7 @@ from services.catalogue.views import community_view, document_for, meeting_view,
 from shared.auth import Principal
 from shared.errors import Conflict, Invalid
 from shared.events import Event
+from shared.ids import new_id
 from shared.runtime import Runtime
 
 Clock = Callable[[], datetime]
@@ -110,7 +110,7 @@ class Catalogue:
 
     def create_organization(self, data: OrganizationIn, organization_id: str | None = None) -> dict[str, Any]:
         def work(session: Session, now: datetime) -> tuple[Any, list[Event]]:
-            org = commands.create_organization(session, organization_id or str(uuid.uuid4()), data.model_dump(), now)
+            org = commands.create_organization(session, organization_id or new_id(), data.model_dump(), now)
             return organization_view(org), []
 
         return self._write(work)  # type: ignore[no-any-return]
@@ -158,7 +158,7 @@ class Catalogue:
             schedules = [s.to_domain() for s in data.schedules]
             capacity = capacity_from(data.capacity) if data.capacity else None
             c, events = commands.register_community(
-                session, community_id or str(uuid.uuid4()), community_values(data), schedules, capacity, now)
+                session, community_id or new_id(), community_values(data), schedules, capacity, now)
             return self._view(session, c), events
 
         return self._write(work)  # type: ignore[no-any-return]
@@ -257,7 +257,7 @@ class Catalogue:
 
     def record_need(self, data: NeedIn, principal: Principal) -> dict[str, Any]:
         def work(session: Session, now: datetime) -> tuple[Any, list[Event]]:
-            need_id = str(uuid.uuid4())
+            need_id = new_id()
             recorded_on = data.recorded_on or now.astimezone(LOCAL_TZ).date()
             events = commands.record_need(session, need_id, data.area, data.category, data.description,
                                           principal.actor_id, recorded_on, now)
@@ -282,7 +282,7 @@ class Catalogue:
 
     def hold_meeting(self, data: NetworkMeetingIn, principal: Principal) -> dict[str, Any]:
         def work(session: Session, now: datetime) -> tuple[Any, list[Event]]:
-            meeting_id = str(uuid.uuid4())
+            meeting_id = new_id()
             events = commands.hold_meeting(session, meeting_id, data.held_on, data.topic, principal.actor_id,
                                            data.organization_ids, data.notes, now)
             session.flush()

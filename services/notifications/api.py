@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -18,6 +17,7 @@ from services.notifications.engine import Engine
 from shared.auth import CurrentPrincipal, Principal, Role, require
 from shared.db import Database
 from shared.errors import NotFound
+from shared.ids import new_id
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
 
@@ -210,7 +210,7 @@ def _own_webhook(session: Session, principal: Principal, webhook_id: str) -> sto
 @webhooks.post("", status_code=201, summary="Subscribe a municipal system to signed nudge deliveries")
 def create_webhook(body: WebhookIn, principal: SystemOrAdmin, session: Tx, engine: CurrentEngine) -> WebhookOut:
     secret = body.secret or secrets.token_urlsafe(32)
-    row = store.WebhookRow(id=str(uuid.uuid4()), owner_id=principal.actor_id, url=str(body.url), secret=secret,
+    row = store.WebhookRow(id=new_id(), owner_id=principal.actor_id, url=str(body.url), secret=secret,
                            rules=sorted({str(r) for r in body.rules}), active=True, created_at=engine.clock.now())
     session.add(row)
     session.flush()

@@ -15,7 +15,6 @@ X-Vejviser-Delivery id so a receiver can drop the copy.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -29,6 +28,7 @@ from services.notifications.messages import Messages
 from services.notifications.settings import NotificationSettings
 from shared.events import Event
 from shared.events.notifications import NudgeSent
+from shared.ids import new_id
 from shared.welcome import welcome_url
 
 log = logging.getLogger("vejviser.notifications.engine")
@@ -85,7 +85,7 @@ class Engine:
             log.info("recipient opted out", extra={"rule": str(n.rule), "recipient_id": n.recipient_id})
             return None
         rendered = self.messages.render(n)
-        nudge_id = str(uuid.uuid4())
+        nudge_id = new_id()
         nudge = store.NudgeRow(
             id=nudge_id, dedup_key=n.dedup_key, rule=str(n.rule), subject_id=n.subject_id,
             recipient_id=n.recipient_id, referral_id=n.referral_id, title=rendered.subject,
@@ -99,10 +99,10 @@ class Engine:
         except IntegrityError:  # a concurrent decision won the dedup key
             return None
         for p in planned:
-            session.add(store.DeliveryRow(id=str(uuid.uuid4()), nudge_id=nudge_id, channel=p.channel, address=p.address,
+            session.add(store.DeliveryRow(id=new_id(), nudge_id=nudge_id, channel=p.channel, address=p.address,
                                           status="pending", attempts=0, next_attempt_at=p.not_before, created_at=now))
         for hook in store.webhooks_for(session, n.rule):
-            session.add(store.DeliveryRow(id=str(uuid.uuid4()), nudge_id=nudge_id, channel="webhook", address=hook.url,
+            session.add(store.DeliveryRow(id=new_id(), nudge_id=nudge_id, channel="webhook", address=hook.url,
                                           webhook_id=hook.id, status="pending", attempts=0, next_attempt_at=now,
                                           created_at=now))
         if not planned:  # the inbox is the only channel: it is delivered by being written

@@ -73,6 +73,7 @@ from shared.events.referrals import (
     WelcomeConfirmed,
     WorkContact,
 )
+from shared.ids import new_id
 from shared.privacy import FreeText
 from shared.runtime import Runtime
 from shared.welcome import welcome_url
@@ -350,6 +351,8 @@ def citizens_router(ctx: Context) -> APIRouter:
 
         def work(session: Session) -> CitizenOut:
             event = CitizenRegistered(
+                # Random, not time-ordered (shared/ids.py): the reference must not tell when
+                # the citizen was registered.
                 citizen_ref=f"c-{uuid.uuid4()}",
                 age_band=body.age_band,
                 area=body.area,
@@ -477,7 +480,7 @@ def referrals_router(ctx: Context) -> APIRouter:
             if principal.role in domain.REFERRER_ROLES and citizen.registered_by != principal.actor_id:
                 check_knows_citizen(session, principal, citizen)
             event = ReferralCreated(
-                referral_id=str(uuid.uuid4()),
+                referral_id=new_id(),
                 citizen_ref=body.citizen_ref,
                 community_id=body.community_id,
                 referrer_id=referrer_id,

@@ -7,12 +7,13 @@ is `dk.vejviser.<EventName>.v<version>`, its NATS subject `vejviser.<context>.<E
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from shared.ids import new_id
 
 SPEC_VERSION = "1.0"
 TYPE_PREFIX = "dk.vejviser."
@@ -131,7 +132,7 @@ class Envelope(BaseModel):
         id: str | None = None,
     ) -> Self:
         return cls(
-            id=id or str(uuid.uuid4()),
+            id=id or new_id(),
             source=source,
             type=event.event_type(),
             time=time or datetime.now(UTC),

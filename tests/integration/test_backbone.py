@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import nats
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from shared.bus import DLQ_STREAM, list_dead_letters, replay_dead_letter
 from shared.events import Envelope, Event
 from shared.events.referrals import ReferralCreated
+from shared.ids import new_id
 from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.helpers import eventually, publish, stream_events
@@ -222,6 +224,25 @@ def test_outbox_and_inbox_tables_work_on_both_databases(database_url: str) -> No
         assert runtime.inbox.seen(session, "c", ["a", "x"]) == {"a"}
         assert runtime.inbox.seen(session, "other", ["a"]) == set()
         assert session.scalar(select(func.count()).select_from(runtime.inbox.table)) == 2
+    runtime.db.dispose()
+
+
+def test_inbox_finds_every_recorded_id_across_chunks_with_its_utc_time(database_url: str) -> None:
+    # seen() splits long id lists into IN chunks of 500 and record() binds one timestamp per
+    # batch on the DB-API cursor; both must agree with what SQLAlchemy reads back.
+    runtime = Runtime(Settings(service="referrals", database_url=database_url), MetaData())
+    runtime.db.create_schema(runtime.metadata)
+    recorded = [new_id() for _ in range(1_200)]
+    before = datetime.now(UTC)
+    with runtime.db.transaction() as session:
+        runtime.inbox.record(session, "c", recorded)
+    unknown = [new_id() for _ in range(100)]
+    with runtime.db.read() as session:
+        assert runtime.inbox.seen(session, "c", unknown + recorded) == set(recorded)
+        times = session.scalars(select(runtime.inbox.table.c.processed_at).distinct()).all()
+    assert len(times) == 1
+    assert times[0].tzinfo is not None
+    assert before - timedelta(seconds=1) <= times[0] <= datetime.now(UTC)
     runtime.db.dispose()
 
 
