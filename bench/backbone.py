@@ -1,9 +1,12 @@
 """Backbone throughput: Vejviser's publish path (outbox + relay) and consume path (pull
 consumer + inbox) against the raw nats-py JetStream ceiling, measured in the same run.
 
-    python -m bench.backbone [--events 50000] [--memory-events 200000]
+    python -m bench.backbone [--events 50000] [--memory-events 200000] [--rounds 3]
 
-Writes bench/results/backbone.json.
+Each path is measured in several rounds, each raw ceiling right before the path it bounds,
+and the medians are reported: this machine is shared and one run can be 30 % off. Memory is
+measured in a consumer process of its own. Writes bench/results/backbone.json and a picture
+of both in bench/results/backbone.html.
 """
 
 from __future__ import annotations
@@ -13,6 +16,9 @@ import asyncio
 import json
 import platform
 import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -33,6 +39,7 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 
 RESULTS = Path(__file__).resolve().parent / "results" / "backbone.json"
+PICTURE = RESULTS.with_suffix(".html")
 SUBJECT = "vejviser.referrals.ReferralCreated"
 
 
@@ -49,10 +56,6 @@ def envelope(i: int) -> Envelope:
     env = Envelope.wrap(event, source="/services/referrals")
     pad = 1024 - len(env.to_json())
     return env.model_copy(update={"data": {**env.data, "note_ref": "x" * max(pad - 14, 0)}})
-
-
-def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def current_rss_mb() -> float:
@@ -91,7 +94,7 @@ async def raw_consume(url: str, count: int) -> float:
     start = time.perf_counter()
     with tqdm(total=count, desc="raw consume", unit="ev", leave=False) as bar:
         while done < count:
-            msgs = await sub.fetch(256, timeout=5)
+            msgs = await sub.fetch(Settings().fetch_batch, timeout=5)  # the batch Vejviser fetches
             for m in msgs:
                 await m.ack()
             done += len(msgs)
@@ -185,23 +188,52 @@ async def fill(url: str, payloads: list[tuple[str, bytes]]) -> None:
     await nc.close()
 
 
-async def run(events: int, memory_events: int) -> dict[str, Any]:
+async def one_round(url: str, tmp: Path, r: int, envelopes: list[Envelope], events: int) -> dict[str, float]:
+    """Every path once, each raw ceiling measured right before the path it bounds."""
+    payloads = [(e.id, e.to_json()) for e in envelopes]
+    raw_pub = await raw_publish(url, payloads)
+    ours_pub = await vejviser_publish(url, f"sqlite:///{tmp / f'pub{r}.db'}", envelopes)
+    await fresh_streams(url)
+    await fill(url, payloads)
+    raw_con = await raw_consume(url, events)
+    await fresh_streams(url)
+    await fill(url, payloads)
+    ours_con = await vejviser_consume(url, f"sqlite:///{tmp / f'con{r}.db'}", events)
+    await fresh_streams(url)
+    await fill(url, payloads)
+    ours_bare = await vejviser_consume(url, f"sqlite:///{tmp / f'bare{r}.db'}", events, with_effect=False)
+    return {
+        "raw_publish": raw_pub,
+        "relay": ours_pub["relay_events_per_s"],
+        "stage_plus_relay": ours_pub["end_to_end_events_per_s"],
+        "raw_consume": raw_con,
+        "consume": ours_con["events_per_s"],
+        "consume_no_effect": ours_bare["events_per_s"],
+        "mean_batch": ours_con["mean_batch"],
+    }
+
+
+def path(rounds: list[dict[str, float]], raw: str, ours: str) -> dict[str, Any]:
+    """Median rates and the median of the per-round ratios (this machine is shared and noisy)."""
+    ratios = [r[ours] / r[raw] for r in rounds]
+    return {
+        "raw_ceiling_events_per_s": round(statistics.median(r[raw] for r in rounds)),
+        "vejviser_events_per_s": round(statistics.median(r[ours] for r in rounds)),
+        "ratio": round(statistics.median(ratios), 2),
+        "ratio_per_round": [round(x, 2) for x in ratios],
+    }
+
+
+async def run(events: int, memory_events: int, rounds: int) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="vejviser-bench-"))
     print(f"building {events:,} CloudEvents of ~1 KB …")
     envelopes = [envelope(i) for i in range(events)]
-    payloads = [(e.id, e.to_json()) for e in envelopes]
-    size = sum(len(p) for _, p in payloads) / len(payloads)
+    size = sum(len(e.to_json()) for e in envelopes) / len(envelopes)
     with NatsServer(tmp / "nats") as server:
         url = server.url
-        raw_pub = await raw_publish(url, payloads)
-        raw_con = await raw_consume(url, events)
-        ours_pub = await vejviser_publish(url, f"sqlite:///{tmp / 'pub.db'}", envelopes)
-        await fresh_streams(url)
-        await fill(url, payloads)
-        ours_con = await vejviser_consume(url, f"sqlite:///{tmp / 'con.db'}", events)
-        await fresh_streams(url)
-        await fill(url, payloads)
-        ours_bare = await vejviser_consume(url, f"sqlite:///{tmp / 'bare.db'}", events, with_effect=False)
+        measured = []
+        for r in tqdm(range(rounds), desc="rounds", unit="round"):
+            measured.append(await one_round(url, tmp, r, envelopes, events))
 
         memory: dict[str, Any] = {}
         if memory_events:
@@ -210,76 +242,128 @@ async def run(events: int, memory_events: int) -> dict[str, Any]:
             for i in tqdm(range(0, memory_events, events), desc="fill", unit="chunk", leave=False):
                 chunk = [envelope(j) for j in range(i, min(i + events, memory_events))]
                 await fill(url, [(e.id, e.to_json()) for e in chunk])
-            mem = await vejviser_consume(url, f"sqlite:///{tmp / 'mem.db'}", memory_events, sample_every=1)
-            samples = mem["rss_samples"]
+            mem = await asyncio.to_thread(memory_probe, url, f"sqlite:///{tmp / 'mem.db'}", memory_events)
+            samples = [(int(n), float(mb)) for n, mb in mem["rss_samples"]]
             quarter = [s for s in samples if s[0] >= memory_events // 4]
             memory = {
                 "events": memory_events,
                 "events_per_s": round(mem["events_per_s"]),
                 "rss_mb_at_25pct": round(quarter[0][1], 1) if quarter else None,
                 "rss_mb_at_end": round(samples[-1][1], 1) if samples else None,
+                "rss_mb_by_events": thin(samples, 10),
             }
 
     result = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {platform.python_version()}",
         "events": events,
+        "rounds": rounds,
         "mean_event_bytes": round(size),
-        "publish": {
-            "raw_ceiling_events_per_s": round(raw_pub),
-            "vejviser_relay_events_per_s": round(ours_pub["relay_events_per_s"]),
-            "ratio": round(ours_pub["relay_events_per_s"] / raw_pub, 2),
-            "vejviser_stage_plus_relay_events_per_s": round(ours_pub["end_to_end_events_per_s"]),
-            "ratio_stage_plus_relay": round(ours_pub["end_to_end_events_per_s"] / raw_pub, 2),
-        },
-        "consume": {
-            "raw_ceiling_events_per_s": round(raw_con),
-            "vejviser_inbox_events_per_s": round(ours_con["events_per_s"]),
-            "ratio": round(ours_con["events_per_s"] / raw_con, 2),
-            "mean_fetched_batch": round(ours_con["mean_batch"]),
-            "vejviser_inbox_no_effect_events_per_s": round(ours_bare["events_per_s"]),
-            "ratio_no_effect": round(ours_bare["events_per_s"] / raw_con, 2),
-        },
+        "publish_relay": path(measured, "raw_publish", "relay"),
+        "publish_stage_plus_relay": path(measured, "raw_publish", "stage_plus_relay"),
+        "consume": path(measured, "raw_consume", "consume"),
+        "consume_no_effect": path(measured, "raw_consume", "consume_no_effect"),
+        "mean_fetched_batch": round(statistics.median(r["mean_batch"] for r in measured)),
         "memory": memory,
         "database": "SQLite (the development default)",
     }
     return result
 
 
+def memory_probe(url: str, db_url: str, count: int) -> dict[str, Any]:
+    """Consume `count` events in a process of their own, so its RSS is the consumer's alone
+    and not this process's event lists (which would hide any growth)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.backbone", "--memory-probe", url, db_url, str(count)],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdout=subprocess.PIPE,
+        check=True,
+        text=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def thin(samples: list[tuple[int, float]], points: int) -> list[tuple[int, float]]:
+    """About `points` evenly spaced (events consumed, RSS MB) samples, the last one included."""
+    if not samples:
+        return []
+    step = max(1, len(samples) // points)
+    picked = samples[::step]
+    if picked[-1] != samples[-1]:
+        picked.append(samples[-1])
+    return [(n, round(mb, 1)) for n, mb in picked]
+
+
+PATHS = (
+    ("publish_relay", "publish: relay from the outbox"),
+    ("publish_stage_plus_relay", "publish: stage + relay"),
+    ("consume", "consume: pull + inbox + effect row"),
+    ("consume_no_effect", "consume: pull + inbox, no-op"),
+)
+
+
+def chart(result: dict[str, Any]) -> str:
+    """The side-by-side throughputs and, if measured, RSS over the memory run, as one page."""
+    from services.analytics.charts import line, paired_bars
+
+    bars = paired_bars(
+        f"events/s, {result['events']:,} CloudEvents of 1 KB ({result['machine']})",
+        [
+            (label, result[key]["raw_ceiling_events_per_s"], result[key]["vejviser_events_per_s"])
+            for key, label in PATHS
+        ],
+        ("raw nats-py", "Vejviser"),
+    )
+    ratios = ", ".join(f"{label} {result[key]['ratio']:.2f}" for key, label in PATHS)
+    rss = result["memory"].get("rss_mb_by_events") if result["memory"] else None
+    memory = (
+        f"<h3>Memory: RSS in MB by events consumed ({result['memory']['events']:,} events)</h3>"
+        + line("RSS (MB) by events consumed", [(f"{n // 1000}k", mb) for n, mb in rss], percent=False)
+        if rss
+        else ""
+    )
+    return (
+        '<html><head><meta charset="utf-8"><title>Vejviser backbone bench</title></head>'
+        '<body style="max-width:760px;font-family:system-ui,sans-serif">'
+        f"<h3>Events/s, raw nats-py against Vejviser in the same run ({result['when']})</h3>"
+        f"<p>Median of {result['rounds']} rounds; ratios: {ratios}</p>"
+        f"{bars}{memory}</body></html>\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--memory-events", type=int, default=200_000)
+    parser.add_argument("--rounds", type=int, default=3, help="each path is measured this often; medians reported")
+    parser.add_argument(
+        "--memory-probe", nargs=3, metavar=("NATS_URL", "DATABASE_URL", "COUNT"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
-    result = asyncio.run(run(args.events, args.memory_events))
-    pub, con = result["publish"], result["consume"]
-    print(f"\nbackbone, {result['events']:,} events of ~{result['mean_event_bytes']} bytes")
-    print(f"{'path':<34}{'raw nats-py':>14}{'vejviser':>12}{'ratio':>8}")
-    print(
-        f"{'publish (relay from outbox)':<34}{pub['raw_ceiling_events_per_s']:>14,}"
-        f"{pub['vejviser_relay_events_per_s']:>12,}{pub['ratio']:>8.2f}"
-    )
-    print(
-        f"{'publish (stage + relay)':<34}{pub['raw_ceiling_events_per_s']:>14,}"
-        f"{pub['vejviser_stage_plus_relay_events_per_s']:>12,}{pub['ratio_stage_plus_relay']:>8.2f}"
-    )
-    print(
-        f"{'consume (pull + inbox + effect)':<34}{con['raw_ceiling_events_per_s']:>14,}"
-        f"{con['vejviser_inbox_events_per_s']:>12,}{con['ratio']:>8.2f}"
-    )
-    print(
-        f"{'consume (pull + inbox, no effect)':<34}{con['raw_ceiling_events_per_s']:>14,}"
-        f"{con['vejviser_inbox_no_effect_events_per_s']:>12,}{con['ratio_no_effect']:>8.2f}"
-    )
+    if args.memory_probe:
+        url, db_url, count = args.memory_probe
+        print(json.dumps(asyncio.run(vejviser_consume(url, db_url, int(count), sample_every=1))))
+        return
+    result = asyncio.run(run(args.events, args.memory_events, args.rounds))
+    size = result["mean_event_bytes"]
+    print(f"\nbackbone, {result['events']:,} events of ~{size} bytes, median of {args.rounds} rounds")
+    print(f"{'path':<38}{'raw nats-py':>12}{'vejviser':>10}{'ratio':>7}  per round")
+    for key, label in PATHS:
+        p = result[key]
+        rounds = " ".join(f"{x:.2f}" for x in p["ratio_per_round"])
+        raw, ours = p["raw_ceiling_events_per_s"], p["vejviser_events_per_s"]
+        print(f"{label:<38}{raw:>12,}{ours:>10,}{p['ratio']:>7.2f}  {rounds}")
     if result["memory"]:
         m = result["memory"]
         print(
-            f"memory over {m['events']:,} consumed events: "
+            f"memory of a consumer process over {m['events']:,} events: "
             f"RSS {m['rss_mb_at_25pct']} MB at 25% → {m['rss_mb_at_end']} MB at the end"
         )
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {RESULTS}")
+    PICTURE.write_text(chart(result))
+    print(f"wrote {RESULTS} and {PICTURE}")
 
 
 if __name__ == "__main__":
