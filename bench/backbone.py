@@ -1,12 +1,12 @@
 """Backbone throughput: Vejviser's publish path (outbox + relay) and consume path (pull
 consumer + inbox) against the raw nats-py JetStream ceiling, measured in the same run.
 
-    python -m bench.backbone [--events 50000] [--memory-events 200000] [--rounds 3]
+    python -m bench.backbone [--events 50000] [--memory-events 200000] [--rounds 3] [--database-url URL]
 
 Each path is measured in several rounds, each raw ceiling right before the path it bounds,
 and the medians are reported: this machine is shared and one run can be 30 % off. Memory is
-measured in a consumer process of its own. Writes bench/results/backbone.json and a picture
-of both in bench/results/backbone.html.
+measured in a consumer process of its own. Writes bench/results/backbone[_postgresql].json and a
+picture of both in bench/results/backbone[_postgresql].html.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from sqlalchemy import MetaData
 from tqdm import tqdm
 
 from shared.bus import ensure_streams, stream_name
+from shared.db import make_engine
 from shared.events import Envelope
 from shared.events.referrals import ReferralCreated
 from shared.inbox import batched
@@ -38,8 +40,7 @@ from shared.natsserver import NatsServer
 from shared.runtime import Runtime
 from shared.settings import Settings
 
-RESULTS = Path(__file__).resolve().parent / "results" / "backbone.json"
-PICTURE = RESULTS.with_suffix(".html")
+RESULTS = Path(__file__).resolve().parent / "results"
 SUBJECT = "vejviser.referrals.ReferralCreated"
 
 
@@ -188,20 +189,42 @@ async def fill(url: str, payloads: list[tuple[str, bytes]]) -> None:
     await nc.close()
 
 
-async def one_round(url: str, tmp: Path, r: int, envelopes: list[Envelope], events: int) -> dict[str, float]:
+@dataclass
+class Databases:
+    """Where each measured path keeps its tables: a new SQLite file, or the one PostgreSQL
+    database given with --database-url, emptied before each path."""
+
+    tmp: Path
+    url: str = ""
+
+    @property
+    def name(self) -> str:
+        return "postgresql" if self.url else "sqlite"
+
+    def fresh(self, name: str) -> str:
+        if not self.url:
+            return f"sqlite:///{self.tmp / f'{name}.db'}"
+        engine = make_engine(self.url)
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS effect, inbox, outbox")
+        engine.dispose()
+        return self.url
+
+
+async def one_round(url: str, dbs: Databases, r: int, envelopes: list[Envelope], events: int) -> dict[str, float]:
     """Every path once, each raw ceiling measured right before the path it bounds."""
     payloads = [(e.id, e.to_json()) for e in envelopes]
     raw_pub = await raw_publish(url, payloads)
-    ours_pub = await vejviser_publish(url, f"sqlite:///{tmp / f'pub{r}.db'}", envelopes)
+    ours_pub = await vejviser_publish(url, dbs.fresh(f"pub{r}"), envelopes)
     await fresh_streams(url)
     await fill(url, payloads)
     raw_con = await raw_consume(url, events)
     await fresh_streams(url)
     await fill(url, payloads)
-    ours_con = await vejviser_consume(url, f"sqlite:///{tmp / f'con{r}.db'}", events)
+    ours_con = await vejviser_consume(url, dbs.fresh(f"con{r}"), events)
     await fresh_streams(url)
     await fill(url, payloads)
-    ours_bare = await vejviser_consume(url, f"sqlite:///{tmp / f'bare{r}.db'}", events, with_effect=False)
+    ours_bare = await vejviser_consume(url, dbs.fresh(f"bare{r}"), events, with_effect=False)
     return {
         "raw_publish": raw_pub,
         "relay": ours_pub["relay_events_per_s"],
@@ -224,8 +247,9 @@ def path(rounds: list[dict[str, float]], raw: str, ours: str) -> dict[str, Any]:
     }
 
 
-async def run(events: int, memory_events: int, rounds: int) -> dict[str, Any]:
+async def run(events: int, memory_events: int, rounds: int, database_url: str = "") -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="vejviser-bench-"))
+    dbs = Databases(tmp, database_url)
     print(f"building {events:,} CloudEvents of ~1 KB …")
     envelopes = [envelope(i) for i in range(events)]
     size = sum(len(e.to_json()) for e in envelopes) / len(envelopes)
@@ -233,7 +257,7 @@ async def run(events: int, memory_events: int, rounds: int) -> dict[str, Any]:
         url = server.url
         measured = []
         for r in tqdm(range(rounds), desc="rounds", unit="round"):
-            measured.append(await one_round(url, tmp, r, envelopes, events))
+            measured.append(await one_round(url, dbs, r, envelopes, events))
 
         memory: dict[str, Any] = {}
         if memory_events:
@@ -242,7 +266,7 @@ async def run(events: int, memory_events: int, rounds: int) -> dict[str, Any]:
             for i in tqdm(range(0, memory_events, events), desc="fill", unit="chunk", leave=False):
                 chunk = [envelope(j) for j in range(i, min(i + events, memory_events))]
                 await fill(url, [(e.id, e.to_json()) for e in chunk])
-            mem = await asyncio.to_thread(memory_probe, url, f"sqlite:///{tmp / 'mem.db'}", memory_events)
+            mem = await asyncio.to_thread(memory_probe, url, dbs.fresh("mem"), memory_events)
             samples = [(int(n), float(mb)) for n, mb in mem["rss_samples"]]
             quarter = [s for s in samples if s[0] >= memory_events // 4]
             memory = {
@@ -265,7 +289,7 @@ async def run(events: int, memory_events: int, rounds: int) -> dict[str, Any]:
         "consume_no_effect": path(measured, "raw_consume", "consume_no_effect"),
         "mean_fetched_batch": round(statistics.median(r["mean_batch"] for r in measured)),
         "memory": memory,
-        "database": "SQLite (the development default)",
+        "database": dbs.name,
     }
     return result
 
@@ -336,6 +360,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=50_000)
     parser.add_argument("--memory-events", type=int, default=200_000)
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL (emptied!) instead of SQLite files")
     parser.add_argument("--rounds", type=int, default=3, help="each path is measured this often; medians reported")
     parser.add_argument(
         "--memory-probe", nargs=3, metavar=("NATS_URL", "DATABASE_URL", "COUNT"), help=argparse.SUPPRESS
@@ -345,7 +370,7 @@ def main() -> None:
         url, db_url, count = args.memory_probe
         print(json.dumps(asyncio.run(vejviser_consume(url, db_url, int(count), sample_every=1))))
         return
-    result = asyncio.run(run(args.events, args.memory_events, args.rounds))
+    result = asyncio.run(run(args.events, args.memory_events, args.rounds, args.database_url))
     size = result["mean_event_bytes"]
     print(f"\nbackbone, {result['events']:,} events of ~{size} bytes, median of {args.rounds} rounds")
     print(f"{'path':<38}{'raw nats-py':>12}{'vejviser':>10}{'ratio':>7}  per round")
@@ -360,10 +385,11 @@ def main() -> None:
             f"memory of a consumer process over {m['events']:,} events: "
             f"RSS {m['rss_mb_at_25pct']} MB at 25% → {m['rss_mb_at_end']} MB at the end"
         )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
-    PICTURE.write_text(chart(result))
-    print(f"wrote {RESULTS} and {PICTURE}")
+    RESULTS.mkdir(exist_ok=True)
+    stem = RESULTS / ("backbone" if result["database"] == "sqlite" else f"backbone_{result['database']}")
+    stem.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    stem.with_suffix(".html").write_text(chart(result))
+    print(f"wrote {stem}.json and {stem}.html")
 
 
 if __name__ == "__main__":

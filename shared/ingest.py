@@ -102,18 +102,12 @@ def ingest(
     """Apply the events in order, each in a savepoint; commit once; answer per event."""
     results: list[IngestResult] = []
     with runtime.db.transaction() as session:
-        ids = [p.envelope.id for p in items if p.envelope is not None]
-        seen = runtime.inbox.seen(session, INGEST_CONSUMER, ids)
-        accepted: list[str] = []
         for index, item in enumerate(items):
             base = {"index": index, "id": item.raw_id, "type": item.raw_type}
             if item.envelope is None or item.event is None:
                 results.append(IngestResult(**base, status="rejected", reason=item.error))
                 continue
             envelope, event = item.envelope, item.event
-            if envelope.id in seen:
-                results.append(IngestResult(**base, status="duplicate"))
-                continue
             if event.context != context:
                 reason = f"type: {envelope.type} belongs to the {event.context} context; post it to that service"
                 results.append(IngestResult(**base, status="rejected", reason=reason))
@@ -123,17 +117,17 @@ def ingest(
                 results.append(IngestResult(**base, status="rejected", reason=f"data.{cpr_field}: {CPR_MESSAGE}"))
                 continue
             try:
-                with session.begin_nested():
+                with session.begin_nested():  # a rejected event leaves neither effect nor claim
+                    if not runtime.inbox.claim(session, INGEST_CONSUMER, [envelope.id]):
+                        results.append(IngestResult(**base, status="duplicate"))
+                        continue
                     apply(session, envelope, event)
                     runtime.stage_envelopes(session, [envelope])
             except (DomainError, ValueError) as exc:
                 reason = exc.message if isinstance(exc, DomainError) else str(exc)
                 results.append(IngestResult(**base, status="rejected", reason=reason))
                 continue
-            seen.add(envelope.id)
-            accepted.append(envelope.id)
             results.append(IngestResult(**base, status="accepted"))
-        runtime.inbox.record(session, INGEST_CONSUMER, accepted)
     runtime.committed()
     return results
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -220,29 +222,69 @@ def test_outbox_and_inbox_tables_work_on_both_databases(database_url: str) -> No
         runtime.outbox.mark_sent(session, [pending[0][0]])
     with runtime.db.transaction() as session:
         assert runtime.outbox.unsent_count(session) == 1
-        runtime.inbox.record(session, "c", ["a", "b"])
-        assert runtime.inbox.seen(session, "c", ["a", "x"]) == {"a"}
-        assert runtime.inbox.seen(session, "other", ["a"]) == set()
-        assert session.scalar(select(func.count()).select_from(runtime.inbox.table)) == 2
+        assert runtime.inbox.claim(session, "c", ["a", "b", "a"]) == {"a", "b"}
+        assert runtime.inbox.claim(session, "c", ["a", "x"]) == {"x"}
+        assert runtime.inbox.claim(session, "other", ["a"]) == {"a"}
+        assert session.scalar(select(func.count()).select_from(runtime.inbox.table)) == 4
     runtime.db.dispose()
 
 
-def test_inbox_finds_every_recorded_id_across_chunks_with_its_utc_time(database_url: str) -> None:
-    # seen() splits long id lists into IN chunks of 500 and record() binds one timestamp per
-    # batch on the DB-API cursor; both must agree with what SQLAlchemy reads back.
+def test_inbox_claims_only_new_ids_across_chunks_with_one_utc_time(database_url: str) -> None:
+    # claim() sends 500 ids per statement and binds one timestamp per batch on the DB-API
+    # cursor; both must agree with what SQLAlchemy reads back.
     runtime = Runtime(Settings(service="referrals", database_url=database_url), MetaData())
     runtime.db.create_schema(runtime.metadata)
     recorded = [new_id() for _ in range(1_200)]
     before = datetime.now(UTC)
     with runtime.db.transaction() as session:
-        runtime.inbox.record(session, "c", recorded)
+        assert runtime.inbox.claim(session, "c", recorded) == set(recorded)
     unknown = [new_id() for _ in range(100)]
+    with runtime.db.transaction() as session:
+        assert runtime.inbox.claim(session, "c", recorded[:600] + unknown + recorded[600:]) == set(unknown)
     with runtime.db.read() as session:
-        assert runtime.inbox.seen(session, "c", unknown + recorded) == set(recorded)
+        count = session.scalar(select(func.count()).select_from(runtime.inbox.table))
         times = session.scalars(select(runtime.inbox.table.c.processed_at).distinct()).all()
-    assert len(times) == 1
-    assert times[0].tzinfo is not None
-    assert before - timedelta(seconds=1) <= times[0] <= datetime.now(UTC)
+    assert count == 1_300
+    assert len(times) == 2
+    assert all(t.tzinfo is not None and before - timedelta(seconds=1) <= t <= datetime.now(UTC) for t in times)
+    runtime.db.dispose()
+
+
+def test_a_claim_rolled_back_with_its_effect_is_gone(database_url: str) -> None:
+    runtime = Runtime(Settings(service="referrals", database_url=database_url), MetaData())
+    runtime.db.create_schema(runtime.metadata)
+    with runtime.db.transaction() as session:
+        with pytest.raises(RuntimeError), session.begin_nested():
+            assert runtime.inbox.claim(session, "c", ["e-1"]) == {"e-1"}
+            raise RuntimeError("the effect failed")
+        assert runtime.inbox.claim(session, "c", ["e-1"]) == {"e-1"}
+    runtime.db.dispose()
+
+
+def test_two_replicas_racing_for_one_event_claim_it_once(database_url: str) -> None:
+    # Two replicas of a service share a durable; after an ack_wait expiry both can hold the
+    # same event. The second claim waits for the first transaction (PostgreSQL: on the row;
+    # SQLite: on the write lock) and then gets nothing for it.
+    runtime = Runtime(Settings(service="referrals", database_url=database_url), MetaData())
+    runtime.db.create_schema(runtime.metadata)
+    first_claimed = threading.Event()
+    results: dict[str, set[str]] = {}
+
+    def replica(name: str, hold: float) -> None:
+        with runtime.db.transaction() as session:
+            if name == "second":
+                first_claimed.wait(5)
+            results[name] = runtime.inbox.claim(session, "c", ["e-1", f"own-{name}"])
+            if name == "first":
+                first_claimed.set()
+                time.sleep(hold)  # the second replica's claim is now waiting on this row
+
+    threads = [threading.Thread(target=replica, args=(n, 0.3)) for n in ("first", "second")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert results == {"first": {"e-1", "own-first"}, "second": {"own-second"}}
     runtime.db.dispose()
 
 
