@@ -19,16 +19,20 @@ from nats.js import JetStreamContext
 from sqlalchemy import (
     BigInteger,
     Column,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
     String,
     Table,
+    bindparam,
     insert,
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import any_
 
 from shared.bus import event_headers
 from shared.db import Database, UtcDateTime
@@ -54,9 +58,15 @@ class Outbox:
                 Column("subject", String(200), nullable=False),
                 Column("payload", LargeBinary, nullable=False),
                 Column("created_at", UtcDateTime(), nullable=False),
-                Column("sent_at", UtcDateTime(), nullable=True, index=True),
+                Column("sent_at", UtcDateTime(), nullable=True),
             )
         )
+        if existing is None:
+            # The relay's poll reads the unsent rows in order. Without this partial index
+            # PostgreSQL walked the primary key past every sent row on each poll (the table
+            # keeps them), so relaying slowed as the outbox grew.
+            unsent = self.table.c.sent_at.is_(None)
+            Index("ix_outbox_unsent", self.table.c.position, postgresql_where=unsent, sqlite_where=unsent)
 
     def add(self, session: Session, *envelopes: Envelope) -> None:
         """Stage events in the caller's transaction; they are published after it commits."""
@@ -89,10 +99,17 @@ class Outbox:
         return [(r[0], r[1], r[2], r[3]) for r in rows]
 
     def mark_sent(self, session: Session, positions: Sequence[int]) -> None:
-        if positions:
-            session.execute(
-                update(self.table).where(self.table.c.position.in_(positions)).values(sent_at=datetime.now(UTC))
-            )
+        if not positions:
+            return
+        t = self.table
+        now = datetime.now(UTC)
+        if session.get_bind().dialect.name == "postgresql":  # one array parameter, not thousands
+            ids = bindparam("positions", list(positions), type_=ARRAY(BigInteger()))
+            session.execute(update(t).where(t.c.position == any_(ids)).values(sent_at=now))
+            return
+        for start in range(0, len(positions), 500):  # within SQLite's parameter limit
+            chunk = list(positions[start : start + 500])
+            session.execute(update(t).where(t.c.position.in_(chunk)).values(sent_at=now))
 
     def unsent_count(self, session: Session) -> int:
         from sqlalchemy import func

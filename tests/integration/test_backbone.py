@@ -250,6 +250,22 @@ def test_inbox_claims_only_new_ids_across_chunks_with_one_utc_time(database_url:
     runtime.db.dispose()
 
 
+def test_outbox_marks_thousands_of_rows_sent_and_keeps_the_rest_in_order(database_url: str) -> None:
+    # mark_sent binds one array on PostgreSQL and chunks of 500 on SQLite.
+    runtime = Runtime(Settings(service="referrals", database_url=database_url), MetaData())
+    runtime.db.create_schema(runtime.metadata)
+    with runtime.db.transaction() as session:
+        runtime.stage(session, *(envelope(i).decode() for i in range(1_200)))
+    with runtime.db.transaction() as session:
+        pending = runtime.outbox.pending(session, 2_000)
+        keep = {pos for n, (pos, *_rest) in enumerate(pending) if n % 12 == 5}
+        runtime.outbox.mark_sent(session, [pos for pos, *_rest in pending if pos not in keep])
+    with runtime.db.read() as session:
+        assert runtime.outbox.unsent_count(session) == 100
+        assert [pos for pos, *_rest in runtime.outbox.pending(session, 2_000)] == sorted(keep)
+    runtime.db.dispose()
+
+
 def test_a_claim_rolled_back_with_its_effect_is_gone(database_url: str) -> None:
     runtime = Runtime(Settings(service="referrals", database_url=database_url), MetaData())
     runtime.db.create_schema(runtime.metadata)
