@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from nats.js import JetStreamContext
@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
+    delete,
     insert,
     select,
     update,
@@ -111,6 +112,12 @@ class Outbox:
             chunk = list(positions[start : start + 500])
             session.execute(update(t).where(t.c.position.in_(chunk)).values(sent_at=now))
 
+    def purge_sent(self, session: Session, before: datetime) -> int:
+        """Delete rows sent before `before`; unsent rows are never touched."""
+        t = self.table
+        result = session.execute(delete(t).where(t.c.sent_at.is_not(None), t.c.sent_at < before))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def unsent_count(self, session: Session) -> int:
         from sqlalchemy import func
 
@@ -131,8 +138,13 @@ class OutboxRelay:
         batch_size: int = 500,
         interval: float = 0.5,
         ack_timeout: float = 5.0,
+        retention: timedelta | None = None,
+        purge_every: float = 3600.0,
     ) -> None:
         self.ack_timeout = ack_timeout
+        self.retention = retention
+        self.purge_every = purge_every
+        self._next_purge = 0.0
         self.db = db
         self.outbox = outbox
         self.js = js
@@ -176,6 +188,22 @@ class OutboxRelay:
         with self.db.transaction() as session:
             self.outbox.mark_sent(session, positions)
 
+    async def purge_if_due(self) -> int:
+        """Delete sent rows older than the retention, at most once per `purge_every`."""
+        loop = asyncio.get_running_loop()
+        if self.retention is None or loop.time() < self._next_purge:
+            return 0
+        self._next_purge = loop.time() + self.purge_every
+        cutoff = datetime.now(UTC) - self.retention
+        purged = await asyncio.to_thread(self._purge, cutoff)
+        if purged:
+            log.info("outbox: deleted %d rows sent before %s", purged, cutoff.isoformat(timespec="seconds"))
+        return purged
+
+    def _purge(self, cutoff: datetime) -> int:
+        with self.db.transaction() as session:
+            return self.outbox.purge_sent(session, cutoff)
+
     async def drain(self) -> int:
         total = 0
         while sent := await self.relay_once():
@@ -187,6 +215,7 @@ class OutboxRelay:
         while not stop.is_set():
             try:
                 sent = await self.relay_once()
+                await self.purge_if_due()
             except Exception as exc:  # NATS or DB blip: retry after the interval
                 log.warning("outbox relay: %s: %s", type(exc).__name__, exc)
                 sent = 0

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from faststream.nats import NatsBroker
 from sqlalchemy import MetaData
@@ -113,7 +113,14 @@ class Runtime:
         await self.broker.connect()
         js = self.broker.connection.jetstream()
         await ensure_streams(js)
-        self.relay = OutboxRelay(self.db, self.outbox, js, interval=self.settings.relay_interval_seconds)
+        hours = self.settings.outbox_retention_hours
+        self.relay = OutboxRelay(
+            self.db,
+            self.outbox,
+            js,
+            interval=self.settings.relay_interval_seconds,
+            retention=timedelta(hours=hours) if hours > 0 else None,
+        )
         self._stop.clear()
         self._tasks = [
             asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"),

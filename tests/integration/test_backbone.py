@@ -11,16 +11,19 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import nats
 import pytest
-from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
+from nats.js import JetStreamContext
+from sqlalchemy import Column, Integer, MetaData, String, Table, func, select, update
 from sqlalchemy.orm import Session
 
 from shared.bus import DLQ_STREAM, list_dead_letters, replay_dead_letter
 from shared.events import Envelope, Event
 from shared.events.referrals import ReferralCreated
 from shared.ids import new_id
+from shared.outbox import OutboxRelay
 from shared.runtime import Runtime
 from shared.settings import Settings
 from tests.helpers import eventually, publish, stream_events
@@ -263,6 +266,30 @@ def test_outbox_marks_thousands_of_rows_sent_and_keeps_the_rest_in_order(databas
     with runtime.db.read() as session:
         assert runtime.outbox.unsent_count(session) == 100
         assert [pos for pos, *_rest in runtime.outbox.pending(session, 2_000)] == sorted(keep)
+    runtime.db.dispose()
+
+
+async def test_relay_deletes_sent_rows_past_the_retention_and_never_unsent_ones(database_url: str) -> None:
+    runtime = Runtime(Settings(service="referrals", database_url=database_url), MetaData())
+    runtime.db.create_schema(runtime.metadata)
+    table = runtime.outbox.table
+    with runtime.db.transaction() as session:
+        envs = runtime.stage(session, *(envelope(i).decode() for i in range(4)))
+    long_ago = datetime.now(UTC) - timedelta(days=10)
+    with runtime.db.transaction() as session:
+        positions = [pos for pos, *_rest in runtime.outbox.pending(session, 10)]
+        runtime.outbox.mark_sent(session, positions[:3])
+        session.execute(update(table).where(table.c.position.in_(positions[:2])).values(sent_at=long_ago))
+        # an unsent row as old as the purged ones stays: it has not reached the bus yet
+        session.execute(update(table).where(table.c.position == positions[3]).values(created_at=long_ago))
+    # The purge never touches the bus, so the relay gets no JetStream context here.
+    relay = OutboxRelay(runtime.db, runtime.outbox, cast(JetStreamContext, None), retention=timedelta(days=7))
+    assert await relay.purge_if_due() == 2
+    assert await relay.purge_if_due() == 0  # not due again for an hour
+    with runtime.db.read() as session:
+        left = set(session.scalars(select(table.c.event_id)))
+        assert runtime.outbox.unsent_count(session) == 1
+    assert left == {envs[2].id, envs[3].id}
     runtime.db.dispose()
 
 
