@@ -19,6 +19,7 @@ SPEC_VERSION = "1.0"
 TYPE_PREFIX = "dk.vejviser."
 CONTENT_TYPE = "application/cloudevents+json"
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
+MAX_ID_LENGTH = 64
 
 
 class EventContractError(ValueError):
@@ -88,7 +89,8 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     specversion: Literal["1.0"] = "1.0"
-    id: str = Field(min_length=1)
+    # Stored as the key of every outbox and inbox (64 characters); a UUID needs 36.
+    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
     source: str = Field(min_length=1)
     type: str = Field(min_length=1)
     time: datetime

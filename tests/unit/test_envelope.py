@@ -46,6 +46,7 @@ def test_valid_event_parses_to_its_model() -> None:
         (with_(time="yesterday"), "time", "datetime"),
         (with_(time="2024-05-01T10:00:00"), "time", "timezone"),
         (with_(id=""), "id", "at least 1"),
+        (with_(id="x" * 65), "id", "at most 64"),
         (with_(data={"referral_id": "r-1", "community_id": "k-1"}), "data.confirmed_by", "required"),
         (
             with_(type="dk.vejviser.ReferralRejected.v1", data={"referral_id": "r", "reason": "bored"}),

@@ -95,3 +95,20 @@ async def test_batch_with_one_bad_event_accepts_the_rest_and_is_idempotent(datab
         async with served.client(token("guide")) as guide:
             refused = await guide.post("/v1/events", content=body, headers=headers)
             assert refused.status_code == 403
+
+
+async def test_an_overlong_event_id_is_rejected_by_name_and_the_rest_kept(database_url: str, nats_clean: str) -> None:
+    # Event ids are stored in 64-character columns; PostgreSQL refused a longer one deep in
+    # the transaction and the whole request failed with a 500.
+    app = build(settings(database_url, nats_clean))
+    batch = _batch()[:2]
+    batch[1] = {**batch[1], "id": "urn:kommune:329:directory:" + "x" * 60}
+    async with ServedApp(app) as served, served.client(SYSTEM) as client:
+        answer = await client.post(
+            "/v1/events", content=json.dumps(batch).encode(), headers={"content-type": BATCH_CONTENT_TYPE}
+        )
+        assert answer.status_code == 200, answer.text
+        results = answer.json()["results"]
+        assert [r["status"] for r in results] == ["accepted", "rejected"]
+        assert results[1]["reason"].startswith("id:")
+        assert "64" in results[1]["reason"]
