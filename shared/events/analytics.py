@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from shared.events.envelope import Event, register
+from shared.events.envelope import Event, Id, register
 
 
 class MetricsSnapshotPublished(Event):
     context: ClassVar[str] = "analytics"
     aggregate: ClassVar[str] = "snapshot_id"
-    snapshot_id: str
+    snapshot_id: Id
     period: str
     computed_at: datetime
 

@@ -6,7 +6,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from shared.events.envelope import Event, register
+from shared.events.envelope import Event, Id, register
 
 CommunityKind = Literal["permanent", "practice_track"]
 CapacityStatus = Literal["open", "waitlist", "full"]
@@ -27,8 +27,8 @@ class _Catalogue(Event):
 
 
 class CommunityRegistered(_Catalogue):
-    community_id: str
-    organization_id: str
+    community_id: Id
+    organization_id: Id
     name: str
     categories: list[str]
     area: str
@@ -43,9 +43,9 @@ class CommunityRegistered(_Catalogue):
 class CommunityUpdated(_Catalogue):
     """The community's current description; fields left out are unchanged."""
 
-    community_id: str
+    community_id: Id
     name: str | None = None
-    organization_id: str | None = None
+    organization_id: Id | None = None
     categories: list[str] | None = None
     area: str | None = None
     kind: CommunityKind | None = None
@@ -56,19 +56,19 @@ class CommunityUpdated(_Catalogue):
 
 
 class CommunityCapacityChanged(_Catalogue):
-    community_id: str
+    community_id: Id
     available: int
     total: int
     status: CapacityStatus
 
 
 class CommunityArchived(_Catalogue):
-    community_id: str
+    community_id: Id
 
 
 class NeedRecorded(_Catalogue):
     aggregate: ClassVar[str] = "need_id"
-    need_id: str
+    need_id: Id
     area: str
     category: str
     description: str
@@ -77,8 +77,8 @@ class NeedRecorded(_Catalogue):
 
 class NetworkMeetingHeld(_Catalogue):
     aggregate: ClassVar[str] = "meeting_id"
-    meeting_id: str
-    organizer_id: str
+    meeting_id: Id
+    organizer_id: Id
     organization_ids: list[str]
     topic: str
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -20,6 +20,10 @@ TYPE_PREFIX = "dk.vejviser."
 CONTENT_TYPE = "application/cloudevents+json"
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 MAX_ID_LENGTH = 64
+
+# Every identifier in an envelope or a payload (event ids, community_id, citizen_ref, …) ends
+# up in 64-character key columns; the contract says so, so a producer hears it by name.
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
 
 
 class EventContractError(ValueError):
@@ -89,8 +93,7 @@ class Envelope(BaseModel):
     model_config = ConfigDict(extra="allow", frozen=True)
 
     specversion: Literal["1.0"] = "1.0"
-    # Stored as the key of every outbox and inbox (64 characters); a UUID needs 36.
-    id: str = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    id: Id
     source: str = Field(min_length=1)
     type: str = Field(min_length=1)
     time: datetime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from shared.events.envelope import Event, register
+from shared.events.envelope import Event, Id, register
 
 
 class _Nudge(Event):
@@ -13,20 +13,20 @@ class _Nudge(Event):
 
 
 class NudgeSent(_Nudge):
-    nudge_id: str
+    nudge_id: Id
     rule: str
-    recipient_id: str
+    recipient_id: Id
     channel: str
-    referral_id: str | None = None
+    referral_id: Id | None = None
 
 
 class NotificationDeliveryFailed(_Nudge):
-    nudge_id: str
+    nudge_id: Id
     rule: str
-    recipient_id: str
+    recipient_id: Id
     channel: str
     reason: str
-    referral_id: str | None = None
+    referral_id: Id | None = None
 
 
 register(NudgeSent, NotificationDeliveryFailed)

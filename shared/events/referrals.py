@@ -10,7 +10,7 @@ from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.envelope import Event, register
+from shared.events.envelope import Event, Id, register
 
 Role = Literal["guide", "professional", "ambassador"]
 ReadinessLevel = Literal["aware", "trained", "referring", "accompanying"]
@@ -41,7 +41,7 @@ class _Citizen(Event):
 
 
 class ReferrerActivated(_Actor):
-    actor_id: str
+    actor_id: Id
     role: Role
     sector: str | None = None
     organization: str | None = None
@@ -49,83 +49,83 @@ class ReferrerActivated(_Actor):
     activated_by: str | None = None
     offers_accompaniment: bool = False
     contact: WorkContact | None = None
-    citizen_ref: str | None = None
+    citizen_ref: Id | None = None
     name: str | None = None  # a referrer's work name is directory data
     languages: list[str] = Field(default_factory=list)
 
 
 class ReadinessRecorded(_Actor):
-    actor_id: str
+    actor_id: Id
     level: ReadinessLevel
 
 
 class CitizenRegistered(_Citizen):
-    citizen_ref: str
+    citizen_ref: Id
     age_band: str | None = None
     area: str | None = None
     target_groups: list[str] = Field(default_factory=list)
 
 
 class ReferralCreated(_Referral):
-    referral_id: str
-    citizen_ref: str
-    community_id: str
-    referrer_id: str
+    referral_id: Id
+    citizen_ref: Id
+    community_id: Id
+    referrer_id: Id
     needs_accompaniment: bool = False
     special_considerations: bool = False
     channel: ReferralChannel = "in_person"
 
 
 class ReferralAccepted(_Referral):
-    referral_id: str
+    referral_id: Id
 
 
 class AccompanimentArranged(_Referral):
-    referral_id: str
-    companion_id: str
+    referral_id: Id
+    companion_id: Id
 
 
 class CitizenAccompanied(_Referral):
-    referral_id: str
-    companion_id: str
+    referral_id: Id
+    companion_id: Id
 
 
 class WelcomeConfirmed(_Referral):
-    referral_id: str
-    community_id: str
+    referral_id: Id
+    community_id: Id
     confirmed_by: str
 
 
 class ParticipationConfirmed(_Referral):
-    referral_id: str
+    referral_id: Id
     weeks_after: int = Field(ge=1)
     still_participating: bool
 
 
 class ReferralRejected(_Referral):
-    referral_id: str
+    referral_id: Id
     reason: RejectionReason
 
 
 class ReferralCancelled(_Referral):
-    referral_id: str
+    referral_id: Id
 
 
 class CitizenBridged(_Citizen):
-    citizen_ref: str
-    from_community_id: str
-    to_referral_id: str
+    citizen_ref: Id
+    from_community_id: Id
+    to_referral_id: Id
 
 
 class OutreachRecorded(_Actor):
-    actor_id: str
+    actor_id: Id
     kind: OutreachKind
     count: int = Field(ge=1)
     area: str | None = None
 
 
 class CitizenErased(_Citizen):
-    citizen_ref: str
+    citizen_ref: Id
 
 
 register(

@@ -112,3 +112,20 @@ async def test_an_overlong_event_id_is_rejected_by_name_and_the_rest_kept(databa
         assert [r["status"] for r in results] == ["accepted", "rejected"]
         assert results[1]["reason"].startswith("id:")
         assert "64" in results[1]["reason"]
+
+
+async def test_an_overlong_identifier_in_the_payload_is_rejected_by_name(database_url: str, nats_clean: str) -> None:
+    # Identifiers in payloads end up in 64-character key columns too.
+    app = build(settings(database_url, nats_clean))
+    registered = CommunityRegistered(
+        community_id="old-directory-7", organization_id="old-org-3", name="Strikkeklub",
+        categories=["creative"], area="Benløse", kind="permanent", accepts_special_needs=False)
+    event = Envelope.wrap(registered, source=SOURCE, time=WHEN).to_dict()
+    event["data"]["community_id"] = "old-directory-" + "7" * 60
+    body = json.dumps(event).encode()
+    async with ServedApp(app) as served, served.client(SYSTEM) as client:
+        answer = await client.post("/v1/events", content=body, headers={"content-type": "application/cloudevents+json"})
+        assert answer.status_code in (200, 422), answer.text
+        text = answer.text
+        assert "data.community_id" in text
+        assert "64" in text
