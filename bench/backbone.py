@@ -117,7 +117,8 @@ async def vejviser_publish(url: str, db_url: str, envelopes: list[Envelope]) -> 
     await runtime.broker.connect()
     from shared.outbox import OutboxRelay
 
-    relay = OutboxRelay(runtime.db, runtime.outbox, runtime.broker.connection.jetstream(), batch_size=2000)
+    js = runtime.broker.connection.jetstream()
+    relay = OutboxRelay(runtime.db, runtime.outbox, js, batch_size=runtime.settings.relay_batch)  # as services run it
     relay_start = time.perf_counter()
     with tqdm(total=len(envelopes), desc="relay", unit="ev", leave=False) as bar:
         while sent := await relay.relay_once():

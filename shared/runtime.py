@@ -119,6 +119,7 @@ class Runtime:
             self.outbox,
             js,
             interval=self.settings.relay_interval_seconds,
+            batch_size=self.settings.relay_batch,
             retention=timedelta(hours=hours) if hours > 0 else None,
         )
         self._stop.clear()

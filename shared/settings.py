@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     retry_backoff_seconds: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0, 120.0])
     fetch_batch: int = 256
     relay_interval_seconds: float = 0.5
+    # Outbox rows the relay publishes (pipelined) before it waits for their PubAcks.
+    relay_batch: int = 1000
     # Sent outbox rows are history once JetStream's dedup window has passed (the stream holds
     # the events); the relay deletes those older than this, hourly. 0 keeps them.
     outbox_retention_hours: float = 168.0
