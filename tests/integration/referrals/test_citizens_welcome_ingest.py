@@ -3,6 +3,7 @@ back-dated chain, over real HTTP, NATS and SQLite + PostgreSQL."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -222,3 +223,13 @@ async def test_the_overdue_filter_uses_event_times(sqlite_url: str, nats_clean: 
         ]
         mine = await svc.ok(CONTACT, "GET", "/v1/referrals", params={"community": "kor"})
         assert mine == []  # a contact filtering on another community sees nothing of it
+
+
+async def test_citizen_refs_are_random_while_referral_ids_are_time_ordered(sqlite_url: str, nats_clean: str) -> None:
+    # A time-ordered citizen_ref (UUIDv7) would tell when the citizen was registered.
+    async with running(sqlite_url, nats_clean) as svc:
+        referral = await svc.referral()
+        ref = await svc.citizen()
+    assert uuid.UUID(ref.removeprefix("c-")).version == 4
+    assert uuid.UUID(referral["citizen_ref"].removeprefix("c-")).version == 4
+    assert uuid.UUID(referral["referral_id"]).version == 7
