@@ -212,9 +212,11 @@ class Databases:
         return self.url
 
 
-async def one_round(url: str, dbs: Databases, r: int, envelopes: list[Envelope], events: int) -> dict[str, float]:
+async def one_round(
+    url: str, dbs: Databases, r: int, envelopes: list[Envelope], payloads: list[tuple[str, bytes]]
+) -> dict[str, float]:
     """Every path once, each raw ceiling measured right before the path it bounds."""
-    payloads = [(e.id, e.to_json()) for e in envelopes]
+    events = len(envelopes)
     raw_pub = await raw_publish(url, payloads)
     ours_pub = await vejviser_publish(url, dbs.fresh(f"pub{r}"), envelopes)
     await fresh_streams(url)
@@ -253,12 +255,13 @@ async def run(events: int, memory_events: int, rounds: int, database_url: str = 
     dbs = Databases(tmp, database_url)
     print(f"building {events:,} CloudEvents of ~1 KB …")
     envelopes = [envelope(i) for i in range(events)]
-    size = sum(len(e.to_json()) for e in envelopes) / len(envelopes)
+    payloads = [(e.id, e.to_json()) for e in envelopes]
+    size = sum(len(p) for _, p in payloads) / len(payloads)
     with NatsServer(tmp / "nats") as server:
         url = server.url
         measured = []
         for r in tqdm(range(rounds), desc="rounds", unit="round"):
-            measured.append(await one_round(url, dbs, r, envelopes, events))
+            measured.append(await one_round(url, dbs, r, envelopes, payloads))
 
         memory: dict[str, Any] = {}
         if memory_events:

@@ -63,9 +63,9 @@ class Outbox:
             )
         )
         if existing is None:
-            # The relay's poll reads the unsent rows in order. Without this partial index
-            # PostgreSQL walked the primary key past every sent row on each poll (the table
-            # keeps them), so relaying slowed as the outbox grew.
+            # The relay's poll reads the unsent rows in position order; this index holds only
+            # those, so the poll stays cheap however many sent rows the table keeps (on
+            # PostgreSQL once statistics are fresh; docs/architecture.md, "Measured").
             unsent = self.table.c.sent_at.is_(None)
             Index("ix_outbox_unsent", self.table.c.position, postgresql_where=unsent, sqlite_where=unsent)
 

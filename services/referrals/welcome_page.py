@@ -7,6 +7,7 @@ after the welcome the referral is no longer open, so the second use answers 409.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -97,17 +98,24 @@ def welcome_router(ctx: Context) -> APIRouter:
         community = row.name if row else "fællesskabet"
         return answer_for_closed(referral, community) or (referral, community)
 
-    @router.get("/welcome/{token}", response_class=HTMLResponse, summary="The one-click welcome page (Danish)")
-    def show(token: str) -> HTMLResponse:
+    def on_open_referral(
+        token: str, then: Callable[[Session, Referral, str], HTMLResponse]
+    ) -> Callable[[Session], HTMLResponse] | HTMLResponse:
+        """The unit of work running `then` on the token's open referral, or the page saying
+        why there is none (a bad or expired link needs no database)."""
         found = referral_id_of(token)
         if isinstance(found, HTMLResponse):
             return found
 
         def work(session: Session) -> HTMLResponse:
             opened = open_referral(session, found)
-            if isinstance(opened, HTMLResponse):
-                return opened
-            referral, community = opened
+            return opened if isinstance(opened, HTMLResponse) else then(session, *opened)
+
+        return work
+
+    @router.get("/welcome/{token}", response_class=HTMLResponse, summary="The one-click welcome page (Danish)")
+    def show(token: str) -> HTMLResponse:
+        def ask(_session: Session, referral: Referral, community: str) -> HTMLResponse:
             lines = [
                 f"En borger er henvist til {community} den {danish_date(referral.created_at)}.",
                 "Når borgeren er kommet og er blevet taget godt imod, så tryk på knappen.",
@@ -116,25 +124,21 @@ def welcome_router(ctx: Context) -> APIRouter:
                 lines.append("Borgeren kommer måske sammen med en, der følges med.")
             return page(200, f"Velkommen i {community}", *lines, confirm=True)
 
-        return ctx.read(work)
+        work = on_open_referral(token, ask)
+        return work if isinstance(work, HTMLResponse) else ctx.read(work)
 
     @router.post("/welcome/{token}", response_class=HTMLResponse, summary="Confirm the welcome")
     def confirm(token: str) -> HTMLResponse:
-        found = referral_id_of(token)
-        if isinstance(found, HTMLResponse):
-            return found
-
-        def work(session: Session) -> HTMLResponse:
-            opened = open_referral(session, found)
-            if isinstance(opened, HTMLResponse):
-                return opened
-            referral, community = opened
+        def welcome(session: Session, referral: Referral, community: str) -> HTMLResponse:
             event = WelcomeConfirmed(
                 referral_id=referral.referral_id, community_id=referral.community_id, confirmed_by=CONFIRMED_BY
             )
             ctx.applier.move(session, ctx.stage(session, event), event, referral)
             return page(200, "Tak for velkomsten!", f"Velkomsten i {community} er registreret.")
 
+        work = on_open_referral(token, welcome)
+        if isinstance(work, HTMLResponse):
+            return work
         try:
             return ctx.write(work)
         except Conflict:
