@@ -22,6 +22,7 @@ run: $(STAMP)
 ## make test: install, then the whole suite (lint and types included)
 test: $(STAMP) browser
 	$(PY) -m ruff check shared services vejviser tests bench
+	$(PY) -m ruff format --check shared services vejviser tests bench
 	$(PY) -m mypy
 	$(PY) -m pytest -q -p no:cacheprovider
 
@@ -39,6 +40,7 @@ docs: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m ruff check shared services vejviser tests bench
+	$(PY) -m ruff format --check shared services vejviser tests bench
 
 typecheck: $(STAMP)
 	$(PY) -m mypy

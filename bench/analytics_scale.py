@@ -42,8 +42,12 @@ def measure_metrics(database_url: str) -> dict[str, Any]:
     metrics = service.metrics_for(db, Period())
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"metrics_seconds": round(seconds, 3), "peak_rss_mb": round(peak_mb, 1),
-            "referrals": metrics["referrals"]["created"], "welcomed": metrics["referrals"]["welcomed"]}
+    return {
+        "metrics_seconds": round(seconds, 3),
+        "peak_rss_mb": round(peak_mb, 1),
+        "referrals": metrics["referrals"]["created"],
+        "welcomed": metrics["referrals"]["welcomed"],
+    }
 
 
 def metrics_in_child(database_url: str, runs: int = 3) -> dict[str, Any]:
@@ -51,12 +55,21 @@ def metrics_in_child(database_url: str, runs: int = 3) -> dict[str, Any]:
     reports the median time, every time, and the highest peak RSS."""
     results = []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-m", "bench.analytics_scale", "--child", database_url],
-                             capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.analytics_scale", "--child", database_url],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     seconds = sorted(r["metrics_seconds"] for r in results)
-    return {**results[0], "metrics_seconds": seconds[len(seconds) // 2], "metrics_seconds_runs": seconds,
-            "peak_rss_mb": max(r["peak_rss_mb"] for r in results)}
+    return {
+        **results[0],
+        "metrics_seconds": seconds[len(seconds) // 2],
+        "metrics_seconds_runs": seconds,
+        "peak_rss_mb": max(r["peak_rss_mb"] for r in results),
+    }
 
 
 async def through_nats(referrals: int, work: Path) -> dict[str, Any]:
@@ -101,9 +114,14 @@ def direct(referrals: int, work: Path) -> dict[str, Any]:
     events = write_direct(db, referrals)
     seconds = time.perf_counter() - started
     db.dispose()
-    result = {"referrals": referrals, "events": events, "projection_write_seconds": round(seconds, 1),
-              "projection_write_events_per_s": round(events / seconds), "database": "sqlite",
-              "path": "generator straight into the projections (same Changes/store.write code)"}
+    result = {
+        "referrals": referrals,
+        "events": events,
+        "projection_write_seconds": round(seconds, 1),
+        "projection_write_events_per_s": round(events / seconds),
+        "database": "sqlite",
+        "path": "generator straight into the projections (same Changes/store.write code)",
+    }
     result.update(metrics_in_child(url))
     return result
 
@@ -117,8 +135,11 @@ def main() -> None:
         print(json.dumps(measure_metrics(args.child)))
         return
     results: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": __import__("os").cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": __import__("os").cpu_count(),
+        },
         "targets": {"rebuild_events_per_s": 20_000, "metrics_seconds_1m": 5.0, "peak_memory_mb": 2048},
         "runs": [],
     }

@@ -163,7 +163,11 @@ async def vejviser_consume(
             handle.fn(session, pairs)
         processed += len(pairs)
 
-    settings = Settings(service="analytics", database_url=db_url, nats_url=url, )
+    settings = Settings(
+        service="analytics",
+        database_url=db_url,
+        nats_url=url,
+    )
     runtime = Runtime(settings, metadata)
     runtime.consume("referrals", "bench", {ReferralCreated: handle_and_count}, after_batch=counted)
     samples: list[tuple[int, float]] = []

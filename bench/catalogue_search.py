@@ -35,12 +35,57 @@ QUERIES = 1_000
 TARGET_P95_MS = 50.0
 RESULTS = Path(__file__).resolve().parent / "results" / "catalogue_search.json"
 
-WORDS = ["strikke", "løbe", "fodbold", "mad", "spisning", "sang", "kor", "maler", "have", "natur", "cykel",
-         "vandre", "yoga", "læse", "film", "kort", "dans", "svømme", "motion", "keramik", "foto", "sprog",
-         "frivillig", "besøgsven", "reparation", "kaffe", "petanque", "badminton", "krolf", "bordtennis"]
+WORDS = [
+    "strikke",
+    "løbe",
+    "fodbold",
+    "mad",
+    "spisning",
+    "sang",
+    "kor",
+    "maler",
+    "have",
+    "natur",
+    "cykel",
+    "vandre",
+    "yoga",
+    "læse",
+    "film",
+    "kort",
+    "dans",
+    "svømme",
+    "motion",
+    "keramik",
+    "foto",
+    "sprog",
+    "frivillig",
+    "besøgsven",
+    "reparation",
+    "kaffe",
+    "petanque",
+    "badminton",
+    "krolf",
+    "bordtennis",
+]
 KINDS = ["klub", "klubben", "hold", "café", "gruppe", "fællesskab", "værksted", "aften"]
-QUERY_TEXTS = ["løb", "strikke", "fællesspisning", "lob", "faellesspisning", "kor", "have", "cykel benløse",
-               "yoga", "natur jystrup", "maler", "svømning", "kaffe", "dans", "sang haraldsted", ""]
+QUERY_TEXTS = [
+    "løb",
+    "strikke",
+    "fællesspisning",
+    "lob",
+    "faellesspisning",
+    "kor",
+    "have",
+    "cykel benløse",
+    "yoga",
+    "natur jystrup",
+    "maler",
+    "svømning",
+    "kaffe",
+    "dans",
+    "sang haraldsted",
+    "",
+]
 
 
 def seed(catalogue: Catalogue, rng: random.Random) -> None:
@@ -55,18 +100,28 @@ def seed(catalogue: Catalogue, rng: random.Random) -> None:
             available = rng.choice([0, 0, rng.randint(1, total)])
             status = "open" if available else rng.choice(["full", "waitlist"])
             values = {
-                "organization_id": f"org-{i % 100}", "name": f"{word.capitalize()}{kind} {area} {i}",
+                "organization_id": f"org-{i % 100}",
+                "name": f"{word.capitalize()}{kind} {area} {i}",
                 "description": f"Vi mødes og {rng.choice(WORDS)} sammen. Alle er velkomne, også nybegyndere.",
                 "categories": rng.sample([c.id for c in CATEGORIES], 2),
                 "kind": rng.choice(["permanent"] * 5 + ["practice_track"]),
-                "area": area, "accepts_special_needs": rng.random() < 0.4,
-                "latitude": 55.44 + rng.uniform(-0.08, 0.08), "longitude": 11.79 + rng.uniform(-0.12, 0.12),
+                "area": area,
+                "accepts_special_needs": rng.random() < 0.4,
+                "latitude": 55.44 + rng.uniform(-0.08, 0.08),
+                "longitude": 11.79 + rng.uniform(-0.12, 0.12),
             }
             opens = rng.randint(8, 19)
-            schedules = [Schedule("weekly", rng.choice(WEEKDAYS), datetime(2025, 1, 1, opens).time(),
-                                  datetime(2025, 1, 1, opens + 2).time())]
-            commands.register_community(session, f"c-{i}", values, schedules,
-                                        decide_capacity(total, available, status), now)  # type: ignore[arg-type]
+            schedules = [
+                Schedule(
+                    "weekly",
+                    rng.choice(WEEKDAYS),
+                    datetime(2025, 1, 1, opens).time(),
+                    datetime(2025, 1, 1, opens + 2).time(),
+                )
+            ]
+            commands.register_community(
+                session, f"c-{i}", values, schedules, decide_capacity(total, available, status), now
+            )  # type: ignore[arg-type]
 
 
 def mixed_queries(rng: random.Random) -> list[dict[str, Any]]:
@@ -96,16 +151,24 @@ def filters_for(params: dict[str, Any]) -> Filters:
     return Filters(
         categories=frozenset({params["category"]}) if "category" in params else frozenset(),
         areas=frozenset({params["area"].lower()}) if "area" in params else frozenset(),
-        kind=params.get("kind"), open_seats="open_seats" in params,
+        kind=params.get("kind"),
+        open_seats="open_seats" in params,
         accepts_special_needs=True if "accepts_special_needs" in params else None,
-        weekday=params.get("weekday"), near=near, within_km=float(params.get("within_km", 5)),
+        weekday=params.get("weekday"),
+        near=near,
+        within_km=float(params.get("within_km", 5)),
     )
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
     cuts = statistics.quantiles(samples, n=100, method="inclusive")
-    return {"p50_ms": round(cuts[49], 3), "p95_ms": round(cuts[94], 3), "p99_ms": round(cuts[98], 3),
-            "max_ms": round(max(samples), 3), "n": len(samples)}
+    return {
+        "p50_ms": round(cuts[49], 3),
+        "p95_ms": round(cuts[94], 3),
+        "p99_ms": round(cuts[98], 3),
+        "max_ms": round(max(samples), 3),
+        "n": len(samples),
+    }
 
 
 async def over_http(app: Any, queries: list[dict[str, Any]], secret: str) -> list[float]:

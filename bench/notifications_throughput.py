@@ -51,16 +51,50 @@ class Counter:
 
 def envelopes(referrals: int) -> list[bytes]:
     wrap = Envelope.wrap
-    out = [wrap(cat.CommunityRegistered(community_id=f"c-{i}", organization_id="o", name=f"Fællesskab {i}",
-                                        categories=[], area="Ringsted", kind="permanent", accepts_special_needs=True,
-                                        contact=cat.WelcomeContact(email=f"kontakt{i}@example.dk")),
-                source="/services/catalogue", time=START).to_json() for i in range(50)]
-    out += [wrap(ref.ReferrerActivated(actor_id=f"prof-{i}", role="professional", area="Ringsted",
-                                       contact=ref.WorkContact(email=f"prof{i}@example.dk")),
-                 source="/services/referrals", time=START).to_json() for i in range(100)]
-    out += [wrap(ref.ReferralCreated(referral_id=f"r-{i}", citizen_ref=f"cit-{i}", community_id=f"c-{i % 50}",
-                                     referrer_id=f"prof-{i % 100}", needs_accompaniment=i % 3 == 0),
-                 source="/services/referrals", time=START).to_json() for i in range(referrals)]
+    out = [
+        wrap(
+            cat.CommunityRegistered(
+                community_id=f"c-{i}",
+                organization_id="o",
+                name=f"Fællesskab {i}",
+                categories=[],
+                area="Ringsted",
+                kind="permanent",
+                accepts_special_needs=True,
+                contact=cat.WelcomeContact(email=f"kontakt{i}@example.dk"),
+            ),
+            source="/services/catalogue",
+            time=START,
+        ).to_json()
+        for i in range(50)
+    ]
+    out += [
+        wrap(
+            ref.ReferrerActivated(
+                actor_id=f"prof-{i}",
+                role="professional",
+                area="Ringsted",
+                contact=ref.WorkContact(email=f"prof{i}@example.dk"),
+            ),
+            source="/services/referrals",
+            time=START,
+        ).to_json()
+        for i in range(100)
+    ]
+    out += [
+        wrap(
+            ref.ReferralCreated(
+                referral_id=f"r-{i}",
+                citizen_ref=f"cit-{i}",
+                community_id=f"c-{i % 50}",
+                referrer_id=f"prof-{i % 100}",
+                needs_accompaniment=i % 3 == 0,
+            ),
+            source="/services/referrals",
+            time=START,
+        ).to_json()
+        for i in range(referrals)
+    ]
     return out
 
 
@@ -68,8 +102,11 @@ async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--referrals", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=256)
-    parser.add_argument("--postgres-admin-url", default="",
-                        help="run on a fresh PostgreSQL database created (and dropped) through this server")
+    parser.add_argument(
+        "--postgres-admin-url",
+        default="",
+        help="run on a fresh PostgreSQL database created (and dropped) through this server",
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp())
@@ -88,8 +125,9 @@ async def main() -> None:
         with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{scratch}"')
         database_url = f"{args.postgres_admin_url.rpartition('/')[0]}/{scratch}"
-    settings = NotificationSettings(database_url=database_url,
-                                    smtp_port=port, nats_url="nats://127.0.0.1:1", daily_cap=10**6)
+    settings = NotificationSettings(
+        database_url=database_url, smtp_port=port, nats_url="nats://127.0.0.1:1", daily_cap=10**6
+    )
     runtime = Runtime(settings, Base.metadata)
     runtime.db.create_schema(Base.metadata)
     clock = FakeClock(START)

@@ -1,9 +1,12 @@
-"""The FastAPI app factory shared by the four services: lifespan (runtime start/stop),
-health and readiness, JSON error bodies."""
+"""The FastAPI app factory shared by the services: lifespan (runtime start/stop, background
+tasks), health and readiness, JSON error bodies."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -15,6 +18,46 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.errors import DomainError
 from shared.logs import configure_logging
 from shared.runtime import Runtime
+
+log = logging.getLogger("vejviser.app")
+
+# A long-running job of a service (a timer loop, a delivery worker, demo seeding): started
+# after the runtime, handed an event that is set when the service stops.
+BackgroundJob = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
+
+
+class Background:
+    """The service's background jobs, started together and stopped together: each is asked to
+    stop (the event), given `grace` seconds to finish, then cancelled."""
+
+    def __init__(self, jobs: Sequence[tuple[str, BackgroundJob]], *, grace: float = 10.0) -> None:
+        self.jobs = list(jobs)
+        self.grace = grace
+        self.stop = asyncio.Event()
+        self.tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self.stop.clear()
+        self.tasks = [asyncio.create_task(self._run(name, job), name=name) for name, job in self.jobs]
+
+    async def _run(self, name: str, job: BackgroundJob) -> None:
+        try:
+            await job(self.stop)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # one job failing must not take the service's API down with it
+            log.exception("background job %s failed", name)
+
+    async def close(self) -> None:
+        self.stop.set()
+        for task in self.tasks:
+            try:
+                await asyncio.wait_for(task, timeout=self.grace)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+        self.tasks = []
 
 
 def error_body(status: int, message: str, details: Any = None) -> dict[str, Any]:
@@ -59,10 +102,13 @@ def create_app(
     description: str = "",
     routers: Sequence[APIRouter] = (),
     on_start: Sequence[Callable[[], Awaitable[None]]] = (),
-    on_stop: Sequence[Callable[[], Awaitable[None]]] = (),
+    background: Sequence[tuple[str, BackgroundJob]] = (),
     start_runtime: bool = True,
 ) -> FastAPI:
+    """The service's app. `on_start` hooks run once the runtime is up (schema, indexes);
+    `background` jobs run from then until shutdown, when they are stopped first."""
     settings = runtime.settings
+    jobs = Background(background)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -73,17 +119,18 @@ def create_app(
             runtime.db.create_schema(runtime.metadata)
         for hook in on_start:
             await hook()
+        jobs.start()
         try:
             yield
         finally:
-            for hook in on_stop:
-                await hook()
+            await jobs.close()
             if start_runtime:
                 await runtime.stop()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.runtime = runtime
+    app.state.background = jobs
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")

@@ -7,9 +7,7 @@ which communities they receive for. Services authorise with `require(...)` depen
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Annotated, Any
 
 import jwt
@@ -17,30 +15,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.errors import DomainError, Forbidden
+from shared.principal import Principal, Role
 
-
-class Role(StrEnum):
-    guide = "guide"
-    professional = "professional"
-    ambassador = "ambassador"
-    community_contact = "community_contact"
-    analyst = "analyst"
-    admin = "admin"
-    municipal_system = "municipal_system"
+__all__ = ["CurrentPrincipal", "Principal", "Role", "Unauthorized", "decode_token", "issue_token", "require"]
 
 
 class Unauthorized(DomainError):
     status = 401
-
-
-@dataclass(frozen=True)
-class Principal:
-    actor_id: str
-    role: Role
-    communities: tuple[str, ...] = field(default_factory=tuple)
-
-    def has(self, *roles: Role) -> bool:
-        return self.role in roles
 
 
 def issue_token(

@@ -18,6 +18,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
@@ -143,24 +144,32 @@ class Delivery:
 BatchHandler = Callable[[list[Delivery]], Awaitable[Sequence["Verdict"]]]
 
 
+class Settle(StrEnum):
+    """How a delivered message is settled with the server."""
+
+    ack = "ack"  # done (processed, a duplicate, or not for this consumer)
+    retry = "retry"  # nak with back-off; dead-lettered once its deliveries run out
+    dead_letter = "dead_letter"  # terminate now with the reason: retrying cannot help
+
+
 @dataclass(frozen=True)
 class Verdict:
     """What to do with one delivered message once its batch has been processed."""
 
-    action: str  # "ack" | "retry" | "poison"
+    action: Settle
     reason: str = ""
 
     @classmethod
     def ack(cls) -> Verdict:
-        return cls("ack")
+        return cls(Settle.ack)
 
     @classmethod
     def retry(cls, reason: str) -> Verdict:
-        return cls("retry", reason)
+        return cls(Settle.retry, reason)
 
     @classmethod
     def poison(cls, reason: str) -> Verdict:
-        return cls("poison", reason)
+        return cls(Settle.dead_letter, reason)
 
 
 @dataclass
@@ -185,9 +194,9 @@ async def term_with_reason(msg: Msg, reason: str) -> None:
 async def settle(deliveries: Sequence[Delivery], verdicts: Sequence[Verdict], policy: ConsumerPolicy) -> None:
     for delivery, verdict in zip(deliveries, verdicts, strict=True):
         msg = delivery.msg
-        if verdict.action == "ack":
+        if verdict.action is Settle.ack:
             await msg.ack()
-        elif verdict.action == "poison":
+        elif verdict.action is Settle.dead_letter:
             await term_with_reason(msg, f"poison: {verdict.reason}")
         elif delivery.deliveries >= policy.max_deliver:
             await term_with_reason(msg, f"failed {delivery.deliveries} deliveries: {verdict.reason}")

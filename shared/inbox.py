@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import Column, MetaData, String, Table
 from sqlalchemy.orm import Session
@@ -23,9 +24,19 @@ class PoisonEvent(Exception):
     """Raised by a handler for an event that can never be processed (retrying is useless)."""
 
 
+class Status(StrEnum):
+    """What became of one event in a consumer."""
+
+    processed = "processed"  # its effect is committed and its id claimed
+    duplicate = "duplicate"  # claimed before (redelivery, replay, or twice in one batch)
+    ignored = "ignored"  # no handler: not this consumer's business
+    failed = "failed"  # the handler raised; worth another try
+    poison = "poison"  # can never be processed (contract violation, PoisonEvent)
+
+
 @dataclass(frozen=True)
 class Outcome:
-    status: str  # "processed" | "duplicate" | "ignored" | "failed" | "poison"
+    status: Status
     reason: str = ""
 
 
@@ -138,13 +149,13 @@ def process_batch(
         try:
             envelope, event = parse(body)
         except EventContractError as exc:
-            outcomes[i] = Outcome("poison", str(exc))
+            outcomes[i] = Outcome(Status.poison, str(exc))
             continue
         handler = handlers.get(type(event))
         if handler is None:
-            outcomes[i] = Outcome("ignored")
+            outcomes[i] = Outcome(Status.ignored)
         elif envelope.id in in_batch:  # a second copy inside the same batch
-            outcomes[i] = Outcome("duplicate")
+            outcomes[i] = Outcome(Status.duplicate)
         else:
             in_batch.add(envelope.id)
             candidates.append((i, envelope, event, handler))
@@ -160,8 +171,8 @@ def process_batch(
             _one_by_one(session, inbox, consumer, candidates, outcomes)
         else:
             for i, envelope, _ev, _h in candidates:
-                outcomes[i] = Outcome("processed" if envelope.id in claimed else "duplicate")
-    return [o or Outcome("failed", "not processed") for o in outcomes]
+                outcomes[i] = Outcome(Status.processed if envelope.id in claimed else Status.duplicate)
+    return [o or Outcome(Status.failed, "not processed") for o in outcomes]
 
 
 def _one_by_one(
@@ -175,14 +186,14 @@ def _one_by_one(
         try:
             with session.begin_nested():
                 if not inbox.claim(session, consumer, [envelope.id]):
-                    outcomes[i] = Outcome("duplicate")
+                    outcomes[i] = Outcome(Status.duplicate)
                     continue
                 _apply(session, handler, [(envelope, event)])
         except PoisonEvent as exc:
-            outcomes[i] = Outcome("poison", str(exc))
+            outcomes[i] = Outcome(Status.poison, str(exc))
             continue
         except Exception as exc:
             log.warning("consumer %s failed on %s %s: %s", consumer, envelope.type, envelope.id, type(exc).__name__)
-            outcomes[i] = Outcome("failed", f"{type(exc).__name__}: {exc}")
+            outcomes[i] = Outcome(Status.failed, f"{type(exc).__name__}: {exc}")
             continue
-        outcomes[i] = Outcome("processed")
+        outcomes[i] = Outcome(Status.processed)

@@ -25,6 +25,7 @@ from shared.errors import DomainError, Invalid
 from shared.events import BATCH_CONTENT_TYPE, Envelope, Event, EventContractError, parse
 from shared.privacy import CPR_MESSAGE, find_cpr
 from shared.runtime import Runtime
+from shared.uow import UnitOfWork
 
 INGEST_CONSUMER = "ingest"
 MAX_BATCH = 5000
@@ -32,11 +33,14 @@ MAX_BATCH = 5000
 Apply = Callable[[Session, Envelope, Event], None]
 
 
+IngestStatus = Literal["accepted", "duplicate", "rejected"]
+
+
 class IngestResult(BaseModel):
     index: int
     id: str | None = None
     type: str | None = None
-    status: Literal["accepted", "duplicate", "rejected"]
+    status: IngestStatus
     reason: str | None = None
 
 
@@ -93,43 +97,81 @@ async def read_events(request: Request) -> list[Parsed]:
     return [_parse_one(payload)]
 
 
-def ingest(
-    runtime: Runtime,
-    items: list[Parsed],
-    apply: Apply,
-    context: str,
-) -> list[IngestResult]:
-    """Apply the events in order, each in a savepoint; commit once; answer per event."""
-    results: list[IngestResult] = []
-    with runtime.db.transaction() as session:
-        for index, item in enumerate(items):
-            base = {"index": index, "id": item.raw_id, "type": item.raw_type}
-            if item.envelope is None or item.event is None:
-                results.append(IngestResult(**base, status="rejected", reason=item.error))
-                continue
-            envelope, event = item.envelope, item.event
-            if event.context != context:
-                reason = f"type: {envelope.type} belongs to the {event.context} context; post it to that service"
-                results.append(IngestResult(**base, status="rejected", reason=reason))
-                continue
-            cpr_field = find_cpr(envelope.data)
-            if cpr_field:
-                results.append(IngestResult(**base, status="rejected", reason=f"data.{cpr_field}: {CPR_MESSAGE}"))
-                continue
-            try:
-                with session.begin_nested():  # a rejected event leaves neither effect nor claim
-                    if not runtime.inbox.claim(session, INGEST_CONSUMER, [envelope.id]):
-                        results.append(IngestResult(**base, status="duplicate"))
-                        continue
+def _screen(items: list[Parsed], context: str) -> tuple[list[IngestResult | None], list[tuple[int, Envelope, Event]]]:
+    """Answer what can be answered without the database; the rest are candidates to apply."""
+    results: list[IngestResult | None] = [None] * len(items)
+    candidates: list[tuple[int, Envelope, Event]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item.envelope is None or item.event is None:
+            results[index] = _result(index, item, "rejected", item.error)
+        elif item.event.context != context:
+            reason = f"type: {item.envelope.type} belongs to the {item.event.context} context; post it to that service"
+            results[index] = _result(index, item, "rejected", reason)
+        elif cpr_field := find_cpr(item.envelope.data):
+            results[index] = _result(index, item, "rejected", f"data.{cpr_field}: {CPR_MESSAGE}")
+        elif item.envelope.id in seen:  # a second copy inside the same request
+            results[index] = _result(index, item, "duplicate")
+        else:
+            seen.add(item.envelope.id)
+            candidates.append((index, item.envelope, item.event))
+    return results, candidates
+
+
+def _result(index: int, item: Parsed, status: IngestStatus, reason: str | None = None) -> IngestResult:
+    return IngestResult(index=index, id=item.raw_id, type=item.raw_type, status=status, reason=reason)
+
+
+def _reason(exc: Exception) -> str:
+    return exc.message if isinstance(exc, DomainError) else str(exc)
+
+
+def ingest(runtime: Runtime, items: list[Parsed], apply: Apply, context: str) -> list[IngestResult]:
+    """Apply the events in order and commit once; answer per event.
+
+    Fast path: the whole request in one savepoint, claims and outbox rows in bulk. If any
+    event is refused there, that savepoint is rolled back and the events are applied one by
+    one, each with its own claim in its own savepoint, so a refused event leaves neither
+    effect nor claim and the others still land.
+    """
+    results, candidates = _screen(items, context)
+    with runtime.unit_of_work() as uow:
+        session = uow.session
+        try:
+            with session.begin_nested():
+                claimed = runtime.inbox.claim(session, INGEST_CONSUMER, [env.id for _, env, _ in candidates])
+                fresh = [(i, env, ev) for i, env, ev in candidates if env.id in claimed]
+                for _, envelope, event in fresh:
                     apply(session, envelope, event)
-                    runtime.stage_envelopes(session, [envelope])
-            except (DomainError, ValueError) as exc:
-                reason = exc.message if isinstance(exc, DomainError) else str(exc)
-                results.append(IngestResult(**base, status="rejected", reason=reason))
-                continue
-            results.append(IngestResult(**base, status="accepted"))
-    runtime.committed()
-    return results
+                uow.stage_envelopes([env for _, env, _ in fresh])
+        except (DomainError, ValueError):
+            claimed = _one_by_one(runtime, uow, candidates, apply, items, results)
+        for index, envelope, _ in candidates:
+            if results[index] is None:
+                status: IngestStatus = "accepted" if envelope.id in claimed else "duplicate"
+                results[index] = _result(index, items[index], status)
+    return [r for r in results if r is not None]
+
+
+def _one_by_one(
+    runtime: Runtime,
+    uow: UnitOfWork,
+    candidates: list[tuple[int, Envelope, Event]],
+    apply: Apply,
+    items: list[Parsed],
+    results: list[IngestResult | None],
+) -> set[str]:
+    claimed: set[str] = set()
+    for index, envelope, event in candidates:
+        try:
+            with uow.session.begin_nested():
+                if runtime.inbox.claim(uow.session, INGEST_CONSUMER, [envelope.id]):
+                    apply(uow.session, envelope, event)
+                    uow.stage_envelopes([envelope])
+                    claimed.add(envelope.id)
+        except (DomainError, ValueError) as exc:
+            results[index] = _result(index, items[index], "rejected", _reason(exc))
+    return claimed
 
 
 def ingest_router(runtime: Runtime, apply: Apply, context: str) -> APIRouter:

@@ -1,8 +1,9 @@
 """The runtime every service composes: database, broker, outbox relay, inbox consumers and
 the dead-letter keeper, started and stopped together.
 
-A service's `main.py` builds one `Runtime`, registers its consumers with `consume()`, stages
-events with `stage()` inside its transactions, and hands the runtime to `create_app()`.
+A service's `main.py` builds one `Runtime`, registers its consumers with `consume()`, does
+its writes in `unit_of_work()` (or `write()`/`read()`), and hands the runtime to
+`create_app()`.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from typing import TypeVar
 
 from faststream.nats import NatsBroker
 from sqlalchemy import MetaData
@@ -26,26 +29,31 @@ from shared.bus import (
     make_broker,
     run_dead_letter_keeper,
 )
+from shared.clock import Clock, SystemClock
 from shared.db import Database
-from shared.events import Envelope, Event
-from shared.inbox import AnyHandler, Inbox, Outcome, process_batch
+from shared.events import Event
+from shared.inbox import AnyHandler, Inbox, Outcome, Status, process_batch
 from shared.outbox import Outbox, OutboxRelay
 from shared.settings import Settings
+from shared.uow import UnitOfWork
+
+R = TypeVar("R")
 
 log = logging.getLogger("vejviser.runtime")
 
 
 def verdict_for(outcome: Outcome) -> Verdict:
-    if outcome.status == "failed":
+    if outcome.status is Status.failed:
         return Verdict.retry(outcome.reason)
-    if outcome.status == "poison":
+    if outcome.status is Status.poison:
         return Verdict.poison(outcome.reason)
     return Verdict.ack()
 
 
 class Runtime:
-    def __init__(self, settings: Settings, metadata: MetaData) -> None:
+    def __init__(self, settings: Settings, metadata: MetaData, *, clock: Clock | None = None) -> None:
         self.settings = settings
+        self.clock: Clock = clock or SystemClock()
         self.metadata = metadata
         self.outbox = Outbox(metadata)
         self.inbox = Inbox(metadata)
@@ -63,16 +71,26 @@ class Runtime:
         # What this service reads, for the AsyncAPI document: (durable, context, event types).
         self.consumed: list[tuple[str, str, tuple[type[Event], ...]]] = []
 
-    # ------------------------------------------------------------------ writing events
+    # ------------------------------------------------------------------ units of work
 
-    def stage(self, session: Session, *events: Event, time: datetime | None = None) -> list[Envelope]:
-        """Stage events in `session`'s transaction (the outbox); they go out after commit."""
-        envelopes = [Envelope.wrap(e, source=self.settings.source, time=time) for e in events]
-        self.outbox.add(session, *envelopes)
-        return envelopes
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """One transaction: commits on success, rolls back on any exception; the events it
+        staged reach the outbox in it, and the relay is woken once the commit holds."""
+        with self.db.transaction() as session:
+            uow = UnitOfWork(session, self.outbox, source=self.settings.source, clock=self.clock)
+            yield uow
+        if uow.staged:
+            self.committed()
 
-    def stage_envelopes(self, session: Session, envelopes: Sequence[Envelope]) -> None:
-        self.outbox.add(session, *envelopes)
+    def write(self, work: Callable[[UnitOfWork], R]) -> R:
+        with self.unit_of_work() as uow:
+            return work(uow)
+
+    def read(self, work: Callable[[Session], R]) -> R:
+        """A read-only unit: on SQLite it never waits behind (or blocks) a writer."""
+        with self.db.read() as session:
+            return work(session)
 
     def committed(self) -> None:
         """Tell the relay that new outbox rows are committed (saves up to one poll interval)."""
@@ -98,7 +116,7 @@ class Runtime:
             outcomes = await asyncio.to_thread(process_batch, self.db, self.inbox, durable, bodies, handlers)
             if self.outbox.staged != staged:  # only wake the relay when the batch made events
                 self.committed()
-            if after_batch is not None and any(o.status == "processed" for o in outcomes):
+            if after_batch is not None and any(o.status is Status.processed for o in outcomes):
                 after_batch()
             return [verdict_for(o) for o in outcomes]
 

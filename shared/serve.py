@@ -6,17 +6,15 @@ import importlib
 
 import uvicorn
 
-from shared.settings import settings_for
-
-SERVICES = ("catalogue", "referrals", "notifications", "analytics")
+from shared.settings import SERVICES, Settings
 
 
 def serve(name: str, *, host: str | None = None, port: int | None = None) -> None:
     if name not in SERVICES:
         raise SystemExit(f"unknown service {name!r}; choose one of {', '.join(SERVICES)}")
-    settings = settings_for(name)
     module = importlib.import_module(f"services.{name}.main")
-    app = module.build(settings)
+    app = module.build()  # the service's own settings, from the environment
+    settings: Settings = app.state.settings
     uvicorn.run(
         app,
         host=host or settings.host,

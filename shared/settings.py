@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Self
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,7 +18,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # elsewhere with VEJVISER_VAR_DIR.
 VAR_DIR = Path(os.environ.get("VEJVISER_VAR_DIR", REPO_ROOT / "var"))
 
+# The one table of services and their ports (`make run`, compose, docs and tests read it).
 SERVICE_PORTS = {"catalogue": 8001, "referrals": 8002, "notifications": 8003, "analytics": 8004}
+SERVICES: tuple[str, ...] = tuple(SERVICE_PORTS)
 # A development-only secret so `make run` works with no configuration; production sets
 # TOKEN_SECRET (and the services refuse to start in production mode without it).
 DEV_TOKEN_SECRET = "vejviser-dev-secret-not-for-production-use"
@@ -65,11 +68,16 @@ class Settings(BaseSettings):
         if self.environment == "production" and self.token_secret == DEV_TOKEN_SECRET:
             raise ValueError("TOKEN_SECRET must be set in production")
 
+    @classmethod
+    def for_service(cls, settings: Settings | None = None, **overrides: object) -> Self:
+        """This service's settings: `settings` as they are when already of this class, else
+        its values (environment defaults when None) under this class's own `service` name."""
+        if isinstance(settings, cls) and not overrides:
+            return settings
+        values = settings.model_dump(exclude={"service"}) if settings is not None else {}
+        return cls.model_validate({**values, **overrides})
+
     @property
     def source(self) -> str:
         """CloudEvents `source` of the events this service produces."""
         return f"/services/{self.service}"
-
-
-def settings_for(service: str, **overrides: object) -> Settings:
-    return Settings(service=service, **overrides)  # type: ignore[arg-type]

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from shared.serve import SERVICES
+from shared.settings import SERVICES
 
 app = typer.Typer(help="Vejviser operator commands.", no_args_is_help=True, add_completion=False)
 dlq = typer.Typer(help="Inspect and replay dead-lettered messages (the DLQ stream).", no_args_is_help=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 from shared.auth import issue_token
 from shared.demo import DEMO_ACTORS, DEMO_CONTACT_COMMUNITY_ID
 from shared.natsserver import NatsServer, answers, has_jetstream
-from shared.serve import SERVICES
+from shared.settings import SERVICES
 from shared.settings import DEV_TOKEN_SECRET, REPO_ROOT, SERVICE_PORTS, VAR_DIR
 
 SMTP_PORT = int(os.environ.get("SMTP_PORT", "8025"))
@@ -151,7 +151,7 @@ def main() -> int:
         say(f"  demo tokens    {tokens} (roles as keys)")
         say(f"  mail sent      {VAR_DIR / 'mail'} (every message as an .eml file)")
         say(f"  logs           {VAR_DIR / 'log'}")
-        say(f"  try: TOKEN=$(python3 -c 'import json;print(json.load(open(\"{tokens}\"))[\"guide\"])')")
+        say(f'  try: TOKEN=$(python3 -c \'import json;print(json.load(open("{tokens}"))["guide"])\')')
         say('       curl -H "Authorization: Bearer $TOKEN" http://localhost:8001/v1/communities')
         say("press Ctrl-C to stop")
         while True:

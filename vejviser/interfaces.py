@@ -18,7 +18,7 @@ from faststream.specification import AsyncAPI
 
 from shared.bus import stream_name
 from shared.events import REGISTRY, Event
-from shared.serve import SERVICES
+from shared.settings import SERVICES
 from shared.settings import Settings
 
 

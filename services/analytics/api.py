@@ -59,8 +59,12 @@ def get_metrics(principal: Reader, runtime: RuntimeDep, period: PeriodDep, suppr
     return disclose(service.metrics_for(runtime.db, period), suppress=hide)
 
 
-@router.get("/v1/metrics.csv", summary="The same metrics, one `path,value` row each (always disclosure-controlled)",
-            response_class=Response, responses={200: {"content": {"text/csv": {}}}})
+@router.get(
+    "/v1/metrics.csv",
+    summary="The same metrics, one `path,value` row each (always disclosure-controlled)",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}}},
+)
 def get_metrics_csv(_: Reader, runtime: RuntimeDep, period: PeriodDep) -> Response:
     metrics = disclose(service.metrics_for(runtime.db, period), suppress=True)
     out = io.StringIO()
@@ -69,8 +73,11 @@ def get_metrics_csv(_: Reader, runtime: RuntimeDep, period: PeriodDep) -> Respon
     for path, value in flatten(metrics):
         writer.writerow([path, "" if value is None else value])
     name = f"vejviser-metrics-{period.start or 'start'}-{period.end or 'now'}.csv"
-    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
 
 
 def _summary(snapshot: store.MetricsSnapshot) -> dict[str, Any]:
@@ -124,8 +131,11 @@ def _dashboard(runtime: Runtime, snapshot_id: str | None) -> HTMLResponse:
     return HTMLResponse(html)
 
 
-@dashboard_router.get("/dashboard", response_class=HTMLResponse,
-                      summary="The latest snapshot as a printable Danish dashboard (always disclosure-controlled)")
+@dashboard_router.get(
+    "/dashboard",
+    response_class=HTMLResponse,
+    summary="The latest snapshot as a printable Danish dashboard (always disclosure-controlled)",
+)
 def dashboard(runtime: RuntimeDep) -> HTMLResponse:
     return _dashboard(runtime, None)
 

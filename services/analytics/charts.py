@@ -19,12 +19,20 @@ def _fmt(value: float | int | None) -> str:
 
 
 def _open(title: str, width: int, height: int) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
-            f'width="100%" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
+        f'width="100%" role="img" aria-label="{escape(title)}"><title>{escape(title)}</title>'
+    )
 
 
-def hbar(title: str, items: Sequence[tuple[str, float | int | None]], *, width: int = 640,
-         color: str = PALETTE[0], empty: str = "Ingen data endnu") -> str:
+def hbar(
+    title: str,
+    items: Sequence[tuple[str, float | int | None]],
+    *,
+    width: int = 640,
+    color: str = PALETTE[0],
+    empty: str = "Ingen data endnu",
+) -> str:
     """Horizontal bars with the number on each bar; a suppressed cell shows '<5' and no bar."""
     row, label_w = 28, 200
     height = max(1, len(items)) * row + 10
@@ -36,19 +44,30 @@ def hbar(title: str, items: Sequence[tuple[str, float | int | None]], *, width: 
     usable = width - label_w - 70
     for i, (label, value) in enumerate(items):
         y = 5 + i * row
-        out.append(f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" {FONT} font-size="13" '
-                   f'fill="#222">{escape(label)}</text>')
+        out.append(
+            f'<text x="{label_w - 8}" y="{y + 18}" text-anchor="end" {FONT} font-size="13" '
+            f'fill="#222">{escape(label)}</text>'
+        )
         bar = 0 if value is None else max(2, round(usable * value / top)) if value else 0
         if bar:
             out.append(f'<rect x="{label_w}" y="{y + 4}" width="{bar}" height="{row - 8}" fill="{color}" rx="2"/>')
-        out.append(f'<text x="{label_w + bar + 6}" y="{y + 18}" {FONT} font-size="13" font-weight="600" '
-                   f'fill="#222">{escape(_fmt(value))}</text>')
+        out.append(
+            f'<text x="{label_w + bar + 6}" y="{y + 18}" {FONT} font-size="13" font-weight="600" '
+            f'fill="#222">{escape(_fmt(value))}</text>'
+        )
     out.append("</svg>")
     return "".join(out)
 
 
-def stacked_columns(title: str, columns: Sequence[tuple[str, dict[str, int]]], series: Sequence[str],
-                    series_labels: dict[str, str], *, width: int = 720, height: int = 260) -> str:
+def stacked_columns(
+    title: str,
+    columns: Sequence[tuple[str, dict[str, int]]],
+    series: Sequence[str],
+    series_labels: dict[str, str],
+    *,
+    width: int = 720,
+    height: int = 260,
+) -> str:
     """Monthly columns stacked by series (e.g. generation), with a legend and totals on top."""
     legend_rows = (len(series) + 4) // 5
     out = [_open(title, width, height + 20 + 20 * legend_rows)]
@@ -66,25 +85,34 @@ def stacked_columns(title: str, columns: Sequence[tuple[str, dict[str, int]]], s
             h = (bottom - 20) * value / top
             if h:
                 y -= h
-                out.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
-                           f'fill="{PALETTE[j % len(PALETTE)]}"/>')
-        out.append(f'<text x="{x + slot * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle" {FONT} font-size="11" '
-                   f'fill="#222">{_fmt(sum(counts.values()))}</text>')
+                out.append(
+                    f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
+                    f'fill="{PALETTE[j % len(PALETTE)]}"/>'
+                )
+        out.append(
+            f'<text x="{x + slot * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle" {FONT} font-size="11" '
+            f'fill="#222">{_fmt(sum(counts.values()))}</text>'
+        )
         if len(columns) <= 12 or i % 2 == 0:
-            out.append(f'<text x="{x + slot * 0.35:.1f}" y="{bottom + 16}" text-anchor="middle" {FONT} '
-                       f'font-size="11" fill="#444">{escape(label)}</text>')
+            out.append(
+                f'<text x="{x + slot * 0.35:.1f}" y="{bottom + 16}" text-anchor="middle" {FONT} '
+                f'font-size="11" fill="#444">{escape(label)}</text>'
+            )
     out.append(f'<line x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}" stroke="#999"/>')
     for j, name in enumerate(series):
         lx, ly = left + (j % 5) * 135, height + 8 + (j // 5) * 20
-        out.append(f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{PALETTE[j % len(PALETTE)]}"/>'
-                   f'<text x="{lx + 16}" y="{ly + 11}" {FONT} font-size="12" fill="#222">'
-                   f'{escape(series_labels.get(name, name))}</text>')
+        out.append(
+            f'<rect x="{lx}" y="{ly}" width="12" height="12" fill="{PALETTE[j % len(PALETTE)]}"/>'
+            f'<text x="{lx + 16}" y="{ly + 11}" {FONT} font-size="12" fill="#222">'
+            f"{escape(series_labels.get(name, name))}</text>"
+        )
     out.append("</svg>")
     return "".join(out)
 
 
-def line(title: str, points: Sequence[tuple[str, float | None]], *, width: int = 720, height: int = 220,
-         percent: bool = True) -> str:
+def line(
+    title: str, points: Sequence[tuple[str, float | None]], *, width: int = 720, height: int = 220, percent: bool = True
+) -> str:
     """A line over months with each value written at its point (shares as percentages)."""
     out = [_open(title, width, height)]
     known = [(i, v) for i, (_, v) in enumerate(points) if v is not None]
@@ -99,27 +127,34 @@ def line(title: str, points: Sequence[tuple[str, float | None]], *, width: int =
 
     for frac in (0.0, 0.5, 1.0) if percent else ():
         y = bottom - (bottom - top_y) * frac
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 20}" y2="{y:.1f}" stroke="#ddd"/>'
-                   f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" {FONT} font-size="11" '
-                   f'fill="#666">{int(frac * 100)} %</text>')
+        out.append(
+            f'<line x1="{left}" y1="{y:.1f}" x2="{width - 20}" y2="{y:.1f}" stroke="#ddd"/>'
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" {FONT} font-size="11" '
+            f'fill="#666">{int(frac * 100)} %</text>'
+        )
     path = " ".join(f"{'M' if k == 0 else 'L'}{xy(i, v)[0]:.1f},{xy(i, v)[1]:.1f}" for k, (i, v) in enumerate(known))
     out.append(f'<path d="{path}" fill="none" stroke="{PALETTE[2]}" stroke-width="3"/>')
     for i, v in known:
         x, y = xy(i, v)
         label = f"{round(v * 100)} %" if percent else _fmt(v)
-        out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PALETTE[2]}"/>'
-                   f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" {FONT} font-size="11" '
-                   f'fill="#222">{label}</text>')
+        out.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PALETTE[2]}"/>'
+            f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" {FONT} font-size="11" '
+            f'fill="#222">{label}</text>'
+        )
     for i, (label, _) in enumerate(points):
         if len(points) <= 12 or i % 2 == 0:
-            out.append(f'<text x="{left + i * step:.1f}" y="{bottom + 16}" text-anchor="middle" {FONT} '
-                       f'font-size="11" fill="#444">{escape(label)}</text>')
+            out.append(
+                f'<text x="{left + i * step:.1f}" y="{bottom + 16}" text-anchor="middle" {FONT} '
+                f'font-size="11" fill="#444">{escape(label)}</text>'
+            )
     out.append("</svg>")
     return "".join(out)
 
 
-def paired_bars(title: str, items: Sequence[tuple[str, int | None, int | None]], labels: tuple[str, str], *,
-                width: int = 640) -> str:
+def paired_bars(
+    title: str, items: Sequence[tuple[str, int | None, int | None]], labels: tuple[str, str], *, width: int = 640
+) -> str:
     """Two bars per row (e.g. referred and welcomed citizens of a target group)."""
     row, label_w = 46, 200
     height = max(1, len(items)) * row + 36
@@ -131,18 +166,24 @@ def paired_bars(title: str, items: Sequence[tuple[str, int | None, int | None]],
     usable = width - label_w - 70
     for i, (label, first, second) in enumerate(items):
         y = 5 + i * row
-        out.append(f'<text x="{label_w - 8}" y="{y + 24}" text-anchor="end" {FONT} font-size="13" '
-                   f'fill="#222">{escape(label)}</text>')
+        out.append(
+            f'<text x="{label_w - 8}" y="{y + 24}" text-anchor="end" {FONT} font-size="13" '
+            f'fill="#222">{escape(label)}</text>'
+        )
         for k, value in enumerate((first, second)):
             by = y + 2 + k * 20
             bar = 0 if not value else max(2, round(usable * value / top))
             if bar:
                 out.append(f'<rect x="{label_w}" y="{by}" width="{bar}" height="16" fill="{PALETTE[k]}" rx="2"/>')
-            out.append(f'<text x="{label_w + bar + 6}" y="{by + 13}" {FONT} font-size="12" font-weight="600" '
-                       f'fill="#222">{escape(_fmt(value))}</text>')
+            out.append(
+                f'<text x="{label_w + bar + 6}" y="{by + 13}" {FONT} font-size="12" font-weight="600" '
+                f'fill="#222">{escape(_fmt(value))}</text>'
+            )
     ly = height - 20
     for k, name in enumerate(labels):
-        out.append(f'<rect x="{label_w + k * 150}" y="{ly}" width="12" height="12" fill="{PALETTE[k]}"/>'
-                   f'<text x="{label_w + k * 150 + 16}" y="{ly + 11}" {FONT} font-size="12">{escape(name)}</text>')
+        out.append(
+            f'<rect x="{label_w + k * 150}" y="{ly}" width="12" height="12" fill="{PALETTE[k]}"/>'
+            f'<text x="{label_w + k * 150 + 16}" y="{ly + 11}" {FONT} font-size="12">{escape(name)}</text>'
+        )
     out.append("</svg>")
     return "".join(out)

@@ -15,8 +15,9 @@ from services.analytics.settings import AnalyticsSettings
 from shared.db import Database
 from shared.runtime import Runtime
 
-app = typer.Typer(help="Analytics: rebuild projections, take a snapshot, generate synthetic data.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Analytics: rebuild projections, take a snapshot, generate synthetic data.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -35,8 +36,10 @@ def rebuild() -> None:
     finally:
         bar.close()
         db.dispose()
-    typer.echo(f"replayed {report.events} events in {report.seconds:.1f} s ({report.per_second:,.0f} events/s)"
-               + (f"; {report.skipped} unreadable events skipped" if report.skipped else ""))
+    typer.echo(
+        f"replayed {report.events} events in {report.seconds:.1f} s ({report.per_second:,.0f} events/s)"
+        + (f"; {report.skipped} unreadable events skipped" if report.skipped else "")
+    )
 
 
 @app.command()
@@ -61,8 +64,9 @@ def nightly() -> None:
 def synth_command(
     referrals: Annotated[int, typer.Option("--referrals", min=1, help="how many referrals to generate")] = 10_000,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same events)")] = 1,
-    direct: Annotated[bool, typer.Option("--direct", help="write straight into the projections, not the streams")]
-    = False,
+    direct: Annotated[
+        bool, typer.Option("--direct", help="write straight into the projections, not the streams")
+    ] = False,
 ) -> None:
     """Generate a synthetic cascade: events into the streams (default) or into the projections."""
     settings = AnalyticsSettings()
@@ -109,8 +113,9 @@ async def publish(nats_url: str, referrals: int, seed: int = 1, progress: bool =
     try:
         for item in synth.generate(referrals, seed):
             model = item[2]
-            pending.append(await js.publish_async(model.nats_subject(), synth.as_cloudevent(item),
-                                                  headers={MSG_ID: item[0]}))
+            pending.append(
+                await js.publish_async(model.nats_subject(), synth.as_cloudevent(item), headers={MSG_ID: item[0]})
+            )
             count += 1
             if len(pending) >= 2000:
                 await asyncio.gather(*pending)

@@ -118,8 +118,9 @@ class Lineage:
     root: dict[str, str]
 
 
-def resolve_lineage(actor_ids: Iterable[str], is_guide: Callable[[str], bool],
-                    parent: Callable[[str], str | None]) -> Lineage:
+def resolve_lineage(
+    actor_ids: Iterable[str], is_guide: Callable[[str], bool], parent: Callable[[str], str | None]
+) -> Lineage:
     """Follow every actor's chain of parents to a guide.
 
     Each non-guide actor has at most one parent one generation above it: the actor who

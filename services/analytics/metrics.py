@@ -104,8 +104,9 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
     # Distinct welcomed citizens per root guide; the deepest generation among the welcomed.
     welcomed_root = root[welcomed_referrer]
     attributed = welcomed_root >= 0
-    reach = np.bincount(distinct_pairs(welcomed_root[attributed], welcomed_citizen[attributed], n_citizens),
-                        minlength=n_actors)
+    reach = np.bincount(
+        distinct_pairs(welcomed_root[attributed], welcomed_citizen[attributed], n_citizens), minlength=n_actors
+    )
     depths = snapshot.citizen_depth[is_welcomed]
     depths = depths[depths >= 0]
     max_depth = int(depths.max()) if depths.size else None
@@ -139,8 +140,9 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
     parent_generation = gen[actors.activated_by[activated_now]]
     pair_referrers = distinct_pairs(cohort_referrer, cohort_citizen, n_citizens)
     passed_on_generations = np.concatenate([parent_generation, gen[pair_referrers]])
-    passed_on = np.bincount(passed_on_generations[passed_on_generations >= 0],
-                            minlength=actors_by_generation.size).tolist()
+    passed_on = np.bincount(
+        passed_on_generations[passed_on_generations >= 0], minlength=actors_by_generation.size
+    ).tolist()
 
     recent = (r.created >= since_60) & (r.created < end)
     recent_60 = marked(r.referrer[recent], n_actors)
@@ -159,8 +161,9 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
     candidates = [citizen for citizen, source, t in snapshot.bridges if source in track_ids and t <= as_of_us]
     candidate_codes = snapshot.citizen_codes(candidates)
     participant = track_participant[np.maximum(candidate_codes, 0)] & (candidate_codes >= 0)
-    bridged = {citizen for citizen, is_participant in zip(candidates, participant.tolist(), strict=True)
-               if is_participant}
+    bridged = {
+        citizen for citizen, is_participant in zip(candidates, participant.tolist(), strict=True) if is_participant
+    }
     participants = int(np.count_nonzero(track_participant))
     reason_count = dict(zip(snapshot.reasons, rejections.tolist(), strict=True))
     generations = by_generation(referrer_generation)

@@ -75,8 +75,9 @@ REFERRALS = TableSpec(
     "an_referral",
     "referral_id",
     (
-        Group("created_us", ("citizen_ref", "citizen_key", "community_id", "referrer_id", "needs_accompaniment"),
-              "min"),
+        Group(
+            "created_us", ("citizen_ref", "citizen_key", "community_id", "referrer_id", "needs_accompaniment"), "min"
+        ),
         Group("accepted_us", (), "min"),
         Group("arranged_us", (), "min"),
         Group("accompanied_us", (), "min"),
@@ -155,14 +156,32 @@ Apply = Callable[[Changes, str, int, Any], None]
 
 
 def _activated(c: Changes, _id: str, t: int, e: ref.ReferrerActivated) -> None:
-    c.put(ACTORS, {"actor_id": e.actor_id, "activated_us": t, "role": e.role, "sector": e.sector,
-                   "area": e.area, "activated_by": e.activated_by, "citizen_ref": e.citizen_ref})
+    c.put(
+        ACTORS,
+        {
+            "actor_id": e.actor_id,
+            "activated_us": t,
+            "role": e.role,
+            "sector": e.sector,
+            "area": e.area,
+            "activated_by": e.activated_by,
+            "citizen_ref": e.citizen_ref,
+        },
+    )
 
 
 def _registered(c: Changes, _id: str, t: int, e: ref.CitizenRegistered) -> None:
-    c.put(CITIZENS, {"citizen_ref": e.citizen_ref, "registered_us": t, "citizen_key": citizen_key(e.citizen_ref),
-                     "age_band": e.age_band,
-                     "area": e.area, "target_groups": "|".join(sorted(set(e.target_groups)))})
+    c.put(
+        CITIZENS,
+        {
+            "citizen_ref": e.citizen_ref,
+            "registered_us": t,
+            "citizen_key": citizen_key(e.citizen_ref),
+            "age_band": e.age_band,
+            "area": e.area,
+            "target_groups": "|".join(sorted(set(e.target_groups))),
+        },
+    )
 
 
 def _erased(c: Changes, _id: str, t: int, e: ref.CitizenErased) -> None:
@@ -170,10 +189,18 @@ def _erased(c: Changes, _id: str, t: int, e: ref.CitizenErased) -> None:
 
 
 def _created(c: Changes, _id: str, t: int, e: ref.ReferralCreated) -> None:
-    c.put(REFERRALS, {"referral_id": e.referral_id, "created_us": t, "citizen_ref": e.citizen_ref,
-                      "citizen_key": citizen_key(e.citizen_ref),
-                      "community_id": e.community_id, "referrer_id": e.referrer_id,
-                      "needs_accompaniment": e.needs_accompaniment})
+    c.put(
+        REFERRALS,
+        {
+            "referral_id": e.referral_id,
+            "created_us": t,
+            "citizen_ref": e.citizen_ref,
+            "citizen_key": citizen_key(e.citizen_ref),
+            "community_id": e.community_id,
+            "referrer_id": e.referrer_id,
+            "needs_accompaniment": e.needs_accompaniment,
+        },
+    )
 
 
 def _stage(column: str) -> Apply:
@@ -197,13 +224,23 @@ def _participation(c: Changes, _id: str, t: int, e: ref.ParticipationConfirmed) 
 
 
 def _bridged(c: Changes, event_id: str, t: int, e: ref.CitizenBridged) -> None:
-    c.put(BRIDGES, {"event_id": event_id, "citizen_ref": e.citizen_ref, "from_community_id": e.from_community_id,
-                    "to_referral_id": e.to_referral_id, "time_us": t})
+    c.put(
+        BRIDGES,
+        {
+            "event_id": event_id,
+            "citizen_ref": e.citizen_ref,
+            "from_community_id": e.from_community_id,
+            "to_referral_id": e.to_referral_id,
+            "time_us": t,
+        },
+    )
 
 
 def _outreach(c: Changes, event_id: str, t: int, e: ref.OutreachRecorded) -> None:
-    c.put(OUTREACH, {"event_id": event_id, "time_us": t, "actor_id": e.actor_id, "kind": e.kind,
-                     "count": e.count, "area": e.area})
+    c.put(
+        OUTREACH,
+        {"event_id": event_id, "time_us": t, "actor_id": e.actor_id, "kind": e.kind, "count": e.count, "area": e.area},
+    )
 
 
 def _community(c: Changes, _id: str, t: int, e: cat.CommunityRegistered | cat.CommunityUpdated) -> None:
@@ -225,8 +262,16 @@ def _need(c: Changes, _id: str, t: int, e: cat.NeedRecorded) -> None:
 
 
 def _nudge(c: Changes, event_id: str, t: int, e: nt.NudgeSent | nt.NotificationDeliveryFailed) -> None:
-    c.put(NUDGES, {"event_id": event_id, "time_us": t, "rule": e.rule, "channel": e.channel,
-                   "delivered": isinstance(e, nt.NudgeSent)})
+    c.put(
+        NUDGES,
+        {
+            "event_id": event_id,
+            "time_us": t,
+            "rule": e.rule,
+            "channel": e.channel,
+            "delivered": isinstance(e, nt.NudgeSent),
+        },
+    )
 
 
 def _ignore(c: Changes, _id: str, t: int, e: Any) -> None:

@@ -142,8 +142,9 @@ async def replay(db: Database, nc: Client, *, progress: Progress | None = None, 
     return ReplayReport(applied, skipped, time.perf_counter() - started)
 
 
-async def rebuild(db: Database, nats_url: str, *, progress: Progress | None = None,
-                  total: Callable[[int], None] | None = None) -> ReplayReport:
+async def rebuild(
+    db: Database, nats_url: str, *, progress: Progress | None = None, total: Callable[[int], None] | None = None
+) -> ReplayReport:
     """Drop the projections and replay every stream from the start."""
     db.create_schema(store.Base.metadata)
     nc = await nats.connect(nats_url)

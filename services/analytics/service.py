@@ -44,8 +44,9 @@ def metrics_for(db: Database, period: Period, as_of: datetime | None = None) -> 
         return compute(snapshot, period, as_of)
 
 
-def snapshot_body(snapshot: Snapshot, periods: list[tuple[str, Period]], as_of: datetime,
-                  needs_by_area: dict[str, dict[str, int]]) -> dict[str, Any]:
+def snapshot_body(
+    snapshot: Snapshot, periods: list[tuple[str, Period]], as_of: datetime, needs_by_area: dict[str, dict[str, int]]
+) -> dict[str, Any]:
     return {
         "as_of": as_of.isoformat(),
         "periods": {name: compute(snapshot, period, as_of) for name, period in periods},
@@ -92,8 +93,9 @@ async def run_schedule(runtime: Runtime, cron: str, stop: asyncio.Event) -> None
             log.exception("nightly snapshot failed; the next run will try again")
 
 
-async def snapshot_when_data_arrives(runtime: Runtime, stop: asyncio.Event, poll: float = 2.0,
-                                     settle_polls: int = 2, give_up_after: float = 900.0) -> str | None:
+async def snapshot_when_data_arrives(
+    runtime: Runtime, stop: asyncio.Event, poll: float = 2.0, settle_polls: int = 2, give_up_after: float = 900.0
+) -> str | None:
     """Demo: once referrals have arrived and the flow has settled, take the first snapshot,
     so the dashboard shows the demo world without waiting for 02:00."""
     loop = asyncio.get_running_loop()

@@ -184,8 +184,11 @@ class Snapshot:
         role, activated_by, has_row = actors.role.tolist(), actors.activated_by.tolist(), actors.has_row.tolist()
         # An ambassador who once was a referred citizen: that citizen's code, looked up at once.
         was_citizen = [i for i, ref in enumerate(actors.citizen_ref) if ref and role[i] == ambassador]
-        citizen_of = dict(zip(was_citizen, self.citizen_codes(
-            [str(actors.citizen_ref[i]) for i in was_citizen]).tolist(), strict=True))
+        citizen_of = dict(
+            zip(
+                was_citizen, self.citizen_codes([str(actors.citizen_ref[i]) for i in was_citizen]).tolist(), strict=True
+            )
+        )
 
         def is_guide(actor_id: str) -> bool:
             i = code.get(actor_id)
@@ -301,10 +304,17 @@ def code_keys(*columns: Sequence[int | None]) -> tuple[Codes, list[Codes]]:
     return keys, np.split(codes, np.cumsum([a.size for a in arrays])[:-1])
 
 
-def build(as_of_us: int, actor_rows: Sequence[Sequence[Any]], citizen_rows: Sequence[Sequence[Any]],
-          referral_rows: Sequence[Sequence[Any]], community_rows: Sequence[Sequence[Any]],
-          capacity: list[tuple[str, int, str]], needs: list[tuple[int, str | None, str]],
-          outreach: list[tuple[int, str, int]], bridges: list[tuple[str, str, int]]) -> Snapshot:
+def build(
+    as_of_us: int,
+    actor_rows: Sequence[Sequence[Any]],
+    citizen_rows: Sequence[Sequence[Any]],
+    referral_rows: Sequence[Sequence[Any]],
+    community_rows: Sequence[Sequence[Any]],
+    capacity: list[tuple[str, int, str]],
+    needs: list[tuple[int, str | None, str]],
+    outreach: list[tuple[int, str, int]],
+    bridges: list[tuple[str, str, int]],
+) -> Snapshot:
     """The columnar snapshot from the rows `store.load_snapshot` reads:
 
     - actors: (actor_id, role, sector, area, activated_by, citizen_ref, activated_us)
@@ -372,11 +382,24 @@ def build(as_of_us: int, actor_rows: Sequence[Sequence[Any]], citizen_rows: Sequ
         rejection_reason=encode(reason, reasons),
     )
     return Snapshot(
-        as_of_us=as_of_us, actor_ids=actor_ids, actors=actors, roles=roles, sectors=sectors,
-        citizen_keys=citizen_keys, citizens=citizens, group_sets=group_sets,
-        community_ids=community_ids, community_area=community_area, practice_track=practice_track,
-        areas=areas, referrals=referrals, reasons=reasons,
-        capacity=capacity, needs=needs, outreach=outreach, bridges=bridges,
+        as_of_us=as_of_us,
+        actor_ids=actor_ids,
+        actors=actors,
+        roles=roles,
+        sectors=sectors,
+        citizen_keys=citizen_keys,
+        citizens=citizens,
+        group_sets=group_sets,
+        community_ids=community_ids,
+        community_area=community_area,
+        practice_track=practice_track,
+        areas=areas,
+        referrals=referrals,
+        reasons=reasons,
+        capacity=capacity,
+        needs=needs,
+        outreach=outreach,
+        bridges=bridges,
     )
 
 

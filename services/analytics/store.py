@@ -220,28 +220,41 @@ def load_snapshot(session: Session, as_of: datetime) -> Snapshot:
     columns once."""
     as_of_us = int(to_us(as_of))  # an int, so inlining it into the SQL below is safe
     # Which stages each referral reached by `as_of`, as one small int (bit i = STAGES[i]).
-    stages = " + ".join(f"CASE WHEN {stage}_us <= {as_of_us} THEN {1 << i} ELSE 0 END"
-                        for i, stage in enumerate(snapshot.STAGES))
+    stages = " + ".join(
+        f"CASE WHEN {stage}_us <= {as_of_us} THEN {1 << i} ELSE 0 END" for i, stage in enumerate(snapshot.STAGES)
+    )
     return snapshot.build(
         as_of_us=as_of_us,
         actor_rows=_rows(
-            session, "SELECT actor_id, role, sector, area, activated_by, citizen_ref, activated_us FROM an_actor"),
+            session, "SELECT actor_id, role, sector, area, activated_by, citizen_ref, activated_us FROM an_actor"
+        ),
         # One narrow query for the citizens that have attributes left (erased ones have none).
         citizen_rows=_rows(
-            session, "SELECT citizen_key, area, target_groups FROM an_citizen WHERE erased_us IS NULL "
-                     "AND (area IS NOT NULL OR (target_groups IS NOT NULL AND target_groups <> ''))"),
+            session,
+            "SELECT citizen_key, area, target_groups FROM an_citizen WHERE erased_us IS NULL "
+            "AND (area IS NOT NULL OR (target_groups IS NOT NULL AND target_groups <> ''))",
+        ),
         referral_rows=_rows(
             session,
             f"SELECT created_us, citizen_key, community_id, referrer_id, needs_accompaniment, {stages}, "
             f"CASE WHEN welcomed_us <= {as_of_us} THEN welcomed_us END, rejection_reason "
-            "FROM an_referral WHERE created_us IS NOT NULL"),
+            "FROM an_referral WHERE created_us IS NOT NULL",
+        ),
         community_rows=_rows(session, "SELECT community_id, area, kind FROM an_community"),
         capacity=[tuple(r) for r in _rows(session, "SELECT community_id, time_us, status FROM an_capacity")],  # type: ignore[misc]
-        needs=[tuple(r) for r in _rows(  # type: ignore[misc]
-            session, "SELECT time_us, area, category FROM an_need WHERE time_us IS NOT NULL")],
+        needs=[
+            tuple(r)
+            for r in _rows(  # type: ignore[misc]
+                session, "SELECT time_us, area, category FROM an_need WHERE time_us IS NOT NULL"
+            )
+        ],
         outreach=[tuple(r) for r in _rows(session, "SELECT time_us, kind, count FROM an_outreach")],  # type: ignore[misc]
-        bridges=[tuple(r) for r in _rows(  # type: ignore[misc]
-            session, "SELECT citizen_ref, from_community_id, time_us FROM an_bridge")],
+        bridges=[
+            tuple(r)
+            for r in _rows(  # type: ignore[misc]
+                session, "SELECT citizen_ref, from_community_id, time_us FROM an_bridge"
+            )
+        ],
     )
 
 
@@ -260,14 +273,21 @@ def needs_by_area(session: Session, start_us: int | None, end_us: int) -> dict[s
 
 
 def save_snapshot(session: Session, snapshot_id: str, computed_at: datetime, label: str, body: dict[str, Any]) -> None:
-    session.add(MetricsSnapshot(snapshot_id=snapshot_id, computed_at=computed_at, label=label,
-                                body=json.dumps(body, ensure_ascii=False)))
+    session.add(
+        MetricsSnapshot(
+            snapshot_id=snapshot_id, computed_at=computed_at, label=label, body=json.dumps(body, ensure_ascii=False)
+        )
+    )
 
 
 def list_snapshots(session: Session, limit: int = 100) -> list[MetricsSnapshot]:
-    return list(session.scalars(
-        select(MetricsSnapshot).order_by(MetricsSnapshot.computed_at.desc(), MetricsSnapshot.snapshot_id).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(MetricsSnapshot)
+            .order_by(MetricsSnapshot.computed_at.desc(), MetricsSnapshot.snapshot_id)
+            .limit(limit)
+        )
+    )
 
 
 def get_snapshot(session: Session, snapshot_id: str) -> MetricsSnapshot | None:

@@ -25,8 +25,18 @@ from shared.events import Event
 from shared.events import catalogue as cat
 from shared.events import referrals as ref
 
-AREAS = ("Ringsted Nord", "Ringsted Syd", "Ringsted Centrum", "Benløse", "Jystrup", "Kværkeby", "Vetterslev",
-         "Høm", "Gyrstinge", "Ortved")
+AREAS = (
+    "Ringsted Nord",
+    "Ringsted Syd",
+    "Ringsted Centrum",
+    "Benløse",
+    "Jystrup",
+    "Kværkeby",
+    "Vetterslev",
+    "Høm",
+    "Gyrstinge",
+    "Ortved",
+)
 SECTORS = ("health", "jobcenter", "library", "housing", "social_psychiatry", "gp", "school", "business")
 TARGET_GROUPS = ("unemployed", "mental_health", "elderly_alone", "new_in_denmark", "disability", "single_parents")
 CATEGORIES = ("social", "sports", "culture", "nature", "crafts", "food", "learning", "music")
@@ -65,14 +75,28 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
         cid = f"syn-com-{i}"
         kind = "practice_track" if i % 10 == 0 else "permanent"
         communities.append(cid)
-        yield eid(), start - DAY_US, cat.CommunityRegistered, {
-            "community_id": cid, "organization_id": f"syn-org-{i % 40}", "name": f"Fællesskab {i}",
-            "categories": [CATEGORIES[i % len(CATEGORIES)]], "area": AREAS[i % len(AREAS)], "kind": kind,
-            "accepts_special_needs": i % 3 == 0}
+        yield (
+            eid(),
+            start - DAY_US,
+            cat.CommunityRegistered,
+            {
+                "community_id": cid,
+                "organization_id": f"syn-org-{i % 40}",
+                "name": f"Fællesskab {i}",
+                "categories": [CATEGORIES[i % len(CATEGORIES)]],
+                "area": AREAS[i % len(AREAS)],
+                "kind": kind,
+                "accepts_special_needs": i % 3 == 0,
+            },
+        )
         for _ in range(rng.randint(0, 3)):
             status = rng.choice(("open", "waitlist", "full"))
-            yield eid(), when(rng.uniform(0, SPAN_DAYS)), cat.CommunityCapacityChanged, {
-                "community_id": cid, "available": 0 if status == "full" else 5, "total": 20, "status": status}
+            yield (
+                eid(),
+                when(rng.uniform(0, SPAN_DAYS)),
+                cat.CommunityCapacityChanged,
+                {"community_id": cid, "available": 0 if status == "full" else 5, "total": 20, "status": status},
+            )
     tracks = [c for i, c in enumerate(communities) if i % 10 == 0]
 
     # The cascade's actors, activated over the first part of the span.
@@ -85,14 +109,26 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
         role = "professional" if rng.random() < 0.6 else "ambassador"
         day = rng.uniform(0, SPAN_DAYS * 0.8) * (i / n_actors) ** 0.5 + 1
         since = when(day)
-        activator = None if rng.random() < 0.03 else rng.choice(
-            [a for a in actors[-200:] if a.since <= since] or actors[:3]).actor_id
+        activator = (
+            None
+            if rng.random() < 0.03
+            else rng.choice([a for a in actors[-200:] if a.since <= since] or actors[:3]).actor_id
+        )
         actor_id = f"syn-{role[:4]}-{i}"
         actors.append(_Actor(actor_id, role, since))
-        yield eid(), since, ref.ReferrerActivated, {
-            "actor_id": actor_id, "role": role,
-            "sector": rng.choice(SECTORS) if role == "professional" else "volunteer",
-            "area": rng.choice(AREAS), "activated_by": activator, "offers_accompaniment": rng.random() < 0.3}
+        yield (
+            eid(),
+            since,
+            ref.ReferrerActivated,
+            {
+                "actor_id": actor_id,
+                "role": role,
+                "sector": rng.choice(SECTORS) if role == "professional" else "volunteer",
+                "area": rng.choice(AREAS),
+                "activated_by": activator,
+                "offers_accompaniment": rng.random() < 0.3,
+            },
+        )
 
     # Citizens and their referrals; later referrals come more often from later generations.
     n_citizens = max(1, int(referrals * 0.7))
@@ -100,9 +136,17 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
     for c in range(n_citizens):
         citizen_day[c] = SPAN_DAYS * rng.random() ** 0.7
         groups = rng.sample(TARGET_GROUPS, k=rng.choice((0, 0, 0, 1, 1, 2)))
-        yield eid(), when(citizen_day[c]), ref.CitizenRegistered, {
-            "citizen_ref": f"syn-cit-{c}", "age_band": rng.choice(AGE_BANDS), "area": rng.choice(AREAS),
-            "target_groups": groups}
+        yield (
+            eid(),
+            when(citizen_day[c]),
+            ref.CitizenRegistered,
+            {
+                "citizen_ref": f"syn-cit-{c}",
+                "age_band": rng.choice(AGE_BANDS),
+                "area": rng.choice(AREAS),
+                "target_groups": groups,
+            },
+        )
     converted = 0
     for r in range(referrals):
         c = r if r < n_citizens else rng.randrange(n_citizens)
@@ -113,14 +157,27 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
         community = rng.choice(tracks) if rng.random() < 0.1 else rng.choice(communities)
         rid = f"syn-ref-{r}"
         needs = rng.random() < 0.2
-        yield eid(), t, ref.ReferralCreated, {
-            "referral_id": rid, "citizen_ref": f"syn-cit-{c}", "community_id": community,
-            "referrer_id": referrer.actor_id, "needs_accompaniment": needs,
-            "channel": rng.choice(("in_person", "postcard", "website", "phone"))}
+        yield (
+            eid(),
+            t,
+            ref.ReferralCreated,
+            {
+                "referral_id": rid,
+                "citizen_ref": f"syn-cit-{c}",
+                "community_id": community,
+                "referrer_id": referrer.actor_id,
+                "needs_accompaniment": needs,
+                "channel": rng.choice(("in_person", "postcard", "website", "phone")),
+            },
+        )
         fate = rng.random()
         if fate < 0.12:
-            yield eid(), t + int(rng.uniform(0.5, 5) * DAY_US), ref.ReferralRejected, {
-                "referral_id": rid, "reason": rng.choice(REASONS)}
+            yield (
+                eid(),
+                t + int(rng.uniform(0.5, 5) * DAY_US),
+                ref.ReferralRejected,
+                {"referral_id": rid, "reason": rng.choice(REASONS)},
+            )
             continue
         if fate < 0.17:
             yield eid(), t + int(rng.uniform(1, 20) * DAY_US), ref.ReferralCancelled, {"referral_id": rid}
@@ -129,40 +186,90 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
             yield eid(), t + int(rng.uniform(0.1, 4) * DAY_US), ref.ReferralAccepted, {"referral_id": rid}
         if needs and rng.random() < 0.7:
             companion = rng.choice(actors).actor_id
-            yield eid(), t + int(rng.uniform(1, 6) * DAY_US), ref.AccompanimentArranged, {
-                "referral_id": rid, "companion_id": companion}
+            yield (
+                eid(),
+                t + int(rng.uniform(1, 6) * DAY_US),
+                ref.AccompanimentArranged,
+                {"referral_id": rid, "companion_id": companion},
+            )
             if rng.random() < 0.8:
-                yield eid(), t + int(rng.uniform(6, 10) * DAY_US), ref.CitizenAccompanied, {
-                    "referral_id": rid, "companion_id": companion}
+                yield (
+                    eid(),
+                    t + int(rng.uniform(6, 10) * DAY_US),
+                    ref.CitizenAccompanied,
+                    {"referral_id": rid, "companion_id": companion},
+                )
         if fate < 0.7:
             welcomed = t + int(rng.lognormvariate(2.0, 0.6) * DAY_US)
-            yield eid(), welcomed, ref.WelcomeConfirmed, {
-                "referral_id": rid, "community_id": community, "confirmed_by": f"syn-contact-{community}"}
+            yield (
+                eid(),
+                welcomed,
+                ref.WelcomeConfirmed,
+                {"referral_id": rid, "community_id": community, "confirmed_by": f"syn-contact-{community}"},
+            )
             for weeks, chance in ((4, 0.75), (12, 0.6)):
-                yield eid(), welcomed + weeks * 7 * DAY_US, ref.ParticipationConfirmed, {
-                    "referral_id": rid, "weeks_after": weeks, "still_participating": rng.random() < chance}
+                yield (
+                    eid(),
+                    welcomed + weeks * 7 * DAY_US,
+                    ref.ParticipationConfirmed,
+                    {"referral_id": rid, "weeks_after": weeks, "still_participating": rng.random() < chance},
+                )
             if community in tracks and rng.random() < 0.4:
-                yield eid(), welcomed + 30 * DAY_US, ref.CitizenBridged, {
-                    "citizen_ref": f"syn-cit-{c}", "from_community_id": community, "to_referral_id": rid}
+                yield (
+                    eid(),
+                    welcomed + 30 * DAY_US,
+                    ref.CitizenBridged,
+                    {"citizen_ref": f"syn-cit-{c}", "from_community_id": community, "to_referral_id": rid},
+                )
             if rng.random() < 0.02:
                 converted += 1
                 actor_id = f"syn-amb-cit-{converted}"
                 since = welcomed + 60 * DAY_US
                 actors.append(_Actor(actor_id, "ambassador", since))
-                yield eid(), since, ref.ReferrerActivated, {
-                    "actor_id": actor_id, "role": "ambassador", "sector": "volunteer", "area": rng.choice(AREAS),
-                    "citizen_ref": f"syn-cit-{c}"}
+                yield (
+                    eid(),
+                    since,
+                    ref.ReferrerActivated,
+                    {
+                        "actor_id": actor_id,
+                        "role": "ambassador",
+                        "sector": "volunteer",
+                        "area": rng.choice(AREAS),
+                        "citizen_ref": f"syn-cit-{c}",
+                    },
+                )
     for i in range(max(5, referrals // 50)):
-        yield eid(), when(rng.uniform(0, SPAN_DAYS)), cat.NeedRecorded, {
-            "need_id": f"syn-need-{i}", "area": rng.choice(AREAS), "category": rng.choice(NEED_CATEGORIES),
-            "description": "Ønske registreret ved dialog", "recorded_by": "syn-guide-0"}
+        yield (
+            eid(),
+            when(rng.uniform(0, SPAN_DAYS)),
+            cat.NeedRecorded,
+            {
+                "need_id": f"syn-need-{i}",
+                "area": rng.choice(AREAS),
+                "category": rng.choice(NEED_CATEGORIES),
+                "description": "Ønske registreret ved dialog",
+                "recorded_by": "syn-guide-0",
+            },
+        )
     for _ in range(max(5, referrals // 20)):
-        yield eid(), when(rng.uniform(0, SPAN_DAYS)), ref.OutreachRecorded, {
-            "actor_id": rng.choice(actors).actor_id, "kind": rng.choice(OUTREACH), "count": rng.randint(1, 50),
-            "area": rng.choice(AREAS)}
+        yield (
+            eid(),
+            when(rng.uniform(0, SPAN_DAYS)),
+            ref.OutreachRecorded,
+            {
+                "actor_id": rng.choice(actors).actor_id,
+                "kind": rng.choice(OUTREACH),
+                "count": rng.randint(1, 50),
+                "area": rng.choice(AREAS),
+            },
+        )
     for _ in range(max(1, referrals // 2000)):
-        yield eid(), when(rng.uniform(0, SPAN_DAYS)), ref.CitizenErased, {
-            "citizen_ref": f"syn-cit-{rng.randrange(n_citizens)}"}
+        yield (
+            eid(),
+            when(rng.uniform(0, SPAN_DAYS)),
+            ref.CitizenErased,
+            {"citizen_ref": f"syn-cit-{rng.randrange(n_citizens)}"},
+        )
 
 
 def _rfc3339(us: int) -> str:
@@ -171,11 +278,20 @@ def _rfc3339(us: int) -> str:
 
 def as_cloudevent(item: Generated, source: str = "/synth/analytics") -> bytes:
     event_id, time_us, model, fields = item
-    return json.dumps({
-        "specversion": "1.0", "id": event_id, "source": source, "type": model.event_type(),
-        "time": _rfc3339(time_us), "subject": str(fields[model.aggregate]),
-        "datacontenttype": "application/json", "data": fields,
-    }, ensure_ascii=False, separators=(",", ":")).encode()
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": source,
+            "type": model.event_type(),
+            "time": _rfc3339(time_us),
+            "subject": str(fields[model.aggregate]),
+            "datacontenttype": "application/json",
+            "data": fields,
+        },
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
 
 
 def add_to(changes: Changes, item: Generated) -> None:

@@ -39,8 +39,12 @@ def router() -> APIRouter:
 
     # ------------------------------------------------------------------ organisations
 
-    @api.post("/organizations", status_code=status.HTTP_201_CREATED, tags=["organisations"],
-              summary="Register an organisation (association, municipal unit, business, housing association)")
+    @api.post(
+        "/organizations",
+        status_code=status.HTTP_201_CREATED,
+        tags=["organisations"],
+        summary="Register an organisation (association, municipal unit, business, housing association)",
+    )
     def create_organization(body: OrganizationIn, _: Writer, catalogue: CatalogueDep) -> dict[str, Any]:
         return catalogue.create_organization(body)
 
@@ -58,20 +62,28 @@ def router() -> APIRouter:
     ) -> dict[str, Any]:
         return catalogue.update_organization(organization_id, body)
 
-    @api.post("/organizations/{organization_id}/archive", tags=["organisations"],
-              summary="Archive an organisation that has no active communities")
+    @api.post(
+        "/organizations/{organization_id}/archive",
+        tags=["organisations"],
+        summary="Archive an organisation that has no active communities",
+    )
     def archive_organization(organization_id: str, _: Writer, catalogue: CatalogueDep) -> dict[str, Any]:
         return catalogue.archive_organization(organization_id)
 
     # ------------------------------------------------------------------ communities
 
-    @api.post("/communities", status_code=status.HTTP_201_CREATED, tags=["communities"],
-              summary="Register a community (publishes CommunityRegistered)")
+    @api.post(
+        "/communities",
+        status_code=status.HTTP_201_CREATED,
+        tags=["communities"],
+        summary="Register a community (publishes CommunityRegistered)",
+    )
     def create_community(body: CommunityIn, _: Writer, catalogue: CatalogueDep) -> dict[str, Any]:
         return catalogue.register_community(body)
 
-    @api.get("/communities", tags=["communities"],
-             summary="Search communities (Danish free text, filters, ranking, pages)")
+    @api.get(
+        "/communities", tags=["communities"], summary="Search communities (Danish free text, filters, ranking, pages)"
+    )
     def search_communities(
         _: Reader,
         catalogue: CatalogueDep,
@@ -108,20 +120,27 @@ def router() -> APIRouter:
     def get_community(community_id: str, _: Reader, catalogue: CatalogueDep) -> dict[str, Any]:
         return catalogue.community(community_id)
 
-    @api.patch("/communities/{community_id}", tags=["communities"],
-               summary="Change a community (publishes CommunityUpdated when something changed)")
-    def update_community(
-        community_id: str, body: CommunityPatch, _: Writer, catalogue: CatalogueDep
-    ) -> dict[str, Any]:
+    @api.patch(
+        "/communities/{community_id}",
+        tags=["communities"],
+        summary="Change a community (publishes CommunityUpdated when something changed)",
+    )
+    def update_community(community_id: str, body: CommunityPatch, _: Writer, catalogue: CatalogueDep) -> dict[str, Any]:
         return catalogue.update_community(community_id, body)
 
-    @api.post("/communities/{community_id}/archive", tags=["communities"],
-              summary="Archive a community (publishes CommunityArchived)")
+    @api.post(
+        "/communities/{community_id}/archive",
+        tags=["communities"],
+        summary="Archive a community (publishes CommunityArchived)",
+    )
     def archive_community(community_id: str, _: Writer, catalogue: CatalogueDep) -> dict[str, Any]:
         return catalogue.archive_community(community_id)
 
-    @api.put("/communities/{community_id}/capacity", tags=["communities"],
-             summary="Report seats (publishes CommunityCapacityChanged when it changed)")
+    @api.put(
+        "/communities/{community_id}/capacity",
+        tags=["communities"],
+        summary="Report seats (publishes CommunityCapacityChanged when it changed)",
+    )
     def put_capacity(community_id: str, body: CapacityIn, _: Writer, catalogue: CatalogueDep) -> dict[str, Any]:
         return catalogue.change_capacity(community_id, body)
 
@@ -131,20 +150,32 @@ def router() -> APIRouter:
 
     # ------------------------------------------------------------------ needs and meetings
 
-    @api.post("/needs", status_code=status.HTTP_201_CREATED, tags=["needs"],
-              summary="Record an unmet need heard from citizens (publishes NeedRecorded)")
+    @api.post(
+        "/needs",
+        status_code=status.HTTP_201_CREATED,
+        tags=["needs"],
+        summary="Record an unmet need heard from citizens (publishes NeedRecorded)",
+    )
     def record_need(body: NeedIn, principal: Writer, catalogue: CatalogueDep) -> dict[str, Any]:
         return catalogue.record_need(body, principal)
 
     @api.get("/needs", tags=["needs"], summary="The needs register, newest first")
     def list_needs(
-        _: Reader, catalogue: CatalogueDep, page: Page = 1, per_page: PerPage = 50,
-        area: str | None = None, category: str | None = None,
+        _: Reader,
+        catalogue: CatalogueDep,
+        page: Page = 1,
+        per_page: PerPage = 50,
+        area: str | None = None,
+        category: str | None = None,
     ) -> dict[str, Any]:
         return catalogue.needs(area, category, page, per_page)
 
-    @api.post("/network-meetings", status_code=status.HTTP_201_CREATED, tags=["network meetings"],
-              summary="Record an association network meeting (publishes NetworkMeetingHeld)")
+    @api.post(
+        "/network-meetings",
+        status_code=status.HTTP_201_CREATED,
+        tags=["network meetings"],
+        summary="Record an association network meeting (publishes NetworkMeetingHeld)",
+    )
     def hold_meeting(body: NetworkMeetingIn, principal: Writer, catalogue: CatalogueDep) -> dict[str, Any]:
         return catalogue.hold_meeting(body, principal)
 

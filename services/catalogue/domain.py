@@ -18,20 +18,31 @@ LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
 
 CommunityKind = Literal["permanent", "practice_track"]
 CapacityStatus = Literal["open", "waitlist", "full"]
-OrganizationKind = Literal[
-    "association", "municipal_unit", "private_business", "housing_association"
-]
+OrganizationKind = Literal["association", "municipal_unit", "private_business", "housing_association"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Frequency = Literal["weekly", "monthly"]
 
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # RFC 5545 BYDAY codes, as HSDS schedules use them.
 WEEKDAY_ICAL: dict[Weekday, str] = {
-    "mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR", "sat": "SA", "sun": "SU",
+    "mon": "MO",
+    "tue": "TU",
+    "wed": "WE",
+    "thu": "TH",
+    "fri": "FR",
+    "sat": "SA",
+    "sun": "SU",
 }
 ICAL_WEEKDAY: dict[str, Weekday] = {v: k for k, v in WEEKDAY_ICAL.items()}
-WEEKDAY_DA = {"mon": "mandag", "tue": "tirsdag", "wed": "onsdag", "thu": "torsdag",
-              "fri": "fredag", "sat": "lørdag", "sun": "søndag"}
+WEEKDAY_DA = {
+    "mon": "mandag",
+    "tue": "tirsdag",
+    "wed": "onsdag",
+    "thu": "torsdag",
+    "fri": "fredag",
+    "sat": "lørdag",
+    "sun": "søndag",
+}
 
 # Stable namespace for the UUIDs that HSDS needs where our own ids are not UUIDs (demo data,
 # ids sent by municipal systems). uuid5 keeps them the same across restarts and machines.
@@ -56,28 +67,58 @@ class Category:
 
 
 CATEGORIES: tuple[Category, ...] = (
-    Category("sport", "Sport og bevægelse", "Sport and exercise",
-             ("sport", "exercise", "fitness", "running", "football", "idræt", "motion", "gymnastik")),
-    Category("culture", "Kultur", "Culture",
-             ("culture", "kultur", "music", "musik", "theatre", "teater", "library", "bibliotek", "history")),
-    Category("social", "Socialt samvær", "Social",
-             ("social", "samvær", "community", "friendship", "loneliness", "ensomhed", "network", "netværk")),
-    Category("nature", "Natur og friluftsliv", "Nature and outdoors",
-             ("nature", "natur", "outdoor", "friluft", "garden", "have", "walking", "vandring")),
-    Category("creative", "Kreativitet og håndværk", "Creative",
-             ("creative", "kreativ", "art", "kunst", "craft", "håndværk", "knitting", "strik", "painting")),
-    Category("food", "Mad og fællesspisning", "Food",
-             ("food", "mad", "meal", "dinner", "cooking", "madlavning", "spisning")),
-    Category("volunteering", "Frivilligt arbejde", "Volunteering",
-             ("volunteer", "frivillig", "charity")),
-    Category("health", "Sundhed og trivsel", "Health and wellbeing",
-             ("health", "sundhed", "wellbeing", "trivsel", "mental", "counselling", "rådgivning", "support")),
+    Category(
+        "sport",
+        "Sport og bevægelse",
+        "Sport and exercise",
+        ("sport", "exercise", "fitness", "running", "football", "idræt", "motion", "gymnastik"),
+    ),
+    Category(
+        "culture",
+        "Kultur",
+        "Culture",
+        ("culture", "kultur", "music", "musik", "theatre", "teater", "library", "bibliotek", "history"),
+    ),
+    Category(
+        "social",
+        "Socialt samvær",
+        "Social",
+        ("social", "samvær", "community", "friendship", "loneliness", "ensomhed", "network", "netværk"),
+    ),
+    Category(
+        "nature",
+        "Natur og friluftsliv",
+        "Nature and outdoors",
+        ("nature", "natur", "outdoor", "friluft", "garden", "have", "walking", "vandring"),
+    ),
+    Category(
+        "creative",
+        "Kreativitet og håndværk",
+        "Creative",
+        ("creative", "kreativ", "art", "kunst", "craft", "håndværk", "knitting", "strik", "painting"),
+    ),
+    Category(
+        "food", "Mad og fællesspisning", "Food", ("food", "mad", "meal", "dinner", "cooking", "madlavning", "spisning")
+    ),
+    Category("volunteering", "Frivilligt arbejde", "Volunteering", ("volunteer", "frivillig", "charity")),
+    Category(
+        "health",
+        "Sundhed og trivsel",
+        "Health and wellbeing",
+        ("health", "sundhed", "wellbeing", "trivsel", "mental", "counselling", "rådgivning", "support"),
+    ),
 )
 CATEGORY_BY_ID = {c.id: c for c in CATEGORIES}
 CATEGORY_BY_TERM_ID = {c.term_id: c for c in CATEGORIES}
 
 AREAS: tuple[str, ...] = (
-    "Ringsted midtby", "Ringsted Syd", "Benløse", "Jystrup", "Vetterslev", "Kværkeby", "Haraldsted",
+    "Ringsted midtby",
+    "Ringsted Syd",
+    "Benløse",
+    "Jystrup",
+    "Vetterslev",
+    "Kværkeby",
+    "Haraldsted",
 )
 
 
@@ -146,8 +187,7 @@ def decide_capacity(total: int | None, available: int | None, status: CapacitySt
     if status == "open" and available == 0:
         raise Invalid("status 'open' needs at least one available seat; use 'waitlist' or 'full'", field="status")
     if status == "full" and available:
-        raise Invalid("status 'full' cannot have available seats; set available to 0 or use 'open'",
-                      field="status")
+        raise Invalid("status 'full' cannot have available seats; set available to 0 or use 'open'", field="status")
     return Capacity(total, available, status)
 
 

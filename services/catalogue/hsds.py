@@ -29,8 +29,17 @@ HSDS_VERSION = "3.0"
 PROFILE_URL = "https://specs.openreferral.org/en/3.0/"
 TAXONOMY = "Vejviser fællesskabskategorier"
 STATE_PROVINCE = "Region Sjælland"
-LANGUAGE_NAMES = {"da": "Dansk", "en": "English", "de": "Deutsch", "ar": "العربية", "uk": "Українська",
-                  "pl": "Polski", "tr": "Türkçe", "so": "Soomaali", "fa": "فارسی"}
+LANGUAGE_NAMES = {
+    "da": "Dansk",
+    "en": "English",
+    "de": "Deutsch",
+    "ar": "العربية",
+    "uk": "Українська",
+    "pl": "Polski",
+    "tr": "Türkçe",
+    "so": "Soomaali",
+    "fa": "فارسی",
+}
 # The programme's own term: practice tracks (sociale øvebaner), exported as an attribute.
 PRACTICE_TRACK_CODE = "practice_track"
 PRACTICE_TRACK_TERM_ID = stable_uuid("term", PRACTICE_TRACK_CODE)
@@ -43,14 +52,25 @@ def _rfc3339(value: datetime) -> str:
 
 
 def category_term(category: Category) -> dict[str, Any]:
-    return {"id": category.term_id, "code": category.id, "name": category.name_da,
-            "description": category.name_en, "taxonomy": TAXONOMY, "language": "da"}
+    return {
+        "id": category.term_id,
+        "code": category.id,
+        "name": category.name_da,
+        "description": category.name_en,
+        "taxonomy": TAXONOMY,
+        "language": "da",
+    }
 
 
 def practice_track_term() -> dict[str, Any]:
-    return {"id": PRACTICE_TRACK_TERM_ID, "code": PRACTICE_TRACK_CODE, "name": "Social øvebane",
-            "description": "A temporary, low-threshold community that bridges citizens into lasting ones",
-            "taxonomy": TAXONOMY, "language": "da"}
+    return {
+        "id": PRACTICE_TRACK_TERM_ID,
+        "code": PRACTICE_TRACK_CODE,
+        "name": "Social øvebane",
+        "description": "A temporary, low-threshold community that bridges citizens into lasting ones",
+        "taxonomy": TAXONOMY,
+        "language": "da",
+    }
 
 
 def taxonomy_terms() -> list[dict[str, Any]]:
@@ -69,8 +89,9 @@ def organization_brief(org: Organization) -> dict[str, Any]:
 def organization_record(org: Organization, services: list[Community]) -> dict[str, Any]:
     record = organization_brief(org)
     if org.phone:
-        record["phones"] = [{"id": stable_uuid("org-phone", org.id), "organization_id": org.hsds_id,
-                             "number": org.phone}]
+        record["phones"] = [
+            {"id": stable_uuid("org-phone", org.id), "organization_id": org.hsds_id, "number": org.phone}
+        ]
     record["services"] = [service_brief(c) for c in services]
     return record
 
@@ -124,21 +145,32 @@ def _schedule(c: Community, index: int, s: Schedule) -> dict[str, Any]:
 def _location(c: Community) -> dict[str, Any]:
     location_id = stable_uuid("location", c.id)
     location: dict[str, Any] = {
-        "id": location_id, "location_type": "physical", "name": c.place_name or c.area,
+        "id": location_id,
+        "location_type": "physical",
+        "name": c.place_name or c.area,
         "description": f"Boligområde: {c.area}",
     }
     if c.latitude is not None and c.longitude is not None:
         location["latitude"] = c.latitude
         location["longitude"] = c.longitude
     if c.address and c.city and c.postal_code:
-        location["addresses"] = [{
-            "id": stable_uuid("address", c.id), "location_id": location_id, "address_1": c.address,
-            "city": c.city, "region": c.area, "state_province": STATE_PROVINCE, "postal_code": c.postal_code,
-            "country": "DK", "address_type": "physical",
-        }]
+        location["addresses"] = [
+            {
+                "id": stable_uuid("address", c.id),
+                "location_id": location_id,
+                "address_1": c.address,
+                "city": c.city,
+                "region": c.area,
+                "state_province": STATE_PROVINCE,
+                "postal_code": c.postal_code,
+                "country": "DK",
+                "address_type": "physical",
+            }
+        ]
     if c.accessibility:
-        location["accessibility"] = [{"id": stable_uuid("accessibility", c.id), "location_id": location_id,
-                                      "description": c.accessibility}]
+        location["accessibility"] = [
+            {"id": stable_uuid("accessibility", c.id), "location_id": location_id, "description": c.accessibility}
+        ]
     return location
 
 
@@ -146,27 +178,48 @@ def service_record(c: Community) -> dict[str, Any]:
     """A fully nested service (what `service.json` describes)."""
     record = service_brief(c)
     attributes = [
-        {"id": stable_uuid("attribute", f"{c.id}:{cid}"), "link_id": c.hsds_id, "link_type": "category",
-         "link_entity": "service", "taxonomy_term_id": CATEGORY_BY_ID[cid].term_id,
-         "taxonomy_term": category_term(CATEGORY_BY_ID[cid])}
-        for cid in c.categories if cid in CATEGORY_BY_ID
+        {
+            "id": stable_uuid("attribute", f"{c.id}:{cid}"),
+            "link_id": c.hsds_id,
+            "link_type": "category",
+            "link_entity": "service",
+            "taxonomy_term_id": CATEGORY_BY_ID[cid].term_id,
+            "taxonomy_term": category_term(CATEGORY_BY_ID[cid]),
+        }
+        for cid in c.categories
+        if cid in CATEGORY_BY_ID
     ]
     if c.kind == "practice_track":
-        attributes.append({"id": stable_uuid("attribute", f"{c.id}:kind"), "link_id": c.hsds_id,
-                           "link_type": "kind", "link_entity": "service",
-                           "taxonomy_term_id": PRACTICE_TRACK_TERM_ID, "taxonomy_term": practice_track_term()})
+        attributes.append(
+            {
+                "id": stable_uuid("attribute", f"{c.id}:kind"),
+                "link_id": c.hsds_id,
+                "link_type": "kind",
+                "link_entity": "service",
+                "taxonomy_term_id": PRACTICE_TRACK_TERM_ID,
+                "taxonomy_term": practice_track_term(),
+            }
+        )
     record["attributes"] = attributes
     record["schedules"] = [
         _schedule(c, i, Schedule(s.freq, s.weekday, s.opens_at, s.closes_at, s.week_of_month))  # type: ignore[arg-type]
         for i, s in enumerate(c.schedules)
     ]
-    record["service_at_locations"] = [{
-        "id": stable_uuid("service-at-location", c.id), "service_id": c.hsds_id,
-        "location_id": stable_uuid("location", c.id), "location": _location(c),
-    }]
+    record["service_at_locations"] = [
+        {
+            "id": stable_uuid("service-at-location", c.id),
+            "service_id": c.hsds_id,
+            "location_id": stable_uuid("location", c.id),
+            "location": _location(c),
+        }
+    ]
     record["languages"] = [
-        {"id": stable_uuid("language", f"{c.id}:{code}"), "service_id": c.hsds_id, "code": code,
-         "name": LANGUAGE_NAMES.get(code, code)}
+        {
+            "id": stable_uuid("language", f"{c.id}:{code}"),
+            "service_id": c.hsds_id,
+            "code": code,
+            "name": LANGUAGE_NAMES.get(code, code),
+        }
         for code in c.languages or []
     ]
     if c.contact_name or c.contact_email or c.contact_phone:
@@ -177,8 +230,9 @@ def service_record(c: Community) -> dict[str, Any]:
         if c.contact_email:
             contact["email"] = c.contact_email
         if c.contact_phone:
-            contact["phones"] = [{"id": stable_uuid("phone", c.id), "contact_id": contact_id,
-                                  "number": c.contact_phone}]
+            contact["phones"] = [
+                {"id": stable_uuid("phone", c.id), "contact_id": contact_id, "number": c.contact_phone}
+            ]
         record["contacts"] = [contact]
     else:
         record["contacts"] = []
@@ -188,7 +242,12 @@ def service_record(c: Community) -> dict[str, Any]:
 def page(items: list[dict[str, Any]], total: int, page_number: int, per_page: int) -> dict[str, Any]:
     pages = page_count(total, per_page)
     return {
-        "total_items": total, "total_pages": pages, "page_number": page_number, "size": len(items),
-        "first_page": page_number == 1, "last_page": page_number >= pages, "empty": total == 0,
+        "total_items": total,
+        "total_pages": pages,
+        "page_number": page_number,
+        "size": len(items),
+        "first_page": page_number == 1,
+        "last_page": page_number >= pages,
+        "empty": total == 0,
         "contents": items,
     }

@@ -38,8 +38,9 @@ def _rate_limit(bucket: TokenBucket) -> Any:
         wait = bucket.take(client)
         if wait > 0:
             seconds = max(1, math.ceil(wait))
-            raise HTTPException(429, f"too many requests; try again in {seconds} s",
-                                headers={"Retry-After": str(seconds)})
+            raise HTTPException(
+                429, f"too many requests; try again in {seconds} s", headers={"Retry-After": str(seconds)}
+            )
 
     return dependency
 
@@ -97,8 +98,12 @@ def public_router(bucket: TokenBucket, openapi_url: str) -> APIRouter:
             return hsds.service_record(community)
 
     @api.get("/organizations", summary="Organisations, one page")
-    def organizations(catalogue: CatalogueDep, page: HsdsPage = 1, per_page: HsdsPerPage = 50,
-                      search: Annotated[str, Query(max_length=200)] = "") -> dict[str, Any]:
+    def organizations(
+        catalogue: CatalogueDep,
+        page: HsdsPage = 1,
+        per_page: HsdsPerPage = 50,
+        search: Annotated[str, Query(max_length=200)] = "",
+    ) -> dict[str, Any]:
         with catalogue.db.read() as session:
             query = select(Organization).where(Organization.archived_at.is_(None)).order_by(Organization.name)
             if search:
@@ -113,9 +118,13 @@ def public_router(bucket: TokenBucket, openapi_url: str) -> APIRouter:
             org = organization_by_hsds_id(session, organization_id)
             if org is None:
                 raise NotFound(f"no HSDS organization with id {organization_id!r}")
-            services = list(session.scalars(
-                select(Community).where(Community.organization_id == org.id, Community.archived_at.is_(None))
-                .order_by(Community.name)))
+            services = list(
+                session.scalars(
+                    select(Community)
+                    .where(Community.organization_id == org.id, Community.archived_at.is_(None))
+                    .order_by(Community.name)
+                )
+            )
             return hsds.organization_record(org, services)
 
     @api.get("/taxonomy_terms", summary="The taxonomy terms (our categories and practice tracks)")
@@ -147,8 +156,14 @@ def import_services(catalogue: Catalogue, records: list[Any]) -> list[RecordResu
                     if events:
                         runtime.stage(session, *events, time=now)
             except (RecordRejected, DomainError, ValidationError, ValueError) as exc:
-                results.append(RecordResult(index=index, id=raw_id if isinstance(raw_id, str) else None,
-                                            status="rejected", reason=reason_for(exc)))
+                results.append(
+                    RecordResult(
+                        index=index,
+                        id=raw_id if isinstance(raw_id, str) else None,
+                        status="rejected",
+                        reason=reason_for(exc),
+                    )
+                )
                 continue
             results.append(result.model_copy(update={"index": index}))
     runtime.committed()
@@ -162,11 +177,11 @@ def import_router() -> APIRouter:
     async def post_import(
         _: Annotated[Principal, Depends(require(Role.admin))],
         catalogue: CatalogueDep,
-        body: Annotated[Any, Body(description="a list of HSDS services, or {\"services\": [...]}, or one service")],
+        body: Annotated[Any, Body(description='a list of HSDS services, or {"services": [...]}, or one service')],
     ) -> dict[str, Any]:
         records = body.get("services", [body]) if isinstance(body, dict) else body
         if not isinstance(records, list) or not records:
-            raise Invalid("send a JSON list of HSDS services (or {\"services\": [...]})", field="body")
+            raise Invalid('send a JSON list of HSDS services (or {"services": [...]})', field="body")
         if len(records) > 5000:
             raise Invalid("at most 5000 services per import; split the file", field="body")
         results = await asyncio.to_thread(import_services, catalogue, records)

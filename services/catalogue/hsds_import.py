@@ -152,8 +152,11 @@ def _schedules(service: HsdsService, warnings: list[str]) -> list[Schedule]:
             weekly = s.freq == "WEEKLY"
             week = None if weekly else int(match.group(1) or 1)
             try:
-                out.append(check_schedule(Schedule("weekly" if weekly else "monthly",
-                                                   ICAL_WEEKDAY[match.group(2)], opens, closes, week)))
+                out.append(
+                    check_schedule(
+                        Schedule("weekly" if weekly else "monthly", ICAL_WEEKDAY[match.group(2)], opens, closes, week)
+                    )
+                )
             except ValueError as exc:
                 warnings.append(f"schedules.{i}: {exc}; skipped")
     return out
@@ -192,8 +195,9 @@ def _organization(session: Session, service: HsdsService, now: datetime) -> Orga
         existing = organization_by_hsds_id(session, service.organization_id)
         if existing is not None:
             return existing
-        raise RecordRejected(f"organization_id: unknown organisation {service.organization_id}; "
-                             "include the organization object")
+        raise RecordRejected(
+            f"organization_id: unknown organisation {service.organization_id}; include the organization object"
+        )
     raise RecordRejected("organization: a service needs its organization (or a known organization_id)")
 
 
@@ -225,14 +229,19 @@ def _values(service: HsdsService, organization: Organization, warnings: list[str
     kind = "practice_track" if practice_track and starts and ends and ends >= starts else "permanent"
     if practice_track and kind == "permanent":
         warnings.append("practice track without valid_from/valid_to; imported as permanent")
-    languages = [lang.code.lower() for lang in service.languages
-                 if lang.code and re.fullmatch(r"[a-zA-Z]{2,3}", lang.code)]
+    languages = [
+        lang.code.lower() for lang in service.languages if lang.code and re.fullmatch(r"[a-zA-Z]{2,3}", lang.code)
+    ]
     return {
-        "organization_id": organization.id, "name": service.name, "description": service.description or "",
-        "categories": categories, "kind": kind,
+        "organization_id": organization.id,
+        "name": service.name,
+        "description": service.description or "",
+        "categories": categories,
+        "kind": kind,
         "starts_on": starts if kind == "practice_track" else None,
         "ends_on": ends if kind == "practice_track" else None,
-        "languages": languages or ["da"], "cost": (service.fees_description or None),
+        "languages": languages or ["da"],
+        "cost": (service.fees_description or None),
         "min_age": int(service.minimum_age) if service.minimum_age is not None else None,
         "max_age": int(service.maximum_age) if service.maximum_age is not None else None,
         "accepts_special_needs": "særlige behov" in (service.eligibility_description or ""),
@@ -243,7 +252,9 @@ def _values(service: HsdsService, organization: Organization, warnings: list[str
         "address": address.address_1 if address else None,
         "postal_code": address.postal_code[:10] if address and address.postal_code else None,
         "city": address.city if address else None,
-        "area": area[:100], "latitude": lat, "longitude": lon,
+        "area": area[:100],
+        "latitude": lat,
+        "longitude": lon,
     }
 
 

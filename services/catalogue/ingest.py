@@ -37,7 +37,8 @@ def _ensure_organization(session: Session, organization_id: str, envelope: Envel
     # event): an unknown organisation is registered by its id and can be named later.
     if session.get(Organization, organization_id) is None:
         commands.create_organization(
-            session, organization_id,
+            session,
+            organization_id,
             {"name": organization_id, "kind": "association", "description": f"Oprettet fra {envelope.source}"},
             envelope.time,
         )
@@ -61,9 +62,13 @@ def apply(session: Session, envelope: Envelope, event: Event) -> None:
     now = envelope.time
     if isinstance(event, CommunityRegistered):
         values: dict[str, Any] = {
-            "organization_id": event.organization_id, "name": event.name,
-            "categories": _categories(event.categories), "area": event.area, "kind": event.kind,
-            "accepts_special_needs": event.accepts_special_needs, **_contact_values(event.contact),
+            "organization_id": event.organization_id,
+            "name": event.name,
+            "categories": _categories(event.categories),
+            "area": event.area,
+            "kind": event.kind,
+            "accepts_special_needs": event.accepts_special_needs,
+            **_contact_values(event.contact),
         }
         if event.accompaniment_welcome is not None:
             values["accompaniment_welcome"] = event.accompaniment_welcome
@@ -99,11 +104,21 @@ def apply(session: Session, envelope: Envelope, event: Event) -> None:
     elif isinstance(event, NeedRecorded):
         category = _categories([event.category])[0]
         recorded_on = local(now).date()  # type: ignore[union-attr]
-        commands.record_need(session, event.need_id, event.area, category, event.description,
-                             event.recorded_by, recorded_on, now)
+        commands.record_need(
+            session, event.need_id, event.area, category, event.description, event.recorded_by, recorded_on, now
+        )
     elif isinstance(event, NetworkMeetingHeld):
         held_on = local(now).date()  # type: ignore[union-attr]
-        commands.hold_meeting(session, event.meeting_id, held_on, event.topic, event.organizer_id,
-                              event.organization_ids, "", now, check_organizations=False)
+        commands.hold_meeting(
+            session,
+            event.meeting_id,
+            held_on,
+            event.topic,
+            event.organizer_id,
+            event.organization_ids,
+            "",
+            now,
+            check_organizations=False,
+        )
     else:  # pragma: no cover - shared.ingest only hands over this context's events
         raise Invalid(f"type: {envelope.type} cannot be ingested by the catalogue")

@@ -22,10 +22,15 @@ from shared.privacy import FreeText
 
 Name = Annotated[FreeText, Field(min_length=1, max_length=200)]
 Text = Annotated[FreeText, Field(max_length=5000)]
-Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200,
-                             description="an e-mail address such as navn@forening.dk")]
-Phone = Annotated[str, Field(pattern=r"^\+?[0-9 ()-]{6,20}$", max_length=40,
-                             description="a phone number such as +45 12 34 56 78")]
+Email = Annotated[
+    str,
+    Field(
+        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200, description="an e-mail address such as navn@forening.dk"
+    ),
+]
+Phone = Annotated[
+    str, Field(pattern=r"^\+?[0-9 ()-]{6,20}$", max_length=40, description="a phone number such as +45 12 34 56 78")
+]
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=300)]
 
 

@@ -30,10 +30,34 @@ from services.catalogue.domain import distance_km
 
 WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Words that carry no meaning in a query ("fællesspisning i Benløse").
-STOPWORDS = frozenset({
-    "og", "i", "på", "for", "med", "til", "en", "et", "de", "der", "at", "af", "den", "det", "som", "er", "om",
-    "fra", "eller", "vi", "jeg", "kan", "man", "har",
-})
+STOPWORDS = frozenset(
+    {
+        "og",
+        "i",
+        "på",
+        "for",
+        "med",
+        "til",
+        "en",
+        "et",
+        "de",
+        "der",
+        "at",
+        "af",
+        "den",
+        "det",
+        "som",
+        "er",
+        "om",
+        "fra",
+        "eller",
+        "vi",
+        "jeg",
+        "kan",
+        "man",
+        "har",
+    }
+)
 # Field weights: a hit in the name counts most, then categories, then description and area.
 BASE_WEIGHTS = {"name": 4.0, "category": 2.0, "area": 1.5, "description": 1.0}
 # Danish compounds put the head last ("søndagsvandring", "kvindefodbold"): the tails of long
@@ -242,12 +266,14 @@ class SearchIndex:
                     if distance > filters.within_km:
                         continue
                 hits.append(Hit(doc, score, distance))
-        hits.sort(key=lambda h: (
-            -h.score,
-            not h.document.open_seats,
-            h.distance_km if h.distance_km is not None else 0.0,
-            h.document.name.lower(),
-        ))
+        hits.sort(
+            key=lambda h: (
+                -h.score,
+                not h.document.open_seats,
+                h.distance_km if h.distance_km is not None else 0.0,
+                h.document.name.lower(),
+            )
+        )
         return hits
 
 

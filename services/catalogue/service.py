@@ -68,12 +68,32 @@ def community_values(data: CommunityIn | CommunityPatch) -> dict[str, Any]:
         values["contact_phone"] = contact.phone if contact else None
     if data.location is not None and (isinstance(data, CommunityIn) or "location" in sent):
         loc = data.location
-        values.update(place_name=loc.place_name, address=loc.address, postal_code=loc.postal_code,
-                      city=loc.city, area=loc.area, latitude=loc.latitude, longitude=loc.longitude)
+        values.update(
+            place_name=loc.place_name,
+            address=loc.address,
+            postal_code=loc.postal_code,
+            city=loc.city,
+            area=loc.area,
+            latitude=loc.latitude,
+            longitude=loc.longitude,
+        )
     if isinstance(data, CommunityIn):
-        for key in ("organization_id", "name", "description", "categories", "kind", "languages",
-                    "accepts_special_needs", "accompaniment_welcome", "starts_on", "ends_on", "cost",
-                    "min_age", "max_age", "accessibility"):
+        for key in (
+            "organization_id",
+            "name",
+            "description",
+            "categories",
+            "kind",
+            "languages",
+            "accepts_special_needs",
+            "accompaniment_welcome",
+            "starts_on",
+            "ends_on",
+            "cost",
+            "min_age",
+            "max_age",
+            "accessibility",
+        ):
             values[key] = getattr(data, key)
     return values
 
@@ -126,11 +146,15 @@ class Catalogue:
     def archive_organization(self, organization_id: str) -> dict[str, Any]:
         def work(session: Session, now: datetime) -> tuple[Any, list[Event]]:
             org = commands.get_organization(session, organization_id)
-            active = session.scalar(select(Community.id).where(
-                Community.organization_id == org.id, Community.archived_at.is_(None)).limit(1))
+            active = session.scalar(
+                select(Community.id)
+                .where(Community.organization_id == org.id, Community.archived_at.is_(None))
+                .limit(1)
+            )
             if active is not None:
-                raise Conflict(f"organisation {org.id!r} still has active communities (e.g. {active!r}); "
-                               "archive them first")
+                raise Conflict(
+                    f"organisation {org.id!r} still has active communities (e.g. {active!r}); archive them first"
+                )
             if org.archived_at is None:
                 org.archived_at = org.updated_at = now
             return organization_view(org), []
@@ -140,8 +164,11 @@ class Catalogue:
     def organization(self, organization_id: str) -> dict[str, Any]:
         with self.db.transaction() as session:
             view = organization_view(commands.get_organization(session, organization_id))
-            view["community_ids"] = list(session.scalars(
-                select(Community.id).where(Community.organization_id == organization_id).order_by(Community.name)))
+            view["community_ids"] = list(
+                session.scalars(
+                    select(Community.id).where(Community.organization_id == organization_id).order_by(Community.name)
+                )
+            )
             return view
 
     def organizations(self, include_archived: bool = False) -> list[dict[str, Any]]:
@@ -158,7 +185,8 @@ class Catalogue:
             schedules = [s.to_domain() for s in data.schedules]
             capacity = capacity_from(data.capacity) if data.capacity else None
             c, events = commands.register_community(
-                session, community_id or new_id(), community_values(data), schedules, capacity, now)
+                session, community_id or new_id(), community_values(data), schedules, capacity, now
+            )
             return self._view(session, c), events
 
         return self._write(work)  # type: ignore[no-any-return]
@@ -167,7 +195,8 @@ class Catalogue:
         def work(session: Session, now: datetime) -> tuple[Any, list[Event]]:
             c = commands.get_community(session, community_id)
             schedules: list[Schedule] | None = (
-                [s.to_domain() for s in data.schedules] if data.schedules is not None else None)
+                [s.to_domain() for s in data.schedules] if data.schedules is not None else None
+            )
             events = commands.update_community(session, c, community_values(data), schedules, now)
             try:
                 check_kind_dates(c.kind, c.starts_on, c.ends_on)  # type: ignore[arg-type]
@@ -236,8 +265,11 @@ class Catalogue:
             item["distance_km"] = round(hit.distance_km, 2) if hit.distance_km is not None else None
             items.append(item)
         return {
-            "total": len(hits), "page": page, "per_page": per_page,
-            "pages": page_count(len(hits), per_page), "items": items,
+            "total": len(hits),
+            "page": page,
+            "per_page": per_page,
+            "pages": page_count(len(hits), per_page),
+            "items": items,
         }
 
     def categories(self) -> list[dict[str, Any]]:
@@ -248,8 +280,13 @@ class Catalogue:
                 for cid in doc.categories:
                     counts[cid] = counts.get(cid, 0) + 1
         return [
-            {"id": c.id, "name_da": c.name_da, "name_en": c.name_en, "taxonomy_term_id": c.term_id,
-             "communities": counts.get(c.id, 0)}
+            {
+                "id": c.id,
+                "name_da": c.name_da,
+                "name_en": c.name_en,
+                "taxonomy_term_id": c.term_id,
+                "communities": counts.get(c.id, 0),
+            }
             for c in CATEGORIES
         ]
 
@@ -259,8 +296,9 @@ class Catalogue:
         def work(session: Session, now: datetime) -> tuple[Any, list[Event]]:
             need_id = new_id()
             recorded_on = data.recorded_on or now.astimezone(LOCAL_TZ).date()
-            events = commands.record_need(session, need_id, data.area, data.category, data.description,
-                                          principal.actor_id, recorded_on, now)
+            events = commands.record_need(
+                session, need_id, data.area, data.category, data.description, principal.actor_id, recorded_on, now
+            )
             return need_id, events
 
         need_id = self._write(work)
@@ -277,14 +315,27 @@ class Catalogue:
     def needs(self, area: str | None, category: str | None, page: int, per_page: int) -> dict[str, Any]:
         with self.db.read() as session:
             total, rows = needs(session, area, category, per_page, (page - 1) * per_page)
-            return {"total": total, "page": page, "per_page": per_page, "pages": page_count(total, per_page),
-                    "items": [need_view(n) for n in rows]}
+            return {
+                "total": total,
+                "page": page,
+                "per_page": per_page,
+                "pages": page_count(total, per_page),
+                "items": [need_view(n) for n in rows],
+            }
 
     def hold_meeting(self, data: NetworkMeetingIn, principal: Principal) -> dict[str, Any]:
         def work(session: Session, now: datetime) -> tuple[Any, list[Event]]:
             meeting_id = new_id()
-            events = commands.hold_meeting(session, meeting_id, data.held_on, data.topic, principal.actor_id,
-                                           data.organization_ids, data.notes, now)
+            events = commands.hold_meeting(
+                session,
+                meeting_id,
+                data.held_on,
+                data.topic,
+                principal.actor_id,
+                data.organization_ids,
+                data.notes,
+                now,
+            )
             session.flush()
             row = session.get(NetworkMeeting, meeting_id)
             assert row is not None
@@ -296,4 +347,3 @@ class Catalogue:
         with self.db.read() as session:
             query = select(NetworkMeeting).order_by(NetworkMeeting.held_on.desc())
             return [meeting_view(m) for m in session.scalars(query)]
-

@@ -18,8 +18,11 @@ def _iso(value: datetime | None) -> str | None:
 def schedule_view(s: ScheduleRow) -> dict[str, Any]:
     domain = Schedule(s.freq, s.weekday, s.opens_at, s.closes_at, s.week_of_month)  # type: ignore[arg-type]
     return {
-        "freq": s.freq, "weekday": s.weekday, "week_of_month": s.week_of_month,
-        "opens_at": s.opens_at.strftime("%H:%M"), "closes_at": s.closes_at.strftime("%H:%M"),
+        "freq": s.freq,
+        "weekday": s.weekday,
+        "week_of_month": s.week_of_month,
+        "opens_at": s.opens_at.strftime("%H:%M"),
+        "closes_at": s.closes_at.strftime("%H:%M"),
         "text_da": domain.describe_da(),
     }
 
@@ -30,9 +33,16 @@ def organization_ref(org: Organization) -> dict[str, Any]:
 
 def organization_view(org: Organization) -> dict[str, Any]:
     return {
-        "id": org.id, "hsds_id": org.hsds_id, "name": org.name, "kind": org.kind, "description": org.description,
-        "email": org.email, "phone": org.phone, "website": org.website,
-        "created_at": _iso(org.created_at), "updated_at": _iso(org.updated_at),
+        "id": org.id,
+        "hsds_id": org.hsds_id,
+        "name": org.name,
+        "kind": org.kind,
+        "description": org.description,
+        "email": org.email,
+        "phone": org.phone,
+        "website": org.website,
+        "created_at": _iso(org.created_at),
+        "updated_at": _iso(org.updated_at),
         "archived_at": _iso(org.archived_at),
     }
 
@@ -40,8 +50,11 @@ def organization_view(org: Organization) -> dict[str, Any]:
 def capacity_view(c: Community) -> dict[str, Any]:
     open_seats = Capacity(c.capacity_total, c.capacity_available, c.capacity_status).has_open_seats  # type: ignore[arg-type]
     return {
-        "total": c.capacity_total, "available": c.capacity_available, "status": c.capacity_status,
-        "open_seats": open_seats, "updated_at": _iso(c.capacity_updated_at),
+        "total": c.capacity_total,
+        "available": c.capacity_available,
+        "status": c.capacity_status,
+        "open_seats": open_seats,
+        "updated_at": _iso(c.capacity_updated_at),
     }
 
 
@@ -68,8 +81,13 @@ def community_view(c: Community) -> dict[str, Any]:
         "accompaniment_welcome": c.accompaniment_welcome,
         "contact": contact,
         "location": {
-            "place_name": c.place_name, "address": c.address, "postal_code": c.postal_code, "city": c.city,
-            "area": c.area, "latitude": c.latitude, "longitude": c.longitude,
+            "place_name": c.place_name,
+            "address": c.address,
+            "postal_code": c.postal_code,
+            "city": c.city,
+            "area": c.area,
+            "latitude": c.latitude,
+            "longitude": c.longitude,
         },
         "schedules": [schedule_view(s) for s in c.schedules],
         "capacity": capacity_view(c),
@@ -114,13 +132,23 @@ def document_for(c: Community) -> Document:
 
 def need_view(n: Need) -> dict[str, Any]:
     return {
-        "id": n.id, "area": n.area, "category": n.category, "description": n.description,
-        "recorded_by": n.recorded_by, "recorded_on": n.recorded_on.isoformat(), "recorded_at": _iso(n.recorded_at),
+        "id": n.id,
+        "area": n.area,
+        "category": n.category,
+        "description": n.description,
+        "recorded_by": n.recorded_by,
+        "recorded_on": n.recorded_on.isoformat(),
+        "recorded_at": _iso(n.recorded_at),
     }
 
 
 def meeting_view(m: NetworkMeeting) -> dict[str, Any]:
     return {
-        "id": m.id, "held_on": m.held_on.isoformat(), "topic": m.topic, "organizer_id": m.organizer_id,
-        "organization_ids": list(m.organization_ids), "notes": m.notes, "recorded_at": _iso(m.recorded_at),
+        "id": m.id,
+        "held_on": m.held_on.isoformat(),
+        "topic": m.topic,
+        "organizer_id": m.organizer_id,
+        "organization_ids": list(m.organization_ids),
+        "notes": m.notes,
+        "recorded_at": _iso(m.recorded_at),
     }

@@ -61,9 +61,17 @@ class InboxMessage(BaseModel):
 
     @classmethod
     def of(cls, row: store.NudgeRow) -> InboxMessage:
-        return cls(id=row.id, rule=Rule(row.rule), title=row.title, text=row.body_text, html=row.body_html,
-                   recipient_id=row.recipient_id, referral_id=row.referral_id, created_at=row.created_at,
-                   read_at=row.read_at)
+        return cls(
+            id=row.id,
+            rule=Rule(row.rule),
+            title=row.title,
+            text=row.body_text,
+            html=row.body_html,
+            recipient_id=row.recipient_id,
+            referral_id=row.referral_id,
+            created_at=row.created_at,
+            read_at=row.read_at,
+        )
 
 
 class Inbox(BaseModel):
@@ -75,8 +83,12 @@ inbox = APIRouter(prefix="/v1/inbox", tags=["inbox"])
 
 
 @inbox.get("", summary="The caller's own messages, newest first")
-def read_inbox(principal: CurrentPrincipal, session: Tx,
-               unread_only: bool = False, limit: Annotated[int, Query(ge=1, le=500)] = 100) -> Inbox:
+def read_inbox(
+    principal: CurrentPrincipal,
+    session: Tx,
+    unread_only: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Inbox:
     rows = store.nudges(session, recipients=recipient_ids(principal), limit=limit)
     messages = [InboxMessage.of(r) for r in rows if not unread_only or r.read_at is None]
     return Inbox(unread=sum(1 for r in rows if r.read_at is None), messages=messages)
@@ -103,11 +115,13 @@ class QuietHours(BaseModel):
 class PreferencesBody(BaseModel):
     channels: list[Literal["inbox", "email", "sms"]] = Field(
         default_factory=lambda: ["inbox", "email"],  # type: ignore[arg-type]
-        description="Where messages go besides the inbox (which always gets them)")
+        description="Where messages go besides the inbox (which always gets them)",
+    )
     opted_out: list[Rule] = Field(default_factory=list, description="Rules you do not want messages from")
     quiet_hours: QuietHours | None = Field(
         default_factory=lambda: QuietHours(start="21:00", end="07:00"),
-        description="Nothing but the inbox in these hours; null: no quiet hours")
+        description="Nothing but the inbox in these hours; null: no quiet hours",
+    )
     daily_cap: int = Field(default=10, ge=0, le=100, description="At most this many e-mails/SMS a day")
 
     @field_validator("channels")
@@ -128,9 +142,14 @@ def _prefs_out(recipient_id: str, prefs: domain.Preferences, sms_available: bool
     quiet = None
     if prefs.quiet_start is not None and prefs.quiet_end is not None:
         quiet = QuietHours(start=prefs.quiet_start.strftime("%H:%M"), end=prefs.quiet_end.strftime("%H:%M"))
-    return PreferencesOut(recipient_id=recipient_id, channels=sorted({"inbox", *prefs.channels}),  # type: ignore[arg-type]
-                          opted_out=sorted(Rule(r) for r in prefs.opted_out), quiet_hours=quiet,
-                          daily_cap=prefs.daily_cap, sms_available=sms_available)
+    return PreferencesOut(
+        recipient_id=recipient_id,
+        channels=sorted({"inbox", *prefs.channels}),  # type: ignore[arg-type]
+        opted_out=sorted(Rule(r) for r in prefs.opted_out),
+        quiet_hours=quiet,
+        daily_cap=prefs.daily_cap,
+        sms_available=sms_available,
+    )
 
 
 @preferences.get("", summary="The caller's notification preferences (defaults until set)")
@@ -140,8 +159,9 @@ def get_preferences(principal: CurrentPrincipal, session: Tx, engine: CurrentEng
 
 
 @preferences.put("", summary="Replace the caller's notification preferences")
-def put_preferences(body: PreferencesBody, principal: CurrentPrincipal, session: Tx,
-                    engine: CurrentEngine) -> PreferencesOut:
+def put_preferences(
+    body: PreferencesBody, principal: CurrentPrincipal, session: Tx, engine: CurrentEngine
+) -> PreferencesOut:
     row = session.get(store.PreferenceRow, principal.actor_id)
     if row is None:
         row = store.PreferenceRow(recipient_id=principal.actor_id)
@@ -153,8 +173,9 @@ def put_preferences(body: PreferencesBody, principal: CurrentPrincipal, session:
     row.daily_cap = body.daily_cap
     row.updated_at = engine.clock.now()
     session.flush()
-    return _prefs_out(principal.actor_id, store.preferences(session, principal.actor_id, engine.defaults),
-                      engine.settings.sms_enabled)
+    return _prefs_out(
+        principal.actor_id, store.preferences(session, principal.actor_id, engine.defaults), engine.settings.sms_enabled
+    )
 
 
 # ---------------------------------------------------------------------------- webhooks
@@ -162,8 +183,9 @@ def put_preferences(body: PreferencesBody, principal: CurrentPrincipal, session:
 
 class WebhookIn(BaseModel):
     url: HttpUrl
-    secret: str | None = Field(default=None, min_length=16, max_length=200,
-                               description="HMAC key; generated and returned once when left out")
+    secret: str | None = Field(
+        default=None, min_length=16, max_length=200, description="HMAC key; generated and returned once when left out"
+    )
     rules: list[Rule] = Field(default_factory=list, description="Rules to receive; empty: all")
 
 
@@ -196,8 +218,16 @@ def _webhook_out(session: Session, row: store.WebhookRow, secret: str | None = N
     counts: dict[str, int] = {}
     for d in store.deliveries_of_webhook(session, row.id):
         counts[d.status] = counts.get(d.status, 0) + 1
-    return WebhookOut(id=row.id, url=row.url, rules=[Rule(r) for r in row.rules], active=row.active,
-                      created_at=row.created_at, owner_id=row.owner_id, secret=secret, deliveries=counts)
+    return WebhookOut(
+        id=row.id,
+        url=row.url,
+        rules=[Rule(r) for r in row.rules],
+        active=row.active,
+        created_at=row.created_at,
+        owner_id=row.owner_id,
+        secret=secret,
+        deliveries=counts,
+    )
 
 
 def _own_webhook(session: Session, principal: Principal, webhook_id: str) -> store.WebhookRow:
@@ -210,8 +240,15 @@ def _own_webhook(session: Session, principal: Principal, webhook_id: str) -> sto
 @webhooks.post("", status_code=201, summary="Subscribe a municipal system to signed nudge deliveries")
 def create_webhook(body: WebhookIn, principal: SystemOrAdmin, session: Tx, engine: CurrentEngine) -> WebhookOut:
     secret = body.secret or secrets.token_urlsafe(32)
-    row = store.WebhookRow(id=new_id(), owner_id=principal.actor_id, url=str(body.url), secret=secret,
-                           rules=sorted({str(r) for r in body.rules}), active=True, created_at=engine.clock.now())
+    row = store.WebhookRow(
+        id=new_id(),
+        owner_id=principal.actor_id,
+        url=str(body.url),
+        secret=secret,
+        rules=sorted({str(r) for r in body.rules}),
+        active=True,
+        created_at=engine.clock.now(),
+    )
     session.add(row)
     session.flush()
     return _webhook_out(session, row, secret=secret)
@@ -228,13 +265,21 @@ def list_webhooks(principal: SystemOrAdmin, session: Tx) -> list[WebhookOut]:
 
 
 @webhooks.get("/{webhook_id}/deliveries", summary="Deliveries of a webhook; status=failed lists the dead letters")
-def list_deliveries(webhook_id: str, principal: SystemOrAdmin, session: Tx,
-                    status: Literal["pending", "sent", "failed"] | None = None) -> list[DeliveryOut]:
+def list_deliveries(
+    webhook_id: str, principal: SystemOrAdmin, session: Tx, status: Literal["pending", "sent", "failed"] | None = None
+) -> list[DeliveryOut]:
     _own_webhook(session, principal, webhook_id)
     return [
-        DeliveryOut(id=d.id, nudge_id=d.nudge_id, status=d.status, attempts=d.attempts, last_error=d.last_error,
-                    next_attempt_at=d.next_attempt_at if d.status == "pending" else None, created_at=d.created_at,
-                    sent_at=d.sent_at)
+        DeliveryOut(
+            id=d.id,
+            nudge_id=d.nudge_id,
+            status=d.status,
+            attempts=d.attempts,
+            last_error=d.last_error,
+            next_attempt_at=d.next_attempt_at if d.status == "pending" else None,
+            created_at=d.created_at,
+            sent_at=d.sent_at,
+        )
         for d in store.deliveries_of_webhook(session, webhook_id, status)
     ]
 
@@ -265,12 +310,22 @@ NudgeStatus = Literal["scheduled", "sent", "cancelled", "failed", "pending"]
 
 
 @nudges.get("", summary="Scheduled and cancelled timers, sent, pending and failed messages (guides and admins)")
-def list_nudges(_: GuideOrAdmin, session: Tx, status: NudgeStatus,
-                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[NudgeItem]:
+def list_nudges(
+    _: GuideOrAdmin, session: Tx, status: NudgeStatus, limit: Annotated[int, Query(ge=1, le=1000)] = 200
+) -> list[NudgeItem]:
     if status in ("scheduled", "cancelled"):
         return [
-            NudgeItem(id=f"timer-{t.id}", kind="timer", rule=Rule(t.rule), status=t.status, referral_id=t.referral_id,
-                      subject_id=t.subject_id, due_at=t.due_at, created_at=t.created_at, settled_at=t.settled_at)
+            NudgeItem(
+                id=f"timer-{t.id}",
+                kind="timer",
+                rule=Rule(t.rule),
+                status=t.status,
+                referral_id=t.referral_id,
+                subject_id=t.subject_id,
+                due_at=t.due_at,
+                created_at=t.created_at,
+                settled_at=t.settled_at,
+            )
             for t in store.timers(session, status=status, limit=limit)
         ]
     return [_message_item(n) for n in store.nudges(session, status=status, limit=limit)]
@@ -278,8 +333,17 @@ def list_nudges(_: GuideOrAdmin, session: Tx, status: NudgeStatus,
 
 def _message_item(n: store.NudgeRow) -> NudgeItem:
     extra: dict[str, Any] = {"settled_at": n.sent_at}
-    return NudgeItem(id=n.id, kind="message", rule=Rule(n.rule), status=n.status, referral_id=n.referral_id,
-                     recipient_id=n.recipient_id, subject_id=n.subject_id, created_at=n.created_at, **extra)
+    return NudgeItem(
+        id=n.id,
+        kind="message",
+        rule=Rule(n.rule),
+        status=n.status,
+        referral_id=n.referral_id,
+        recipient_id=n.recipient_id,
+        subject_id=n.subject_id,
+        created_at=n.created_at,
+        **extra,
+    )
 
 
 routers = [inbox, preferences, webhooks, nudges]

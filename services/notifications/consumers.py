@@ -54,11 +54,16 @@ class Consumers:
     def referral_created(self, session: Session, envelope: Envelope, event: ref.ReferralCreated) -> None:
         if session.get(store.ReferralRow, event.referral_id) is not None:
             return  # the same referral under another event id: already planned
-        session.add(store.ReferralRow(
-            referral_id=event.referral_id, referrer_id=event.referrer_id, community_id=event.community_id,
-            created_at=envelope.time, needs_accompaniment=event.needs_accompaniment,
-            special_considerations=event.special_considerations,
-        ))
+        session.add(
+            store.ReferralRow(
+                referral_id=event.referral_id,
+                referrer_id=event.referrer_id,
+                community_id=event.community_id,
+                created_at=envelope.time,
+                needs_accompaniment=event.needs_accompaniment,
+                special_considerations=event.special_considerations,
+            )
+        )
         session.flush()
         now = self.now
         referrer = session.get(store.RecipientRow, event.referrer_id)
@@ -151,23 +156,27 @@ class Consumers:
     # ------------------------------------------------------------------ registration
 
     def referral_handlers(self) -> Mapping[type[Event], Handler]:
-        return _handlers({
-            ref.ReferrerActivated: self.referrer_activated,
-            ref.ReferralCreated: self.referral_created,
-            ref.AccompanimentArranged: self.accompaniment_arranged,
-            ref.CitizenAccompanied: self.citizen_accompanied,
-            ref.WelcomeConfirmed: self.welcome_confirmed,
-            ref.ReferralRejected: self.referral_rejected,
-            ref.ReferralCancelled: self.referral_cancelled,
-        })
+        return _handlers(
+            {
+                ref.ReferrerActivated: self.referrer_activated,
+                ref.ReferralCreated: self.referral_created,
+                ref.AccompanimentArranged: self.accompaniment_arranged,
+                ref.CitizenAccompanied: self.citizen_accompanied,
+                ref.WelcomeConfirmed: self.welcome_confirmed,
+                ref.ReferralRejected: self.referral_rejected,
+                ref.ReferralCancelled: self.referral_cancelled,
+            }
+        )
 
     def catalogue_handlers(self) -> Mapping[type[Event], Handler]:
-        return _handlers({
-            cat.CommunityRegistered: self.community_registered,
-            cat.CommunityUpdated: self.community_updated,
-            cat.CommunityCapacityChanged: self.capacity_changed,
-            cat.CommunityArchived: self.community_archived,
-        })
+        return _handlers(
+            {
+                cat.CommunityRegistered: self.community_registered,
+                cat.CommunityUpdated: self.community_updated,
+                cat.CommunityCapacityChanged: self.capacity_changed,
+                cat.CommunityArchived: self.community_archived,
+            }
+        )
 
 
 def _handlers(mapping: Mapping[type[Event], Callable[[Session, Envelope, Any], None]]) -> Mapping[type[Event], Handler]:

@@ -14,6 +14,7 @@ from shared.runtime import Runtime
 
 log = logging.getLogger("vejviser.notifications.demo")
 
+
 class DemoPreference(TypedDict):
     channels: list[str]
     opted_out: list[str]
@@ -23,11 +24,14 @@ class DemoPreference(TypedDict):
 
 DEMO_PREFERENCES: dict[str, DemoPreference] = {
     # The guide wants everything by e-mail, but not the weekly digest (she sees it all anyway).
-    DEMO_ACTORS["guide"]: {"channels": ["inbox", "email"], "opted_out": ["weekly_digest"],
-                           "quiet": ("21:00", "07:00"), "cap": 20},
+    DEMO_ACTORS["guide"]: {
+        "channels": ["inbox", "email"],
+        "opted_out": ["weekly_digest"],
+        "quiet": ("21:00", "07:00"),
+        "cap": 20,
+    },
     # The ambassador is a volunteer: later evenings, fewer messages.
-    DEMO_ACTORS["ambassador"]: {"channels": ["inbox", "email"], "opted_out": [], "quiet": ("22:00", "08:00"),
-                                "cap": 3},
+    DEMO_ACTORS["ambassador"]: {"channels": ["inbox", "email"], "opted_out": [], "quiet": ("22:00", "08:00"), "cap": 3},
 }
 
 
@@ -37,9 +41,17 @@ def seed(runtime: Runtime, engine: Engine) -> bool:
             return False
         now = engine.clock.now()
         for actor_id, p in DEMO_PREFERENCES.items():
-            session.add(store.PreferenceRow(recipient_id=actor_id, channels=p["channels"], opted_out=p["opted_out"],
-                                            quiet_start=p["quiet"][0], quiet_end=p["quiet"][1], daily_cap=p["cap"],
-                                            updated_at=now))
+            session.add(
+                store.PreferenceRow(
+                    recipient_id=actor_id,
+                    channels=p["channels"],
+                    opted_out=p["opted_out"],
+                    quiet_start=p["quiet"][0],
+                    quiet_end=p["quiet"][1],
+                    daily_cap=p["cap"],
+                    updated_at=now,
+                )
+            )
     return True
 
 

@@ -234,8 +234,13 @@ def fire_accompaniment_needed(
     context = _referral_context(referral, community) | {"waited_hours": waited_hours}
     return Fired(
         [
-            Notify(Rule.accompaniment_needed, r.actor_id, referral.referral_id, referral.referral_id,
-                   context | {"as_guide": r.role == "guide"})
+            Notify(
+                Rule.accompaniment_needed,
+                r.actor_id,
+                referral.referral_id,
+                referral.referral_id,
+                context | {"as_guide": r.role == "guide"},
+            )
             for r in _unique([*companions, *guides])
         ]
     )
@@ -360,11 +365,20 @@ def fire_weekly_digest(
 
     context = {
         "name": recipient.name,
-        "open": [{"community_name": name(r), "created_at": r.created_at, "referral_id": r.referral_id,
-                  "needs_accompaniment": r.needs_accompaniment, "has_companion": r.has_companion}
-                 for r in sorted(open_referrals, key=lambda r: r.created_at)],
-        "happened": [{"at": at, "kind": kind, "community_name": name(r), "referral_id": r.referral_id}
-                     for at, kind, r in happened],
+        "open": [
+            {
+                "community_name": name(r),
+                "created_at": r.created_at,
+                "referral_id": r.referral_id,
+                "needs_accompaniment": r.needs_accompaniment,
+                "has_companion": r.has_companion,
+            }
+            for r in sorted(open_referrals, key=lambda r: r.created_at)
+        ],
+        "happened": [
+            {"at": at, "kind": kind, "community_name": name(r), "referral_id": r.referral_id}
+            for at, kind, r in happened
+        ],
     }
     year, week, _ = local(now).isocalendar()
     subject = f"{recipient.actor_id}@{year}-W{week:02d}"

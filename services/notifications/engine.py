@@ -77,9 +77,13 @@ class Engine:
         email, phone = self._addresses(session, n.recipient_id)
         day_start = domain.local(now).replace(hour=0, minute=0, second=0, microsecond=0)
         planned = domain.route(
-            n, prefs, email=email, phone=phone,
+            n,
+            prefs,
+            email=email,
+            phone=phone,
             personal_sent_today=store.personal_deliveries_since(session, n.recipient_id, day_start),
-            sms_enabled=self.settings.sms_enabled, now=now,
+            sms_enabled=self.settings.sms_enabled,
+            now=now,
         )
         if planned is None:
             log.info("recipient opted out", extra={"rule": str(n.rule), "recipient_id": n.recipient_id})
@@ -87,10 +91,18 @@ class Engine:
         rendered = self.messages.render(n)
         nudge_id = new_id()
         nudge = store.NudgeRow(
-            id=nudge_id, dedup_key=n.dedup_key, rule=str(n.rule), subject_id=n.subject_id,
-            recipient_id=n.recipient_id, referral_id=n.referral_id, title=rendered.subject,
-            body_text=rendered.text, body_html=rendered.html,
-            status="pending" if planned else "sent", created_at=now, sent_at=None if planned else now,
+            id=nudge_id,
+            dedup_key=n.dedup_key,
+            rule=str(n.rule),
+            subject_id=n.subject_id,
+            recipient_id=n.recipient_id,
+            referral_id=n.referral_id,
+            title=rendered.subject,
+            body_text=rendered.text,
+            body_html=rendered.html,
+            status="pending" if planned else "sent",
+            created_at=now,
+            sent_at=None if planned else now,
         )
         try:
             with session.begin_nested():
@@ -99,15 +111,43 @@ class Engine:
         except IntegrityError:  # a concurrent decision won the dedup key
             return None
         for p in planned:
-            session.add(store.DeliveryRow(id=new_id(), nudge_id=nudge_id, channel=p.channel, address=p.address,
-                                          status="pending", attempts=0, next_attempt_at=p.not_before, created_at=now))
+            session.add(
+                store.DeliveryRow(
+                    id=new_id(),
+                    nudge_id=nudge_id,
+                    channel=p.channel,
+                    address=p.address,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=p.not_before,
+                    created_at=now,
+                )
+            )
         for hook in store.webhooks_for(session, n.rule):
-            session.add(store.DeliveryRow(id=new_id(), nudge_id=nudge_id, channel="webhook", address=hook.url,
-                                          webhook_id=hook.id, status="pending", attempts=0, next_attempt_at=now,
-                                          created_at=now))
+            session.add(
+                store.DeliveryRow(
+                    id=new_id(),
+                    nudge_id=nudge_id,
+                    channel="webhook",
+                    address=hook.url,
+                    webhook_id=hook.id,
+                    status="pending",
+                    attempts=0,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+            )
         if not planned:  # the inbox is the only channel: it is delivered by being written
-            self.stage(session, NudgeSent(nudge_id=nudge_id, rule=str(n.rule), recipient_id=n.recipient_id,
-                                          channel="inbox", referral_id=n.referral_id))
+            self.stage(
+                session,
+                NudgeSent(
+                    nudge_id=nudge_id,
+                    rule=str(n.rule),
+                    recipient_id=n.recipient_id,
+                    channel="inbox",
+                    referral_id=n.referral_id,
+                ),
+            )
         return nudge_id
 
     def _addresses(self, session: Session, recipient_id: str) -> tuple[str | None, str | None]:
@@ -149,8 +189,9 @@ class Engine:
                 return Fired()
             recipient = row.fact()
             if rule is Rule.dormant_referrer:
-                return domain.fire_dormant_referrer(recipient, store.communities_in_area(session, recipient.area), now,
-                                                    self.th)
+                return domain.fire_dormant_referrer(
+                    recipient, store.communities_in_area(session, recipient.area), now, self.th
+                )
             referrals = store.referrals_of(session, recipient.actor_id)
             communities = store.communities_by_id(session, (r.community_id for r in referrals))
             return domain.fire_weekly_digest(recipient, referrals, communities, now, self.th)
@@ -160,8 +201,12 @@ class Engine:
         referral = referral_row.fact()
         community = store.community(session, referral.community_id)
         if rule is Rule.welcome_contact:
-            link = welcome_url(self.settings.referrals_public_url, self.settings.welcome_link_secret,
-                               referral.referral_id, referral.created_at)
+            link = welcome_url(
+                self.settings.referrals_public_url,
+                self.settings.welcome_link_secret,
+                referral.referral_id,
+                referral.created_at,
+            )
             return domain.fire_welcome_contact(referral, community, link, now, self.th)
         if rule is Rule.accompaniment_needed:
             return domain.fire_accompaniment_needed(referral, community, store.directory(session), now)

@@ -70,8 +70,14 @@ def build(
         for task in background:
             task.cancel()
 
-    app = create_app(runtime, title="Vejviser notifications", description=DESCRIPTION, routers=routers,
-                     on_start=[start], on_stop=[stop])
+    app = create_app(
+        runtime,
+        title="Vejviser notifications",
+        description=DESCRIPTION,
+        routers=routers,
+        on_start=[start],
+        on_stop=[stop],
+    )
     app.state.engine = engine
     app.state.worker = worker
     return app

@@ -16,8 +16,20 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from services.notifications.domain import Notify, Rule, local
 
 TEMPLATES = Path(__file__).parent / "templates"
-MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-          "november", "december")
+MONTHS = (
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 SUBJECTS: dict[Rule, str] = {
     Rule.welcome_contact: "En ny deltager er på vej til {{ community_name }}",

@@ -52,8 +52,14 @@ class RecipientRow(Base):
 
     def fact(self) -> domain.Recipient:
         return domain.Recipient(
-            actor_id=self.actor_id, role=self.role, area=self.area, offers_accompaniment=self.offers_accompaniment,
-            email=self.email, phone=self.phone, name=self.name, activated_at=self.activated_at,
+            actor_id=self.actor_id,
+            role=self.role,
+            area=self.area,
+            offers_accompaniment=self.offers_accompaniment,
+            email=self.email,
+            phone=self.phone,
+            name=self.name,
+            activated_at=self.activated_at,
             last_referral_at=self.last_referral_at,
         )
 
@@ -71,8 +77,13 @@ class CommunityRow(Base):
 
     def fact(self) -> domain.Community:
         return domain.Community(
-            community_id=self.community_id, name=self.name, area=self.area, contact_name=self.contact_name,
-            contact_email=self.contact_email, contact_phone=self.contact_phone, has_room=self.has_room,
+            community_id=self.community_id,
+            name=self.name,
+            area=self.area,
+            contact_name=self.contact_name,
+            contact_email=self.contact_email,
+            contact_phone=self.contact_phone,
+            has_room=self.has_room,
             archived=self.archived,
         )
 
@@ -94,11 +105,17 @@ class ReferralRow(Base):
 
     def fact(self) -> domain.Referral:
         return domain.Referral(
-            referral_id=self.referral_id, referrer_id=self.referrer_id, community_id=self.community_id,
-            created_at=self.created_at, needs_accompaniment=self.needs_accompaniment,
+            referral_id=self.referral_id,
+            referrer_id=self.referrer_id,
+            community_id=self.community_id,
+            created_at=self.created_at,
+            needs_accompaniment=self.needs_accompaniment,
             special_considerations=self.special_considerations,
-            accompaniment_arranged_at=self.accompaniment_arranged_at, accompanied_at=self.accompanied_at,
-            welcomed_at=self.welcomed_at, rejected_at=self.rejected_at, rejection_reason=self.rejection_reason,
+            accompaniment_arranged_at=self.accompaniment_arranged_at,
+            accompanied_at=self.accompanied_at,
+            welcomed_at=self.welcomed_at,
+            rejected_at=self.rejected_at,
+            rejection_reason=self.rejection_reason,
             cancelled_at=self.cancelled_at,
         )
 
@@ -226,8 +243,16 @@ def schedule(session: Session, planned: domain.Timer, now: datetime, *, keep_lat
     """
     row = timer(session, planned.rule, planned.subject_id)
     if row is None:
-        session.add(TimerRow(rule=str(planned.rule), subject_id=planned.subject_id, referral_id=planned.referral_id,
-                             due_at=planned.due_at, status="scheduled", created_at=now))
+        session.add(
+            TimerRow(
+                rule=str(planned.rule),
+                subject_id=planned.subject_id,
+                referral_id=planned.referral_id,
+                due_at=planned.due_at,
+                status="scheduled",
+                created_at=now,
+            )
+        )
         session.flush()
     elif row.status == "scheduled" and (not keep_later or planned.due_at > row.due_at):
         row.due_at = planned.due_at
@@ -240,8 +265,11 @@ def timer(session: Session, rule: Rule, subject_id: str) -> TimerRow | None:
 def cancel_referral_timers(session: Session, referral_id: str, rules: Sequence[Rule], now: datetime) -> int:
     result = session.execute(
         update(TimerRow)
-        .where(TimerRow.referral_id == referral_id, TimerRow.rule.in_([str(r) for r in rules]),
-               TimerRow.status == "scheduled")
+        .where(
+            TimerRow.referral_id == referral_id,
+            TimerRow.rule.in_([str(r) for r in rules]),
+            TimerRow.status == "scheduled",
+        )
         .values(status="cancelled", settled_at=now)
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
@@ -269,8 +297,11 @@ def personal_deliveries_since(session: Session, recipient_id: str, since: dateti
             select(func.count())
             .select_from(DeliveryRow)
             .join(NudgeRow, NudgeRow.id == DeliveryRow.nudge_id)
-            .where(NudgeRow.recipient_id == recipient_id, DeliveryRow.channel.in_(domain.PERSONAL_CHANNELS),
-                   DeliveryRow.created_at >= since)
+            .where(
+                NudgeRow.recipient_id == recipient_id,
+                DeliveryRow.channel.in_(domain.PERSONAL_CHANNELS),
+                DeliveryRow.created_at >= since,
+            )
         )
         or 0
     )
@@ -316,8 +347,9 @@ def claim_due_deliveries(session: Session, now: datetime, lease_until: datetime,
     return rows
 
 
-def nudges(session: Session, *, status: str | None = None, recipients: Sequence[str] | None = None,
-           limit: int = 200) -> list[NudgeRow]:
+def nudges(
+    session: Session, *, status: str | None = None, recipients: Sequence[str] | None = None, limit: int = 200
+) -> list[NudgeRow]:
     query = select(NudgeRow).order_by(NudgeRow.created_at.desc(), NudgeRow.id).limit(limit)
     if status is not None:
         query = query.where(NudgeRow.status == status)
@@ -327,9 +359,11 @@ def nudges(session: Session, *, status: str | None = None, recipients: Sequence[
 
 
 def timers(session: Session, *, status: str, limit: int = 200) -> list[TimerRow]:
-    return list(session.scalars(
-        select(TimerRow).where(TimerRow.status == status).order_by(TimerRow.due_at, TimerRow.id).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(TimerRow).where(TimerRow.status == status).order_by(TimerRow.due_at, TimerRow.id).limit(limit)
+        )
+    )
 
 
 def deliveries_of_webhook(session: Session, webhook_id: str, status: str | None = None) -> list[DeliveryRow]:
@@ -340,16 +374,21 @@ def deliveries_of_webhook(session: Session, webhook_id: str, status: str | None 
 
 
 def unsettled_deliveries(session: Session, nudge_id: str) -> int:
-    return int(session.scalar(
-        select(func.count()).select_from(DeliveryRow)
-        .where(DeliveryRow.nudge_id == nudge_id, or_(DeliveryRow.status == "pending"))
-    ) or 0)
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(DeliveryRow)
+            .where(DeliveryRow.nudge_id == nudge_id, or_(DeliveryRow.status == "pending"))
+        )
+        or 0
+    )
 
 
 def is_empty(session: Session) -> bool:
-    return session.scalar(select(func.count()).select_from(NudgeRow)) == 0 and session.scalar(
-        select(func.count()).select_from(PreferenceRow)
-    ) == 0
+    return (
+        session.scalar(select(func.count()).select_from(NudgeRow)) == 0
+        and session.scalar(select(func.count()).select_from(PreferenceRow)) == 0
+    )
 
 
 def row_dict(row: Any, fields: Sequence[str]) -> dict[str, Any]:

@@ -69,8 +69,18 @@ class Worker:
                     "title": nudge.title,
                     "created_at": nudge.created_at.isoformat(),
                 }
-                jobs.append(Job(row.id, row.channel, row.address, nudge.title, nudge.body_text, nudge.body_html,
-                                payload, hook.secret if hook else None))
+                jobs.append(
+                    Job(
+                        row.id,
+                        row.channel,
+                        row.address,
+                        nudge.title,
+                        nudge.body_text,
+                        nudge.body_html,
+                        payload,
+                        hook.secret if hook else None,
+                    )
+                )
             return jobs
 
     def _settle(self, outcomes: list[Outcome], now: datetime) -> None:
@@ -87,18 +97,33 @@ class Worker:
                     row.status, row.sent_at, row.last_error = "sent", now, None
                     if personal and nudge.status != "sent":
                         nudge.status, nudge.sent_at = "sent", now
-                        self.runtime.stage(session, NudgeSent(nudge_id=nudge.id, rule=nudge.rule,
-                                                              recipient_id=nudge.recipient_id, channel=row.channel,
-                                                              referral_id=nudge.referral_id))
+                        self.runtime.stage(
+                            session,
+                            NudgeSent(
+                                nudge_id=nudge.id,
+                                rule=nudge.rule,
+                                recipient_id=nudge.recipient_id,
+                                channel=row.channel,
+                                referral_id=nudge.referral_id,
+                            ),
+                        )
                     continue
                 row.last_error = outcome.error[:500]
                 if row.attempts < s.delivery_max_attempts:
                     row.next_attempt_at = domain.retry_at(row.attempts, s.delivery_backoff_seconds, now)
                     continue
                 row.status = "failed"  # the dead letter: kept, visible through the API
-                self.runtime.stage(session, NotificationDeliveryFailed(
-                    nudge_id=nudge.id, rule=nudge.rule, recipient_id=nudge.recipient_id, channel=row.channel,
-                    reason=row.last_error, referral_id=nudge.referral_id))
+                self.runtime.stage(
+                    session,
+                    NotificationDeliveryFailed(
+                        nudge_id=nudge.id,
+                        rule=nudge.rule,
+                        recipient_id=nudge.recipient_id,
+                        channel=row.channel,
+                        reason=row.last_error,
+                        referral_id=nudge.referral_id,
+                    ),
+                )
                 session.flush()
                 if personal and nudge.status == "pending" and store.unsettled_deliveries(session, nudge.id) == 0:
                     nudge.status = "failed"

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from shared.serve import SERVICES
+from shared.settings import SERVICES
 from shared.settings import SERVICE_PORTS
 
 REPO = Path(__file__).resolve().parents[2]

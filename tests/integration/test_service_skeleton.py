@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.serve import SERVICES
+from shared.settings import SERVICES
 from shared.settings import Settings
 from tests.helpers import ServedApp
 

@@ -39,8 +39,9 @@ pytestmark = pytest.mark.browser
 async def test_dashboard_renders_offline_in_chromium(nats_clean: str, tmp_path: Path) -> None:
     from playwright.async_api import async_playwright
 
-    settings = AnalyticsSettings(database_url=f"sqlite:///{tmp_path / 'a.db'}", nats_url=nats_clean,
-                                 relay_interval_seconds=0.05)
+    settings = AnalyticsSettings(
+        database_url=f"sqlite:///{tmp_path / 'a.db'}", nats_url=nats_clean, relay_interval_seconds=0.05
+    )
     db = Database(settings.database_url)
     write_direct(db, 3000, seed=3, progress=False)
     db.dispose()
@@ -51,8 +52,14 @@ async def test_dashboard_renders_offline_in_chromium(nats_clean: str, tmp_path: 
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(
                 executable_path=str(CHROMIUM),
-                args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--disable-sync"],
+                args=[
+                    "--headless",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                ],
             )
             try:
                 page = await browser.new_page(viewport={"width": 1200, "height": 900})
@@ -64,7 +71,8 @@ async def test_dashboard_renders_offline_in_chromium(nats_clean: str, tmp_path: 
                     assert title in titles
                 # Every chart drew something: bars, columns or a line.
                 drawn = await page.eval_on_selector_all(
-                    "svg.chart", "nodes => nodes.map(n => n.querySelectorAll('rect, path').length)")
+                    "svg.chart", "nodes => nodes.map(n => n.querySelectorAll('rect, path').length)"
+                )
                 assert all(count > 0 for count in drawn), drawn
                 assert await page.locator("h1").inner_text() == "Fællesskabsvejvisning i tal"
                 SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)

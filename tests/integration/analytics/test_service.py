@@ -27,8 +27,9 @@ H1 = {"from": "2024-01-01", "to": "2024-06-30"}
 
 
 def settings(nats_url: str, db: Path) -> AnalyticsSettings:
-    return AnalyticsSettings(database_url=f"sqlite:///{db}", nats_url=nats_url, relay_interval_seconds=0.05,
-                             retry_backoff_seconds=[0.1])
+    return AnalyticsSettings(
+        database_url=f"sqlite:///{db}", nats_url=nats_url, relay_interval_seconds=0.05, retry_backoff_seconds=[0.1]
+    )
 
 
 def without_as_of(metrics: dict[str, Any]) -> dict[str, Any]:

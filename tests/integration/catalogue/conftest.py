@@ -15,8 +15,11 @@ REFERENCE = Path(__file__).resolve().parents[3] / ".." / "shared" / "reference"
 
 def settings(database_url: str, nats_url: str, **overrides: Any) -> CatalogueSettings:
     return CatalogueSettings(
-        database_url=database_url, nats_url=nats_url, relay_interval_seconds=0.05,
-        retry_backoff_seconds=[0.1], **overrides,
+        database_url=database_url,
+        nats_url=nats_url,
+        relay_interval_seconds=0.05,
+        retry_backoff_seconds=[0.1],
+        **overrides,
     )
 
 
@@ -28,8 +31,13 @@ def reference(*parts: str) -> Any:
 
 
 def organization_body(**overrides: Any) -> dict[str, Any]:
-    return {"name": "Foreningen Maskerne", "kind": "association", "description": "Strik og hækling",
-            "email": "kontakt@maskerne.example.dk", **overrides}
+    return {
+        "name": "Foreningen Maskerne",
+        "kind": "association",
+        "description": "Strik og hækling",
+        "email": "kontakt@maskerne.example.dk",
+        **overrides,
+    }
 
 
 def community_body(organization_id: str, **overrides: Any) -> dict[str, Any]:
@@ -40,8 +48,14 @@ def community_body(organization_id: str, **overrides: Any) -> dict[str, Any]:
         "categories": ["creative", "social"],
         "accepts_special_needs": True,
         "contact": {"name": "Birthe Holm", "email": "birthe@maskerne.example.dk", "phone": "+45 20 11 22 33"},
-        "location": {"area": "Ringsted midtby", "address": "Nørregade 2", "postal_code": "4100", "city": "Ringsted",
-                     "latitude": 55.4428, "longitude": 11.7905},
+        "location": {
+            "area": "Ringsted midtby",
+            "address": "Nørregade 2",
+            "postal_code": "4100",
+            "city": "Ringsted",
+            "latitude": 55.4428,
+            "longitude": 11.7905,
+        },
         "schedules": [{"weekday": "tue", "opens_at": "14:00", "closes_at": "16:00"}],
         "capacity": {"total": 20, "available": 5},
     }

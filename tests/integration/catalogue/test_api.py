@@ -41,8 +41,11 @@ async def test_community_lifecycle_publishes_events(database_url: str, nats_clea
         assert first.data["name"] == "Strikkeklubben Maskerne"
         assert first.data["area"] == "Ringsted midtby"
         assert first.data["organization_id"] == org["id"]
-        assert first.data["contact"] == {"name": "Birthe Holm", "email": "birthe@maskerne.example.dk",
-                                         "phone": "+45 20 11 22 33"}
+        assert first.data["contact"] == {
+            "name": "Birthe Holm",
+            "email": "birthe@maskerne.example.dk",
+            "phone": "+45 20 11 22 33",
+        }
         assert first.data["capacity_total"] == 20
 
         # capacity change → event and status; the same report again changes nothing
@@ -61,8 +64,9 @@ async def test_community_lifecycle_publishes_events(database_url: str, nats_clea
         assert [c.data["status"] for c in changes] == ["open", "full"]
 
         # an inconsistent report is refused with the field to fix
-        bad = await client.put(f"/v1/communities/{community['id']}/capacity",
-                               json={"total": 10, "available": 3, "status": "full"})
+        bad = await client.put(
+            f"/v1/communities/{community['id']}/capacity", json={"total": 10, "available": 3, "status": "full"}
+        )
         assert bad.status_code == 422
         assert bad.json()["error"]["details"]["field"] == "status"
 
@@ -79,8 +83,13 @@ async def test_community_lifecycle_publishes_events(database_url: str, nats_clea
             return kinds if "CommunityArchived" in kinds else []
 
         kinds = await eventually(lifecycle)
-        assert kinds == ["CommunityRegistered", "CommunityCapacityChanged", "CommunityCapacityChanged",
-                         "CommunityUpdated", "CommunityArchived"]
+        assert kinds == [
+            "CommunityRegistered",
+            "CommunityCapacityChanged",
+            "CommunityCapacityChanged",
+            "CommunityUpdated",
+            "CommunityArchived",
+        ]
         updated = next(e for e in await registered() if e.type.endswith("CommunityUpdated.v1"))
         assert updated.data["name"] == "Maskerne strikkeklub" and updated.data["categories"] == ["creative", "social"]
 
@@ -106,14 +115,17 @@ async def test_bad_input_roles_and_cpr(database_url: str, nats_clean: str) -> No
         assert track.status_code == 422
         assert "starts_on" in track.json()["error"]["message"]
 
-        cpr = await client.post("/v1/communities",
-                                json=community_body(org["id"], description="Kontakt 010203-1234 for info"))
+        cpr = await client.post(
+            "/v1/communities", json=community_body(org["id"], description="Kontakt 010203-1234 for info")
+        )
         assert cpr.status_code == 422
         body = cpr.json()["error"]
         assert body["details"][0]["field"] == "description" and "CPR" in body["message"]
 
-        need_cpr = await client.post("/v1/needs", json={"area": "Benløse", "category": "social",
-                                                        "description": "Borger 1203851234 mangler et fællesskab"})
+        need_cpr = await client.post(
+            "/v1/needs",
+            json={"area": "Benløse", "category": "social", "description": "Borger 1203851234 mangler et fællesskab"},
+        )
         assert need_cpr.status_code == 422
 
         unknown_org = await client.post("/v1/communities", json=community_body("no-such-org"))
@@ -136,11 +148,21 @@ async def test_search_pending_referrals_needs_and_meetings(database_url: str, na
     async with ServedApp(app) as served, served.client(GUIDE) as client:
         org = (await client.post("/v1/organizations", json=organization_body())).json()
         knit = (await client.post("/v1/communities", json=community_body(org["id"]))).json()
-        run = (await client.post("/v1/communities", json=community_body(
-            org["id"], name="Ringsted Løbeklub", description="Motionsløb for alle", categories=["sport"],
-            accepts_special_needs=False, schedules=[{"weekday": "mon", "opens_at": "17:00", "closes_at": "18:00"}],
-            location={"area": "Benløse", "latitude": 55.4622, "longitude": 11.7731},
-            capacity={"total": 30, "available": 0, "status": "waitlist"}))).json()
+        run = (
+            await client.post(
+                "/v1/communities",
+                json=community_body(
+                    org["id"],
+                    name="Ringsted Løbeklub",
+                    description="Motionsløb for alle",
+                    categories=["sport"],
+                    accepts_special_needs=False,
+                    schedules=[{"weekday": "mon", "opens_at": "17:00", "closes_at": "18:00"}],
+                    location={"area": "Benløse", "latitude": 55.4622, "longitude": 11.7731},
+                    capacity={"total": 30, "available": 0, "status": "waitlist"},
+                ),
+            )
+        ).json()
 
         async def search(**params: Any) -> list[str]:
             response = await client.get("/v1/communities", params=params)
@@ -166,8 +188,15 @@ async def test_search_pending_referrals_needs_and_meetings(database_url: str, na
 
         # referral events from the referrals stream → pending referrals per community
         source = "/services/referrals"
-        created = [Envelope.wrap(ReferralCreated(referral_id=f"r{i}", citizen_ref=f"c{i}", community_id=knit["id"],
-                                                 referrer_id="guide-anne"), source=source) for i in range(3)]
+        created = [
+            Envelope.wrap(
+                ReferralCreated(
+                    referral_id=f"r{i}", citizen_ref=f"c{i}", community_id=knit["id"], referrer_id="guide-anne"
+                ),
+                source=source,
+            )
+            for i in range(3)
+        ]
         await publish(nats_clean, *created, created[0])  # a redelivery has no second effect
 
         async def pending() -> int:
@@ -175,25 +204,35 @@ async def test_search_pending_referrals_needs_and_meetings(database_url: str, na
             return int(items[0]["pending_referrals"]) if items else 0
 
         assert await eventually(lambda: _equals(pending, 3))
-        await publish(nats_clean,
-                      Envelope.wrap(ReferralRejected(referral_id="r0", reason="full"), source=source),
-                      Envelope.wrap(WelcomeConfirmed(referral_id="r1", community_id=knit["id"],
-                                                     confirmed_by="contact-strikkeklub"), source=source))
+        await publish(
+            nats_clean,
+            Envelope.wrap(ReferralRejected(referral_id="r0", reason="full"), source=source),
+            Envelope.wrap(
+                WelcomeConfirmed(referral_id="r1", community_id=knit["id"], confirmed_by="contact-strikkeklub"),
+                source=source,
+            ),
+        )
         assert await eventually(lambda: _equals(pending, 1))
         one = (await client.get(f"/v1/communities/{knit['id']}")).json()
         assert one["pending_referrals"] == 1 and one["schedules"][0]["text_da"] == "Hver tirsdag kl. 14.00–16.00"
 
         # needs register and network meetings
-        need = await client.post("/v1/needs", json={"area": "Benløse", "category": "sport",
-                                                    "description": "Flere efterspørger motion om aftenen"})
+        need = await client.post(
+            "/v1/needs",
+            json={"area": "Benløse", "category": "sport", "description": "Flere efterspørger motion om aftenen"},
+        )
         assert need.status_code == 201 and need.json()["recorded_by"] == "guide-anne"
         listed = (await client.get("/v1/needs", params={"area": "benløse"})).json()
         assert listed["total"] == 1 and listed["items"][0]["category"] == "sport"
-        meeting = await client.post("/v1/network-meetings", json={
-            "held_on": "2025-03-12", "topic": "Godt velkommen", "organization_ids": [org["id"]]})
+        meeting = await client.post(
+            "/v1/network-meetings",
+            json={"held_on": "2025-03-12", "topic": "Godt velkommen", "organization_ids": [org["id"]]},
+        )
         assert meeting.status_code == 201, meeting.text
-        unknown = await client.post("/v1/network-meetings", json={
-            "held_on": "2025-03-12", "topic": "Godt velkommen", "organization_ids": ["nope"]})
+        unknown = await client.post(
+            "/v1/network-meetings",
+            json={"held_on": "2025-03-12", "topic": "Godt velkommen", "organization_ids": ["nope"]},
+        )
         assert unknown.status_code == 422
 
         categories = {c["id"]: c["communities"] for c in (await client.get("/v1/categories")).json()}

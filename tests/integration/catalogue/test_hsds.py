@@ -28,10 +28,12 @@ class Schemas:
         self.organization = reference("hsds-3.0", "organization.json")
         self.organization_list = reference("hsds-3.0", "organization_list.json")
         self.term = reference("hsds-3.0", "taxonomy_term.json")
-        self.registry: Registry = Registry().with_resources([
-            (name, Resource.from_contents(reference("hsds-3.0", name), default_specification=DRAFT202012))
-            for name in ("taxonomy.json", "metadata.json")
-        ])
+        self.registry: Registry = Registry().with_resources(
+            [
+                (name, Resource.from_contents(reference("hsds-3.0", name), default_specification=DRAFT202012))
+                for name in ("taxonomy.json", "metadata.json")
+            ]
+        )
 
     def check(self, instance: Any, schema: dict[str, Any]) -> None:
         validator = jsonschema.Draft202012Validator(schema, registry=self.registry, format_checker=FORMATS)
@@ -58,6 +60,7 @@ async def test_every_hsds_answer_validates_and_import_works(database_url: str, n
         assert first["name"] == "Strikkeklubben Maskerne"
         practice = (await guide.get("/v1/communities", params={"kind": "practice_track", "q": "fællesspisning"})).json()
         assert "Fællesspisning i Benløse" in [i["name"] for i in practice["items"]]
+
         # Needs and the network meeting are seeded after the communities: wait for the end.
         async def meetings() -> list[dict[str, object]]:
             return list((await guide.get("/v1/network-meetings")).json())
@@ -107,8 +110,10 @@ async def test_every_hsds_answer_validates_and_import_works(database_url: str, n
 
         # import: the official full example, a broken record and a CPR-carrying one
         broken = {"id": "not-a-uuid", "name": "Ødelagt", "status": "active"}
-        cpr = copy.deepcopy(example) | {"id": "0b5b6c1e-3f7e-4b3a-9c55-6d1c1e2f3a4b",
-                                        "description": "Ring til 010203-1234"}
+        cpr = copy.deepcopy(example) | {
+            "id": "0b5b6c1e-3f7e-4b3a-9c55-6d1c1e2f3a4b",
+            "description": "Ring til 010203-1234",
+        }
         second = copy.deepcopy(example) | {"id": "6a1d3b0e-5b7c-4f5e-8a9b-1c2d3e4f5a6b", "name": "Rådgivning"}
         async with served.client(token("admin")) as admin:
             response = await admin.post("/v1/hsds/import", json=[example, broken, cpr, second])
@@ -134,8 +139,11 @@ async def test_every_hsds_answer_validates_and_import_works(database_url: str, n
         assert (await guide.get("/v1/communities/0b5b6c1e-3f7e-4b3a-9c55-6d1c1e2f3a4b")).status_code == 404
 
         async def published() -> list[str]:
-            subjects = [e.subject for e in await stream_events(nats_clean, "catalogue")
-                        if e.type.endswith("CommunityRegistered.v1")]
+            subjects = [
+                e.subject
+                for e in await stream_events(nats_clean, "catalogue")
+                if e.type.endswith("CommunityRegistered.v1")
+            ]
             return subjects if len(subjects) >= 63 else []
 
         subjects = await eventually(published, timeout=20)

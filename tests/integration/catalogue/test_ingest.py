@@ -24,19 +24,38 @@ WHEN = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
 
 def _batch() -> list[dict[str, object]]:
     registered = CommunityRegistered(
-        community_id="old-dir-17", organization_id="old-org-3", name="Søndagsvandring i Jystrup",
-        categories=["nature", "sport"], area="Jystrup", kind="permanent", accepts_special_needs=True,
-        capacity_total=25, contact=WelcomeContact(name="Agnete Friis", email="agnete@jystrup.example.dk"))
+        community_id="old-dir-17",
+        organization_id="old-org-3",
+        name="Søndagsvandring i Jystrup",
+        categories=["nature", "sport"],
+        area="Jystrup",
+        kind="permanent",
+        accepts_special_needs=True,
+        capacity_total=25,
+        contact=WelcomeContact(name="Agnete Friis", email="agnete@jystrup.example.dk"),
+    )
     events = [
         Envelope.wrap(registered, source=SOURCE, time=WHEN).to_dict(),
-        Envelope.wrap(CommunityCapacityChanged(community_id="old-dir-17", available=4, total=25, status="open"),
-                      source=SOURCE, time=WHEN).to_dict(),
+        Envelope.wrap(
+            CommunityCapacityChanged(community_id="old-dir-17", available=4, total=25, status="open"),
+            source=SOURCE,
+            time=WHEN,
+        ).to_dict(),
         # bad: the community does not exist
-        Envelope.wrap(CommunityUpdated(community_id="old-dir-99", name="Findes ikke"),
-                      source=SOURCE, time=WHEN).to_dict(),
-        Envelope.wrap(NeedRecorded(need_id="need-old-1", area="Jystrup", category="social",
-                                   description="Savner fællesskab i dagtimerne", recorded_by="system-jobcenter"),
-                      source=SOURCE, time=WHEN).to_dict(),
+        Envelope.wrap(
+            CommunityUpdated(community_id="old-dir-99", name="Findes ikke"), source=SOURCE, time=WHEN
+        ).to_dict(),
+        Envelope.wrap(
+            NeedRecorded(
+                need_id="need-old-1",
+                area="Jystrup",
+                category="social",
+                description="Savner fællesskab i dagtimerne",
+                recorded_by="system-jobcenter",
+            ),
+            source=SOURCE,
+            time=WHEN,
+        ).to_dict(),
     ]
     broken = dict(events[0], id="broken-1")
     broken["data"] = {"community_id": "x"}  # misses required fields
@@ -82,12 +101,22 @@ async def test_batch_with_one_bad_event_accepts_the_rest_and_is_idempotent(datab
             assert (await guide.get("/v1/needs")).json()["total"] == 1
 
         # binary mode: one event in ce-* headers, the body is its data
-        update = Envelope.wrap(CommunityUpdated(community_id="old-dir-17", name="Søndagsvandring"),
-                               source=SOURCE, time=WHEN)
-        binary = await client.post("/v1/events", content=json.dumps(update.data).encode(), headers={
-            "content-type": "application/json", "ce-specversion": "1.0", "ce-id": update.id,
-            "ce-source": SOURCE, "ce-type": update.type, "ce-time": "2025-03-01T09:31:00Z",
-            "ce-subject": "old-dir-17"})
+        update = Envelope.wrap(
+            CommunityUpdated(community_id="old-dir-17", name="Søndagsvandring"), source=SOURCE, time=WHEN
+        )
+        binary = await client.post(
+            "/v1/events",
+            content=json.dumps(update.data).encode(),
+            headers={
+                "content-type": "application/json",
+                "ce-specversion": "1.0",
+                "ce-id": update.id,
+                "ce-source": SOURCE,
+                "ce-type": update.type,
+                "ce-time": "2025-03-01T09:31:00Z",
+                "ce-subject": "old-dir-17",
+            },
+        )
         assert binary.json()["accepted"] == 1, binary.text
 
         assert len(await stream_events(nats_clean, "catalogue")) in (3, 4)  # nothing from the repeat
@@ -118,8 +147,14 @@ async def test_an_overlong_identifier_in_the_payload_is_rejected_by_name(databas
     # Identifiers in payloads end up in 64-character key columns too.
     app = build(settings(database_url, nats_clean))
     registered = CommunityRegistered(
-        community_id="old-directory-7", organization_id="old-org-3", name="Strikkeklub",
-        categories=["creative"], area="Benløse", kind="permanent", accepts_special_needs=False)
+        community_id="old-directory-7",
+        organization_id="old-org-3",
+        name="Strikkeklub",
+        categories=["creative"],
+        area="Benløse",
+        kind="permanent",
+        accepts_special_needs=False,
+    )
     event = Envelope.wrap(registered, source=SOURCE, time=WHEN).to_dict()
     event["data"]["community_id"] = "old-directory-" + "7" * 60
     body = json.dumps(event).encode()

@@ -68,9 +68,14 @@ async def test_an_opt_out_is_respected_and_other_rules_still_arrive(service: Ser
 async def test_preferences_validate_with_messages_a_person_can_act_on(service: Service) -> None:
     async with service.served.client(token("ambassador", "amb-lars")) as client:
         defaults = (await client.get("/v1/preferences")).json()
-        assert defaults == {"recipient_id": "amb-lars", "channels": ["email", "inbox"], "opted_out": [],
-                            "quiet_hours": {"start": "21:00", "end": "07:00"}, "daily_cap": 10,
-                            "sms_available": False}
+        assert defaults == {
+            "recipient_id": "amb-lars",
+            "channels": ["email", "inbox"],
+            "opted_out": [],
+            "quiet_hours": {"start": "21:00", "end": "07:00"},
+            "daily_cap": 10,
+            "sms_available": False,
+        }
         bad = await client.put("/v1/preferences", json={"quiet_hours": {"start": "25:00", "end": "07:00"}})
         assert bad.status_code == 422
         assert bad.json()["error"]["details"][0]["field"] == "quiet_hours.start"
@@ -159,8 +164,9 @@ async def test_a_webhook_that_fails_twice_then_succeeds_gets_one_signed_delivery
     await service.world()
     secret = "jobcenter-shared-secret-0123456789"
     async with service.served.client(token("municipal_system", "system-jobcenter")) as system:
-        created = await system.post("/v1/webhooks", json={"url": flaky.url, "secret": secret,
-                                                          "rules": ["welcome_contact"]})
+        created = await system.post(
+            "/v1/webhooks", json={"url": flaky.url, "secret": secret, "rules": ["welcome_contact"]}
+        )
         assert created.status_code == 201, created.text
         hook_id = created.json()["id"]
         dead = (await system.post("/v1/webhooks", json={"url": broken.url, "rules": ["welcome_contact"]})).json()

@@ -106,9 +106,17 @@ async def test_the_store_keeps_one_nudge_per_dedup_key(database_url: str) -> Non
     db = Database(database_url)
     db.create_schema(store.Base.metadata)
     now = datetime(2024, 3, 12, 10, tzinfo=UTC)
-    row = {"dedup_key": "welcome_contact|r1|community:c", "rule": "welcome_contact", "subject_id": "r1",
-           "recipient_id": "community:c", "title": "t", "body_text": "x", "body_html": "x", "status": "sent",
-           "created_at": now}
+    row = {
+        "dedup_key": "welcome_contact|r1|community:c",
+        "rule": "welcome_contact",
+        "subject_id": "r1",
+        "recipient_id": "community:c",
+        "title": "t",
+        "body_text": "x",
+        "body_html": "x",
+        "status": "sent",
+        "created_at": now,
+    }
     with db.transaction() as session:
         session.add(store.NudgeRow(id="n1", **row))
     with pytest.raises(IntegrityError), db.transaction() as session:

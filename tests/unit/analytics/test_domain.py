@@ -45,8 +45,7 @@ def test_percentiles_interpolate_linearly() -> None:
 
 
 def test_lineage_follows_parents_and_leaves_the_unconnected_out() -> None:
-    parents = {"prof": "guide", "amb": "prof", "loop-a": "loop-b", "loop-b": "loop-a", "orphan": None,
-               "lost": "nobody"}
+    parents = {"prof": "guide", "amb": "prof", "loop-a": "loop-b", "loop-b": "loop-a", "orphan": None, "lost": "nobody"}
     lineage = resolve_lineage([*parents, "guide"], lambda a: a == "guide", lambda a: parents.get(a))
     assert lineage.generation == {"guide": 0, "prof": 1, "amb": 2}
     assert lineage.root == {"guide": "guide", "prof": "guide", "amb": "guide"}
@@ -70,8 +69,11 @@ def test_disclosure_hides_cells_of_one_to_four() -> None:
     assert shown["equity"]["by_target_group"]["x"] == {"referred": 5, "welcomed": None}
     assert shown["areas"]["welcomed_by_area"] == {"A": 0, "B": None}
     assert shown["cascade"]["referrals_by_generation"] == {"1": 2}  # not a disclosure-controlled breakdown
-    assert shown["suppressed"] == ["equity.by_target_group.x.welcomed", "areas.welcomed_by_area.B",
-                                   "cascade.reach_by_guide.g"]
+    assert shown["suppressed"] == [
+        "equity.by_target_group.x.welcomed",
+        "areas.welcomed_by_area.B",
+        "cascade.reach_by_guide.g",
+    ]
     assert metrics["areas"]["welcomed_by_area"]["B"] == 1  # the input is untouched
     assert ("areas.welcomed_by_area.B", None) in flatten(shown)
 

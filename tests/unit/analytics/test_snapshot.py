@@ -29,7 +29,10 @@ def build(referrals: list[tuple[Any, ...]], actors: list[tuple[Any, ...]] | None
         citizen_rows=[],
         referral_rows=referrals,
         community_rows=[("c1", "Ringsted Nord", "association")],
-        capacity=[], needs=[], outreach=[], bridges=[],
+        capacity=[],
+        needs=[],
+        outreach=[],
+        bridges=[],
     )
 
 
@@ -40,12 +43,14 @@ def test_citizen_key_is_a_stable_signed_64_bit_number() -> None:
 
 
 def test_first_referral_is_the_earliest_and_ties_go_to_the_smaller_referrer_id() -> None:
-    snap = build([
-        referral(5, "anna", "prof-a"),
-        referral(2, "anna", "prof-z"),  # earliest: prof-z, although its id sorts last
-        referral(3, "bo", "prof-z"),
-        referral(3, "bo", "prof-b"),  # same time: the smaller id wins
-    ])
+    snap = build(
+        [
+            referral(5, "anna", "prof-a"),
+            referral(2, "anna", "prof-z"),  # earliest: prof-z, although its id sorts last
+            referral(3, "bo", "prof-z"),
+            referral(3, "bo", "prof-b"),  # same time: the smaller id wins
+        ]
+    )
     first = snap.first_referrer
     codes = snap.citizen_codes(["anna", "bo", "nobody"]).tolist()
     assert codes[2] == -1
@@ -54,8 +59,10 @@ def test_first_referral_is_the_earliest_and_ties_go_to_the_smaller_referrer_id()
 
 
 def test_actor_codes_sort_as_the_ids_and_unknown_referrers_get_codes_too() -> None:
-    snap = build([referral(1, "anna", "zed"), referral(1, "bo", "amb-1")],
-                 actors=[("guide-1", "guide", None, "Ringsted Syd", None, None, T0)])
+    snap = build(
+        [referral(1, "anna", "zed"), referral(1, "bo", "amb-1")],
+        actors=[("guide-1", "guide", None, "Ringsted Syd", None, None, T0)],
+    )
     assert snap.actor_ids == sorted(snap.actor_ids)
     assert set(snap.actor_ids) == {"guide-1", "zed", "amb-1"}
 

@@ -24,11 +24,17 @@ from shared.errors import Invalid
 
 @pytest.mark.parametrize(
     ("total", "available", "status", "expected"),
-    [(20, 5, None, "open"), (20, 0, None, "full"), (20, 0, "waitlist", "waitlist"), (None, None, None, "open"),
-     (10, 3, "waitlist", "waitlist")],
+    [
+        (20, 5, None, "open"),
+        (20, 0, None, "full"),
+        (20, 0, "waitlist", "waitlist"),
+        (None, None, None, "open"),
+        (10, 3, "waitlist", "waitlist"),
+    ],
 )
-def test_capacity_status_is_derived_or_kept(total: int | None, available: int | None, status: str | None,
-                                            expected: str) -> None:
+def test_capacity_status_is_derived_or_kept(
+    total: int | None, available: int | None, status: str | None, expected: str
+) -> None:
     assert decide_capacity(total, available, status).status == expected  # type: ignore[arg-type]
 
 
@@ -36,8 +42,9 @@ def test_capacity_status_is_derived_or_kept(total: int | None, available: int | 
     ("total", "available", "status", "field"),
     [(5, 6, None, "available"), (5, 0, "open", "status"), (5, 2, "full", "status"), (-1, None, None, "total")],
 )
-def test_inconsistent_capacity_is_refused_with_the_field(total: int, available: int | None, status: str | None,
-                                                         field: str) -> None:
+def test_inconsistent_capacity_is_refused_with_the_field(
+    total: int, available: int | None, status: str | None, field: str
+) -> None:
     with pytest.raises(Invalid) as caught:
         decide_capacity(total, available, status)  # type: ignore[arg-type]
     assert caught.value.details["field"] == field

@@ -9,16 +9,37 @@ import pytest
 from services.catalogue.search import Document, Filters, SearchIndex, fold, query_terms
 
 
-def doc(id: str, name: str, *, description: str = "", categories: tuple[str, ...] = ("social",),
-        area: str = "Ringsted midtby", kind: str = "permanent", open_seats: bool = True, special: bool = False,
-        weekdays: tuple[str, ...] = ("tue",), at: tuple[float, float] | None = (55.4428, 11.7905),
-        org: str = "org-1", active: bool = True, modified: datetime | None = None) -> Document:
+def doc(
+    id: str,
+    name: str,
+    *,
+    description: str = "",
+    categories: tuple[str, ...] = ("social",),
+    area: str = "Ringsted midtby",
+    kind: str = "permanent",
+    open_seats: bool = True,
+    special: bool = False,
+    weekdays: tuple[str, ...] = ("tue",),
+    at: tuple[float, float] | None = (55.4428, 11.7905),
+    org: str = "org-1",
+    active: bool = True,
+    modified: datetime | None = None,
+) -> Document:
     return Document(
-        id=id, name=name, fields={"name": name, "category": " ".join(categories), "area": area,
-                                  "description": description},
-        categories=frozenset(categories), area=area, kind=kind, organization_id=org, accepts_special_needs=special,
-        open_seats=open_seats, weekdays=frozenset(weekdays), lat=at[0] if at else None, lon=at[1] if at else None,
-        active=active, modified_at=modified or datetime(2025, 1, 1, tzinfo=UTC),
+        id=id,
+        name=name,
+        fields={"name": name, "category": " ".join(categories), "area": area, "description": description},
+        categories=frozenset(categories),
+        area=area,
+        kind=kind,
+        organization_id=org,
+        accepts_special_needs=special,
+        open_seats=open_seats,
+        weekdays=frozenset(weekdays),
+        lat=at[0] if at else None,
+        lon=at[1] if at else None,
+        active=active,
+        modified_at=modified or datetime(2025, 1, 1, tzinfo=UTC),
     )
 
 
@@ -26,14 +47,42 @@ def doc(id: str, name: str, *, description: str = "", categories: tuple[str, ...
 def index() -> SearchIndex:
     idx = SearchIndex()
     for d in [
-        doc("knit", "Strikkeklubben Maskerne", description="Vi strikker og hækler", categories=("creative",),
-            special=True),
-        doc("run", "Ringsted Løbeklub", description="Motionsløb for alle", categories=("sport",), open_seats=False,
-            weekdays=("mon",), area="Benløse", at=(55.4622, 11.7731)),
-        doc("walk", "Søndagsvandring i Jystrup", categories=("nature",), area="Jystrup", weekdays=("sun",),
-            at=(55.5139, 11.8853), org="org-2"),
-        doc("dinner", "Fællesspisning i Benløse", description="Vi laver mad sammen", categories=("food",),
-            area="Benløse", kind="practice_track", weekdays=("wed",), at=None),
+        doc(
+            "knit",
+            "Strikkeklubben Maskerne",
+            description="Vi strikker og hækler",
+            categories=("creative",),
+            special=True,
+        ),
+        doc(
+            "run",
+            "Ringsted Løbeklub",
+            description="Motionsløb for alle",
+            categories=("sport",),
+            open_seats=False,
+            weekdays=("mon",),
+            area="Benløse",
+            at=(55.4622, 11.7731),
+        ),
+        doc(
+            "walk",
+            "Søndagsvandring i Jystrup",
+            categories=("nature",),
+            area="Jystrup",
+            weekdays=("sun",),
+            at=(55.5139, 11.8853),
+            org="org-2",
+        ),
+        doc(
+            "dinner",
+            "Fællesspisning i Benløse",
+            description="Vi laver mad sammen",
+            categories=("food",),
+            area="Benløse",
+            kind="practice_track",
+            weekdays=("wed",),
+            at=None,
+        ),
         doc("aa", "Åens venner", description="Naturpleje langs åen", categories=("nature",)),
         doc("knit2", "Kværkeby Strikkeklub", categories=("creative",), area="Kværkeby", open_seats=False),
         doc("gone", "Strikkecafé (lukket)", categories=("creative",), active=False),

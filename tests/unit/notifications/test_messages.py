@@ -16,16 +16,34 @@ CONTEXTS = {
     Rule.welcome_followup: {"days": 7},
     Rule.welcome_escalation: {"days": 14, "referrer_name": "Mette"},
     Rule.welcome_confirmed: {"welcomed_at": CREATED},
-    Rule.dormant_referrer: {"name": "Lars", "area": "Benløse", "communities": [{"name": "Gåklubben"}],
-                            "last_referral_at": None},
-    Rule.weekly_digest: {"name": "Mette", "open": [{"community_name": "Strik & Snak", "created_at": CREATED,
-                                                    "referral_id": "r1", "needs_accompaniment": True,
-                                                    "has_companion": False}],
-                         "happened": [{"at": CREATED, "kind": "welcomed", "community_name": "Gåklubben",
-                                       "referral_id": "r2"}]},
+    Rule.dormant_referrer: {
+        "name": "Lars",
+        "area": "Benløse",
+        "communities": [{"name": "Gåklubben"}],
+        "last_referral_at": None,
+    },
+    Rule.weekly_digest: {
+        "name": "Mette",
+        "open": [
+            {
+                "community_name": "Strik & Snak",
+                "created_at": CREATED,
+                "referral_id": "r1",
+                "needs_accompaniment": True,
+                "has_companion": False,
+            }
+        ],
+        "happened": [{"at": CREATED, "kind": "welcomed", "community_name": "Gåklubben", "referral_id": "r2"}],
+    },
 }
-BASE = {"referral_id": "r1", "community_name": "Strik & Snak", "community_area": "Ringsted Øst",
-        "created_at": CREATED, "needs_accompaniment": True, "special_considerations": True}
+BASE = {
+    "referral_id": "r1",
+    "community_name": "Strik & Snak",
+    "community_area": "Ringsted Øst",
+    "created_at": CREATED,
+    "needs_accompaniment": True,
+    "special_considerations": True,
+}
 
 
 def test_times_are_shown_in_copenhagen() -> None:
@@ -43,8 +61,9 @@ def test_every_rule_renders_danish_text_and_html(rule: Rule) -> None:
 
 
 def test_welcome_contact_text_says_what_is_needed_and_escapes_html() -> None:
-    rendered = Messages().render(Notify(Rule.welcome_contact, "community:c1", "r1", "r1",
-                                        {**BASE, **CONTEXTS[Rule.welcome_contact]}))
+    rendered = Messages().render(
+        Notify(Rule.welcome_contact, "community:c1", "r1", "r1", {**BASE, **CONTEXTS[Rule.welcome_contact]})
+    )
     assert "brug for følgeskab" in rendered.text and "særlige hensyn" in rendered.text
     assert "http://r/welcome/abc" in rendered.text and 'href="http://r/welcome/abc"' in rendered.html
     assert "Strik &amp; Snak" in rendered.html and "Strik & Snak" in rendered.text
