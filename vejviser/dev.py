@@ -20,8 +20,7 @@ from pathlib import Path
 from shared.auth import issue_token
 from shared.demo import DEMO_ACTORS, DEMO_CONTACT_COMMUNITY_ID
 from shared.natsserver import NatsServer, answers, has_jetstream
-from shared.settings import SERVICES
-from shared.settings import DEV_TOKEN_SECRET, REPO_ROOT, SERVICE_PORTS, VAR_DIR
+from shared.settings import DEV_TOKEN_SECRET, REPO_ROOT, SERVICE_PORTS, SERVICES, VAR_DIR
 
 SMTP_PORT = int(os.environ.get("SMTP_PORT", "8025"))
 READY_TIMEOUT = 90.0

@@ -18,8 +18,7 @@ from faststream.specification import AsyncAPI
 
 from shared.bus import stream_name
 from shared.events import REGISTRY, Event
-from shared.settings import SERVICES
-from shared.settings import Settings
+from shared.settings import SERVICES, Settings
 
 
 def _built(name: str) -> Any:

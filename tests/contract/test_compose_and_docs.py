@@ -10,8 +10,7 @@ import jsonschema
 import pytest
 import yaml
 
-from shared.settings import SERVICES
-from shared.settings import SERVICE_PORTS
+from shared.settings import SERVICE_PORTS, SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_SCHEMA = REPO.parent / "shared" / "reference" / "compose-spec" / "compose-spec.json"

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.settings import SERVICES
-from shared.settings import Settings
+from shared.settings import SERVICES, Settings
 from tests.helpers import ServedApp
 
 
