@@ -8,11 +8,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError
@@ -58,6 +59,16 @@ class Background:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
         self.tasks = []
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    service: str
+
+
+class Readiness(BaseModel):
+    status: Literal["ok", "unavailable"]
+    checks: dict[str, bool]
 
 
 def error_body(status: int, message: str, details: Any = None) -> dict[str, Any]:
@@ -134,14 +145,21 @@ def create_app(
     install_error_handlers(app)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok", "service": settings.service}
+    async def healthz() -> Health:
+        return Health(status="ok", service=settings.service)
 
-    @app.get("/readyz", tags=["health"], summary="Database and NATS are reachable")
+    @app.get(
+        "/readyz",
+        tags=["health"],
+        summary="Database and NATS are reachable",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "The database or NATS is unreachable"}},
+    )
     async def readyz() -> JSONResponse:
         checks = await runtime.ready()
         ok = all(checks.values())
-        return JSONResponse({"status": "ok" if ok else "unavailable", "checks": checks}, status_code=200 if ok else 503)
+        body = Readiness(status="ok" if ok else "unavailable", checks=checks)
+        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
 
     for router in routers:
         app.include_router(router)

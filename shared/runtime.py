@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
@@ -38,6 +39,17 @@ from shared.settings import Settings
 from shared.uow import UnitOfWork
 
 R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One durable consumer of a service: the context it reads, its name (`<service>-<name>`;
+    renaming it re-reads the stream under a fresh inbox), and a handler per event type."""
+
+    context: str
+    name: str
+    handlers: Mapping[type[Event], AnyHandler]
+
 
 log = logging.getLogger("vejviser.runtime")
 
@@ -123,6 +135,13 @@ class Runtime:
         self.consumers.append(PullConsumer(durable=durable, context=context, handle=handle, policy=self.policy))
         self.consumed.append((durable, context, tuple(handlers)))
         return durable
+
+    def subscribe(
+        self, subscriptions: Iterable[Subscription], *, after_batch: Callable[[], None] | None = None
+    ) -> None:
+        """Register a service's `consumers.HANDLERS`."""
+        for sub in subscriptions:
+            self.consume(sub.context, sub.name, sub.handlers, after_batch=after_batch)
 
     # ------------------------------------------------------------------ lifecycle
 
