@@ -111,8 +111,8 @@ async def vejviser_publish(url: str, db_url: str, envelopes: list[Envelope]) -> 
     runtime.db.create_schema(runtime.metadata)
     start = time.perf_counter()
     for i in tqdm(range(0, len(envelopes), 1000), desc="stage in outbox", unit="tx", leave=False):
-        with runtime.db.transaction() as session:
-            runtime.stage_envelopes(session, envelopes[i : i + 1000])
+        with runtime.unit_of_work() as uow:
+            uow.stage_envelopes(envelopes[i : i + 1000])
     staged = time.perf_counter()
     await runtime.broker.connect()
     from shared.outbox import OutboxRelay

@@ -13,7 +13,7 @@ DEMO_ACTORS = {
     "ambassador": "amb-lars",
     "community_contact": "contact-strikkeklub",
     "analyst": "analyst-vive",
-    "admin": "admin-ringsted",
+    "admin": "admin-kommune",
     "municipal_system": "system-jobcenter",
 }
 # The community the demo community contact receives for (catalogue's demo uses this id).

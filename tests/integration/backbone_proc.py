@@ -25,8 +25,8 @@ async def main(db_url: str, nats_url: str, count: int, crash: bool) -> None:
     runtime = Runtime(Settings(service="referrals", database_url=db_url, nats_url=nats_url), MetaData())
     runtime.db.create_schema(runtime.metadata)
     if count:
-        with runtime.db.transaction() as session:
-            runtime.stage(session, *(referral(i) for i in range(count)))
+        with runtime.unit_of_work() as uow:
+            uow.stage(*(referral(i) for i in range(count)))
     if crash:
         os._exit(17)  # the state change is committed; nothing was published
     await runtime.start()

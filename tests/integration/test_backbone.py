@@ -204,8 +204,8 @@ async def test_outbox_rows_are_marked_sent_only_after_the_puback(database_url: s
         assert runtime.relay is not None
         runtime.relay.ack_timeout = 0.5
         fresh_nats.stop()  # no server: no PubAck can come
-        with runtime.db.transaction() as session:
-            runtime.stage(session, envelope(7).decode())
+        with runtime.unit_of_work() as uow:
+            uow.stage(envelope(7).decode())
         sent = await runtime.relay.relay_once()
         assert sent == 0
         with runtime.db.transaction() as session:
@@ -217,8 +217,8 @@ async def test_outbox_rows_are_marked_sent_only_after_the_puback(database_url: s
 def test_outbox_and_inbox_tables_work_on_both_databases(database_url: str) -> None:
     runtime = Runtime(Settings(service="referrals", database_url=database_url), MetaData())
     runtime.db.create_schema(runtime.metadata)
-    with runtime.db.transaction() as session:
-        envs = runtime.stage(session, envelope(1).decode(), envelope(2).decode())
+    with runtime.unit_of_work() as uow:
+        envs = uow.stage(envelope(1).decode(), envelope(2).decode())
     with runtime.db.transaction() as session:
         pending = runtime.outbox.pending(session, 10)
         assert [p[1] for p in pending] == [e.id for e in envs]
@@ -257,8 +257,8 @@ def test_outbox_marks_thousands_of_rows_sent_and_keeps_the_rest_in_order(databas
     # mark_sent binds one array on PostgreSQL and chunks of 500 on SQLite.
     runtime = Runtime(Settings(service="referrals", database_url=database_url), MetaData())
     runtime.db.create_schema(runtime.metadata)
-    with runtime.db.transaction() as session:
-        runtime.stage(session, *(envelope(i).decode() for i in range(1_200)))
+    with runtime.unit_of_work() as uow:
+        uow.stage(*(envelope(i).decode() for i in range(1_200)))
     with runtime.db.transaction() as session:
         pending = runtime.outbox.pending(session, 2_000)
         keep = {pos for n, (pos, *_rest) in enumerate(pending) if n % 12 == 5}
@@ -273,8 +273,8 @@ async def test_relay_deletes_sent_rows_past_the_retention_and_never_unsent_ones(
     runtime = Runtime(Settings(service="referrals", database_url=database_url), MetaData())
     runtime.db.create_schema(runtime.metadata)
     table = runtime.outbox.table
-    with runtime.db.transaction() as session:
-        envs = runtime.stage(session, *(envelope(i).decode() for i in range(4)))
+    with runtime.unit_of_work() as uow:
+        envs = uow.stage(*(envelope(i).decode() for i in range(4)))
     long_ago = datetime.now(UTC) - timedelta(days=10)
     with runtime.db.transaction() as session:
         positions = [pos for pos, *_rest in runtime.outbox.pending(session, 10)]
