@@ -33,13 +33,14 @@ RESULTS = Path(__file__).resolve().parent / "results" / "analytics.json"
 
 def measure_metrics(database_url: str) -> dict[str, Any]:
     """Child-process body: time the service layer's metric computation, report peak RSS."""
-    from services.analytics import service
+    from services.analytics import service, store
     from services.analytics.domain import Period
-    from shared.db import Database
+    from services.analytics.settings import AnalyticsSettings
+    from shared.runtime import Runtime
 
-    db = Database(database_url)
+    runtime = Runtime(AnalyticsSettings(database_url=database_url), store.Base.metadata)
     started = time.perf_counter()
-    metrics = service.metrics_for(db, Period())
+    metrics = service.metrics_for(runtime, Period())
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
@@ -120,7 +121,7 @@ def direct(referrals: int, work: Path) -> dict[str, Any]:
         "projection_write_seconds": round(seconds, 1),
         "projection_write_events_per_s": round(events / seconds),
         "database": "sqlite",
-        "path": "generator straight into the projections (same Changes/store.write code)",
+        "path": "generator straight into the projections (same Changes/upsert.write code)",
     }
     result.update(metrics_in_child(url))
     return result

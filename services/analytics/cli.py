@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from services.analytics import replay, service, store, synth
+from services.analytics import replay, service, store, synth, upsert
 from services.analytics.projection import Changes
 from services.analytics.settings import AnalyticsSettings
 from shared.db import Database
@@ -87,12 +87,10 @@ def write_direct(db: Database, referrals: int, seed: int = 1, batch: int = 50_00
         synth.add_to(changes, item)
         count += 1
         if changes.events >= batch:
-            with db.transaction() as session:
-                store.write(session, changes)
+            upsert.apply(db, changes)
             bar.update(changes.events)
             changes = Changes()
-    with db.transaction() as session:
-        store.write(session, changes)
+    upsert.apply(db, changes)
     bar.update(changes.events)
     bar.close()
     return count

@@ -1,26 +1,14 @@
-"""The projection consumers: one durable consumer per context stream, all applying events
-through `projection.Changes` so that live consumption and a rebuild write the same rows."""
+"""The projection consumers: one durable consumer per context stream (`projection-<context>`),
+each event applied through `service.project`, so live consumption and a rebuild write the
+same rows."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from services.analytics.projection import handled_in
+from services.analytics.service import project
+from shared.events import CONTEXTS
+from shared.runtime import Subscription
 
-from services.analytics import store
-from services.analytics.projection import Changes, handled_in
-from shared.events import CONTEXTS, Envelope, Event
-from shared.inbox import Handler
-from shared.runtime import Runtime
-
-
-def project(session: Session, envelope: Envelope, event: Event) -> None:
-    changes = Changes()
-    changes.add_envelope(envelope, event)
-    store.write(session, changes)
-
-
-def register(runtime: Runtime) -> list[str]:
-    durables = []
-    for context in CONTEXTS:
-        handlers: dict[type[Event], Handler] = dict.fromkeys(handled_in(context), project)
-        durables.append(runtime.consume(context, f"projection-{context}", handlers))
-    return durables
+HANDLERS: tuple[Subscription, ...] = tuple(
+    Subscription(context, f"projection-{context}", dict.fromkeys(handled_in(context), project)) for context in CONTEXTS
+)

@@ -5,13 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
-from services.analytics import charts
-from services.analytics.domain import LOCAL, disclose
+from services.analytics import charts, labels
+from services.analytics.domain import disclose
+from shared.clock import local
+from shared.profile import profile
+
+if TYPE_CHECKING:
+    from services.analytics.service import Listed
 
 _env = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -20,141 +25,103 @@ _env = Environment(
     lstrip_blocks=True,
 )
 
-ROLE_DA = {"guide": "Fællesskabsguides", "professional": "Fagpersoner", "ambassador": "Ambassadører"}
-REASON_DA = {"full": "Fuldt hold", "not_suitable": "Passer ikke", "no_contact": "Ingen kontakt", "other": "Andet"}
-OUTREACH_DA = {
-    "postcards": "Postkort",
-    "website_visit": "Besøg på hjemmesiden",
-    "info_meeting": "Infomøder",
-    "door_to_door": "Dør-til-dør",
-}
-WORDS_DA = {
-    "unemployed": "Ledige",
-    "mental_health": "Psykisk sårbare",
-    "elderly_alone": "Ældre, der bor alene",
-    "new_in_denmark": "Nye i Danmark",
-    "disability": "Handicap",
-    "young_adults": "Unge voksne",
-    "single_parents": "Enlige forsørgere",
-    "health": "Sundhed",
-    "jobcenter": "Jobcenter",
-    "library": "Bibliotek",
-    "housing": "Boligsocialt",
-    "social_psychiatry": "Socialpsykiatri",
-    "gp": "Praktiserende læge",
-    "school": "Skole",
-    "business": "Erhverv",
-    "volunteer": "Frivillig",
-    "civil_society": "Civilsamfund",
-    "social": "Socialt samvær",
-    "sports": "Idræt",
-    "culture": "Kultur",
-    "nature": "Natur",
-    "crafts": "Kreativt",
-    "food": "Mad og fællesspisning",
-    "learning": "Læring",
-    "music": "Musik",
-    "transport": "Transport",
-    "companionship": "Følgeskab",
-}
-
 
 def short_month(month: str) -> str:
     """'2024-03' -> '03/24': fits under a column."""
     return f"{month[5:7]}/{month[2:4]}"
 
 
-def da(word: str) -> str:
-    return WORDS_DA.get(word, word.replace("_", " ").capitalize())
-
-
 def _charts(
     metrics: dict[str, Any], monthly: list[dict[str, Any]], needs_by_area: dict[str, dict[str, int]]
 ) -> dict[str, Markup]:
-    r, acc, cas = metrics["referrals"], metrics["accompaniment"], metrics["cascade"]
-    refs, equity, cap = metrics["referrers"], metrics["equity"], metrics["capacity"]
-    seen = {g for m in monthly for g in m["referrals_by_generation"]} | set(cas["referrals_by_generation"])
+    referrals, accompaniment, cascade = metrics["referrals"], metrics["accompaniment"], metrics["cascade"]
+    refs, equity, capacity = metrics["referrers"], metrics["equity"], metrics["capacity"]
+    seen = {g for month in monthly for g in month["referrals_by_generation"]} | set(cascade["referrals_by_generation"])
     generations = sorted(seen, key=int)
     gen_label = {g: ("Guides (gen. 0)" if g == "0" else f"Generation {g}") for g in generations}
     gen_label["u"] = "Uden tilknytning"
     columns = [
-        (short_month(m["month"]), {**m["referrals_by_generation"], "u": m["unattributed_referrals"]}) for m in monthly
+        (short_month(month["month"]), {**month["referrals_by_generation"], "u": month["unattributed_referrals"]})
+        for month in monthly
     ]
     built = {
         "funnel": charts.hbar(
             "Tragten: fra henvisning til fællesskab",
             [
-                ("Oprettet", r["created"]),
-                ("Accepteret", r["accepted"]),
-                ("Fulgt derhen", r["accompanied"]),
-                ("Budt velkommen", r["welcomed"]),
-                ("Deltager stadig (4 uger)", r["participating_4w"]),
-                ("Deltager stadig (12 uger)", r["participating_12w"]),
+                ("Oprettet", referrals["created"]),
+                ("Accepteret", referrals["accepted"]),
+                ("Fulgt derhen", referrals["accompanied"]),
+                ("Budt velkommen", referrals["welcomed"]),
+                ("Deltager stadig (4 uger)", referrals["participating_4w"]),
+                ("Deltager stadig (12 uger)", referrals["participating_12w"]),
             ],
         ),
         "generations": charts.hbar(
             "Henvisninger pr. generation i kaskaden",
             [
-                *((gen_label[g], n) for g, n in cas["referrals_by_generation"].items()),
-                ("Uden tilknytning", cas["unattributed_referrals"]),
+                *((gen_label[g], n) for g, n in cascade["referrals_by_generation"].items()),
+                ("Uden tilknytning", cascade["unattributed_referrals"]),
             ],
             color=charts.PALETTE[3],
         ),
         "growth": charts.stacked_columns("Kaskadens vækst pr. måned", columns, [*generations, "u"], gen_label),
         "sustainment": charts.line(
             "Selvbærende over tid: andel henvisninger fra andre end guiderne",
-            [(short_month(m["month"]), m["self_sustainment"]) for m in monthly],
+            [(short_month(month["month"]), month["self_sustainment"]) for month in monthly],
         ),
         "by_role": charts.hbar(
-            "Henvisninger pr. rolle", [(ROLE_DA.get(k, k), v) for k, v in refs["referrals_by_role"].items()]
+            "Henvisninger pr. rolle", [(labels.role(code), n) for code, n in refs["referrals_by_role"].items()]
         ),
         "by_sector": charts.hbar(
             "Henvisninger pr. sektor",
-            [(da(k), v) for k, v in refs["referrals_by_sector"].items()],
+            [(labels.sector(code), n) for code, n in refs["referrals_by_sector"].items()],
             color=charts.PALETTE[1],
         ),
         "accompaniment": charts.hbar(
             "Følgeskabsgabet",
             [
-                ("Har brug for følgeskab", acc["needed"]),
-                ("Følgeskab aftalt", acc["arranged"]),
-                ("Fulgt derhen", acc["accompanied"]),
-                ("Gab: ikke fulgt", acc["gap"]),
+                ("Har brug for følgeskab", accompaniment["needed"]),
+                ("Følgeskab aftalt", accompaniment["arranged"]),
+                ("Fulgt derhen", accompaniment["accompanied"]),
+                ("Gab: ikke fulgt", accompaniment["gap"]),
             ],
             color=charts.PALETTE[4],
         ),
         "equity": charts.paired_bars(
             "Rækkevidde i målgrupperne (antal borgere)",
-            [(da(g), cell["referred"], cell["welcomed"]) for g, cell in equity["by_target_group"].items()],
+            [
+                (labels.target_group(code), cell["referred"], cell["welcomed"])
+                for code, cell in equity["by_target_group"].items()
+            ],
             ("Henvist", "Budt velkommen"),
         ),
         "rejections": charts.hbar(
             "Afviste henvisninger pr. årsag",
-            [(REASON_DA.get(k, k), v) for k, v in cap["rejections_by_reason"].items()],
+            [(labels.rejection_reason(code), n) for code, n in capacity["rejections_by_reason"].items()],
             color=charts.PALETTE[4],
         ),
         "needs": charts.hbar(
             "Uopfyldte behov pr. kategori",
-            [(da(k), v) for k, v in cap["unmet_needs_by_category"].items()],
+            [(labels.category(code), n) for code, n in capacity["unmet_needs_by_category"].items()],
             color=charts.PALETTE[5],
         ),
         "needs_area": charts.hbar(
             "Uopfyldte behov pr. boligområde",
-            [(area, sum(c.values())) for area, c in sorted(needs_by_area.items())],
+            [(labels.area(code), sum(needs.values())) for code, needs in sorted(needs_by_area.items())],
             color=charts.PALETTE[5],
         ),
         "areas": charts.hbar(
             "Budt velkommen pr. boligområde (fællesskabets område)",
-            list(metrics["areas"]["welcomed_by_area"].items()),
+            [(labels.area(code), n) for code, n in metrics["areas"]["welcomed_by_area"].items()],
             color=charts.PALETTE[2],
         ),
         "outreach": charts.hbar(
             "Opsøgende arbejde",
-            [(OUTREACH_DA.get(k, k), v) for k, v in metrics["outreach"].items()],
+            [(labels.outreach_kind(kind), n) for kind, n in metrics["outreach"].items()],
             color=charts.PALETTE[6],
         ),
     }
-    return {k: Markup(v) for k, v in built.items()}
+    return {name: Markup(svg) for name, svg in built.items()}
 
 
 def percent(value: float | None) -> str:
@@ -169,25 +136,31 @@ def number(value: int | None) -> str:
     return "<5" if value is None else f"{value:,}".replace(",", ".")
 
 
+def _page(template: str, **values: object) -> str:
+    place = profile()
+    return _env.get_template(template).render(programme=place.programme, municipality=place.municipality, **values)
+
+
 def render_dashboard(
-    snapshot_id: str,
-    label: str,
-    computed_at: datetime,
-    content: dict[str, Any],
-    history: list[tuple[str, str, datetime]],
+    snapshot_id: str, label: str, computed_at: datetime, content: dict[str, Any], history: list[Listed]
 ) -> str:
-    periods = {name: disclose(m, suppress=True) for name, m in content["periods"].items()}
+    periods = {name: disclose(metrics, suppress=True) for name, metrics in content["periods"].items()}
     main = periods["all_time"]
-    return _env.get_template("dashboard.html").render(
+    return _page(
+        "dashboard.html",
         snapshot_id=snapshot_id,
         label=label,
-        computed_at=computed_at.astimezone(LOCAL).strftime("%d.%m.%Y kl. %H:%M"),
+        computed_at=local(computed_at).strftime("%d.%m.%Y kl. %H:%M"),
         periods=periods,
         main=main,
         charts=_charts(main, content.get("monthly", []), content.get("needs_by_area", {})),
-        history=[(sid, lbl, at.astimezone(LOCAL).strftime("%d.%m.%Y %H:%M")) for sid, lbl, at in history],
+        history=[(entry.snapshot_id, local(entry.computed_at).strftime("%d.%m.%Y %H:%M")) for entry in history],
         percent=percent,
         days=days,
         number=number,
-        role_da=ROLE_DA,
     )
+
+
+def render_no_snapshot(next_due: datetime) -> str:
+    """The page before the first snapshot: when the next nightly one is due, in Copenhagen."""
+    return _page("no_snapshot.html", next_due=local(next_due).strftime("%d.%m.%Y kl. %H:%M"))

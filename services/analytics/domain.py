@@ -10,11 +10,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-LOCAL = ZoneInfo("Europe/Copenhagen")
+from shared.clock import COPENHAGEN, local
+
 US_PER_DAY = 86_400_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -37,18 +37,18 @@ def from_us(us: int) -> datetime:
 
 
 def local_midnight_us(day: date) -> int:
-    return to_us(datetime.combine(day, time(0), tzinfo=LOCAL))
+    return to_us(datetime.combine(day, time(0), tzinfo=COPENHAGEN))
 
 
 def minus_local_days(us: int, days: int) -> int:
     """`days` calendar days earlier on the Copenhagen wall clock (23 or 25 hours across DST)."""
-    local = from_us(us).astimezone(LOCAL)
-    earlier = (local.replace(tzinfo=None) - timedelta(days=days)).replace(tzinfo=LOCAL)
+    wall_clock = local(from_us(us)).replace(tzinfo=None)
+    earlier = (wall_clock - timedelta(days=days)).replace(tzinfo=COPENHAGEN)
     return to_us(earlier)
 
 
 def local_date(us: int) -> date:
-    return from_us(us).astimezone(LOCAL).date()
+    return local(from_us(us)).date()
 
 
 @dataclass(frozen=True)
@@ -222,8 +222,7 @@ def next_run(cron: str, after: datetime) -> datetime:
     """The next time the cron expression (read on the Copenhagen wall clock) fires, in UTC."""
     if not croniter.is_valid(cron):
         raise ValueError(f"not a valid cron expression: {cron!r} (e.g. '0 2 * * *')")
-    local = after.astimezone(LOCAL)
-    return croniter(cron, local).get_next(datetime).astimezone(UTC)  # type: ignore[no-any-return]
+    return croniter(cron, local(after)).get_next(datetime).astimezone(UTC)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -238,7 +237,7 @@ class NightlyPeriods:
 
 def nightly_periods(now: datetime) -> NightlyPeriods:
     """Yesterday, the 30 days ending yesterday, and all time, on the Copenhagen calendar."""
-    yesterday = now.astimezone(LOCAL).date() - timedelta(days=1)
+    yesterday = local(now).date() - timedelta(days=1)
     return NightlyPeriods(
         yesterday=Period(yesterday, yesterday),
         last_30_days=Period(yesterday - timedelta(days=29), yesterday),

@@ -15,15 +15,14 @@ from typing import Any
 
 import numpy as np
 
+from services.analytics.columns import Codes, Flags
 from services.analytics.domain import Period, minus_local_days, percentile, ratio, to_us
-from services.analytics.snapshot import PRACTICE_TRACK, Codes, Flags, Snapshot
+from services.analytics.snapshot import Snapshot, code_of
 
 US_PER_DAY = 86_400_000_000
 ROLES = ("guide", "professional", "ambassador")
 REJECTION_REASONS = ("full", "not_suitable", "no_contact", "other")
 OUTREACH_KINDS = ("postcards", "website_visit", "info_meeting", "door_to_door")
-
-__all__ = ["PRACTICE_TRACK", "Snapshot", "compute", "monthly"]
 
 
 def reached(snapshot: Snapshot, stage: str, rows: Flags) -> int:
@@ -71,28 +70,28 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
     since_30 = minus_local_days(end, 30)
     since_60 = minus_local_days(end, 60)
 
-    r = snapshot.referrals
+    referrals = snapshot.referrals
     actors = snapshot.actors
     n_actors, n_citizens = len(snapshot.actor_ids), snapshot.citizen_keys.size
     gen, root = snapshot.generation, snapshot.root
 
     # The cohort: referrals created in the period; stages count when reached by `as_of`.
-    cohort = (r.created >= start_us) & (r.created < end)
+    cohort = (referrals.created >= start_us) & (referrals.created < end)
     created = int(np.count_nonzero(cohort))
-    needy = cohort & r.needs_accompaniment
+    needy = cohort & referrals.needs_accompaniment
     needed = int(np.count_nonzero(needy))
     needed_accompanied = reached(snapshot, "accompanied", needy)
-    rejected = cohort & r.reached("rejected")
-    rejections = counts(r.rejection_reason[rejected], len(snapshot.reasons))
-    welcomed_rows = cohort & ~np.isnan(r.welcomed)
+    rejected = cohort & referrals.reached("rejected")
+    rejections = counts(referrals.rejection_reason[rejected], len(snapshot.reasons))
+    welcomed_rows = cohort & ~np.isnan(referrals.welcomed)
     welcomed = int(np.count_nonzero(welcomed_rows))
-    days_to_welcome = np.sort((r.welcomed[welcomed_rows] - r.created[welcomed_rows]) / US_PER_DAY)
+    days_to_welcome = np.sort((referrals.welcomed[welcomed_rows] - referrals.created[welcomed_rows]) / US_PER_DAY)
 
-    cohort_citizen, cohort_referrer = r.citizen[cohort], r.referrer[cohort]
-    welcomed_citizen, welcomed_referrer = r.citizen[welcomed_rows], r.referrer[welcomed_rows]
+    cohort_citizen, cohort_referrer = referrals.citizen[cohort], referrals.referrer[cohort]
+    welcomed_citizen, welcomed_referrer = referrals.citizen[welcomed_rows], referrals.referrer[welcomed_rows]
     in_cohort = marked(cohort_citizen, n_citizens)
     is_welcomed = marked(welcomed_citizen, n_citizens)
-    track_participant = marked(cohort_citizen[snapshot.practice_track[r.community[cohort]]], n_citizens)
+    track_participant = marked(cohort_citizen[snapshot.practice_track[referrals.community[cohort]]], n_citizens)
 
     # Referrals per referrer, then by the referrer's generation, role and sector.
     per_referrer = np.bincount(cohort_referrer, minlength=n_actors)
@@ -111,7 +110,7 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
     depths = depths[depths >= 0]
     max_depth = int(depths.max()) if depths.size else None
 
-    welcomed_area = snapshot.community_area[r.community[welcomed_rows]]
+    welcomed_area = snapshot.community_area[referrals.community[welcomed_rows]]
     citizen_area = snapshot.citizens.area[welcomed_citizen]
     both_known = (welcomed_area >= 0) & (citizen_area >= 0)
     cross_known = int(np.count_nonzero(both_known))
@@ -144,21 +143,25 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
         passed_on_generations[passed_on_generations >= 0], minlength=actors_by_generation.size
     ).tolist()
 
-    recent = (r.created >= since_60) & (r.created < end)
-    recent_60 = marked(r.referrer[recent], n_actors)
-    active_30 = marked(r.referrer[recent & (r.created >= since_30)], n_actors)
+    recent = (referrals.created >= since_60) & (referrals.created < end)
+    recent_60 = marked(referrals.referrer[recent], n_actors)
+    active_30 = marked(referrals.referrer[recent & (referrals.created >= since_30)], n_actors)
     dormant_roles = [i for i, role in enumerate(snapshot.roles) if role in ("professional", "ambassador")]
     dormant = int(np.count_nonzero(np.isin(actors.role, dormant_roles) & (activated <= since_60) & ~recent_60))
 
     latest_status: dict[str, tuple[int, str]] = {}
-    for community, t, status in snapshot.capacity:
-        if t < end:
-            known_status = latest_status.get(community)
-            if known_status is None or (t, status) > known_status:
-                latest_status[community] = (t, status)
+    for change in snapshot.capacity:
+        if change.time_us < end:
+            known_status = latest_status.get(change.community_id)
+            if known_status is None or (change.time_us, change.status) > known_status:
+                latest_status[change.community_id] = (change.time_us, change.status)
 
     track_ids = {snapshot.community_ids[i] for i in np.flatnonzero(snapshot.practice_track)}
-    candidates = [citizen for citizen, source, t in snapshot.bridges if source in track_ids and t <= as_of_us]
+    candidates = [
+        bridge.citizen_ref
+        for bridge in snapshot.bridges
+        if bridge.from_community_id in track_ids and bridge.time_us <= as_of_us
+    ]
     candidate_codes = snapshot.citizen_codes(candidates)
     participant = track_participant[np.maximum(candidate_codes, 0)] & (candidate_codes >= 0)
     bridged = {
@@ -167,7 +170,7 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
     participants = int(np.count_nonzero(track_participant))
     reason_count = dict(zip(snapshot.reasons, rejections.tolist(), strict=True))
     generations = by_generation(referrer_generation)
-    guides = sorted(str(snapshot.actor_ids[i]) for i in np.flatnonzero(actors.role == _code(snapshot.roles, "guide")))
+    guides = sorted(str(snapshot.actor_ids[i]) for i in np.flatnonzero(actors.role == code_of(snapshot.roles, "guide")))
     reach_of = {snapshot.actor_ids[i]: int(n) for i, n in enumerate(reach.tolist()) if n}
     days = days_to_welcome.tolist()
 
@@ -223,7 +226,7 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
             "communities_full": sum(1 for _, status in latest_status.values() if status == "full"),
             "rejections_by_reason": {reason: reason_count.get(reason, 0) for reason in REJECTION_REASONS},
             "unmet_needs_by_category": dict(
-                sorted(Counter(category for t, _, category in snapshot.needs if start_us <= t < end).items())
+                sorted(Counter(need.category for need in snapshot.needs if start_us <= need.time_us < end).items())
             ),
         },
         "practice_tracks": {
@@ -232,7 +235,7 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
             "bridging_rate": ratio(len(bridged), participants),
         },
         "outreach": {
-            kind: sum(count for t, k, count in snapshot.outreach if k == kind and start_us <= t < end)
+            kind: sum(row.amount for row in snapshot.outreach if row.kind == kind and start_us <= row.time_us < end)
             for kind in OUTREACH_KINDS
         },
         "suppressed": [],
@@ -246,56 +249,3 @@ def checked_as_of(snapshot: Snapshot, as_of: datetime) -> int:
     if as_of_us != snapshot.as_of_us:
         raise ValueError("the snapshot was loaded for another as_of; load it for this one")
     return as_of_us
-
-
-def _code(words: list[str], word: str) -> int:
-    return words.index(word) if word in words else -2  # -2 matches no code, not even "unknown"
-
-
-def month_starts(first_us: int, last_us: int) -> list[tuple[str, int]]:
-    """("YYYY-MM", first microsecond of that Copenhagen month) covering first..last."""
-    from datetime import date
-
-    from services.analytics.domain import local_date, local_midnight_us
-
-    day = local_date(first_us).replace(day=1)
-    end = local_date(last_us)
-    months: list[tuple[str, int]] = []
-    while day <= end:
-        months.append((day.strftime("%Y-%m"), local_midnight_us(day)))
-        day = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-    return months
-
-
-def monthly(snapshot: Snapshot, as_of: datetime) -> list[dict[str, Any]]:
-    """The cascade month by month (by ReferralCreated month): referrals by referrer generation,
-    the share not made by guides (self-sustainment) and the welcomes among them."""
-    as_of_us = checked_as_of(snapshot, as_of)
-    r = snapshot.referrals
-    rows = r.created <= as_of_us
-    if not rows.any():
-        return []
-    created_us = r.created[rows]
-    months = month_starts(int(created_us.min()), int(created_us.max()))
-    n = len(months)
-    month = np.searchsorted(np.array([start for _, start in months], np.float64), created_us, side="right") - 1
-    generation = snapshot.generation[r.referrer[rows]]
-    attributed = generation >= 0
-    created = np.bincount(month, minlength=n).tolist()
-    welcomed = np.bincount(month[~np.isnan(r.welcomed[rows])], minlength=n).tolist()
-    unattributed = np.bincount(month[~attributed], minlength=n).tolist()
-    by_guides = np.bincount(month[generation == 0], minlength=n).tolist()
-    depth = int(generation.max()) + 1 if attributed.any() else 0
-    per_generation = np.bincount(month[attributed] * depth + generation[attributed], minlength=n * depth)
-    per_generation = per_generation.reshape(n, depth) if depth else np.zeros((n, 0), np.int64)
-    return [
-        {
-            "month": label,
-            "created": created[i],
-            "welcomed": welcomed[i],
-            "referrals_by_generation": {str(g): c for g, c in enumerate(per_generation[i].tolist()) if c},
-            "unattributed_referrals": unattributed[i],
-            "self_sustainment": ratio(created[i] - by_guides[i], created[i]),
-        }
-        for i, (label, _) in enumerate(months)
-    ]

@@ -1,7 +1,7 @@
 """Rebuild: drop the projections and replay every context stream from its first message.
 
 Reads with an ephemeral pull consumer (no acks, nothing left behind on the server) and
-applies the events in batches through the same `projection.Changes` + `store.write` code as
+applies the events in batches through the same `projection.Changes` + `upsert.write` code as
 the live consumers, so a rebuild gives the same projections and hence the same metrics.
 """
 
@@ -19,7 +19,7 @@ from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 
-from services.analytics import store
+from services.analytics import store, upsert
 from services.analytics.projection import Changes
 from shared.bus import context_subjects, stream_name
 from shared.db import Database
@@ -108,8 +108,7 @@ def apply_bodies(db: Database, bodies: list[bytes]) -> tuple[int, int]:
             skipped += 1  # the live consumer dead-letters these; a rebuild cannot do better
             continue
         changes.add_envelope(envelope, event)
-    with db.transaction() as session:
-        store.write(session, changes)
+    upsert.apply(db, changes)
     return len(bodies) - skipped, skipped
 
 
@@ -152,7 +151,7 @@ async def rebuild(
         if total:
             total(sum([await stream_size(nc, c) for c in CONTEXTS]))
         with db.transaction() as session:
-            store.clear_projections(session)
+            upsert.clear(session)
         return await replay(db, nc, progress=progress)
     finally:
         await nc.close()

@@ -1,4 +1,5 @@
-"""The analytics application layer: metrics on demand, snapshots, and the nightly run."""
+"""The analytics use cases: project an event, metrics on demand, snapshots (nightly, and the
+demo's first one), and reading the stored snapshots back."""
 
 from __future__ import annotations
 
@@ -7,19 +8,27 @@ import contextlib
 import gc
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from services.analytics import store
+from sqlalchemy.orm import Session
+
+from services.analytics import store, upsert
 from services.analytics.domain import Period, next_run, nightly_periods, to_us
-from services.analytics.metrics import compute, monthly
+from services.analytics.metrics import compute
+from services.analytics.monthly import monthly
+from services.analytics.projection import Changes
 from services.analytics.snapshot import Snapshot
-from shared.db import Database
+from shared.app import BackgroundJob
+from shared.events import Envelope, Event
 from shared.events.analytics import MetricsSnapshotPublished
 from shared.ids import new_id
+from shared.inbox import batched
 from shared.runtime import Runtime
 
 log = logging.getLogger("vejviser.analytics")
+HISTORY = 30  # earlier snapshots the dashboard links to
 
 
 @contextlib.contextmanager
@@ -35,13 +44,22 @@ def no_cyclic_gc() -> Iterator[None]:
             gc.enable()
 
 
-def metrics_for(db: Database, period: Period, as_of: datetime | None = None) -> dict[str, Any]:
+@batched
+def project(session: Session, pairs: list[tuple[Envelope, Event]]) -> None:
+    """A live consumer's batch of events into the projections, merged in memory and upserted
+    in bulk: the same code, and so the same rows, as a rebuild."""
+    changes = Changes()
+    for envelope, event in pairs:
+        changes.add_envelope(envelope, event)
+    upsert.write(session, changes)
+
+
+def metrics_for(runtime: Runtime, period: Period, as_of: datetime | None = None) -> dict[str, Any]:
     """Undisclosed metrics for one period, from the projections as they are now."""
-    as_of = as_of or datetime.now(UTC)
+    moment = as_of or runtime.clock.now()
     with no_cyclic_gc():
-        with db.transaction() as session:
-            snapshot = store.load_snapshot(session, as_of)
-        return compute(snapshot, period, as_of)
+        snapshot = runtime.read(lambda session: store.load_snapshot(session, moment))
+        return compute(snapshot, period, moment)
 
 
 def snapshot_body(
@@ -57,40 +75,109 @@ def snapshot_body(
 
 def take_snapshot(runtime: Runtime, now: datetime | None = None, label: str = "nightly") -> str:
     """Compute yesterday, the last 30 days and all time; store them and publish
-    `MetricsSnapshotPublished` through the outbox, in one transaction."""
-    now = now or datetime.now(UTC)
-    periods = nightly_periods(now)
+    `MetricsSnapshotPublished` through the outbox, in one unit of work.
+
+    The projections are read and the metrics computed before it, so the write lock is held
+    only for the insert, not for seconds of arithmetic."""
+    moment = now or runtime.clock.now()
+    periods = nightly_periods(moment)
+    day = periods.yesterday.start
+
+    def read(session: Session) -> tuple[Snapshot, dict[str, dict[str, int]]]:
+        return store.load_snapshot(session, moment), store.needs_by_area(session, None, to_us(moment) + 1)
+
+    with no_cyclic_gc():
+        snapshot, needs = runtime.read(read)
+        body = snapshot_body(snapshot, periods.items(), moment, needs)
     snapshot_id = new_id()
-    with no_cyclic_gc(), runtime.db.transaction() as session:
-        snapshot = store.load_snapshot(session, now)
-        needs = store.needs_by_area(session, None, to_us(now) + 1)
-        body = snapshot_body(snapshot, periods.items(), now, needs)
-        day = periods.yesterday.start
-        store.save_snapshot(session, snapshot_id, now, f"{label} {day}", body)
-        runtime.stage(
-            session,
-            MetricsSnapshotPublished(snapshot_id=snapshot_id, period=f"{day}", computed_at=now),
-            time=now,
-        )
-    runtime.committed()
+    with runtime.unit_of_work() as uow:
+        store.save_snapshot(uow.session, snapshot_id, moment, f"{label} {day}", body)
+        uow.stage(MetricsSnapshotPublished(snapshot_id=snapshot_id, period=f"{day}", computed_at=moment), time=moment)
     log.info("metrics snapshot %s stored (%s)", snapshot_id, label)
     return snapshot_id
 
 
-async def run_schedule(runtime: Runtime, cron: str, stop: asyncio.Event) -> None:
-    """Take a snapshot each time the cron expression fires (Copenhagen wall clock)."""
-    while not stop.is_set():
-        now = datetime.now(UTC)
-        due = next_run(cron, now)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=max(0.0, (due - now).total_seconds()))
-            return
-        except TimeoutError:
-            pass
-        try:
-            await asyncio.to_thread(take_snapshot, runtime, due)
-        except Exception:
-            log.exception("nightly snapshot failed; the next run will try again")
+# --------------------------------------------------------------------------- reading snapshots
+
+
+class Listed(NamedTuple):
+    """A stored snapshot in the dashboard's list of earlier ones."""
+
+    snapshot_id: str
+    label: str
+    computed_at: datetime
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored snapshot as read: its metrics undisclosed (disclosure is the reader's)."""
+
+    snapshot_id: str
+    label: str
+    computed_at: datetime
+    content: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: store.MetricsSnapshot) -> Stored:
+        return cls(row.snapshot_id, row.label, row.computed_at, row.content())
+
+
+def list_snapshots(runtime: Runtime, limit: int) -> list[Stored]:
+    return runtime.read(lambda session: [Stored.of(row) for row in store.list_snapshots(session, limit)])
+
+
+def get_snapshot(runtime: Runtime, snapshot_id: str) -> Stored | None:
+    def read(session: Session) -> Stored | None:
+        row = store.get_snapshot(session, snapshot_id)
+        return Stored.of(row) if row is not None else None
+
+    return runtime.read(read)
+
+
+def for_dashboard(runtime: Runtime, snapshot_id: str | None) -> tuple[Stored | None, list[Listed]]:
+    """The snapshot to show (the latest when no id is given; None when there is none) and the
+    earlier ones to link to. Reads only: the dashboard never takes a snapshot itself."""
+
+    def read(session: Session) -> tuple[Stored | None, list[Listed]]:
+        row = store.get_snapshot(session, snapshot_id) if snapshot_id else store.latest_snapshot(session)
+        history = [Listed(s.snapshot_id, s.label, s.computed_at) for s in store.list_snapshots(session, HISTORY)]
+        return (Stored.of(row) if row is not None else None), history
+
+    return runtime.read(read)
+
+
+# --------------------------------------------------------------------------- background jobs
+
+
+def next_nightly(runtime: Runtime, cron: str) -> datetime:
+    return next_run(cron, runtime.clock.now())
+
+
+def nightly(runtime: Runtime, cron: str) -> BackgroundJob:
+    """A snapshot each time the cron expression fires (Copenhagen wall clock)."""
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            now = runtime.clock.now()
+            due = next_run(cron, now)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=max(0.0, (due - now).total_seconds()))
+                return
+            try:
+                await asyncio.to_thread(take_snapshot, runtime, due)
+            except Exception:
+                log.exception("nightly snapshot failed; the next run will try again")
+
+    return run
+
+
+def demo_snapshot(runtime: Runtime) -> BackgroundJob:
+    """Demo: the first snapshot as soon as the demo world's events have arrived."""
+
+    async def run(stop: asyncio.Event) -> None:
+        await snapshot_when_data_arrives(runtime, stop)
+
+    return run
 
 
 async def snapshot_when_data_arrives(
@@ -102,8 +189,7 @@ async def snapshot_when_data_arrives(
     deadline = loop.time() + give_up_after
     last, stable = -1, 0
     while not stop.is_set() and loop.time() < deadline:
-        with runtime.db.transaction() as session:
-            count = store.has_referrals(session)
+        count = await asyncio.to_thread(runtime.read, store.has_referrals)
         stable = stable + 1 if count and count == last else 0
         last = count
         if stable >= settle_polls:

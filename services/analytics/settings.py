@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import field_validator
 
 from services.analytics.domain import next_run
+from shared.clock import utcnow
 from shared.settings import Settings
 
 
@@ -16,15 +17,5 @@ class AnalyticsSettings(Settings):
     @field_validator("nightly_cron")
     @classmethod
     def _valid_cron(cls, value: str) -> str:
-        from datetime import UTC, datetime
-
-        next_run(value, datetime.now(UTC))  # raises with a readable message
+        next_run(value, utcnow())  # raises with a readable message
         return value
-
-
-def analytics_settings(settings: Settings | None = None) -> AnalyticsSettings:
-    if isinstance(settings, AnalyticsSettings):
-        return settings
-    if settings is None:
-        return AnalyticsSettings()
-    return AnalyticsSettings(**settings.model_dump())

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
     BigInteger,
@@ -17,24 +17,18 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Table,
     Text,
-    and_,
-    case,
-    delete,
     func,
-    or_,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from services.analytics import snapshot
+from services.analytics import assemble, columns
 from services.analytics.domain import to_us
-from services.analytics.projection import SPECS, Changes, TableSpec
-from services.analytics.snapshot import Snapshot
+from services.analytics.snapshot import STAGES, Snapshot
 
 ID = String(100)
+R = TypeVar("R", bound=NamedTuple)
 
 
 class Base(DeclarativeBase):
@@ -155,48 +149,6 @@ class MetricsSnapshot(Base):
         return json.loads(self.body)  # type: ignore[no-any-return]
 
 
-PROJECTIONS: tuple[Table, ...] = tuple(Base.metadata.tables[spec.name] for spec in SPECS)
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def _upsert(session: Session, spec: TableSpec, rows: list[dict[str, Any]]) -> None:
-    table = Base.metadata.tables[spec.name]
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(table)
-    if not spec.groups:
-        session.execute(stmt.on_conflict_do_nothing(index_elements=[spec.key]), rows)
-        return
-    new, old = stmt.excluded, table.c
-    erased = None
-    if spec.erase_with:
-        erased = func.coalesce(old[spec.erase_with], new[spec.erase_with]).is_not(None)
-    updates: dict[str, Any] = {}
-    for group in spec.groups:
-        newer = new[group.time] < old[group.time] if group.keep == "min" else new[group.time] > old[group.time]
-        wins = and_(new[group.time].is_not(None), or_(old[group.time].is_(None), newer))
-        for col in (group.time, *group.columns):
-            if erased is not None and col in spec.erased_columns:
-                updates[col] = case((erased, None), (wins, new[col]), else_=old[col])
-            else:
-                updates[col] = case((wins, new[col]), else_=old[col])
-    session.execute(stmt.on_conflict_do_update(index_elements=[spec.key], set_=updates), rows)
-
-
-def write(session: Session, changes: Changes) -> None:
-    """Upsert every pending row; each group keeps its earliest/latest event as in `Changes`."""
-    for spec in SPECS:
-        rows = list(changes.rows[spec.name].values())
-        if rows:
-            _upsert(session, spec, rows)
-
-
-def clear_projections(session: Session) -> None:
-    for table in PROJECTIONS:
-        session.execute(delete(table))
-
-
 def has_referrals(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(Referral).where(Referral.created_us.is_not(None))) or 0)
 
@@ -221,41 +173,41 @@ def load_snapshot(session: Session, as_of: datetime) -> Snapshot:
     as_of_us = int(to_us(as_of))  # an int, so inlining it into the SQL below is safe
     # Which stages each referral reached by `as_of`, as one small int (bit i = STAGES[i]).
     stages = " + ".join(
-        f"CASE WHEN {stage}_us <= {as_of_us} THEN {1 << i} ELSE 0 END" for i, stage in enumerate(snapshot.STAGES)
+        f"CASE WHEN {stage}_us <= {as_of_us} THEN {1 << bit} ELSE 0 END" for bit, stage in enumerate(STAGES)
     )
-    return snapshot.build(
+    actors = "SELECT actor_id, role, sector, activated_by, citizen_ref, activated_us FROM an_actor"
+    # One narrow query for the citizens that have attributes left (erased ones have none).
+    citizens = (
+        "SELECT citizen_key, area, target_groups FROM an_citizen WHERE erased_us IS NULL "
+        "AND (area IS NOT NULL OR (target_groups IS NOT NULL AND target_groups <> ''))"
+    )
+    referrals = (
+        f"SELECT created_us, citizen_key, community_id, referrer_id, needs_accompaniment, {stages}, "
+        f"CASE WHEN welcomed_us <= {as_of_us} THEN welcomed_us END, rejection_reason "
+        "FROM an_referral WHERE created_us IS NOT NULL"
+    )
+    tables = columns.Tables(
         as_of_us=as_of_us,
-        actor_rows=_rows(
-            session, "SELECT actor_id, role, sector, area, activated_by, citizen_ref, activated_us FROM an_actor"
+        actors=columns.columns_of(columns.ActorColumns, _rows(session, actors)),
+        citizens=columns.columns_of(columns.CitizenColumns, _rows(session, citizens)),
+        referrals=columns.columns_of(columns.ReferralColumns, _rows(session, referrals)),
+        communities=columns.columns_of(
+            columns.CommunityColumns, _rows(session, "SELECT community_id, area, kind FROM an_community")
         ),
-        # One narrow query for the citizens that have attributes left (erased ones have none).
-        citizen_rows=_rows(
-            session,
-            "SELECT citizen_key, area, target_groups FROM an_citizen WHERE erased_us IS NULL "
-            "AND (area IS NOT NULL OR (target_groups IS NOT NULL AND target_groups <> ''))",
+        capacity=_named(columns.CapacityRow, _rows(session, "SELECT community_id, time_us, status FROM an_capacity")),
+        needs=_named(
+            columns.NeedRow, _rows(session, "SELECT time_us, area, category FROM an_need WHERE time_us IS NOT NULL")
         ),
-        referral_rows=_rows(
-            session,
-            f"SELECT created_us, citizen_key, community_id, referrer_id, needs_accompaniment, {stages}, "
-            f"CASE WHEN welcomed_us <= {as_of_us} THEN welcomed_us END, rejection_reason "
-            "FROM an_referral WHERE created_us IS NOT NULL",
+        outreach=_named(columns.OutreachRow, _rows(session, "SELECT time_us, kind, count FROM an_outreach")),
+        bridges=_named(
+            columns.BridgeRow, _rows(session, "SELECT citizen_ref, from_community_id, time_us FROM an_bridge")
         ),
-        community_rows=_rows(session, "SELECT community_id, area, kind FROM an_community"),
-        capacity=[tuple(r) for r in _rows(session, "SELECT community_id, time_us, status FROM an_capacity")],  # type: ignore[misc]
-        needs=[
-            tuple(r)
-            for r in _rows(  # type: ignore[misc]
-                session, "SELECT time_us, area, category FROM an_need WHERE time_us IS NOT NULL"
-            )
-        ],
-        outreach=[tuple(r) for r in _rows(session, "SELECT time_us, kind, count FROM an_outreach")],  # type: ignore[misc]
-        bridges=[
-            tuple(r)
-            for r in _rows(  # type: ignore[misc]
-                session, "SELECT citizen_ref, from_community_id, time_us FROM an_bridge"
-            )
-        ],
     )
+    return assemble.build(tables)
+
+
+def _named(row: type[R], rows: list[tuple[Any, ...]]) -> list[R]:
+    return list(map(row._make, rows))
 
 
 def needs_by_area(session: Session, start_us: int | None, end_us: int) -> dict[str, dict[str, int]]:

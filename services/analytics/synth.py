@@ -1,4 +1,5 @@
-"""A synthetic, realistic cascade for load tests and benchmarks (fictional, Ringsted-like).
+"""A synthetic, realistic cascade for load tests and benchmarks (fictional, in the
+municipality of the profile in force: its areas, sectors, target groups and categories).
 
 Guides activate professionals and ambassadors, who activate more of both and refer citizens;
 some welcomed citizens become ambassadors themselves. Referrals move through acceptance,
@@ -24,23 +25,16 @@ from services.analytics.projection import Changes
 from shared.events import Event
 from shared.events import catalogue as cat
 from shared.events import referrals as ref
+from shared.profile import profile
 
-AREAS = (
-    "Ringsted Nord",
-    "Ringsted Syd",
-    "Ringsted Centrum",
-    "Benløse",
-    "Jystrup",
-    "Kværkeby",
-    "Vetterslev",
-    "Høm",
-    "Gyrstinge",
-    "Ortved",
-)
-SECTORS = ("health", "jobcenter", "library", "housing", "social_psychiatry", "gp", "school", "business")
-TARGET_GROUPS = ("unemployed", "mental_health", "elderly_alone", "new_in_denmark", "disability", "single_parents")
-CATEGORIES = ("social", "sports", "culture", "nature", "crafts", "food", "learning", "music")
-NEED_CATEGORIES = ("transport", "companionship", "food", "learning", "nature", "music")
+# The vocabulary of the municipality profile in force: synthetic events use its codes, as the
+# services' own events do, so the dashboard shows them with the profile's Danish labels.
+AREAS = profile().area.codes
+SECTORS = profile().sector.codes
+TARGET_GROUPS = profile().target_group.codes
+CATEGORIES = profile().category.codes
+# What citizens miss most often: a third of the categories, in the profile's order.
+NEED_CATEGORIES = CATEGORIES[::3]
 AGE_BANDS = ("18-29", "30-39", "40-49", "50-59", "60-69", "70+")
 REASONS = ("full", "not_suitable", "no_contact", "other")
 OUTREACH = ("postcards", "website_visit", "info_meeting", "door_to_door")
@@ -97,13 +91,18 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
                 cat.CommunityCapacityChanged,
                 {"community_id": cid, "available": 0 if status == "full" else 5, "total": 20, "status": status},
             )
-    tracks = [c for i, c in enumerate(communities) if i % 10 == 0]
+    tracks = [community for i, community in enumerate(communities) if i % 10 == 0]
 
     # The cascade's actors, activated over the first part of the span.
     actors: list[_Actor] = []
-    for g in range(3):
-        actors.append(_Actor(f"syn-guide-{g}", "guide", start))
-        yield eid(), start, ref.ReferrerActivated, {"actor_id": f"syn-guide-{g}", "role": "guide", "area": AREAS[g]}
+    for guide in range(3):
+        actors.append(_Actor(f"syn-guide-{guide}", "guide", start))
+        yield (
+            eid(),
+            start,
+            ref.ReferrerActivated,
+            {"actor_id": f"syn-guide-{guide}", "role": "guide", "area": AREAS[guide]},
+        )
     n_actors = max(10, referrals // 100)
     for i in range(n_actors):
         role = "professional" if rng.random() < 0.6 else "ambassador"
@@ -123,7 +122,7 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
             {
                 "actor_id": actor_id,
                 "role": role,
-                "sector": rng.choice(SECTORS) if role == "professional" else "volunteer",
+                "sector": rng.choice(SECTORS) if role == "professional" else None,
                 "area": rng.choice(AREAS),
                 "activated_by": activator,
                 "offers_accompaniment": rng.random() < 0.3,
@@ -133,37 +132,37 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
     # Citizens and their referrals; later referrals come more often from later generations.
     n_citizens = max(1, int(referrals * 0.7))
     citizen_day = [0.0] * n_citizens
-    for c in range(n_citizens):
-        citizen_day[c] = SPAN_DAYS * rng.random() ** 0.7
+    for citizen in range(n_citizens):
+        citizen_day[citizen] = SPAN_DAYS * rng.random() ** 0.7
         groups = rng.sample(TARGET_GROUPS, k=rng.choice((0, 0, 0, 1, 1, 2)))
         yield (
             eid(),
-            when(citizen_day[c]),
+            when(citizen_day[citizen]),
             ref.CitizenRegistered,
             {
-                "citizen_ref": f"syn-cit-{c}",
+                "citizen_ref": f"syn-cit-{citizen}",
                 "age_band": rng.choice(AGE_BANDS),
                 "area": rng.choice(AREAS),
                 "target_groups": groups,
             },
         )
     converted = 0
-    for r in range(referrals):
-        c = r if r < n_citizens else rng.randrange(n_citizens)
-        day = citizen_day[c] + (0 if r < n_citizens else rng.uniform(0, 60))
-        t = when(day)
+    for number in range(referrals):
+        citizen = number if number < n_citizens else rng.randrange(n_citizens)
+        day = citizen_day[citizen] + (0 if number < n_citizens else rng.uniform(0, 60))
+        created = when(day)
         pool_end = max(3, int(len(actors) * min(1.0, 0.2 + day / SPAN_DAYS)))
         referrer = actors[rng.randrange(pool_end)] if rng.random() > 0.15 else actors[rng.randrange(3)]
         community = rng.choice(tracks) if rng.random() < 0.1 else rng.choice(communities)
-        rid = f"syn-ref-{r}"
+        rid = f"syn-ref-{number}"
         needs = rng.random() < 0.2
         yield (
             eid(),
-            t,
+            created,
             ref.ReferralCreated,
             {
                 "referral_id": rid,
-                "citizen_ref": f"syn-cit-{c}",
+                "citizen_ref": f"syn-cit-{citizen}",
                 "community_id": community,
                 "referrer_id": referrer.actor_id,
                 "needs_accompaniment": needs,
@@ -174,33 +173,33 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
         if fate < 0.12:
             yield (
                 eid(),
-                t + int(rng.uniform(0.5, 5) * DAY_US),
+                created + int(rng.uniform(0.5, 5) * DAY_US),
                 ref.ReferralRejected,
                 {"referral_id": rid, "reason": rng.choice(REASONS)},
             )
             continue
         if fate < 0.17:
-            yield eid(), t + int(rng.uniform(1, 20) * DAY_US), ref.ReferralCancelled, {"referral_id": rid}
+            yield eid(), created + int(rng.uniform(1, 20) * DAY_US), ref.ReferralCancelled, {"referral_id": rid}
             continue
         if fate < 0.9:
-            yield eid(), t + int(rng.uniform(0.1, 4) * DAY_US), ref.ReferralAccepted, {"referral_id": rid}
+            yield eid(), created + int(rng.uniform(0.1, 4) * DAY_US), ref.ReferralAccepted, {"referral_id": rid}
         if needs and rng.random() < 0.7:
             companion = rng.choice(actors).actor_id
             yield (
                 eid(),
-                t + int(rng.uniform(1, 6) * DAY_US),
+                created + int(rng.uniform(1, 6) * DAY_US),
                 ref.AccompanimentArranged,
                 {"referral_id": rid, "companion_id": companion},
             )
             if rng.random() < 0.8:
                 yield (
                     eid(),
-                    t + int(rng.uniform(6, 10) * DAY_US),
+                    created + int(rng.uniform(6, 10) * DAY_US),
                     ref.CitizenAccompanied,
                     {"referral_id": rid, "companion_id": companion},
                 )
         if fate < 0.7:
-            welcomed = t + int(rng.lognormvariate(2.0, 0.6) * DAY_US)
+            welcomed = created + int(rng.lognormvariate(2.0, 0.6) * DAY_US)
             yield (
                 eid(),
                 welcomed,
@@ -219,7 +218,7 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
                     eid(),
                     welcomed + 30 * DAY_US,
                     ref.CitizenBridged,
-                    {"citizen_ref": f"syn-cit-{c}", "from_community_id": community, "to_referral_id": rid},
+                    {"citizen_ref": f"syn-cit-{citizen}", "from_community_id": community, "to_referral_id": rid},
                 )
             if rng.random() < 0.02:
                 converted += 1
@@ -233,9 +232,8 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
                     {
                         "actor_id": actor_id,
                         "role": "ambassador",
-                        "sector": "volunteer",
                         "area": rng.choice(AREAS),
-                        "citizen_ref": f"syn-cit-{c}",
+                        "citizen_ref": f"syn-cit-{citizen}",
                     },
                 )
     for i in range(max(5, referrals // 50)):

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from services.analytics import store
+from services.analytics import store, upsert
 from services.analytics.domain import Period, disclose
 from services.analytics.metrics import compute
 from services.analytics.projection import Changes
@@ -24,8 +24,7 @@ def project(db: Database, envelopes: list[Any], batch: int) -> None:
         changes = Changes()
         for envelope in envelopes[start : start + batch]:
             changes.add_envelope(envelope, envelope.decode())
-        with db.transaction() as session:
-            store.write(session, changes)
+        upsert.apply(db, changes)
 
 
 @pytest.fixture
@@ -145,7 +144,7 @@ def test_order_batching_and_redelivery_do_not_change_the_metrics(db: Database) -
     project(db, shuffled, batch=7)
     assert metrics(db, H1) == reference
     with db.transaction() as session:
-        store.clear_projections(session)
+        upsert.clear(session)
     project(db, list(reversed(events)), batch=500)
     assert metrics(db, H1) == reference
 

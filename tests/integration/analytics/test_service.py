@@ -13,7 +13,7 @@ from typing import Any
 
 import nats
 
-from services.analytics import replay, service, store
+from services.analytics import replay, service, store, upsert
 from services.analytics.domain import Period
 from services.analytics.main import build
 from services.analytics.metrics import compute
@@ -45,8 +45,8 @@ def expected_h1(tmp_path: Path) -> dict[str, Any]:
     changes = Changes()
     for envelope in history():
         changes.add_envelope(envelope, envelope.decode())
-    with db.transaction() as session:
-        store.write(session, changes)
+    upsert.apply(db, changes)
+    with db.read() as session:
         snapshot = store.load_snapshot(session, AS_OF)
     db.dispose()
     return compute(snapshot, Period(*_dates(H1)), AS_OF)
@@ -109,14 +109,14 @@ async def test_live_projection_api_snapshots_and_rebuild(nats_clean: str, tmp_pa
             assert rows["cascade.reach_by_guide.guide-b"] == "0"
 
             # Redelivered events (same event ids, new message ids) change nothing.
-            before = without_as_of(service.metrics_for(runtime.db, Period(), AS_OF))
+            before = without_as_of(service.metrics_for(runtime, Period(), AS_OF))
             nc = await nats.connect(nats_clean)
             js = nc.jetstream()
             for envelope in events[:15]:
                 await js.publish(envelope.nats_subject, envelope.to_json(), headers={MSG_ID: f"again-{envelope.id}"})
             await nc.close()
             await eventually(lambda: consumers_idle(nats_clean), timeout=20)
-            assert without_as_of(service.metrics_for(runtime.db, Period(), AS_OF)) == before
+            assert without_as_of(service.metrics_for(runtime, Period(), AS_OF)) == before
 
             # A snapshot is stored, listed, readable with disclosure, and published.
             now = datetime(2024, 7, 1, 1, 0, tzinfo=UTC)  # 03:00 in Copenhagen: yesterday = 30 June
@@ -141,12 +141,12 @@ async def test_live_projection_api_snapshots_and_rebuild(nats_clean: str, tmp_pa
             assert page.status_code == 200 and "Fællesskabsvejvisning i tal" in page.text
 
             # Rebuild: drop the projections, replay the streams, get identical metrics.
-            live_h1 = without_as_of(service.metrics_for(runtime.db, Period(*_dates(H1)), AS_OF))
-            live_all = without_as_of(service.metrics_for(runtime.db, Period(), AS_OF))
+            live_h1 = without_as_of(service.metrics_for(runtime, Period(*_dates(H1)), AS_OF))
+            live_all = without_as_of(service.metrics_for(runtime, Period(), AS_OF))
             report = await replay.rebuild(runtime.db, nats_clean)
             assert report.events >= len(events)
-            assert without_as_of(service.metrics_for(runtime.db, Period(*_dates(H1)), AS_OF)) == live_h1
-            assert without_as_of(service.metrics_for(runtime.db, Period(), AS_OF)) == live_all
+            assert without_as_of(service.metrics_for(runtime, Period(*_dates(H1)), AS_OF)) == live_h1
+            assert without_as_of(service.metrics_for(runtime, Period(), AS_OF)) == live_all
 
     # And into an empty database of its own: the same numbers again.
     fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")

@@ -1,0 +1,35 @@
+"""`/dashboard`: the stored snapshots as a printable Danish page (always disclosure-controlled).
+
+Reading only: before the first nightly snapshot the page says when it is due."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from services.analytics import service
+from services.analytics.api.deps import RuntimeDep, SettingsDep
+from services.analytics.dashboard import render_dashboard, render_no_snapshot
+from shared.errors import NotFound
+
+router = APIRouter(tags=["dashboard"])
+
+
+@router.get(
+    "/dashboard",
+    response_class=HTMLResponse,
+    summary="The latest snapshot as a printable Danish dashboard (always disclosure-controlled)",
+)
+def dashboard(runtime: RuntimeDep, settings: SettingsDep) -> HTMLResponse:
+    stored, history = service.for_dashboard(runtime, None)
+    if stored is None:
+        return HTMLResponse(render_no_snapshot(service.next_nightly(runtime, settings.nightly_cron)))
+    return HTMLResponse(render_dashboard(stored.snapshot_id, stored.label, stored.computed_at, stored.content, history))
+
+
+@router.get("/dashboard/{snapshot_id}", response_class=HTMLResponse, summary="An older snapshot's dashboard")
+def dashboard_for(runtime: RuntimeDep, snapshot_id: str) -> HTMLResponse:
+    stored, history = service.for_dashboard(runtime, snapshot_id)
+    if stored is None:
+        raise NotFound(f"no snapshot {snapshot_id!r}")
+    return HTMLResponse(render_dashboard(stored.snapshot_id, stored.label, stored.computed_at, stored.content, history))

@@ -1,0 +1,65 @@
+"""The dependencies of the analytics routes, as `Annotated` aliases: who may read, the
+runtime and settings of the running service, the period asked for, and disclosure."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import Depends, Query, Request
+
+from services.analytics.domain import Period
+from services.analytics.settings import AnalyticsSettings
+from shared.auth import require
+from shared.errors import Forbidden, Invalid
+from shared.principal import Principal, Role
+from shared.runtime import Runtime
+
+# Guides and admins see every cell; everyone else always gets disclosure control.
+UNSUPPRESSING_ROLES = (Role.guide, Role.admin)
+
+Reader = Annotated[Principal, Depends(require(Role.analyst, Role.guide, Role.admin))]
+
+
+def _runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+def _settings(request: Request) -> AnalyticsSettings:
+    return AnalyticsSettings.for_service(request.app.state.settings)
+
+
+RuntimeDep = Annotated[Runtime, Depends(_runtime)]
+SettingsDep = Annotated[AnalyticsSettings, Depends(_settings)]
+
+
+def _period(
+    start: Annotated[date | None, Query(alias="from", description="first day, YYYY-MM-DD (inclusive)")] = None,
+    end: Annotated[date | None, Query(alias="to", description="last day, YYYY-MM-DD (inclusive)")] = None,
+) -> Period:
+    try:
+        return Period(start, end)
+    except ValueError as exc:
+        raise Invalid(str(exc), field="from") from None
+
+
+PeriodDep = Annotated[Period, Depends(_period)]
+
+
+def _suppression(
+    principal: Reader,
+    suppress: Annotated[
+        bool, Query(description="hide breakdown cells of 1-4 (only guide and admin may say false)")
+    ] = True,
+) -> bool:
+    if not suppress and not principal.has(*UNSUPPRESSING_ROLES):
+        raise Forbidden(
+            f"role '{principal.role.value}' always gets disclosure control (cells of 1-4 citizens hidden); "
+            "only guide and admin may ask for suppress=false"
+        )
+    return suppress
+
+
+Suppress = Annotated[bool, Depends(_suppression)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="at most this many, newest first")]
