@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from services.notifications.domain import sign_webhook
+from services.notifications.routing import sign_webhook
 from services.notifications.settings import NotificationSettings
 
 SIGNATURE_HEADER = "X-Vejviser-Signature"

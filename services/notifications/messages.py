@@ -1,7 +1,9 @@
 """Danish message text from Jinja2 templates: a subject, a plain-text body and an HTML body.
 
-Times are stored in UTC and shown in Europe/Copenhagen. Templates never receive a citizen's
-identity: only the referral's facts (community, accompaniment, special consideration).
+Times are stored in UTC and shown on the Copenhagen wall clock; areas are
+stored as the profile's codes and shown by their Danish labels; the footer names the
+municipality's programme from the profile. Templates never receive a citizen's identity:
+only the referral's facts (community, accompaniment, special consideration).
 """
 
 from __future__ import annotations
@@ -9,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from services.notifications.domain import Notify, Rule, local
+from services.notifications.domain import Notify, Rule
+from shared.clock import local
+from shared.profile import profile
 
 TEMPLATES = Path(__file__).parent / "templates"
 MONTHS = (
@@ -37,7 +40,7 @@ SUBJECTS: dict[Rule, str] = {
     Rule.welcome_followup: "Hvordan gik det med henvisningen til {{ community_name }}?",
     Rule.welcome_escalation: "Ingen velkomst endnu efter {{ days }} dage: {{ community_name }}",
     Rule.welcome_confirmed: "Det lykkedes: velkomst i {{ community_name }}",
-    Rule.dormant_referrer: "Fællesskaber i {{ area or 'dit område' }} med plads lige nu",
+    Rule.dormant_referrer: "Fællesskaber i {{ area | area_label if area else 'dit område' }} med plads lige nu",
     Rule.weekly_digest: "Din uge med Vejviser",
 }
 
@@ -68,24 +71,41 @@ class Rendered:
     html: str
 
 
+def area_label(code: str) -> str:
+    return profile().area.label(code)
+
+
 class Messages:
+    """The templates, compiled once (a bulk run renders thousands of messages)."""
+
     def __init__(self) -> None:
-        self.env = Environment(
+        env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(["html"]),
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
             keep_trailing_newline=True,
+            auto_reload=False,
         )
-        self.env.filters["tidspunkt"] = danish_datetime
-        self.env.filters["dato"] = danish_date
-        self.env.globals["happenings"] = HAPPENINGS
-        self.plain = Environment(undefined=StrictUndefined, autoescape=False)
+        plain = Environment(undefined=StrictUndefined, autoescape=False)
+        for environment in (env, plain):
+            environment.filters.update(tidspunkt=danish_datetime, dato=danish_date, area_label=area_label)
+            environment.globals.update(happenings=HAPPENINGS, programme=profile().programme)
+        self.templates: dict[Rule, tuple[Template, Template, Template]] = {
+            rule: (
+                plain.from_string(SUBJECTS[rule]),
+                env.get_template(f"{rule}.txt"),
+                env.get_template(f"{rule}.html"),
+            )
+            for rule in Rule
+        }
 
-    def render(self, notify: Notify, **extra: Any) -> Rendered:
-        context = {**notify.context, **extra}
-        subject = self.plain.from_string(SUBJECTS[notify.rule]).render(context)
-        text = self.env.get_template(f"{notify.rule}.txt").render(context)
-        html = self.env.get_template(f"{notify.rule}.html").render(context)
-        return Rendered(subject=subject.strip(), text=text.strip() + "\n", html=html)
+    def render(self, notify: Notify) -> Rendered:
+        subject, text, html = self.templates[notify.rule]
+        context = notify.context
+        return Rendered(
+            subject=subject.render(context).strip(),
+            text=text.render(context).strip() + "\n",
+            html=html.render(context),
+        )

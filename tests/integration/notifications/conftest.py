@@ -18,9 +18,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from services.notifications import store
-from services.notifications.clock import FakeClock
 from services.notifications.main import build
 from services.notifications.settings import NotificationSettings
+from shared.clock import FakeClock
 from shared.events import Envelope, Event
 from shared.events import catalogue as cat
 from shared.events import referrals as ref
@@ -31,7 +31,8 @@ from tests.helpers import ServedApp, eventually, publish
 START = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)
 WELCOME_SECRET = "test-welcome-secret"
 REFERRALS_URL = "http://referrals.test"
-AREA = "Ringsted Øst"
+AREA = "ringsted_syd"
+AREA_LABEL = "Ringsted Syd"
 
 
 class MailBox:
@@ -186,7 +187,7 @@ class Service:
             ref.ReferrerActivated(
                 actor_id="amb-far",
                 role="ambassador",
-                area="Benløse",
+                area="benloese",
                 name="Karen",
                 offers_accompaniment=True,
                 contact=ref.WorkContact(email="karen@example.dk"),

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from services.notifications.clock import FakeClock
 from services.notifications.main import build
+from shared.clock import FakeClock
 from shared.events import referrals as ref
 from shared.natsserver import free_port
 from tests.helpers import ServedApp, eventually, stream_events, token

@@ -13,9 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.notifications import store
-from services.notifications.clock import FakeClock
 from services.notifications.main import build
 from shared.bus import ensure_streams, stream_name
+from shared.clock import FakeClock
 from shared.db import Database
 from tests.helpers import ServedApp, eventually, stream_events
 

@@ -9,13 +9,13 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from services.notifications import store
-from services.notifications.domain import local
+from shared.clock import local
 from shared.events import catalogue as cat
 from shared.events import referrals as ref
 from shared.welcome import verify_welcome
 from tests.helpers import eventually, stream_events, token
 
-from .conftest import AREA, REFERRALS_URL, WELCOME_SECRET, Service, referral_created
+from .conftest import AREA, AREA_LABEL, REFERRALS_URL, WELCOME_SECRET, Service, referral_created
 
 
 def body(message: object, subtype: str = "plain") -> str:
@@ -153,7 +153,7 @@ async def test_rule5_a_dormant_professional_gets_three_communities_with_room(ser
     )
     await service.advance(hours=2)  # past the grace period that protects imports
     [nudge] = await service.mail_to("ole@ringsted.dk")
-    assert nudge["Subject"] == f"Fællesskaber i {AREA} med plads lige nu"
+    assert nudge["Subject"] == f"Fællesskaber i {AREA_LABEL} med plads lige nu"  # the Danish label
     text = body(nudge)
     assert "Hej Ole" in text
     suggested = [line[2:] for line in text.splitlines() if line.startswith("- ")]

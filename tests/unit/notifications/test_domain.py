@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
 
-from services.notifications import domain
+from services.notifications import domain, routing, rules
 from services.notifications.domain import (
     Community,
     Notify,
-    Preferences,
     Recipient,
     Referral,
     Rule,
     Thresholds,
 )
+from services.notifications.routing import Preferences
+from shared.clock import local
 
 TH = Thresholds()
 NOW = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)  # a Tuesday, 11:00 in Copenhagen
-COMMUNITY = Community("c1", "Strikkeklubben", area="Ringsted Øst", contact_email="kontakt@strik.dk")
+COMMUNITY = Community("c1", "Strikkeklubben", area="ringsted_syd", contact_email="kontakt@strik.dk")
 
 
 def referral(created: datetime = NOW, **kw: object) -> Referral:
@@ -26,9 +27,7 @@ def referral(created: datetime = NOW, **kw: object) -> Referral:
 
 def test_a_new_referral_schedules_contact_now_and_follow_ups_from_event_time() -> None:
     created = NOW - timedelta(hours=1)
-    timers = {
-        t.rule: t.due_at for t in domain.timers_for_referral(referral(created, needs_accompaniment=True), NOW, TH)
-    }
+    timers = {t.rule: t.due_at for t in rules.timers_for_referral(referral(created, needs_accompaniment=True), NOW, TH)}
     assert timers == {
         Rule.welcome_contact: created,
         Rule.accompaniment_needed: created + timedelta(hours=48),
@@ -38,19 +37,19 @@ def test_a_new_referral_schedules_contact_now_and_follow_ups_from_event_time() -
 
 
 def test_no_accompaniment_timer_when_none_is_needed() -> None:
-    rules = {t.rule for t in domain.timers_for_referral(referral(), NOW, TH)}
-    assert Rule.accompaniment_needed not in rules
+    scheduled = {t.rule for t in rules.timers_for_referral(referral(), NOW, TH)}
+    assert Rule.accompaniment_needed not in scheduled
 
 
 def test_a_historic_referral_schedules_nothing_but_a_recent_back_dated_one_does() -> None:
-    assert domain.timers_for_referral(referral(NOW - timedelta(days=31)), NOW, TH) == []
-    recent = domain.timers_for_referral(referral(NOW - timedelta(days=20)), NOW, TH)
+    assert rules.timers_for_referral(referral(NOW - timedelta(days=31)), NOW, TH) == []
+    recent = rules.timers_for_referral(referral(NOW - timedelta(days=20)), NOW, TH)
     assert all(t.due_at <= NOW for t in recent)  # every deadline passed: all fire at once
 
 
 def test_welcome_contact_gets_link_and_needs_but_no_citizen() -> None:
     r = referral(needs_accompaniment=True, special_considerations=True)
-    fired = domain.fire_welcome_contact(r, COMMUNITY, "http://x/welcome/tok", NOW, TH)
+    fired = rules.fire_welcome_contact(r, COMMUNITY, "http://x/welcome/tok", NOW, TH)
     [n] = fired.notify
     assert n.recipient_id == "community:c1" and n.rule is Rule.welcome_contact
     assert n.context["welcome_link"] == "http://x/welcome/tok"
@@ -59,60 +58,60 @@ def test_welcome_contact_gets_link_and_needs_but_no_citizen() -> None:
 
 
 def test_welcome_contact_waits_for_an_unknown_community_then_gives_up() -> None:
-    waiting = domain.fire_welcome_contact(referral(), None, "l", NOW, TH)
+    waiting = rules.fire_welcome_contact(referral(), None, "l", NOW, TH)
     assert waiting.notify == [] and waiting.again_at == NOW + TH.community_retry
-    late = domain.fire_welcome_contact(referral(NOW - timedelta(days=2)), None, "l", NOW, TH)
+    late = rules.fire_welcome_contact(referral(NOW - timedelta(days=2)), None, "l", NOW, TH)
     assert late == domain.Fired()
 
 
 def test_accompaniment_goes_to_companions_in_the_area_and_guides_only() -> None:
     directory = [
-        Recipient("amb-near", "ambassador", area="Ringsted Øst", offers_accompaniment=True),
-        Recipient("prof-near", "professional", area="Ringsted Øst", offers_accompaniment=True),
-        Recipient("amb-far", "ambassador", area="Benløse", offers_accompaniment=True),
-        Recipient("amb-no", "ambassador", area="Ringsted Øst", offers_accompaniment=False),
-        Recipient("prof-1", "professional", area="Ringsted Øst", offers_accompaniment=True),  # the referrer
+        Recipient("amb-near", "ambassador", area="ringsted_syd", offers_accompaniment=True),
+        Recipient("prof-near", "professional", area="ringsted_syd", offers_accompaniment=True),
+        Recipient("amb-far", "ambassador", area="benloese", offers_accompaniment=True),
+        Recipient("amb-no", "ambassador", area="ringsted_syd", offers_accompaniment=False),
+        Recipient("prof-1", "professional", area="ringsted_syd", offers_accompaniment=True),  # the referrer
         Recipient("guide-1", "guide"),
     ]
-    fired = domain.fire_accompaniment_needed(referral(needs_accompaniment=True), COMMUNITY, directory, NOW)
+    fired = rules.fire_accompaniment_needed(referral(needs_accompaniment=True), COMMUNITY, directory, NOW)
     assert {n.recipient_id for n in fired.notify} == {"amb-near", "prof-near", "guide-1"}
 
 
 def test_accompaniment_rule_is_quiet_once_a_companion_is_found() -> None:
     r = referral(needs_accompaniment=True, accompaniment_arranged_at=NOW)
-    assert domain.fire_accompaniment_needed(r, COMMUNITY, [Recipient("g", "guide")], NOW).notify == []
+    assert rules.fire_accompaniment_needed(r, COMMUNITY, [Recipient("g", "guide")], NOW).notify == []
 
 
 def test_follow_up_and_escalation_only_while_the_referral_is_open() -> None:
     guides = [Recipient("g1", "guide"), Recipient("g2", "guide"), Recipient("prof-1", "professional", name="Mette")]
-    [nudge] = domain.fire_welcome_followup(referral(), COMMUNITY, NOW + timedelta(days=7)).notify
+    [nudge] = rules.fire_welcome_followup(referral(), COMMUNITY, NOW + timedelta(days=7)).notify
     assert nudge.recipient_id == "prof-1" and nudge.context["days"] == 7
-    escalation = domain.fire_welcome_escalation(referral(), COMMUNITY, guides, NOW + timedelta(days=14))
+    escalation = rules.fire_welcome_escalation(referral(), COMMUNITY, guides, NOW + timedelta(days=14))
     assert [n.recipient_id for n in escalation.notify] == ["g1", "g2"]
     assert escalation.notify[0].context["referrer_name"] == "Mette"
     welcomed = referral(welcomed_at=NOW)
-    assert domain.fire_welcome_followup(welcomed, COMMUNITY, NOW).notify == []
-    assert domain.fire_welcome_escalation(referral(cancelled_at=NOW), COMMUNITY, guides, NOW).notify == []
+    assert rules.fire_welcome_followup(welcomed, COMMUNITY, NOW).notify == []
+    assert rules.fire_welcome_escalation(referral(cancelled_at=NOW), COMMUNITY, guides, NOW).notify == []
 
 
 def test_welcome_confirmed_thanks_the_referrer_unless_historic() -> None:
-    [n] = domain.on_welcome_confirmed(referral(), COMMUNITY, NOW, NOW, TH)
+    [n] = rules.on_welcome_confirmed(referral(), COMMUNITY, NOW, NOW, TH)
     assert n.recipient_id == "prof-1" and n.rule is Rule.welcome_confirmed
-    assert domain.on_welcome_confirmed(referral(), COMMUNITY, NOW - timedelta(days=40), NOW, TH) == []
+    assert rules.on_welcome_confirmed(referral(), COMMUNITY, NOW - timedelta(days=40), NOW, TH) == []
 
 
 def test_dormant_referrer_gets_three_communities_with_room_in_their_area() -> None:
-    prof = Recipient("prof-1", "professional", area="Ringsted Øst", activated_at=NOW - timedelta(days=45))
+    prof = Recipient("prof-1", "professional", area="ringsted_syd", activated_at=NOW - timedelta(days=45))
     communities = [
-        Community("a", "Aftenløb", area="Ringsted Øst"),
-        Community("b", "Brætspil", area="Ringsted Øst"),
-        Community("c", "Cykelklub", area="Ringsted Øst", has_room=False),
-        Community("d", "Dans", area="Ringsted Øst"),
-        Community("e", "Erindring", area="Ringsted Øst"),
-        Community("f", "Fiskeri", area="Benløse"),
-        Community("g", "Gåtur", area="Ringsted Øst", archived=True),
+        Community("a", "Aftenløb", area="ringsted_syd"),
+        Community("b", "Brætspil", area="ringsted_syd"),
+        Community("c", "Cykelklub", area="ringsted_syd", has_room=False),
+        Community("d", "Dans", area="ringsted_syd"),
+        Community("e", "Erindring", area="ringsted_syd"),
+        Community("f", "Fiskeri", area="benloese"),
+        Community("g", "Gåtur", area="ringsted_syd", archived=True),
     ]
-    fired = domain.fire_dormant_referrer(prof, communities, NOW, TH)
+    fired = rules.fire_dormant_referrer(prof, communities, NOW, TH)
     [n] = fired.notify
     assert [c["name"] for c in n.context["communities"]] == ["Aftenløb", "Brætspil", "Dans"]
     assert fired.again_at == NOW + TH.dormant_after
@@ -120,22 +119,22 @@ def test_dormant_referrer_gets_three_communities_with_room_in_their_area() -> No
 
 def test_a_recent_referral_postpones_the_dormancy_nudge() -> None:
     prof = Recipient("p", "ambassador", activated_at=NOW - timedelta(days=60), last_referral_at=NOW - timedelta(days=5))
-    fired = domain.fire_dormant_referrer(prof, [], NOW, TH)
+    fired = rules.fire_dormant_referrer(prof, [], NOW, TH)
     assert fired.notify == [] and fired.again_at == NOW - timedelta(days=5) + TH.dormant_after
 
 
 def test_guides_are_never_called_dormant_and_old_activations_get_a_grace_period() -> None:
-    assert domain.dormant_timer_from(Recipient("g", "guide", activated_at=NOW), NOW, TH) is None
+    assert rules.dormant_timer_from(Recipient("g", "guide", activated_at=NOW), NOW, TH) is None
     old = Recipient("p", "professional", activated_at=NOW - timedelta(days=400))
-    timer = domain.dormant_timer_from(old, NOW, TH)
+    timer = rules.dormant_timer_from(old, NOW, TH)
     assert timer is not None and timer.due_at == NOW + TH.dormant_grace
 
 
 def test_next_digest_is_monday_morning_in_copenhagen() -> None:
-    moment = domain.next_digest_at(NOW, TH)
-    assert domain.local(moment).weekday() == 0 and domain.local(moment).hour == 8
+    moment = rules.next_digest_at(NOW, TH)
+    assert local(moment).weekday() == 0 and local(moment).hour == 8
     assert moment > NOW and moment - NOW < timedelta(days=7)
-    assert domain.next_digest_at(moment, TH) == moment + timedelta(days=7)
+    assert rules.next_digest_at(moment, TH) == moment + timedelta(days=7)
 
 
 def test_digest_lists_open_referrals_and_the_week_and_skips_an_empty_week() -> None:
@@ -146,7 +145,7 @@ def test_digest_lists_open_referrals_and_the_week_and_skips_an_empty_week() -> N
         Referral("r2", "prof-1", "c1", NOW - timedelta(days=20), welcomed_at=NOW - timedelta(days=1)),
         Referral("r3", "prof-1", "c1", NOW - timedelta(days=60), cancelled_at=NOW - timedelta(days=50)),
     ]
-    fired = domain.fire_weekly_digest(prof, refs, {"c1": COMMUNITY}, NOW, TH)
+    fired = rules.fire_weekly_digest(prof, refs, {"c1": COMMUNITY}, NOW, TH)
     [n] = fired.notify
     assert sorted(o["referral_id"] for o in n.context["open"]) == ["r0", "r1"]
     assert [(h["referral_id"], h["kind"]) for h in n.context["happened"]] == [
@@ -154,26 +153,26 @@ def test_digest_lists_open_referrals_and_the_week_and_skips_an_empty_week() -> N
         ("r1", "created"),
         ("r2", "welcomed"),
     ]
-    quiet = domain.fire_weekly_digest(prof, refs[3:], {}, NOW, TH)
-    assert quiet.notify == [] and quiet.again_at == domain.next_digest_at(NOW, TH)
+    quiet = rules.fire_weekly_digest(prof, refs[3:], {}, NOW, TH)
+    assert quiet.notify == [] and quiet.again_at == rules.next_digest_at(NOW, TH)
 
 
 def test_quiet_hours_span_midnight_in_copenhagen_time() -> None:
     start, end = time(21), time(7)
     evening = datetime(2024, 3, 12, 21, 30, tzinfo=UTC)  # 22:30 in Copenhagen (CET)
-    assert domain.in_quiet_hours(evening, start, end)
-    assert domain.quiet_hours_over(evening, start, end) == datetime(2024, 3, 13, 6, 0, tzinfo=UTC)
+    assert routing.in_quiet_hours(evening, start, end)
+    assert routing.quiet_hours_over(evening, start, end) == datetime(2024, 3, 13, 6, 0, tzinfo=UTC)
     small_hours = datetime(2024, 3, 13, 2, 0, tzinfo=UTC)  # 03:00 local
-    assert domain.quiet_hours_over(small_hours, start, end) == datetime(2024, 3, 13, 6, 0, tzinfo=UTC)
-    assert not domain.in_quiet_hours(NOW, start, end)
-    assert domain.quiet_hours_over(NOW, None, None) == NOW
+    assert routing.quiet_hours_over(small_hours, start, end) == datetime(2024, 3, 13, 6, 0, tzinfo=UTC)
+    assert not routing.in_quiet_hours(NOW, start, end)
+    assert routing.quiet_hours_over(NOW, None, None) == NOW
     summer = datetime(2024, 7, 1, 19, 30, tzinfo=UTC)  # 21:30 CEST
-    assert domain.quiet_hours_over(summer, start, end) == datetime(2024, 7, 2, 5, 0, tzinfo=UTC)
+    assert routing.quiet_hours_over(summer, start, end) == datetime(2024, 7, 2, 5, 0, tzinfo=UTC)
 
 
-def _route(prefs: Preferences, sent_today: int = 0, now: datetime = NOW) -> list[domain.PlannedDelivery] | None:
+def _route(prefs: Preferences, sent_today: int = 0, now: datetime = NOW) -> list[routing.PlannedDelivery] | None:
     n = Notify(Rule.welcome_followup, "prof-1", "r1")
-    return domain.route(
+    return routing.route(
         n, prefs, email="m@k.dk", phone="+4512345678", personal_sent_today=sent_today, sms_enabled=True, now=now
     )
 
@@ -197,7 +196,7 @@ def test_dedup_key_is_per_rule_subject_and_recipient() -> None:
 
 
 def test_retry_back_off_and_webhook_signature() -> None:
-    assert domain.retry_at(1, [10, 60], NOW) == NOW + timedelta(seconds=10)
-    assert domain.retry_at(5, [10, 60], NOW) == NOW + timedelta(seconds=60)
-    sig = domain.sign_webhook("secret", b'{"a":1}')
+    assert routing.retry_at(1, [10, 60], NOW) == NOW + timedelta(seconds=10)
+    assert routing.retry_at(5, [10, 60], NOW) == NOW + timedelta(seconds=60)
+    sig = routing.sign_webhook("secret", b'{"a":1}')
     assert sig == "sha256=" + __import__("hmac").new(b"secret", b'{"a":1}', "sha256").hexdigest()

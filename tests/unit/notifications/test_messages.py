@@ -18,7 +18,7 @@ CONTEXTS = {
     Rule.welcome_confirmed: {"welcomed_at": CREATED},
     Rule.dormant_referrer: {
         "name": "Lars",
-        "area": "Benløse",
+        "area": "benloese",
         "communities": [{"name": "Gåklubben"}],
         "last_referral_at": None,
     },
@@ -39,7 +39,7 @@ CONTEXTS = {
 BASE = {
     "referral_id": "r1",
     "community_name": "Strik & Snak",
-    "community_area": "Ringsted Øst",
+    "community_area": "ringsted_syd",
     "created_at": CREATED,
     "needs_accompaniment": True,
     "special_considerations": True,

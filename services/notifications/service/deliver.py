@@ -1,0 +1,172 @@
+"""The worker: two background jobs. The timer loop fires due timers; the delivery loop sends
+pending deliveries outside the deciding transaction and records each outcome (sent, retry
+later, or failed for good: the dead letter, kept and visible through the API)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from services.notifications import store
+from services.notifications.channels import Channel, Job, SendFailed
+from services.notifications.domain import PERSONAL_CHANNELS
+from services.notifications.routing import retry_at
+from services.notifications.service import timers
+from services.notifications.service.core import Notifications
+from shared.events.notifications import NotificationDeliveryFailed, NudgeSent
+from shared.uow import UnitOfWork
+
+log = logging.getLogger("vejviser.notifications.worker")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery_id: str
+    error: str | None  # None: sent
+
+
+def _job(row: store.DeliveryRow, nudge: store.NudgeRow, secret: str | None) -> Job:
+    payload: dict[str, object] = {
+        "type": "dk.vejviser.nudge",
+        "delivery_id": row.id,
+        "nudge_id": nudge.id,
+        "rule": nudge.rule,
+        "recipient_id": nudge.recipient_id,
+        "referral_id": nudge.referral_id,
+        "title": nudge.title,
+        "created_at": nudge.created_at.isoformat(),
+    }
+    return Job(row.id, row.channel, row.address, nudge.title, nudge.body_text, nudge.body_html, payload, secret)
+
+
+class Worker:
+    def __init__(self, app: Notifications, channels: Mapping[str, Channel]) -> None:
+        self.app = app
+        self.channels = channels
+        self.settings = app.settings
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # ------------------------------------------------------------------ timers
+
+    async def fire_due(self) -> int:
+        fired = await asyncio.to_thread(self.app.runtime.write, lambda uow: timers.fire_due(self.app, uow))
+        if fired:
+            self.wake()
+        return fired
+
+    # ------------------------------------------------------------------ deliveries
+
+    def _claim(self, uow: UnitOfWork) -> list[Job]:
+        now = uow.now()
+        lease = now + timedelta(seconds=self.settings.delivery_lease_seconds)
+        jobs = []
+        for row in store.claim_due_deliveries(uow.session, now, lease):
+            nudge = uow.session.get(store.NudgeRow, row.nudge_id)
+            assert nudge is not None
+            hook = uow.session.get(store.WebhookRow, row.webhook_id) if row.webhook_id else None
+            jobs.append(_job(row, nudge, hook.secret if hook else None))
+        return jobs
+
+    def _settle(self, uow: UnitOfWork, outcomes: list[Outcome]) -> None:
+        session, now, settings = uow.session, uow.now(), self.settings
+        for outcome in outcomes:
+            row = session.get(store.DeliveryRow, outcome.delivery_id)
+            if row is None or row.status != "pending":
+                continue
+            nudge = session.get(store.NudgeRow, row.nudge_id)
+            assert nudge is not None
+            personal = row.channel in PERSONAL_CHANNELS
+            if outcome.error is None:
+                row.status, row.sent_at, row.last_error = "sent", now, None
+                if personal and nudge.status != "sent":
+                    nudge.status, nudge.sent_at = "sent", now
+                    uow.stage(
+                        NudgeSent(
+                            nudge_id=nudge.id,
+                            rule=nudge.rule,
+                            recipient_id=nudge.recipient_id,
+                            channel=row.channel,
+                            referral_id=nudge.referral_id,
+                        )
+                    )
+                continue
+            row.last_error = outcome.error[:500]
+            if row.attempts < settings.delivery_max_attempts:
+                row.next_attempt_at = retry_at(row.attempts, settings.delivery_backoff_seconds, now)
+                continue
+            row.status = "failed"
+            uow.stage(
+                NotificationDeliveryFailed(
+                    nudge_id=nudge.id,
+                    rule=nudge.rule,
+                    recipient_id=nudge.recipient_id,
+                    channel=row.channel,
+                    reason=row.last_error,
+                    referral_id=nudge.referral_id,
+                )
+            )
+            session.flush()
+            if personal and nudge.status == "pending" and store.unsettled_deliveries(session, nudge.id) == 0:
+                nudge.status = "failed"
+
+    async def deliver_due(self) -> int:
+        runtime = self.app.runtime
+        jobs = await asyncio.to_thread(runtime.write, self._claim)
+        if not jobs:
+            return 0
+        now = self.app.now()
+        outcomes = list(await asyncio.gather(*(self._send(job, now) for job in jobs)))
+        await asyncio.to_thread(runtime.write, lambda uow: self._settle(uow, outcomes))
+        return len(jobs)
+
+    async def _send(self, job: Job, now: datetime) -> Outcome:
+        channel = self.channels.get(job.channel)
+        if channel is None:
+            return Outcome(job.delivery_id, f"{job.channel}: channel is not enabled")
+        try:
+            await channel.send(job, now)
+        except SendFailed as exc:
+            return Outcome(job.delivery_id, str(exc))
+        except Exception as exc:  # a bug in a channel must not stop the worker
+            log.exception("channel crashed", extra={"channel": job.channel})
+            return Outcome(job.delivery_id, f"{job.channel}: {type(exc).__name__}")
+        return Outcome(job.delivery_id, None)
+
+    # ------------------------------------------------------------------ the background jobs
+
+    def wake(self) -> None:
+        """Safe from any thread (the consumers call it after a batch)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def _pause(self, stop: asyncio.Event, wake: asyncio.Event | None = None) -> None:
+        waits = [asyncio.ensure_future(stop.wait())] + ([asyncio.ensure_future(wake.wait())] if wake else [])
+        _, pending = await asyncio.wait(waits, timeout=self.settings.tick_seconds, return_when=asyncio.FIRST_COMPLETED)
+        for task in pending:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def run_timers(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.fire_due()
+            except Exception as exc:  # database blip: try again next tick
+                log.warning("timer loop: %s", type(exc).__name__)
+            await self._pause(stop)
+
+    async def run_deliveries(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                while not stop.is_set() and await self.deliver_due():
+                    pass
+            except Exception as exc:  # database or network blip: try again next tick
+                log.warning("delivery loop: %s", type(exc).__name__)
+            await self._pause(stop, self._wake)

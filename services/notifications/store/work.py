@@ -1,0 +1,175 @@
+"""The work and what people set: nudges, deliveries, preferences, webhooks.
+
+Deciding reads these for a whole batch at once (dedup keys, preferences, today's counts,
+webhooks) and writes nudges and deliveries in one statement each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from sqlalchemy import Table, func, select
+from sqlalchemy.orm import Session
+
+from services.notifications.domain import PERSONAL_CHANNELS
+from services.notifications.routing import Preferences, parse_clock_time
+from services.notifications.store.facts import chunks, insert_ignoring
+from services.notifications.store.tables import Base, DeliveryRow, NudgeRow, PreferenceRow, TimerRow, WebhookRow
+
+NUDGE: Table = Base.metadata.tables["nudge"]
+DELIVERY: Table = Base.metadata.tables["delivery"]
+PREFERENCE: Table = Base.metadata.tables["preference"]
+WEBHOOK: Table = Base.metadata.tables["webhook"]
+
+
+# ---------------------------------------------------------------------------- deciding
+
+
+def existing_dedup_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    found: set[str] = set()
+    for chunk in chunks(keys):
+        found.update(session.scalars(select(NUDGE.c.dedup_key).where(NUDGE.c.dedup_key.in_(chunk))))
+    return found
+
+
+def _preferences(row: PreferenceRow) -> Preferences:
+    return Preferences(
+        channels=frozenset(row.channels),
+        opted_out=frozenset(row.opted_out),
+        quiet_start=_time(row.quiet_start),
+        quiet_end=_time(row.quiet_end),
+        daily_cap=row.daily_cap,
+    )
+
+
+def _time(text: str | None) -> time | None:
+    return parse_clock_time(text) if text else None
+
+
+def preferences_of(session: Session, recipient_ids: Iterable[str]) -> dict[str, Preferences]:
+    """The preferences people have set (those who have not are left out)."""
+    found: dict[str, Preferences] = {}
+    for chunk in chunks(recipient_ids):
+        for row in session.scalars(select(PreferenceRow).where(PreferenceRow.recipient_id.in_(chunk))):
+            found[row.recipient_id] = _preferences(row)
+    return found
+
+
+def preferences(session: Session, recipient_id: str, default: Preferences) -> Preferences:
+    return preferences_of(session, [recipient_id]).get(recipient_id, default)
+
+
+def personal_deliveries_since(session: Session, recipient_ids: Iterable[str], since: datetime) -> dict[str, int]:
+    """E-mails and SMS decided for each recipient since `since` (the daily cap counts them)."""
+    counts: dict[str, int] = {}
+    for chunk in chunks(recipient_ids):
+        query = (
+            select(NUDGE.c.recipient_id, func.count())
+            .select_from(DELIVERY.join(NUDGE, NUDGE.c.id == DELIVERY.c.nudge_id))
+            .where(
+                NUDGE.c.recipient_id.in_(chunk),
+                DELIVERY.c.channel.in_(PERSONAL_CHANNELS),
+                DELIVERY.c.created_at >= since,
+            )
+            .group_by(NUDGE.c.recipient_id)
+        )
+        counts.update({recipient: int(count) for recipient, count in session.execute(query).tuples()})
+    return counts
+
+
+@dataclass(frozen=True)
+class Webhook:
+    id: str
+    url: str
+    rules: frozenset[str]  # empty: every rule
+
+    def wants(self, rule: str) -> bool:
+        return not self.rules or rule in self.rules
+
+
+def active_webhooks(session: Session) -> list[Webhook]:
+    query = select(WEBHOOK.c.id, WEBHOOK.c.url, WEBHOOK.c.rules).where(WEBHOOK.c.active.is_(True))
+    return [Webhook(row.id, row.url, frozenset(row.rules)) for row in session.execute(query)]
+
+
+def insert_nudges(session: Session, rows: Sequence[Mapping[str, object]]) -> set[str]:
+    """Insert messages; a dedup key taken meanwhile (a concurrent decision) keeps the first.
+    Returns the ids actually inserted."""
+    if not rows:
+        return set()
+    statement = insert_ignoring(session, NUDGE, "dedup_key").returning(NUDGE.c.id)
+    return set(session.scalars(statement, list(rows)))
+
+
+def insert_deliveries(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
+    if rows:
+        session.execute(DELIVERY.insert(), list(rows))
+
+
+# ---------------------------------------------------------------------------- delivering
+
+
+def claim_due_deliveries(session: Session, now: datetime, lease_until: datetime, limit: int = 50) -> list[DeliveryRow]:
+    """Take due deliveries for this worker: the lease keeps others (and a restart) off them
+    until it ends, so a worker that dies mid-send is retried once the lease is over."""
+    query = (
+        select(DeliveryRow)
+        .where(DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now)
+        .order_by(DeliveryRow.next_attempt_at)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    rows = list(session.scalars(query))
+    for row in rows:
+        row.attempts += 1
+        row.next_attempt_at = lease_until
+    return rows
+
+
+def unsettled_deliveries(session: Session, nudge_id: str) -> int:
+    query = select(func.count()).select_from(DeliveryRow)
+    return int(session.scalar(query.where(DeliveryRow.nudge_id == nudge_id, DeliveryRow.status == "pending")) or 0)
+
+
+# ---------------------------------------------------------------------------- listing
+
+
+def nudges(
+    session: Session, *, status: str | None = None, recipients: Sequence[str] | None = None, limit: int = 200
+) -> list[NudgeRow]:
+    query = select(NudgeRow).order_by(NudgeRow.created_at.desc(), NudgeRow.id).limit(limit)
+    if status is not None:
+        query = query.where(NudgeRow.status == status)
+    if recipients is not None:
+        query = query.where(NudgeRow.recipient_id.in_(list(recipients)))
+    return list(session.scalars(query))
+
+
+def timers(session: Session, *, status: str, limit: int = 200) -> list[TimerRow]:
+    query = select(TimerRow).where(TimerRow.status == status).order_by(TimerRow.due_at, TimerRow.id)
+    return list(session.scalars(query.limit(limit)))
+
+
+def webhooks(session: Session, owner_id: str | None = None) -> list[WebhookRow]:
+    """Webhooks in order of creation: one owner's, or (None) everyone's."""
+    query = select(WebhookRow).order_by(WebhookRow.created_at)
+    if owner_id is not None:
+        query = query.where(WebhookRow.owner_id == owner_id)
+    return list(session.scalars(query))
+
+
+def deliveries_of_webhook(session: Session, webhook_id: str, status: str | None = None) -> list[DeliveryRow]:
+    query = select(DeliveryRow).where(DeliveryRow.webhook_id == webhook_id).order_by(DeliveryRow.created_at)
+    if status:
+        query = query.where(DeliveryRow.status == status)
+    return list(session.scalars(query))
+
+
+def is_empty(session: Session) -> bool:
+    return (
+        session.scalar(select(func.count()).select_from(NudgeRow)) == 0
+        and session.scalar(select(func.count()).select_from(PreferenceRow)) == 0
+    )
