@@ -40,7 +40,7 @@ def hbar(
     if not items:
         out.append(f'<text x="10" y="24" {FONT} font-size="14" fill="#555">{escape(empty)}</text></svg>')
         return "".join(out)
-    top = max([v for _, v in items if v is not None] + [1])
+    top = max([value for _, value in items if value is not None] + [1])
     usable = width - label_w - 70
     for i, (label, value) in enumerate(items):
         y = 5 + i * row
@@ -115,15 +115,17 @@ def line(
 ) -> str:
     """A line over months with each value written at its point (shares as percentages)."""
     out = [_open(title, width, height)]
-    known = [(i, v) for i, (_, v) in enumerate(points) if v is not None]
+    known = [(position, value) for position, (_, value) in enumerate(points) if value is not None]
     if not known:
         out.append(f'<text x="10" y="24" {FONT} font-size="14" fill="#555">Ingen data endnu</text></svg>')
         return "".join(out)
     left, bottom, top_y = 40, height - 30, 20
     step = (width - left - 30) / max(1, len(points) - 1)
 
-    def xy(i: int, v: float) -> tuple[float, float]:
-        return left + i * step, bottom - (bottom - top_y) * (v if percent else v / max(x for _, x in known))
+    highest = max(value for _, value in known)
+
+    def xy(position: int, value: float) -> tuple[float, float]:
+        return left + position * step, bottom - (bottom - top_y) * (value if percent else value / highest)
 
     for frac in (0.0, 0.5, 1.0) if percent else ():
         y = bottom - (bottom - top_y) * frac
@@ -132,11 +134,11 @@ def line(
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" {FONT} font-size="11" '
             f'fill="#666">{int(frac * 100)} %</text>'
         )
-    path = " ".join(f"{'M' if k == 0 else 'L'}{xy(i, v)[0]:.1f},{xy(i, v)[1]:.1f}" for k, (i, v) in enumerate(known))
+    corners = [xy(position, value) for position, value in known]
+    path = " ".join(f"{'L' if n else 'M'}{x:.1f},{y:.1f}" for n, (x, y) in enumerate(corners))
     out.append(f'<path d="{path}" fill="none" stroke="{PALETTE[2]}" stroke-width="3"/>')
-    for i, v in known:
-        x, y = xy(i, v)
-        label = f"{round(v * 100)} %" if percent else _fmt(v)
+    for (x, y), (_, value) in zip(corners, known, strict=True):
+        label = f"{round(value * 100)} %" if percent else _fmt(value)
         out.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{PALETTE[2]}"/>'
             f'<text x="{x:.1f}" y="{y - 8:.1f}" text-anchor="middle" {FONT} font-size="11" '
@@ -162,7 +164,7 @@ def paired_bars(
     if not items:
         out.append(f'<text x="10" y="24" {FONT} font-size="14" fill="#555">Ingen data endnu</text></svg>')
         return "".join(out)
-    top = max([v for _, a, b in items for v in (a, b) if v is not None] + [1])
+    top = max([value for _, first, second in items for value in (first, second) if value is not None] + [1])
     usable = width - label_w - 70
     for i, (label, first, second) in enumerate(items):
         y = 5 + i * row
@@ -170,20 +172,20 @@ def paired_bars(
             f'<text x="{label_w - 8}" y="{y + 24}" text-anchor="end" {FONT} font-size="13" '
             f'fill="#222">{escape(label)}</text>'
         )
-        for k, value in enumerate((first, second)):
-            by = y + 2 + k * 20
+        for series, value in enumerate((first, second)):
+            by = y + 2 + series * 20
             bar = 0 if not value else max(2, round(usable * value / top))
             if bar:
-                out.append(f'<rect x="{label_w}" y="{by}" width="{bar}" height="16" fill="{PALETTE[k]}" rx="2"/>')
+                out.append(f'<rect x="{label_w}" y="{by}" width="{bar}" height="16" fill="{PALETTE[series]}" rx="2"/>')
             out.append(
                 f'<text x="{label_w + bar + 6}" y="{by + 13}" {FONT} font-size="12" font-weight="600" '
                 f'fill="#222">{escape(_fmt(value))}</text>'
             )
     ly = height - 20
-    for k, name in enumerate(labels):
+    for series, name in enumerate(labels):
         out.append(
-            f'<rect x="{label_w + k * 150}" y="{ly}" width="12" height="12" fill="{PALETTE[k]}"/>'
-            f'<text x="{label_w + k * 150 + 16}" y="{ly + 11}" {FONT} font-size="12">{escape(name)}</text>'
+            f'<rect x="{label_w + series * 150}" y="{ly}" width="12" height="12" fill="{PALETTE[series]}"/>'
+            f'<text x="{label_w + series * 150 + 16}" y="{ly + 11}" {FONT} font-size="12">{escape(name)}</text>'
         )
     out.append("</svg>")
     return "".join(out)

@@ -7,7 +7,7 @@ call): `Changes` merges rows per key in memory, `store.write` upserts them in bu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -73,13 +73,6 @@ class Changes:
 
     def __len__(self) -> int:
         return sum(len(rows) for rows in self.rows.values())
-
-
-def changes_of(items: Iterable[tuple[str, int, Event]]) -> Changes:
-    changes = Changes()
-    for event_id, time_us, event in items:
-        changes.add(event_id, time_us, event)
-    return changes
 
 
 # --------------------------------------------------------------------------- per event type

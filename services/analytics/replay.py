@@ -149,7 +149,7 @@ async def rebuild(
     nc = await nats.connect(nats_url)
     try:
         if total:
-            total(sum([await stream_size(nc, c) for c in CONTEXTS]))
+            total(sum([await stream_size(nc, context) for context in CONTEXTS]))
         with db.transaction() as session:
             upsert.clear(session)
         return await replay(db, nc, progress=progress)

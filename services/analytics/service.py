@@ -140,7 +140,10 @@ def for_dashboard(runtime: Runtime, snapshot_id: str | None) -> tuple[Stored | N
 
     def read(session: Session) -> tuple[Stored | None, list[Listed]]:
         row = store.get_snapshot(session, snapshot_id) if snapshot_id else store.latest_snapshot(session)
-        history = [Listed(s.snapshot_id, s.label, s.computed_at) for s in store.list_snapshots(session, HISTORY)]
+        history = [
+            Listed(earlier.snapshot_id, earlier.label, earlier.computed_at)
+            for earlier in store.list_snapshots(session, HISTORY)
+        ]
         return (Stored.of(row) if row is not None else None), history
 
     return runtime.read(read)

@@ -86,4 +86,3 @@ OUTREACH = TableSpec("an_outreach", "event_id")
 BRIDGES = TableSpec("an_bridge", "event_id")
 NUDGES = TableSpec("an_nudge", "event_id")
 SPECS = (ACTORS, CITIZENS, REFERRALS, COMMUNITIES, CAPACITY, NEEDS, OUTREACH, BRIDGES, NUDGES)
-BY_NAME = {s.name: s for s in SPECS}
