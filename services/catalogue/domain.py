@@ -1,4 +1,4 @@
-"""Pure rules of the catalogue: categories, capacity, schedules, identifiers, distances.
+"""Pure rules of the catalogue: vocabulary, capacity, schedules, identifiers, distances.
 
 No I/O here; everything is unit-tested directly.
 """
@@ -8,13 +8,12 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
-from typing import Literal
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time
+from typing import Literal, cast
 
+from shared.clock import local
 from shared.errors import Invalid
-
-LOCAL_TZ = ZoneInfo("Europe/Copenhagen")
+from shared.profile import profile
 
 CommunityKind = Literal["permanent", "practice_track"]
 CapacityStatus = Literal["open", "waitlist", "full"]
@@ -53,73 +52,18 @@ def stable_uuid(kind: str, key: str) -> str:
     return str(uuid.uuid5(HSDS_NAMESPACE, f"{kind}:{key}"))
 
 
-@dataclass(frozen=True)
-class Category:
-    id: str
-    name_da: str
-    name_en: str
-    # Words in other directories' taxonomy terms that map to this category on HSDS import.
-    keywords: tuple[str, ...]
-
-    @property
-    def term_id(self) -> str:
-        return stable_uuid("category", self.id)
+def term_id(category: str) -> str:
+    """The HSDS taxonomy term id of a category code (stable: other directories link to it)."""
+    return stable_uuid("category", category)
 
 
-CATEGORIES: tuple[Category, ...] = (
-    Category(
-        "sport",
-        "Sport og bevægelse",
-        "Sport and exercise",
-        ("sport", "exercise", "fitness", "running", "football", "idræt", "motion", "gymnastik"),
-    ),
-    Category(
-        "culture",
-        "Kultur",
-        "Culture",
-        ("culture", "kultur", "music", "musik", "theatre", "teater", "library", "bibliotek", "history"),
-    ),
-    Category(
-        "social",
-        "Socialt samvær",
-        "Social",
-        ("social", "samvær", "community", "friendship", "loneliness", "ensomhed", "network", "netværk"),
-    ),
-    Category(
-        "nature",
-        "Natur og friluftsliv",
-        "Nature and outdoors",
-        ("nature", "natur", "outdoor", "friluft", "garden", "have", "walking", "vandring"),
-    ),
-    Category(
-        "creative",
-        "Kreativitet og håndværk",
-        "Creative",
-        ("creative", "kreativ", "art", "kunst", "craft", "håndværk", "knitting", "strik", "painting"),
-    ),
-    Category(
-        "food", "Mad og fællesspisning", "Food", ("food", "mad", "meal", "dinner", "cooking", "madlavning", "spisning")
-    ),
-    Category("volunteering", "Frivilligt arbejde", "Volunteering", ("volunteer", "frivillig", "charity")),
-    Category(
-        "health",
-        "Sundhed og trivsel",
-        "Health and wellbeing",
-        ("health", "sundhed", "wellbeing", "trivsel", "mental", "counselling", "rådgivning", "support"),
-    ),
-)
-CATEGORY_BY_ID = {c.id: c for c in CATEGORIES}
-CATEGORY_BY_TERM_ID = {c.term_id: c for c in CATEGORIES}
+def category_by_term_id() -> dict[str, str]:
+    return {term_id(c.code): c.code for c in profile().category}
 
-AREAS: tuple[str, ...] = (
-    "Ringsted midtby",
-    "Ringsted Syd",
-    "Benløse",
-    "Jystrup",
-    "Vetterslev",
-    "Kværkeby",
-    "Haraldsted",
-)
+
+def check_area(value: str, field: str = "area") -> str:
+    """The profile's code for an area given as code or Danish label; else a 422 naming the codes."""
+    return profile().area.check(value, field)
 
 
 def is_uuid(value: str) -> bool:
@@ -134,14 +78,11 @@ def hsds_id_for(kind: str, our_id: str) -> str:
     return our_id.lower() if is_uuid(our_id) else stable_uuid(kind, our_id)
 
 
-def check_categories(categories: list[str]) -> list[str]:
-    unknown = [c for c in categories if c not in CATEGORY_BY_ID]
-    if unknown:
-        known = ", ".join(CATEGORY_BY_ID)
-        raise ValueError(f"unknown category {unknown[0]!r}; use one of: {known}")
+def check_categories(categories: list[str], field: str = "categories") -> list[str]:
+    """Category codes (labels accepted), each once, in the order given; at least one."""
     if not categories:
-        raise ValueError("give at least one category")
-    return list(dict.fromkeys(categories))
+        raise Invalid(f"{field}: give at least one category", field=field)
+    return list(dict.fromkeys(profile().category.check_all(categories, field)))
 
 
 def categories_from_terms(terms: list[str]) -> list[str]:
@@ -149,15 +90,24 @@ def categories_from_terms(terms: list[str]) -> list[str]:
     found: list[str] = []
     for term in terms:
         text = term.lower()
-        for category in CATEGORIES:
-            if category.id in found:
+        for category in profile().category:
+            if category.code in found:
                 continue
-            if text == category.id or any(k in text for k in category.keywords):
-                found.append(category.id)
+            if text == category.code or any(k in text for k in category.keywords):
+                found.append(category.code)
     return found
 
 
 # ---------------------------------------------------------------------- capacity
+
+
+CAPACITY_DA: dict[str, str] = {"open": "Ledige pladser", "waitlist": "Venteliste", "full": "Fuldt"}
+
+
+def capacity_status(value: str) -> CapacityStatus:
+    if value not in CAPACITY_DA:
+        raise Invalid(f"status: unknown capacity status {value!r}; use one of {', '.join(CAPACITY_DA)}", field="status")
+    return cast(CapacityStatus, value)
 
 
 @dataclass(frozen=True)
@@ -203,6 +153,11 @@ class Schedule:
     # For monthly schedules: 1..4 = the first..fourth such weekday, -1 = the last one.
     week_of_month: int | None = None
 
+    @classmethod
+    def stored(cls, freq: str, weekday: str, opens_at: time, closes_at: time, week_of_month: int | None) -> Schedule:
+        """A schedule as a table row keeps it (plain strings, written from a checked one)."""
+        return cls(cast(Frequency, freq), cast(Weekday, weekday), opens_at, closes_at, week_of_month)
+
     def describe_da(self) -> str:
         day = WEEKDAY_DA[self.weekday]
         hours = f"kl. {self.opens_at:%H.%M}–{self.closes_at:%H.%M}"
@@ -222,12 +177,12 @@ def check_schedule(schedule: Schedule) -> Schedule:
     return schedule
 
 
-def check_kind_dates(kind: CommunityKind, starts_on: object, ends_on: object) -> None:
+def check_kind_dates(kind: str, starts_on: date | None, ends_on: date | None) -> None:
     """A practice track is temporary: it needs a start and an end; a permanent one has none."""
     if kind == "practice_track":
         if starts_on is None or ends_on is None:
             raise ValueError("a practice track needs starts_on and ends_on")
-        if ends_on < starts_on:  # type: ignore[operator]
+        if ends_on < starts_on:
             raise ValueError("ends_on must be on or after starts_on")
 
 
@@ -251,16 +206,8 @@ def page_count(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page)) if per_page > 0 else 1
 
 
-def local(value: datetime | None) -> datetime | None:
-    """A stored UTC time as Europe/Copenhagen time (SQLite hands back naive UTC values)."""
+def shown(value: datetime | None) -> datetime | None:
+    """A stored UTC time on the Copenhagen clock (SQLite hands back naive UTC values)."""
     if value is None:
         return None
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value.astimezone(LOCAL_TZ)
-
-
-def utc(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    return local(value if value.tzinfo is not None else value.replace(tzinfo=UTC))

@@ -1,31 +1,28 @@
-"""Importing another directory's HSDS 3.0 services into the catalogue.
+"""Reading another directory's HSDS 3.0 service into catalogue values: the loose HSDS
+models we accept, and the mapping of terms, schedules, places and contacts to ours.
 
-Each record is applied in its own savepoint: a broken record is reported (with the field and
-the reason) and rolled back alone, the good ones commit together with their events.
+Nothing here writes; `service/importing.py` applies the values, one savepoint per record.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
-from typing import Any, Literal
+from datetime import date, time
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.orm import Session
 
-from services.catalogue import commands
 from services.catalogue.domain import (
-    CATEGORY_BY_TERM_ID,
     ICAL_WEEKDAY,
     Schedule,
     categories_from_terms,
+    category_by_term_id,
     check_schedule,
+    distance_km,
 )
 from services.catalogue.hsds import PRACTICE_TRACK_CODE, PRACTICE_TRACK_TERM_ID
-from services.catalogue.store import Community, Organization, community_by_hsds_id, organization_by_hsds_id
-from shared.errors import DomainError
-from shared.events import Event
-from shared.privacy import CPR_MESSAGE, find_cpr
+from shared.errors import DomainError, Invalid
+from shared.profile import profile
 
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 HsdsId = Field(pattern=UUID_PATTERN)
@@ -124,6 +121,14 @@ class RecordResult(BaseModel):
     warnings: list[str] = []
 
 
+class ImportReport(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    results: list[RecordResult]
+
+
 class RecordRejected(Exception):
     pass
 
@@ -137,7 +142,7 @@ def _clock(value: str | None) -> time | None:
         return None
 
 
-def _schedules(service: HsdsService, warnings: list[str]) -> list[Schedule]:
+def schedules_from(service: HsdsService, warnings: list[str]) -> list[Schedule]:
     out: list[Schedule] = []
     for i, s in enumerate(service.schedules):
         opens, closes = _clock(s.opens_at), _clock(s.closes_at)
@@ -166,14 +171,15 @@ def _terms(service: HsdsService) -> tuple[list[str], bool]:
     names: list[str] = []
     categories: list[str] = []
     practice_track = False
+    by_term_id = category_by_term_id()
     for attribute in service.attributes:
         term = attribute.taxonomy_term
         term_id = attribute.taxonomy_term_id or (term.id if term else None)
         if term_id == PRACTICE_TRACK_TERM_ID or (term and term.code == PRACTICE_TRACK_CODE):
             practice_track = True
             continue
-        if term_id in CATEGORY_BY_TERM_ID:
-            categories.append(CATEGORY_BY_TERM_ID[term_id].id)
+        if code := by_term_id.get(term_id or ""):
+            categories.append(code)
         if term is not None:
             names += [v for v in (term.code, term.name) if v]
     for category in categories_from_terms(names):
@@ -182,26 +188,29 @@ def _terms(service: HsdsService) -> tuple[list[str], bool]:
     return categories, practice_track
 
 
-def _organization(session: Session, service: HsdsService, now: datetime) -> Organization:
-    if service.organization is not None:
-        o = service.organization
-        existing = organization_by_hsds_id(session, o.id)
-        values = {"name": o.name, "description": o.description or "", "email": o.email, "website": o.website}
-        if existing is None:
-            return commands.create_organization(session, o.id.lower(), {"kind": "association", **values}, now)
-        commands.update_organization(session, existing, values, now)
-        return existing
-    if service.organization_id:
-        existing = organization_by_hsds_id(session, service.organization_id)
-        if existing is not None:
-            return existing
-        raise RecordRejected(
-            f"organization_id: unknown organisation {service.organization_id}; include the organization object"
-        )
-    raise RecordRejected("organization: a service needs its organization (or a known organization_id)")
+def _area(address: Address | None, point: tuple[float, float] | None, warnings: list[str]) -> str:
+    """The profile's area for the address's region or city (code or Danish name), else the
+    one nearest to the location, else the first area, with a warning."""
+    vocabulary = profile().area
+    given = [v for v in (address.region, address.city) if v] if address else []
+    for value in given:
+        try:
+            return vocabulary.check(value)
+        except Invalid:
+            continue
+    said = f" ({', '.join(repr(v) for v in given)})" if given else ""
+    placed = [a for a in vocabulary if a.lat is not None and a.lon is not None]
+    if point is not None and placed:
+        nearest = min(placed, key=lambda a: distance_km(point[0], point[1], a.lat or 0.0, a.lon or 0.0))
+        warnings.append(f"service_at_locations: no area of ours{said}; the nearest, {nearest.code!r}, is used")
+        return nearest.code
+    first = vocabulary.codes[0]
+    warnings.append(f"service_at_locations: no area of ours{said} and no position; filed under {first!r}")
+    return first
 
 
-def _values(service: HsdsService, organization: Organization, warnings: list[str]) -> dict[str, Any]:
+def values_from(service: HsdsService, organization_id: str, warnings: list[str]) -> dict[str, object]:
+    """Our community's columns for an HSDS service (what does not map is said in `warnings`)."""
     categories, practice_track = _terms(service)
     if not categories:
         categories = categories_from_terms([service.name, service.description or ""])[:2]
@@ -213,14 +222,11 @@ def _values(service: HsdsService, organization: Organization, warnings: list[str
             warnings.append("attributes: no taxonomy term maps to a category; filed under 'social'")
     location = next((s.location for s in service.service_at_locations if s.location), None)
     address = location.addresses[0] if location and location.addresses else None
-    area = (address.region or address.city) if address else None
-    if not area:
-        area = "Ukendt område"
-        warnings.append("service_at_locations: no address with region or city; area set to 'Ukendt område'")
     lat, lon = (location.latitude, location.longitude) if location else (None, None)
     if lat is not None and lon is not None and not (-90 <= lat <= 90 and -180 <= lon <= 180):
         warnings.append(f"location: coordinates ({lat}, {lon}) are not on Earth; left out")
         lat = lon = None
+    area = _area(address, (lat, lon) if lat is not None and lon is not None else None, warnings)
     contacts = service.contacts or [c for s in service.service_at_locations for c in s.contacts]
     contact = contacts[0] if contacts else None
     phone = contact.phones[0].number.strip().strip('"') if contact and contact.phones else None
@@ -233,7 +239,7 @@ def _values(service: HsdsService, organization: Organization, warnings: list[str
         lang.code.lower() for lang in service.languages if lang.code and re.fullmatch(r"[a-zA-Z]{2,3}", lang.code)
     ]
     return {
-        "organization_id": organization.id,
+        "organization_id": organization_id,
         "name": service.name,
         "description": service.description or "",
         "categories": categories,
@@ -252,34 +258,10 @@ def _values(service: HsdsService, organization: Organization, warnings: list[str
         "address": address.address_1 if address else None,
         "postal_code": address.postal_code[:10] if address and address.postal_code else None,
         "city": address.city if address else None,
-        "area": area[:100],
+        "area": area,
         "latitude": lat,
         "longitude": lon,
     }
-
-
-def import_record(session: Session, raw: Any, now: datetime) -> tuple[RecordResult, list[Event]]:
-    """Apply one HSDS service; raises RecordRejected/DomainError/ValidationError when it cannot."""
-    service = HsdsService.model_validate(raw)
-    cpr = find_cpr(raw)
-    if cpr:
-        raise RecordRejected(f"{cpr}: {CPR_MESSAGE}")
-    warnings: list[str] = []
-    organization = _organization(session, service, now)
-    values = _values(service, organization, warnings)
-    schedules = _schedules(service, warnings)
-    existing: Community | None = community_by_hsds_id(session, service.id)
-    archived = service.status in ("inactive", "defunct")
-    if existing is None:
-        community, events = commands.register_community(session, service.id.lower(), values, schedules, None, now)
-        status: Literal["created", "updated", "unchanged"] = "created"
-    else:
-        community = existing
-        events = commands.update_community(session, community, values, schedules, now)
-        status = "updated" if events else "unchanged"
-    if archived:
-        events += commands.archive_community(session, community, now)
-    return RecordResult(index=0, id=service.id, status=status, community_id=community.id, warnings=warnings), events
 
 
 def reason_for(exc: Exception) -> str:

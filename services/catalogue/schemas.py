@@ -1,11 +1,13 @@
-"""Request bodies of the catalogue API (pydantic): what a caller may send, validated."""
+"""Request bodies of the catalogue API (pydantic): what a caller may send, validated.
+
+The answers' shapes live in `views.py` with the presenters that fill them."""
 
 from __future__ import annotations
 
 from datetime import date, time
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.catalogue.domain import (
     CapacityStatus,
@@ -14,7 +16,6 @@ from services.catalogue.domain import (
     OrganizationKind,
     Schedule,
     Weekday,
-    check_categories,
     check_kind_dates,
     check_schedule,
 )
@@ -65,7 +66,10 @@ class ContactIn(_In):
 
 
 class LocationIn(_In):
-    area: Annotated[FreeText, Field(min_length=1, max_length=100, description="the housing area, e.g. Benløse")]
+    area: Annotated[
+        str,
+        Field(min_length=1, max_length=100, description="area code from GET /v1/areas (a Danish label is accepted)"),
+    ]
     place_name: Name | None = None
     address: Annotated[FreeText, Field(max_length=200)] | None = None
     postal_code: Annotated[str, Field(pattern=r"^\d{4}$")] | None = None
@@ -106,11 +110,6 @@ Categories = Annotated[list[str], Field(min_length=1, max_length=8, description=
 
 
 class _CommunityFields(_In):
-    @field_validator("categories", check_fields=False)
-    @classmethod
-    def _known(cls, value: list[str] | None) -> list[str] | None:
-        return None if value is None else check_categories(value)
-
     @model_validator(mode="after")
     def _ages(self) -> Self:
         low, high = getattr(self, "min_age", None), getattr(self, "max_age", None)
@@ -168,15 +167,10 @@ class CommunityPatch(_CommunityFields):
 
 
 class NeedIn(_In):
-    area: Annotated[FreeText, Field(min_length=1, max_length=100)]
-    category: str
+    area: Annotated[str, Field(min_length=1, max_length=100, description="area code (a Danish label is accepted)")]
+    category: Annotated[str, Field(description="category id from GET /v1/categories")]
     description: Annotated[FreeText, Field(min_length=3, max_length=2000)]
     recorded_on: date | None = None
-
-    @field_validator("category")
-    @classmethod
-    def _known(cls, value: str) -> str:
-        return check_categories([value])[0]
 
 
 class NetworkMeetingIn(_In):

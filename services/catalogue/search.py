@@ -8,113 +8,32 @@ answers in well under a millisecond per query. Each process keeps its own index 
 up to date from the database's revision counter before every search (see `service.py`), so
 several workers or processes never serve a stale catalogue.
 
-Analysis: lower-case, split into words, Danish Snowball stem, then fold the letters so that
-"løb", "lob" and "loeb" meet, and "Aa" spellings meet "å". A query stem matches every indexed
-term that *starts with* it, which is how compound words are found ("strikke" → stem "strik"
-→ "strikkeklub").
+The words are analysed in `danish.py`. A query stem matches every indexed term that
+*starts with* it, which is how compound words are found ("strikke" → stem "strik" →
+"strikkeklub"). A query word's synonyms are looked for too, at a tenth of the weight, so a
+community described with the very word asked for still ranks first.
 """
 
 from __future__ import annotations
 
 import bisect
-import re
 import threading
-import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from datetime import datetime
 
-import snowballstemmer
-
+from services.catalogue.danish import MIN_SYNONYM_PREFIX, index_terms, query_terms, synonyms_of, tail_terms
 from services.catalogue.domain import distance_km
+from services.catalogue.views import CommunityOut
 
-WORD = re.compile(r"[^\W_]+", re.UNICODE)
-# Words that carry no meaning in a query ("fællesspisning i Benløse").
-STOPWORDS = frozenset(
-    {
-        "og",
-        "i",
-        "på",
-        "for",
-        "med",
-        "til",
-        "en",
-        "et",
-        "de",
-        "der",
-        "at",
-        "af",
-        "den",
-        "det",
-        "som",
-        "er",
-        "om",
-        "fra",
-        "eller",
-        "vi",
-        "jeg",
-        "kan",
-        "man",
-        "har",
-    }
-)
 # Field weights: a hit in the name counts most, then categories, then description and area.
 BASE_WEIGHTS = {"name": 4.0, "category": 2.0, "area": 1.5, "description": 1.0}
 # Danish compounds put the head last ("søndagsvandring", "kvindefodbold"): the tails of long
 # words are indexed too, under "<field>~", at half the weight of a hit at the word's start.
 WEIGHTS = {**BASE_WEIGHTS, **{f"{name}~": weight / 2 for name, weight in BASE_WEIGHTS.items()}}
-MIN_HEAD, MIN_TAIL = 3, 4
 EXACT_BONUS = 0.5
-
-_stemmer_lock = threading.Lock()
-_stemmer = snowballstemmer.stemmer("danish")
-
-
-def fold(word: str) -> str:
-    """Letters folded so that spellings without æ/ø/å, and 'aa' for 'å', still match."""
-    word = word.replace("aa", "å").replace("oe", "ø").replace("ae", "æ")
-    word = word.replace("æ", "ae").replace("ø", "o").replace("å", "a")
-    decomposed = unicodedata.normalize("NFKD", word)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def stem(word: str) -> str:
-    with _stemmer_lock:  # the Snowball stemmer object keeps state while it works
-        return str(_stemmer.stemWord(word))
-
-
-def words(text: str) -> list[str]:
-    return WORD.findall(unicodedata.normalize("NFC", text.lower()))
-
-
-def index_terms(text: str) -> set[str]:
-    """Terms a document is indexed under: the folded stem and the folded whole word."""
-    terms: set[str] = set()
-    for word in words(text):
-        terms.add(fold(stem(word)))
-        terms.add(fold(word))
-    return terms
-
-
-def tail_terms(terms: set[str]) -> set[str]:
-    """The possible compound heads of long terms ("sondagsvandring" → "vandring", "andring"…)."""
-    tails: set[str] = set()
-    for term in terms:
-        for start in range(MIN_HEAD, len(term) - MIN_TAIL + 1):
-            tails.add(term[start:])
-    return tails
-
-
-def query_terms(text: str) -> list[str]:
-    """The folded stems of a query, stopwords dropped, each once, in order."""
-    out: list[str] = []
-    for word in words(text):
-        if word in STOPWORDS:
-            continue
-        term = fold(stem(word))
-        if term and term not in out:
-            out.append(term)
-    return out
+# A synonym's hit scores below any hit of the query's own word (the lowest weight is 0.5).
+SYNONYM_FACTOR = 0.1
 
 
 @dataclass
@@ -135,8 +54,8 @@ class Document:
     lat: float | None
     lon: float | None
     active: bool
-    modified_at: Any
-    summary: dict[str, Any] = field(default_factory=dict)
+    modified_at: datetime | None
+    summary: CommunityOut | None = None
     hsds_id: str = ""
 
 
@@ -151,7 +70,7 @@ class Filters:
     near: tuple[float, float] | None = None
     within_km: float = 5.0
     organization_id: str | None = None
-    modified_after: Any = None
+    modified_after: datetime | None = None
     include_archived: bool = False
 
 
@@ -223,6 +142,8 @@ class SearchIndex:
         vocab = self._vocab[field_name]
         weight = WEIGHTS[field_name]
         found: dict[str, float] = {}
+        if not term:
+            return found
         start = bisect.bisect_left(vocab, term)
         for i in range(start, len(vocab)):
             indexed = vocab[i]
@@ -234,6 +155,25 @@ class SearchIndex:
                     found[doc_id] = score
         return found
 
+    def _synonym_matches(self, field_name: str, term: str) -> dict[str, float]:
+        if len(term) >= MIN_SYNONYM_PREFIX:
+            return self._matches(field_name, term)
+        return dict.fromkeys(self._postings[field_name].get(term, ()), WEIGHTS[field_name] + EXACT_BONUS)
+
+    def _term_scores(self, term: str) -> dict[str, float]:
+        """The best score of each document for one query term: its own hits, else its synonyms'."""
+        best: dict[str, float] = {}
+        for synonym in synonyms_of(term):
+            for field_name in WEIGHTS:
+                for doc_id, score in self._synonym_matches(field_name, synonym).items():
+                    if best.get(doc_id, 0.0) < score * SYNONYM_FACTOR:
+                        best[doc_id] = score * SYNONYM_FACTOR
+        for field_name in WEIGHTS:
+            for doc_id, score in self._matches(field_name, term).items():
+                if best.get(doc_id, 0.0) < score:
+                    best[doc_id] = score
+        return best
+
     def search(self, query: str, filters: Filters) -> list[Hit]:
         """Every matching document, best first: every query term must match some field."""
         with self.lock:
@@ -242,11 +182,7 @@ class SearchIndex:
             terms = query_terms(query)
             scores: dict[str, float] | None = None
             for term in terms:
-                best: dict[str, float] = {}
-                for field_name in WEIGHTS:
-                    for doc_id, score in self._matches(field_name, term).items():
-                        if best.get(doc_id, 0.0) < score:
-                            best[doc_id] = score
+                best = self._term_scores(term)
                 scores = best if scores is None else {d: s + best[d] for d, s in scores.items() if d in best}
                 if not scores:
                     return []
@@ -282,7 +218,7 @@ def _passes(doc: Document, f: Filters) -> bool:
         return False
     if f.categories and not (doc.categories & f.categories):
         return False
-    if f.areas and doc.area.lower() not in f.areas:
+    if f.areas and doc.area not in f.areas:
         return False
     if f.kind is not None and doc.kind != f.kind:
         return False
@@ -294,4 +230,4 @@ def _passes(doc: Document, f: Filters) -> bool:
         return False
     if f.organization_id is not None and doc.organization_id != f.organization_id:
         return False
-    return not (f.modified_after is not None and doc.modified_at < f.modified_after)
+    return not (f.modified_after is not None and (doc.modified_at is None or doc.modified_at < f.modified_after))

@@ -11,11 +11,3 @@ class CatalogueSettings(Settings):
     # `hsds_rate_per_second`.
     hsds_rate_per_second: float = 5.0
     hsds_burst: int = 60
-
-
-def catalogue_settings(settings: Settings | None) -> CatalogueSettings:
-    if isinstance(settings, CatalogueSettings):
-        return settings
-    if settings is None:
-        return CatalogueSettings()
-    return CatalogueSettings(**settings.model_dump())

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -206,11 +205,35 @@ def is_empty(session: Session) -> bool:
 
 
 def needs(session: Session, area: str | None, category: str | None, limit: int, offset: int) -> tuple[int, list[Need]]:
-    query: Any = select(Need)
+    query = select(Need)
     if area:
-        query = query.where(func.lower(Need.area) == area.lower())
+        query = query.where(Need.area == area)
     if category:
         query = query.where(Need.category == category)
     total = int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
     rows = session.scalars(query.order_by(Need.recorded_at.desc(), Need.id).limit(limit).offset(offset))
     return total, list(rows)
+
+
+def organizations(session: Session, *, include_archived: bool = False, name_like: str = "") -> list[Organization]:
+    query = select(Organization).order_by(Organization.name)
+    if not include_archived:
+        query = query.where(Organization.archived_at.is_(None))
+    if name_like:
+        query = query.where(Organization.name.ilike(f"%{name_like}%"))
+    return list(session.scalars(query))
+
+
+def communities_of(session: Session, organization_id: str, *, active_only: bool = False) -> list[Community]:
+    query = select(Community).where(Community.organization_id == organization_id).order_by(Community.name)
+    if active_only:
+        query = query.where(Community.archived_at.is_(None))
+    return list(session.scalars(query))
+
+
+def communities_by_id(session: Session, community_ids: list[str]) -> dict[str, Community]:
+    return {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(community_ids)))}
+
+
+def meetings(session: Session) -> list[NetworkMeeting]:
+    return list(session.scalars(select(NetworkMeeting).order_by(NetworkMeeting.held_on.desc())))

@@ -1,154 +1,269 @@
-"""How catalogue records look in API answers (English JSON, times in Europe/Copenhagen)."""
+"""How catalogue records look in API answers: the named response models and the presenters
+that fill them (English field names, Danish labels beside codes, times in Copenhagen)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
 
-from services.catalogue.domain import CATEGORY_BY_ID, WEEKDAY_DA, Capacity, Schedule, local
-from services.catalogue.search import Document
+from pydantic import BaseModel, Field
+
+from services.catalogue.domain import CAPACITY_DA, Capacity, CapacityStatus, Schedule, capacity_status, shown
 from services.catalogue.store import Community, Need, NetworkMeeting, Organization, ScheduleRow
+from shared.profile import profile
 
 
-def _iso(value: datetime | None) -> str | None:
-    shown = local(value)
-    return shown.isoformat() if shown else None
+class OrganizationRef(BaseModel):
+    id: str
+    name: str
+    kind: str
 
 
-def schedule_view(s: ScheduleRow) -> dict[str, Any]:
-    domain = Schedule(s.freq, s.weekday, s.opens_at, s.closes_at, s.week_of_month)  # type: ignore[arg-type]
-    return {
-        "freq": s.freq,
-        "weekday": s.weekday,
-        "week_of_month": s.week_of_month,
-        "opens_at": s.opens_at.strftime("%H:%M"),
-        "closes_at": s.closes_at.strftime("%H:%M"),
-        "text_da": domain.describe_da(),
-    }
+class OrganizationOut(OrganizationRef):
+    hsds_id: str
+    description: str
+    email: str | None
+    phone: str | None
+    website: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    archived_at: datetime | None
 
 
-def organization_ref(org: Organization) -> dict[str, Any]:
-    return {"id": org.id, "name": org.name, "kind": org.kind}
+class OrganizationDetail(OrganizationOut):
+    community_ids: list[str]
 
 
-def organization_view(org: Organization) -> dict[str, Any]:
-    return {
-        "id": org.id,
-        "hsds_id": org.hsds_id,
-        "name": org.name,
-        "kind": org.kind,
-        "description": org.description,
-        "email": org.email,
-        "phone": org.phone,
-        "website": org.website,
-        "created_at": _iso(org.created_at),
-        "updated_at": _iso(org.updated_at),
-        "archived_at": _iso(org.archived_at),
-    }
+class ContactOut(BaseModel):
+    name: str | None
+    email: str | None
+    phone: str | None
 
 
-def capacity_view(c: Community) -> dict[str, Any]:
-    open_seats = Capacity(c.capacity_total, c.capacity_available, c.capacity_status).has_open_seats  # type: ignore[arg-type]
-    return {
-        "total": c.capacity_total,
-        "available": c.capacity_available,
-        "status": c.capacity_status,
-        "open_seats": open_seats,
-        "updated_at": _iso(c.capacity_updated_at),
-    }
+class LocationOut(BaseModel):
+    area: str = Field(description="area code of the municipality profile")
+    area_label: str = Field(description="the area's Danish name")
+    place_name: str | None
+    address: str | None
+    postal_code: str | None
+    city: str | None
+    latitude: float | None
+    longitude: float | None
 
 
-def community_view(c: Community) -> dict[str, Any]:
+class ScheduleOut(BaseModel):
+    freq: str
+    weekday: str
+    week_of_month: int | None
+    opens_at: str = Field(description="HH:MM, Copenhagen time")
+    closes_at: str
+    text_da: str
+
+
+class CapacityOut(BaseModel):
+    total: int | None
+    available: int | None
+    status: CapacityStatus
+    status_label: str = Field(description="the status in Danish")
+    open_seats: bool
+    updated_at: datetime | None
+
+
+class CommunityOut(BaseModel):
+    id: str
+    hsds_id: str
+    name: str
+    description: str
+    organization: OrganizationRef
+    categories: list[str]
+    category_labels: list[str] = Field(description="the categories' Danish names, in the same order")
+    kind: str
+    starts_on: date | None
+    ends_on: date | None
+    languages: list[str]
+    cost: str | None
+    min_age: int | None
+    max_age: int | None
+    accessibility: str | None
+    accepts_special_needs: bool
+    accompaniment_welcome: bool
+    contact: ContactOut | None
+    location: LocationOut
+    schedules: list[ScheduleOut]
+    capacity: CapacityOut
+    created_at: datetime | None
+    updated_at: datetime | None
+    archived_at: datetime | None
+    pending_referrals: int = 0
+
+
+class CommunityHit(CommunityOut):
+    score: float
+    distance_km: float | None
+
+
+class CommunityPage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    items: list[CommunityHit]
+
+
+class CategoryOut(BaseModel):
+    id: str
+    name_da: str
+    name_en: str
+    taxonomy_term_id: str
+    communities: int
+
+
+class AreaOut(BaseModel):
+    code: str
+    label: str
+    kind: str
+    communities: int
+
+
+class NeedOut(BaseModel):
+    id: str
+    area: str
+    area_label: str
+    category: str
+    description: str
+    recorded_by: str
+    recorded_on: date
+    recorded_at: datetime | None
+
+
+class NeedPage(BaseModel):
+    total: int
+    page: int
+    per_page: int
+    pages: int
+    items: list[NeedOut]
+
+
+class MeetingOut(BaseModel):
+    id: str
+    held_on: date
+    topic: str
+    organizer_id: str
+    organization_ids: list[str]
+    notes: str
+    recorded_at: datetime | None
+
+
+# ---------------------------------------------------------------------- presenters
+
+
+def organization_ref(org: Organization) -> OrganizationRef:
+    return OrganizationRef(id=org.id, name=org.name, kind=org.kind)
+
+
+def organization_view(org: Organization) -> OrganizationOut:
+    return OrganizationOut(
+        id=org.id,
+        hsds_id=org.hsds_id,
+        name=org.name,
+        kind=org.kind,
+        description=org.description,
+        email=org.email,
+        phone=org.phone,
+        website=org.website,
+        created_at=shown(org.created_at),
+        updated_at=shown(org.updated_at),
+        archived_at=shown(org.archived_at),
+    )
+
+
+def schedule_view(row: ScheduleRow) -> ScheduleOut:
+    schedule = Schedule.stored(row.freq, row.weekday, row.opens_at, row.closes_at, row.week_of_month)
+    return ScheduleOut(
+        freq=row.freq,
+        weekday=row.weekday,
+        week_of_month=row.week_of_month,
+        opens_at=row.opens_at.strftime("%H:%M"),
+        closes_at=row.closes_at.strftime("%H:%M"),
+        text_da=schedule.describe_da(),
+    )
+
+
+def capacity_of(community: Community) -> Capacity:
+    status = capacity_status(community.capacity_status)
+    return Capacity(community.capacity_total, community.capacity_available, status)
+
+
+def community_view(community: Community, pending_referrals: int = 0) -> CommunityOut:
+    capacity = capacity_of(community)
     contact = None
-    if c.contact_name or c.contact_email or c.contact_phone:
-        contact = {"name": c.contact_name, "email": c.contact_email, "phone": c.contact_phone}
-    return {
-        "id": c.id,
-        "hsds_id": c.hsds_id,
-        "name": c.name,
-        "description": c.description,
-        "organization": organization_ref(c.organization),
-        "categories": list(c.categories),
-        "kind": c.kind,
-        "starts_on": c.starts_on.isoformat() if c.starts_on else None,
-        "ends_on": c.ends_on.isoformat() if c.ends_on else None,
-        "languages": list(c.languages or []),
-        "cost": c.cost,
-        "min_age": c.min_age,
-        "max_age": c.max_age,
-        "accessibility": c.accessibility,
-        "accepts_special_needs": c.accepts_special_needs,
-        "accompaniment_welcome": c.accompaniment_welcome,
-        "contact": contact,
-        "location": {
-            "place_name": c.place_name,
-            "address": c.address,
-            "postal_code": c.postal_code,
-            "city": c.city,
-            "area": c.area,
-            "latitude": c.latitude,
-            "longitude": c.longitude,
-        },
-        "schedules": [schedule_view(s) for s in c.schedules],
-        "capacity": capacity_view(c),
-        "created_at": _iso(c.created_at),
-        "updated_at": _iso(c.updated_at),
-        "archived_at": _iso(c.archived_at),
-    }
-
-
-def document_for(c: Community) -> Document:
-    """The search index's view of a community."""
-    view = community_view(c)
-    category_text = " ".join(
-        f"{cid} {CATEGORY_BY_ID[cid].name_da}" if cid in CATEGORY_BY_ID else cid for cid in c.categories
-    )
-    weekdays = {s.weekday for s in c.schedules}
-    schedule_text = " ".join(WEEKDAY_DA[d] for d in sorted(weekdays) if d in WEEKDAY_DA)
-    return Document(
-        id=c.id,
-        name=c.name,
-        fields={
-            "name": c.name,
-            "category": category_text,
-            "area": " ".join(filter(None, [c.area, c.city, c.place_name])),
-            "description": " ".join(filter(None, [c.description, c.organization.name, schedule_text])),
-        },
-        categories=frozenset(c.categories),
-        area=c.area,
-        kind=c.kind,
-        organization_id=c.organization_id,
-        accepts_special_needs=c.accepts_special_needs,
-        open_seats=view["capacity"]["open_seats"],
-        weekdays=frozenset(weekdays),
-        lat=c.latitude,
-        lon=c.longitude,
-        active=c.archived_at is None,
-        modified_at=local(c.updated_at),
-        summary=view,
-        hsds_id=c.hsds_id,
+    if community.contact_name or community.contact_email or community.contact_phone:
+        contact = ContactOut(name=community.contact_name, email=community.contact_email, phone=community.contact_phone)
+    vocabulary = profile()
+    return CommunityOut(
+        id=community.id,
+        hsds_id=community.hsds_id,
+        name=community.name,
+        description=community.description,
+        organization=organization_ref(community.organization),
+        categories=list(community.categories),
+        category_labels=[vocabulary.category.label(code) for code in community.categories],
+        kind=community.kind,
+        starts_on=community.starts_on,
+        ends_on=community.ends_on,
+        languages=list(community.languages or []),
+        cost=community.cost,
+        min_age=community.min_age,
+        max_age=community.max_age,
+        accessibility=community.accessibility,
+        accepts_special_needs=community.accepts_special_needs,
+        accompaniment_welcome=community.accompaniment_welcome,
+        contact=contact,
+        location=LocationOut(
+            area=community.area,
+            area_label=vocabulary.area.label(community.area),
+            place_name=community.place_name,
+            address=community.address,
+            postal_code=community.postal_code,
+            city=community.city,
+            latitude=community.latitude,
+            longitude=community.longitude,
+        ),
+        schedules=[schedule_view(row) for row in community.schedules],
+        capacity=CapacityOut(
+            total=capacity.total,
+            available=capacity.available,
+            status=capacity.status,
+            status_label=CAPACITY_DA[capacity.status],
+            open_seats=capacity.has_open_seats,
+            updated_at=shown(community.capacity_updated_at),
+        ),
+        created_at=shown(community.created_at),
+        updated_at=shown(community.updated_at),
+        archived_at=shown(community.archived_at),
+        pending_referrals=pending_referrals,
     )
 
 
-def need_view(n: Need) -> dict[str, Any]:
-    return {
-        "id": n.id,
-        "area": n.area,
-        "category": n.category,
-        "description": n.description,
-        "recorded_by": n.recorded_by,
-        "recorded_on": n.recorded_on.isoformat(),
-        "recorded_at": _iso(n.recorded_at),
-    }
+def need_view(need: Need) -> NeedOut:
+    return NeedOut(
+        id=need.id,
+        area=need.area,
+        area_label=profile().area.label(need.area),
+        category=need.category,
+        description=need.description,
+        recorded_by=need.recorded_by,
+        recorded_on=need.recorded_on,
+        recorded_at=shown(need.recorded_at),
+    )
 
 
-def meeting_view(m: NetworkMeeting) -> dict[str, Any]:
-    return {
-        "id": m.id,
-        "held_on": m.held_on.isoformat(),
-        "topic": m.topic,
-        "organizer_id": m.organizer_id,
-        "organization_ids": list(m.organization_ids),
-        "notes": m.notes,
-        "recorded_at": _iso(m.recorded_at),
-    }
+def meeting_view(meeting: NetworkMeeting) -> MeetingOut:
+    return MeetingOut(
+        id=meeting.id,
+        held_on=meeting.held_on,
+        topic=meeting.topic,
+        organizer_id=meeting.organizer_id,
+        organization_ids=list(meeting.organization_ids),
+        notes=meeting.notes,
+        recorded_at=shown(meeting.recorded_at),
+    )

@@ -49,7 +49,7 @@ def community_body(organization_id: str, **overrides: Any) -> dict[str, Any]:
         "accepts_special_needs": True,
         "contact": {"name": "Birthe Holm", "email": "birthe@maskerne.example.dk", "phone": "+45 20 11 22 33"},
         "location": {
-            "area": "Ringsted midtby",
+            "area": "ringsted_midtby",
             "address": "Nørregade 2",
             "postal_code": "4100",
             "city": "Ringsted",

@@ -39,7 +39,7 @@ async def test_community_lifecycle_publishes_events(database_url: str, nats_clea
         assert first.source == "/services/catalogue"
         jsonschema.validate(first.to_dict(), cloudevents, format_checker=jsonschema.FormatChecker())
         assert first.data["name"] == "Strikkeklubben Maskerne"
-        assert first.data["area"] == "Ringsted midtby"
+        assert first.data["area"] == "ringsted_midtby"
         assert first.data["organization_id"] == org["id"]
         assert first.data["contact"] == {
             "name": "Birthe Holm",

@@ -123,6 +123,8 @@ async def test_every_hsds_answer_validates_and_import_works(database_url: str, n
             assert report["results"][1]["reason"].startswith("id:")
             assert "CPR" in report["results"][2]["reason"]
             assert any("not on Earth" in w for w in report["results"][0]["warnings"])
+            # its region is not one of our areas: filed under the profile's first, and said so
+            assert any("'MyRegion'" in w and "ringsted_midtby" in w for w in report["results"][0]["warnings"])
             again = (await admin.post("/v1/hsds/import", json={"services": [example]})).json()
             assert again["results"][0]["status"] == "unchanged"
             renamed = (await admin.post("/v1/hsds/import", json=[example | {"name": "Community Counselling 2"}])).json()
@@ -133,7 +135,7 @@ async def test_every_hsds_answer_validates_and_import_works(database_url: str, n
         assert imported["name"] == "Community Counselling 2"
         assert "health" in imported["categories"]
         assert imported["contact"]["name"] == "Ann Persona"
-        assert imported["min_age"] == 12 and imported["location"]["area"] == "MyRegion"
+        assert imported["min_age"] == 12 and imported["location"]["area"] == "ringsted_midtby"
         response = await public.get(f"/hsds/services/{example['id']}")
         schemas.check(response.json(), schemas.service)
         assert (await guide.get("/v1/communities/0b5b6c1e-3f7e-4b3a-9c55-6d1c1e2f3a4b")).status_code == 404

@@ -9,14 +9,18 @@ import pytest
 from services.catalogue.domain import (
     Schedule,
     categories_from_terms,
+    category_by_term_id,
+    check_area,
     check_categories,
     check_kind_dates,
     check_schedule,
     decide_capacity,
     distance_km,
     hsds_id_for,
-    local,
     page_count,
+    shown,
+    stable_uuid,
+    term_id,
 )
 from services.catalogue.ratelimit import TokenBucket
 from shared.errors import Invalid
@@ -78,10 +82,27 @@ def test_practice_tracks_need_dates_in_order() -> None:
 
 def test_categories() -> None:
     assert check_categories(["food", "social", "food"]) == ["food", "social"]
-    with pytest.raises(ValueError, match="use one of"):
+    assert check_categories(["Mad og fællesspisning"]) == ["food"]  # a Danish label is taken as its code
+    with pytest.raises(Invalid, match="use one of") as caught:
         check_categories(["knitting"])
+    assert "creative" in caught.value.details["allowed"]
     assert categories_from_terms(["Mental Health Counselling", "Running club"]) == ["health", "sport"]
     assert categories_from_terms(["name", "code"]) == []
+
+
+def test_areas_are_profile_codes_and_unknown_ones_are_refused_by_name() -> None:
+    assert check_area("benloese") == "benloese"
+    assert check_area("Rønnebærparken") == "roennebaerparken"  # a label is stored as its code
+    with pytest.raises(Invalid) as caught:
+        check_area("Atlantis", "location.area")
+    assert caught.value.details["field"] == "location.area"
+    assert "use one of" in caught.value.message and "vestervang" in caught.value.message
+
+
+def test_taxonomy_term_ids_stay_stable() -> None:
+    # Other directories link to these ids: they must not change with the profile's labels.
+    assert term_id("food") == stable_uuid("category", "food") == "80b7a3a7-db6f-59f7-8233-5510320557de"
+    assert category_by_term_id()[term_id("creative")] == "creative"
 
 
 def test_hsds_ids_are_uuids_and_stable() -> None:
@@ -95,9 +116,10 @@ def test_hsds_ids_are_uuids_and_stable() -> None:
 def test_distance_and_pages_and_local_time() -> None:
     assert distance_km(55.4428, 11.7905, 55.4622, 11.7731) == pytest.approx(2.43, abs=0.05)  # midtby → Benløse
     assert (page_count(0, 20), page_count(41, 20)) == (1, 3)
-    shown = local(datetime(2025, 7, 1, 10, 0))  # SQLite hands back naive UTC
-    assert shown is not None and shown.hour == 12 and shown.utcoffset() is not None
-    assert local(datetime(2025, 1, 1, 10, 0, tzinfo=UTC)).hour == 11  # type: ignore[union-attr]
+    summer = shown(datetime(2025, 7, 1, 10, 0))  # SQLite hands back naive UTC
+    assert summer is not None and summer.hour == 12 and summer.utcoffset() is not None
+    winter = shown(datetime(2025, 1, 1, 10, 0, tzinfo=UTC))
+    assert winter is not None and winter.hour == 11
 
 
 def test_token_bucket_refills_over_time() -> None:

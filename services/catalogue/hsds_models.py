@@ -1,0 +1,175 @@
+"""The HSDS 3.0 objects the public API answers with, named so the OpenAPI shows their shape.
+
+Only the fields Vejviser fills; absent values are left out of the answers (the routes
+serialise with `exclude_none`), as the HSDS schemas do not all allow null.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class HsdsMeta(BaseModel):
+    version: str
+    profile: str
+    openapi_url: str
+
+
+class TaxonomyTerm(BaseModel):
+    id: str
+    code: str
+    name: str
+    description: str
+    taxonomy: str
+    language: str
+
+
+class OrgPhone(BaseModel):
+    id: str
+    organization_id: str
+    number: str
+
+
+class OrganizationBrief(BaseModel):
+    id: str
+    name: str
+    description: str
+    email: str | None = None
+    website: str | None = None
+
+
+class ServiceBrief(BaseModel):
+    """The one-to-one fields of a service (what `service_list.json` describes)."""
+
+    id: str
+    organization_id: str
+    name: str
+    description: str
+    status: str
+    last_modified: str
+    organization: OrganizationBrief
+    email: str | None = None
+    fees_description: str | None = None
+    minimum_age: int | None = None
+    maximum_age: int | None = None
+    eligibility_description: str | None = None
+
+
+class HsdsOrganization(OrganizationBrief):
+    phones: list[OrgPhone] | None = None
+    services: list[ServiceBrief]
+
+
+class Attribute(BaseModel):
+    id: str
+    link_id: str
+    link_type: str
+    link_entity: str
+    taxonomy_term_id: str
+    taxonomy_term: TaxonomyTerm
+
+
+class HsdsSchedule(BaseModel):
+    id: str
+    service_id: str
+    freq: str
+    interval: int
+    wkst: str
+    byday: str
+    opens_at: str
+    closes_at: str
+    description: str
+    valid_from: str | None = None
+    dtstart: str | None = None
+    valid_to: str | None = None
+    until: str | None = None
+
+
+class Address(BaseModel):
+    id: str
+    location_id: str
+    address_1: str
+    city: str
+    region: str
+    state_province: str
+    postal_code: str
+    country: str
+    address_type: str
+
+
+class Accessibility(BaseModel):
+    id: str
+    location_id: str
+    description: str
+
+
+class Location(BaseModel):
+    id: str
+    location_type: str
+    name: str
+    description: str
+    latitude: float | None = None
+    longitude: float | None = None
+    addresses: list[Address] | None = None
+    accessibility: list[Accessibility] | None = None
+
+
+class ServiceAtLocation(BaseModel):
+    id: str
+    service_id: str
+    location_id: str
+    location: Location
+
+
+class Language(BaseModel):
+    id: str
+    service_id: str
+    code: str
+    name: str
+
+
+class ContactPhone(BaseModel):
+    id: str
+    contact_id: str
+    number: str
+
+
+class Contact(BaseModel):
+    id: str
+    service_id: str
+    title: str
+    name: str | None = None
+    email: str | None = None
+    phones: list[ContactPhone] | None = None
+
+
+class HsdsService(ServiceBrief):
+    """A fully nested service (what `service.json` describes)."""
+
+    attributes: list[Attribute]
+    schedules: list[HsdsSchedule]
+    service_at_locations: list[ServiceAtLocation]
+    languages: list[Language]
+    contacts: list[Contact]
+
+
+class _Page(BaseModel):
+    total_items: int
+    total_pages: int
+    page_number: int
+    size: int
+    first_page: bool
+    last_page: bool
+    empty: bool
+
+
+class ServicePage(_Page):
+    contents: list[ServiceBrief]
+
+
+class OrganizationPage(_Page):
+    contents: list[OrganizationBrief]
+
+
+class TermPage(_Page):
+    contents: list[TaxonomyTerm]
