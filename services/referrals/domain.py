@@ -1,5 +1,6 @@
 """Pure rules of the referrals context: the referral lifecycle, who may see and move a
-referral, readiness, the cascade's first-activation rule and companion ranking.
+referral, and whether a community takes new referrals. (The cascade's rules and the
+vocabulary checks live in `cascade.py`, companion ranking in `companions.py`.)
 
 No I/O here: everything is a function of its arguments, so every rule is unit-tested.
 
@@ -15,13 +16,10 @@ with the programme's own stages in between:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Literal, get_args
 
-from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, Invalid
 from shared.events import Event
 from shared.events.referrals import (
@@ -33,6 +31,7 @@ from shared.events.referrals import (
     ReferralRejected,
     WelcomeConfirmed,
 )
+from shared.principal import Principal, Role
 
 
 class Status(StrEnum):
@@ -263,162 +262,3 @@ def check_community_open(
             "if you have agreed with the community that they take the citizen anyway",
             capacity_status="full",
         )
-
-
-# ---------------------------------------------------------------------- readiness and the cascade
-
-
-class Readiness(StrEnum):
-    aware = "aware"
-    trained = "trained"
-    referring = "referring"
-    accompanying = "accompanying"
-
-
-READINESS_ORDER = list(Readiness)
-
-
-def readiness_rank(level: Readiness | str) -> int:
-    return READINESS_ORDER.index(Readiness(level))
-
-
-def readiness_changed(current: Readiness | str | None, recorded: Readiness | str) -> bool:
-    """Whether recording `recorded` says something new (re-recording the same level does not).
-
-    Readiness may also go down (a professional who has not referred for a year is no longer
-    "referring"), so any different level is a change.
-    """
-    return current is None or Readiness(current) is not Readiness(recorded)
-
-
-@dataclass(frozen=True)
-class Activation:
-    activated_by: str | None
-    activated_at: datetime
-
-
-def first_activation(existing: Activation | None, actor_id: str, activated_by: str | None, at: datetime) -> Activation:
-    """The cascade edge that counts: the first activation (earliest in time) wins.
-
-    A later activation of the same actor leaves the edge alone; a back-dated one that
-    happened earlier replaces it, because it *was* the first.
-    """
-    if activated_by == actor_id:
-        raise Invalid("activated_by: a referrer cannot activate themselves", field="activated_by")
-    candidate = Activation(activated_by=activated_by, activated_at=at)
-    if existing is None or at < existing.activated_at:
-        return candidate
-    return existing
-
-
-def creates_cycle(actor_id: str, activated_by: str | None, parent_of: Callable[[str], str | None]) -> bool:
-    """Whether making `activated_by` the activator of `actor_id` closes a loop in the cascade."""
-    seen: set[str] = set()
-    current = activated_by
-    while current is not None and current not in seen:
-        if current == actor_id:
-            return True
-        seen.add(current)
-        current = parent_of(current)
-    return False
-
-
-# ---------------------------------------------------------------------- accompaniment matching
-
-
-@dataclass(frozen=True)
-class CompanionCandidate:
-    actor_id: str
-    area: str | None
-    languages: frozenset[str]
-    accompanied_categories: frozenset[str]  # categories of communities they accompanied to before
-    accompaniments_this_month: int
-
-
-@dataclass(frozen=True)
-class CompanionNeed:
-    community_area: str | None
-    community_categories: frozenset[str]
-    citizen_area: str | None = None
-    citizen_languages: frozenset[str] = frozenset()
-
-
-@dataclass(frozen=True)
-class RankedCompanion:
-    actor_id: str
-    score: float
-    reasons: tuple[str, ...]
-
-
-AREA_WEIGHT = 3.0
-LANGUAGE_WEIGHT = 2.0
-CATEGORY_WEIGHT = 1.0
-MAX_CATEGORY_POINTS = 2.0
-LOAD_PENALTY = 1.0
-
-
-def _norm(values: Iterable[str]) -> frozenset[str]:
-    return frozenset(v.strip().lower() for v in values if v.strip())
-
-
-def score_companion(candidate: CompanionCandidate, need: CompanionNeed) -> RankedCompanion:
-    score = 0.0
-    reasons: list[str] = []
-    areas = {a.lower() for a in (need.citizen_area, need.community_area) if a}
-    if candidate.area and candidate.area.lower() in areas:
-        score += AREA_WEIGHT
-        reasons.append(f"same area ({candidate.area})")
-    shared_languages = _norm(candidate.languages) & _norm(need.citizen_languages)
-    if shared_languages:
-        score += LANGUAGE_WEIGHT
-        reasons.append(f"shared language ({', '.join(sorted(shared_languages))})")
-    shared_categories = _norm(candidate.accompanied_categories) & _norm(need.community_categories)
-    if shared_categories:
-        score += min(MAX_CATEGORY_POINTS, CATEGORY_WEIGHT * len(shared_categories))
-        reasons.append(f"has accompanied to {', '.join(sorted(shared_categories))} before")
-    if candidate.accompaniments_this_month:
-        score -= LOAD_PENALTY * candidate.accompaniments_this_month
-        reasons.append(f"{candidate.accompaniments_this_month} accompaniment(s) this month already")
-    return RankedCompanion(candidate.actor_id, score, tuple(reasons))
-
-
-def rank_companions(candidates: Sequence[CompanionCandidate], need: CompanionNeed) -> list[RankedCompanion]:
-    """Best match first; ties go to whoever has accompanied least this month, then by id."""
-    load = {c.actor_id: c.accompaniments_this_month for c in candidates}
-    ranked = [score_companion(c, need) for c in candidates]
-    return sorted(ranked, key=lambda r: (-r.score, load[r.actor_id], r.actor_id))
-
-
-# ---------------------------------------------------------------------- citizens
-
-
-def check_consent(has_consent: bool, *, age_band: str | None, area: str | None, target_groups: Sequence[str]) -> None:
-    given = [
-        name for name, value in (("age_band", age_band), ("area", area), ("target_groups", target_groups)) if value
-    ]
-    if given and not has_consent:
-        raise Invalid(
-            f"{given[0]}: age band, area and target groups are stored only with recorded consent; "
-            "add consent {purpose, date} or leave them out",
-            field=given[0],
-        )
-
-
-Sector = Literal[
-    "health_centre",
-    "job_centre",
-    "library",
-    "social_psychiatry",
-    "gp",
-    "housing_social_work",
-    "education",
-    "private_business",
-    "association",
-    "other",
-]
-SECTORS: tuple[str, ...] = get_args(Sector)
-
-
-def check_sector(sector: str | None) -> None:
-    if sector is not None and sector not in SECTORS:
-        raise Invalid(f"sector: unknown sector {sector!r}; use one of {', '.join(SECTORS)}", field="sector")

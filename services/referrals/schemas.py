@@ -7,13 +7,27 @@ from datetime import datetime
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.config import JsonDict
 
-from services.referrals.domain import Readiness, Sector, Status
+from services.referrals.cascade import Readiness
+from services.referrals.domain import Status
 from shared.events.referrals import OutreachKind, ReferralChannel, RejectionReason
 from shared.privacy import FreeText
+from shared.profile import profile
 
 # A plain shape check: deliverability is the mail server's business, not a dependency's.
 Email = Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+def _codes(name: str, codes: tuple[str, ...]) -> JsonDict:
+    return {
+        "description": f"A {name} code of the municipality profile (a Danish label is accepted too)",
+        "enum": list(codes),
+    }
+
+
+# Checked against the municipality profile in the service (a code or a Danish label; stored as the code).
+AreaField = Field(default=None, max_length=200, json_schema_extra=_codes("area", profile().area.codes))
 
 
 class _In(BaseModel):
@@ -32,9 +46,9 @@ class ReferrerIn(_In):
     actor_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
     role: Literal["guide", "professional", "ambassador"]
     name: FreeText | None = Field(default=None, max_length=200)
-    sector: Sector | None = None
+    sector: str | None = Field(default=None, max_length=100, json_schema_extra=_codes("sector", profile().sector.codes))
     organization: FreeText | None = Field(default=None, max_length=200)
-    area: FreeText | None = Field(default=None, max_length=200)
+    area: FreeText | None = AreaField
     languages: list[str] = Field(default_factory=list, max_length=20)
     offers_accompaniment: bool = False
     contact: WorkContactIn | None = None
@@ -59,16 +73,23 @@ class ReadinessIn(_In):
     level: Readiness
 
 
+class WorkContactOut(BaseModel):
+    email: str | None
+    phone: str | None
+
+
 class ReferrerOut(BaseModel):
     actor_id: str
     role: str
     name: str | None
     sector: str | None
+    sector_label: str | None
     organization: str | None
     area: str | None
+    area_label: str | None
     languages: list[str]
     offers_accompaniment: bool
-    contact: dict[str, str | None]
+    contact: WorkContactOut
     activated_by: str | None
     activated_at: datetime
     was_referred_citizen: bool
@@ -85,7 +106,12 @@ class ContactIn(_In):
 
 
 class ConsentIn(_In):
-    purpose: FreeText = Field(min_length=3, max_length=500)
+    purpose: FreeText | None = Field(
+        default=None,
+        min_length=3,
+        max_length=500,
+        description="Why it is recorded; the programme's purpose if left out",
+    )
     date: dt.date | None = Field(default=None, description="When consent was given; today if left out")
 
 
@@ -93,18 +119,28 @@ class CitizenIn(_In):
     contact: ContactIn | None = None
     consent: ConsentIn | None = None
     age_band: Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"] | None = None
-    area: FreeText | None = Field(default=None, max_length=200)
-    target_groups: list[str] = Field(default_factory=list, max_length=20)
+    area: FreeText | None = AreaField
+    target_groups: list[str] = Field(
+        default_factory=list, max_length=20, json_schema_extra={"items": {"enum": list(profile().target_group.codes)}}
+    )
     languages: list[str] = Field(default_factory=list, max_length=20)
+
+
+class ConsentOut(BaseModel):
+    purpose: str
+    date: str | None
+    recorded_by: str | None
 
 
 class CitizenOut(BaseModel):
     citizen_ref: str
     age_band: str | None
     area: str | None
+    area_label: str | None
     target_groups: list[str]
+    target_group_labels: list[str]
     languages: list[str]
-    consent: dict[str, str | None] | None
+    consent: ConsentOut | None
     has_contact: bool
     registered_at: datetime
     erased: bool
@@ -125,7 +161,19 @@ class AuditOut(BaseModel):
     at: datetime
 
 
+class ErasedOut(BaseModel):
+    citizen_ref: str
+    erased_at: datetime
+
+
 class BridgeIn(_In):
+    from_community_id: str
+    to_referral_id: str
+
+
+class BridgeOut(BaseModel):
+    event_id: str
+    citizen_ref: str
     from_community_id: str
     to_referral_id: str
 
@@ -201,6 +249,7 @@ class RankedCompanionOut(BaseModel):
     actor_id: str
     name: str | None
     area: str | None
+    area_label: str | None
     languages: list[str]
     score: float
     reasons: list[str]
@@ -209,14 +258,24 @@ class RankedCompanionOut(BaseModel):
 class OutreachIn(_In):
     kind: OutreachKind
     count: int = Field(ge=1, le=100_000)
-    area: FreeText | None = Field(default=None, max_length=200)
+    area: FreeText | None = AreaField
     actor_id: str | None = Field(default=None, description="Defaults to the caller")
+
+
+class OutreachOut(BaseModel):
+    event_id: str
+    time: datetime
+    actor_id: str
+    kind: str
+    count: int
+    area: str | None
 
 
 class CommunityOut(BaseModel):
     community_id: str
     name: str
     area: str | None
+    area_label: str | None
     kind: str
     categories: list[str]
     accepts_special_needs: bool

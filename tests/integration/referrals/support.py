@@ -38,7 +38,7 @@ def community(community_id: str, name: str, **kw: Any) -> Envelope:
     fields: dict[str, Any] = {
         "organization_id": "org-1",
         "categories": ["crafts", "social"],
-        "area": "Vestervang",
+        "area": "vestervang",
         "kind": "permanent",
         "accepts_special_needs": True,
         **kw,
@@ -106,7 +106,7 @@ async def running(database_url: str, nats_url: str, *extra: Envelope, **kw: Any)
         svc = Svc(served, nats_url)
         envelopes = [
             community("strik", "Strikkeklubben i Vestervang"),
-            community("kor", "Ringsted Kor", categories=["music"], area="Centrum"),
+            community("kor", "Ringsted Kor", categories=["music"], area="ringsted_midtby"),
             community("spis", "Fællesspisning (øvebane)", kind="practice_track", categories=["food", "social"]),
             *extra,
         ]
@@ -124,7 +124,7 @@ async def running(database_url: str, nats_url: str, *extra: Envelope, **kw: Any)
             "POST",
             "/v1/referrers",
             201,
-            json={"actor_id": "prof-mette", "role": "professional", "sector": "job_centre", "area": "Centrum"},
+            json={"actor_id": "prof-mette", "role": "professional", "sector": "job_centre", "area": "ringsted_midtby"},
         )
         await svc.ok(
             GUIDE,
@@ -134,7 +134,7 @@ async def running(database_url: str, nats_url: str, *extra: Envelope, **kw: Any)
             json={
                 "actor_id": "amb-lars",
                 "role": "ambassador",
-                "area": "Vestervang",
+                "area": "vestervang",
                 "languages": ["da", "ar"],
                 "offers_accompaniment": True,
             },

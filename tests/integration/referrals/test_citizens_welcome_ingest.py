@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from services.referrals.crypto import CitizenVault, ContactUnreadable, master_key_from_setting
-from services.referrals.store import Citizen
+from services.referrals.tables import Citizen
 from shared.db import make_engine
 from shared.events import Envelope, Event
 from shared.events.referrals import (
@@ -124,7 +124,7 @@ def back_dated_chain() -> list[dict[str, Any]]:
             0,
             "e1",
         ),
-        cloudevent(CitizenRegistered(citizen_ref="c-jc-1", age_band="25-34", target_groups=["unemployment"]), 1, "e2"),
+        cloudevent(CitizenRegistered(citizen_ref="c-jc-1", age_band="25-34", target_groups=["unemployed"]), 1, "e2"),
         cloudevent(
             ReferralCreated(
                 referral_id="r-jc-1",
@@ -233,3 +233,45 @@ async def test_citizen_refs_are_random_while_referral_ids_are_time_ordered(sqlit
     assert uuid.UUID(ref.removeprefix("c-")).version == 4
     assert uuid.UUID(referral["citizen_ref"].removeprefix("c-")).version == 4
     assert uuid.UUID(referral["referral_id"]).version == 7
+
+
+async def test_vocabulary_is_the_profiles_labels_become_codes_and_unknown_terms_are_refused_by_name(
+    database_url: str, nats_clean: str
+) -> None:
+    async with running(database_url, nats_clean) as svc:
+        # Over HTTP: a Danish label is stored as its code and shown with its label; unknown is a 422.
+        citizen = await svc.ok(
+            PROF,
+            "POST",
+            "/v1/citizens",
+            201,
+            json={"consent": {}, "area": "Benløse", "target_groups": ["Ledige", "newcomer"]},
+        )
+        assert (citizen["area"], citizen["area_label"]) == ("benloese", "Benløse")
+        assert citizen["target_groups"] == ["unemployed", "newcomer"]
+        assert citizen["target_group_labels"][0] == "Ledige"
+        assert citizen["consent"]["purpose"].startswith("Henvisning til fællesskaber")  # the profile's purpose
+        refused = await svc.call(PROF, "POST", "/v1/citizens", json={"consent": {}, "area": "Centrum"})
+        assert refused.status_code == 422
+        message = refused.json()["error"]["message"]
+        assert "Centrum" in message and "ringsted_midtby" in message and "vestervang" in message
+        sector = await svc.call(
+            GUIDE, "POST", "/v1/referrers", json={"actor_id": "p-x", "role": "professional", "sector": "hairdresser"}
+        )
+        assert sector.status_code == 422 and "job_centre" in sector.json()["error"]["message"]
+        found = await svc.ok(GUIDE, "GET", "/v1/referrers", params={"area": "Vestervang"})
+        assert [r["actor_id"] for r in found] == ["amb-lars"] and found[0]["area_label"] == "Vestervang"
+
+        # Through ingestion: the same check is a per-event rejection naming the allowed codes.
+        headers = {"Content-Type": "application/cloudevents-batch+json"}
+        batch = [
+            cloudevent(CitizenRegistered(citizen_ref="c-voc-1", area="Kongsted"), 1, "v1"),
+            cloudevent(CitizenRegistered(citizen_ref="c-voc-2", area="Jystrup"), 1, "v2"),
+            cloudevent(ReferrerActivated(actor_id="amb-voc", role="ambassador", area="Atlantis"), 1, "v3"),
+        ]
+        result = await svc.ok(SYSTEM, "POST", "/v1/events", json=batch, headers=headers)
+        assert [r["status"] for r in result["results"]] == ["rejected", "accepted", "rejected"]
+        assert "Kongsted" in result["results"][0]["reason"] and "jystrup" in result["results"][0]["reason"]
+        assert "Atlantis" in result["results"][2]["reason"]
+        stored = await svc.ok(GUIDE, "GET", "/v1/citizens/c-voc-2")
+        assert stored["area"] == "jystrup"

@@ -7,47 +7,54 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from services.referrals.api import Context
-from services.referrals.consumers import on_registered
 from services.referrals.crypto import CitizenVault, master_key_from_setting
 from services.referrals.demo import seed
 from services.referrals.domain import Status
-from services.referrals.handlers import Applier
-from services.referrals.store import Base, Citizen, Referral, Referrer
+from services.referrals.service import ReferralsService
+from services.referrals.service.communities import on_registered
+from services.referrals.tables import Base, Citizen, Community, Referral, Referrer
 from shared.demo import DEMO_ACTORS, DEMO_CONTACT_COMMUNITY_ID
 from shared.events import Envelope
 from shared.events.catalogue import CommunityRegistered
+from shared.principal import Principal, Role
+from shared.profile import profile
 from shared.runtime import Runtime
 from shared.settings import DEV_TOKEN_SECRET
+from shared.uow import UnitOfWork
 from tests.helpers import eventually
 from tests.integration.referrals.support import GUIDE, settings
 
 NOW = datetime(2025, 3, 1, 12, tzinfo=UTC)
+# The catalogue demo's communities live in these profile areas (services/catalogue/demo.py).
+AREAS = ("ringsted_midtby", "ringsted_syd", "benloese", "jystrup", "vetterslev", "kvaerkeby", "haraldsted")
+WELCOMED = {Status.welcomed, Status.participating, Status.ended}
 
 
-def context(database_url: str) -> Context:
-    runtime = Runtime(settings(database_url, "nats://127.0.0.1:1"), Base.metadata)
+def service(database_url: str) -> ReferralsService:
+    config = settings(database_url, "nats://127.0.0.1:1")
+    runtime = Runtime(config, Base.metadata)
     runtime.db.create_schema(Base.metadata)
-    vault = CitizenVault(master_key_from_setting("", DEV_TOKEN_SECRET))
-    return Context(runtime=runtime, applier=Applier(vault), vault=vault, settings=runtime.settings)  # type: ignore[arg-type]
+    return ReferralsService(runtime, config, CitizenVault(master_key_from_setting("", DEV_TOKEN_SECRET)))
 
 
-def register_communities(ctx: Context) -> None:
+def register_communities(svc: ReferralsService) -> None:
     ids = [DEMO_CONTACT_COMMUNITY_ID] + [f"demo-community-{n:02d}" for n in range(2, 13)]
-    with ctx.runtime.db.transaction() as session:
+
+    def work(uow: UnitOfWork) -> None:
         for n, community_id in enumerate(ids):
             event = CommunityRegistered(
                 community_id=community_id,
                 organization_id="org",
                 name=f"Fællesskab {n}",
-                categories=["social", "crafts"] if n % 2 else ["sport"],
-                area="Vestervang",
+                categories=["social", "creative"] if n % 2 else ["sport"],
+                area=AREAS[n % len(AREAS)],
                 kind="practice_track" if n == 5 else "permanent",
                 accepts_special_needs=True,
             )
-            on_registered(
-                session, Envelope.wrap(event, source="/services/catalogue", time=NOW - timedelta(days=400)), event
-            )
+            time = NOW - timedelta(days=400)
+            on_registered(uow.session, Envelope.wrap(event, source="/services/catalogue", time=time), event)
+
+    svc.runtime.write(work)
 
 
 def generation(actor_id: str, parents: dict[str, str | None]) -> int:
@@ -56,23 +63,23 @@ def generation(actor_id: str, parents: dict[str, str | None]) -> int:
 
 
 def test_the_demo_world(sqlite_url: str) -> None:
-    ctx = context(sqlite_url)
+    svc = service(sqlite_url)
     try:
-        register_communities(ctx)
-        counts = seed(ctx, now=NOW)
-        assert seed(ctx, now=NOW) == {}  # only into an empty database
-        with ctx.runtime.db.transaction() as session:
+        register_communities(svc)
+        counts = seed(svc, now=NOW)
+        assert seed(svc, now=NOW) == {}  # only into an empty database
+        with svc.runtime.db.transaction() as session:
             referrers = {r.actor_id: r for r in session.scalars(select(Referrer))}
             referrals = list(session.scalars(select(Referral)))
             citizens = list(session.scalars(select(Citizen)))
-            payloads = [row.payload for row in session.execute(select(ctx.runtime.outbox.table.c.payload))]
+            payloads = [row.payload for row in session.execute(select(svc.runtime.outbox.table.c.payload))]
             contacts = [
-                ctx.vault.open(c.citizen_ref, c.wrapped_key, c.contact_ciphertext)
+                svc.vault.open(c.citizen_ref, c.wrapped_key, c.contact_ciphertext)
                 for c in citizens
                 if c.contact_ciphertext
             ]
     finally:
-        ctx.runtime.db.dispose()
+        svc.runtime.db.dispose()
 
     parents = {a: r.activated_by for a, r in referrers.items()}
     generations = {a: generation(a, parents) for a in referrers}
@@ -99,6 +106,32 @@ def test_the_demo_world(sqlite_url: str) -> None:
     assert min(times) < (NOW - timedelta(days=180)).isoformat()  # back-dated event times
 
 
+def test_the_demo_story_crosses_areas_for_a_minority_and_finds_ambassadors_nearby(sqlite_url: str) -> None:
+    svc = service(sqlite_url)
+    try:
+        register_communities(svc)
+        seed(svc, now=NOW)
+        with svc.runtime.db.transaction() as session:
+            area_of = {c.community_id: c.area for c in session.scalars(select(Community))}
+            home_of = {c.citizen_ref: c.area for c in session.scalars(select(Citizen))}
+            referrals = list(session.scalars(select(Referral)))
+            referrers = list(session.scalars(select(Referrer)))
+        # As analytics counts it: welcomed referrals whose citizen lives outside the community's area.
+        welcomed = [r for r in referrals if Status(r.status) in WELCOMED]
+        crossing = [r for r in welcomed if home_of[r.citizen_ref] != area_of[r.community_id]]
+        assert all(home_of[r.citizen_ref] and area_of[r.community_id] for r in welcomed)
+        share = len(crossing) / len(welcomed)
+        assert 0 < share < 1 and 0.1 <= share <= 0.45, share
+        assert {c.area for c in referrers} <= set(profile().area.codes)
+
+        guide = Principal(DEMO_ACTORS["guide"], Role.guide)
+        ranked = [svc.referrals.companions(guide, r.referral_id, limit=1) for r in referrals]
+        nearby = [top[0] for top in ranked if top and any(s.startswith("same area") for s in top[0].ranked.reasons)]
+        assert any(c.referrer.role == "ambassador" for c in nearby)
+    finally:
+        svc.runtime.db.dispose()
+
+
 async def test_demo_seeding_waits_for_communities_without_blocking_readiness(sqlite_url: str, nats_clean: str) -> None:
     from services.referrals.main import build
     from tests.helpers import ServedApp, publish
@@ -108,7 +141,7 @@ async def test_demo_seeding_waits_for_communities_without_blocking_readiness(sql
     async with ServedApp(app) as served, served.client(GUIDE) as client:
         assert (await client.get("/readyz")).status_code == 200
         assert (await client.get("/v1/referrals")).json() == []
-        await publish(nats_clean, *(community(f"c{n}", f"Fællesskab {n}") for n in range(3)))
+        await publish(nats_clean, *(community(f"c{n}", f"Fællesskab {n}", area=AREAS[n]) for n in range(3)))
 
         async def seeded() -> list[dict[str, object]]:
             return (await client.get("/v1/referrals", params={"limit": 1000})).json()  # type: ignore[no-any-return]

@@ -29,8 +29,8 @@ async def test_a_referral_flows_to_welcome_and_each_step_is_published(database_u
         ref = await svc.citizen(
             consent={"purpose": "henvisning til fællesskab"},
             age_band="35-44",
-            area="Nørrevang",
-            target_groups=["unemployment"],
+            area="Nørrevang",  # a Danish label is accepted and stored as its code
+            target_groups=["unemployed"],
         )
         referral = await svc.referral(citizen_ref=ref, needs_accompaniment=True, channel="phone")
         rid = referral["referral_id"]
@@ -81,8 +81,8 @@ async def test_a_referral_flows_to_welcome_and_each_step_is_published(database_u
         assert registered[0].data == {
             "citizen_ref": ref,
             "age_band": "35-44",
-            "area": "Nørrevang",
-            "target_groups": ["unemployment"],
+            "area": "noerrevang",
+            "target_groups": ["unemployed"],
         }
         raw = json.dumps([e.to_dict() for e in await svc.events()], ensure_ascii=False)
         for value in CITIZEN_CONTACT.values():
@@ -207,7 +207,11 @@ async def test_referrers_cascade_readiness_outreach_companions_and_bridges(sqlit
     async with running(sqlite_url, nats_clean) as svc:
         # An ambassador recruits an ambassador: the edge is the recruiter, the first activation counts.
         new = await svc.ok(
-            AMB, "POST", "/v1/referrers", 201, json={"actor_id": "amb-sofie", "role": "ambassador", "area": "Centrum"}
+            AMB,
+            "POST",
+            "/v1/referrers",
+            201,
+            json={"actor_id": "amb-sofie", "role": "ambassador", "area": "ringsted_midtby"},
         )
         assert new["activated_by"] == "amb-lars"
         again = await svc.call(GUIDE, "POST", "/v1/referrers", json={"actor_id": "amb-sofie", "role": "ambassador"})
@@ -228,10 +232,12 @@ async def test_referrers_cascade_readiness_outreach_companions_and_bridges(sqlit
         await svc.ok(
             GUIDE, "POST", "/v1/referrers/prof-mette/readiness", json={"level": "trained"}
         )  # no change, no event
-        await svc.ok(PROF, "POST", "/v1/outreach", 201, json={"kind": "postcards", "count": 25, "area": "Centrum"})
+        await svc.ok(
+            PROF, "POST", "/v1/outreach", 201, json={"kind": "postcards", "count": 25, "area": "Ringsted midtby"}
+        )
 
         # Companions: amb-lars lives in the community's area and speaks the citizen's language.
-        ref = await svc.citizen(consent={"purpose": "følgeskab"}, languages=["ar"], area="Vestervang")
+        ref = await svc.citizen(consent={"purpose": "følgeskab"}, languages=["ar"], area="vestervang")
         rid = (await svc.referral(citizen_ref=ref, needs_accompaniment=True))["referral_id"]
         ranked = await svc.ok(PROF, "GET", f"/v1/referrals/{rid}/companions")
         assert ranked[0]["actor_id"] == "amb-lars"
@@ -258,7 +264,12 @@ async def test_referrers_cascade_readiness_outreach_companions_and_bridges(sqlit
         readiness = await svc.wait_events(1, type_suffix="ReadinessRecorded.v1")
         assert len(readiness) == 1
         outreach = await svc.wait_events(1, type_suffix="OutreachRecorded.v1")
-        assert outreach[0].data == {"actor_id": "prof-mette", "kind": "postcards", "count": 25, "area": "Centrum"}
+        assert outreach[0].data == {
+            "actor_id": "prof-mette",
+            "kind": "postcards",
+            "count": 25,
+            "area": "ringsted_midtby",
+        }
         bridged = await svc.wait_events(1, type_suffix="CitizenBridged.v1")
         assert bridged[0].data["to_referral_id"] == lasting["referral_id"]
         activations = await svc.wait_events(5, type_suffix="ReferrerActivated.v1")

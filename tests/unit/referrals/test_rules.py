@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.referrals import domain
-from services.referrals.domain import Action, CompanionCandidate, CompanionNeed
+from services.referrals import cascade, companions, domain
+from services.referrals.companions import CompanionCandidate, CompanionNeed
+from services.referrals.domain import Action
 from shared.auth import Principal, Role
 from shared.errors import Conflict, Forbidden, Invalid
 
@@ -85,41 +86,53 @@ def test_full_community_needs_override() -> None:
 
 
 def test_readiness_levels_are_ordered_and_a_repeat_is_no_change() -> None:
-    assert [domain.readiness_rank(x) for x in ("aware", "trained", "referring", "accompanying")] == [0, 1, 2, 3]
-    assert domain.readiness_changed(None, "aware")
-    assert domain.readiness_changed("referring", "trained")  # readiness may also fall
-    assert not domain.readiness_changed("trained", "trained")
+    assert [cascade.readiness_rank(x) for x in ("aware", "trained", "referring", "accompanying")] == [0, 1, 2, 3]
+    assert cascade.readiness_changed(None, "aware")
+    assert cascade.readiness_changed("referring", "trained")  # readiness may also fall
+    assert not cascade.readiness_changed("trained", "trained")
 
 
 def test_the_first_activation_counts() -> None:
-    first = domain.first_activation(None, "amb-1", "guide-anne", T0)
-    later = domain.first_activation(first, "amb-1", "guide-bo", T0 + timedelta(days=5))
+    first = cascade.first_activation(None, "amb-1", "guide-anne", T0)
+    later = cascade.first_activation(first, "amb-1", "guide-bo", T0 + timedelta(days=5))
     assert later == first
-    earlier = domain.first_activation(first, "amb-1", "guide-bo", T0 - timedelta(days=5))
+    earlier = cascade.first_activation(first, "amb-1", "guide-bo", T0 - timedelta(days=5))
     assert earlier.activated_by == "guide-bo"  # back-dated: it really was the first
 
 
 def test_nobody_activates_themselves_or_closes_a_loop() -> None:
     with pytest.raises(Invalid, match="themselves"):
-        domain.first_activation(None, "amb-1", "amb-1", T0)
+        cascade.first_activation(None, "amb-1", "amb-1", T0)
     parents: dict[str, str | None] = {"guide-anne": None, "prof-1": "guide-anne", "amb-1": "prof-1"}
-    assert domain.creates_cycle("guide-anne", "amb-1", parents.get)
-    assert not domain.creates_cycle("amb-2", "amb-1", parents.get)
+    assert cascade.creates_cycle("guide-anne", "amb-1", parents.get)
+    assert not cascade.creates_cycle("amb-2", "amb-1", parents.get)
 
 
 def test_consent_is_required_for_attributes() -> None:
-    domain.check_consent(False, age_band=None, area=None, target_groups=[])
-    domain.check_consent(True, age_band="25-34", area="Vestervang", target_groups=["unemployment"])
+    cascade.check_consent(False, age_band=None, area=None, target_groups=[])
+    cascade.check_consent(True, age_band="25-34", area="vestervang", target_groups=["unemployed"])
     with pytest.raises(Invalid, match="only with recorded consent") as caught:
-        domain.check_consent(False, age_band=None, area=None, target_groups=["disability"])
+        cascade.check_consent(False, age_band=None, area=None, target_groups=["disability"])
     assert caught.value.details == {"field": "target_groups"}
 
 
 def test_sector_must_be_known() -> None:
-    domain.check_sector("job_centre")
-    domain.check_sector(None)
-    with pytest.raises(Invalid, match="use one of"):
-        domain.check_sector("hairdresser")
+    assert cascade.sector_code("job_centre") == "job_centre"
+    assert cascade.sector_code(None) is None
+    with pytest.raises(Invalid, match="use one of") as caught:
+        cascade.sector_code("hairdresser")
+    assert "job_centre" in caught.value.message and "library" in caught.value.message
+
+
+def test_areas_and_target_groups_are_the_profiles_codes_and_labels_become_codes() -> None:
+    assert cascade.area_code("Nørrevang") == "noerrevang"
+    assert cascade.area_code("ringsted_midtby") == "ringsted_midtby"
+    assert cascade.target_group_codes(["Ledige", "newcomer"]) == ["unemployed", "newcomer"]
+    with pytest.raises(Invalid, match="use one of") as caught:
+        cascade.area_code("Centrum")
+    assert "ringsted_midtby" in caught.value.message and "vestervang" in caught.value.message
+    with pytest.raises(Invalid, match="target_groups"):
+        cascade.target_group_codes(["unemployment"])
 
 
 def candidate(actor: str, area: str | None, langs: set[str], cats: set[str], load: int) -> CompanionCandidate:
@@ -127,37 +140,37 @@ def candidate(actor: str, area: str | None, langs: set[str], cats: set[str], loa
 
 
 NEED = CompanionNeed(
-    community_area="Vestervang",
+    community_area="vestervang",
     community_categories=frozenset({"crafts", "social"}),
-    citizen_area="Nørrevang",
+    citizen_area="noerrevang",
     citizen_languages=frozenset({"arabic", "danish"}),
 )
 
 
 def test_companions_rank_by_area_language_categories_and_load() -> None:
-    ranked = domain.rank_companions(
+    ranked = companions.rank_companions(
         [
-            candidate("far-away", "Benløse", set(), set(), 0),
-            candidate("neighbour", "Vestervang", set(), set(), 0),
-            candidate("speaks-arabic", "Vestervang", {"Arabic"}, set(), 0),
-            candidate("busy-expert", "Vestervang", {"arabic"}, {"crafts", "social"}, 5),
-            candidate("expert", "Vestervang", {"arabic"}, {"crafts"}, 0),
+            candidate("far-away", "benloese", set(), set(), 0),
+            candidate("neighbour", "vestervang", set(), set(), 0),
+            candidate("speaks-arabic", "vestervang", {"Arabic"}, set(), 0),
+            candidate("busy-expert", "vestervang", {"arabic"}, {"crafts", "social"}, 5),
+            candidate("expert", "vestervang", {"arabic"}, {"crafts"}, 0),
         ],
         NEED,
     )
     assert [r.actor_id for r in ranked] == ["expert", "speaks-arabic", "neighbour", "busy-expert", "far-away"]
     top = ranked[0]
     assert top.score == 3 + 2 + 1
-    assert any("same area" in reason for reason in top.reasons)
+    assert "same area (Vestervang)" in top.reasons  # the Danish label, not the code
     assert any("shared language (arabic)" in reason for reason in top.reasons)
 
 
 def test_citizen_area_counts_as_same_area() -> None:
-    assert domain.score_companion(candidate("x", "nørrevang", set(), set(), 0), NEED).score == 3
+    assert companions.score_companion(candidate("x", "noerrevang", set(), set(), 0), NEED).score == 3
 
 
 def test_ties_go_to_the_least_busy_then_by_id() -> None:
-    ranked = domain.rank_companions(
+    ranked = companions.rank_companions(
         [candidate("b", None, set(), set(), 0), candidate("a", None, set(), set(), 0)],
         CompanionNeed(community_area=None, community_categories=frozenset()),
     )
@@ -166,4 +179,4 @@ def test_ties_go_to_the_least_busy_then_by_id() -> None:
 
 def test_category_points_are_capped() -> None:
     many = CompanionNeed(community_area=None, community_categories=frozenset({"a", "b", "c", "d"}))
-    assert domain.score_companion(candidate("x", None, set(), {"a", "b", "c", "d"}, 0), many).score == 2
+    assert companions.score_companion(candidate("x", None, set(), {"a", "b", "c", "d"}, 0), many).score == 2

@@ -1,0 +1,15 @@
+"""HTTP API of the referrals service, one module per resource; `ROUTERS` in the order the
+OpenAPI document lists them (ingestion, built on the runtime, is `events.events_router`)."""
+
+from __future__ import annotations
+
+from services.referrals.api import citizens, communities, outreach, referrals, referrers, welcome
+
+ROUTERS = (
+    referrers.router,
+    citizens.router,
+    referrals.router,
+    outreach.router,
+    communities.router,
+    welcome.router,
+)

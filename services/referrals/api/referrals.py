@@ -1,0 +1,170 @@
+"""`/v1/referrals`: refer, list, read, the timeline, companions, and the lifecycle moves."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.referrals.api.deps import Referring, Service
+from services.referrals.api.presenters import companion_out, referrals_out, timeline_out
+from services.referrals.domain import Action, Status
+from services.referrals.schemas import (
+    AccompanyIn,
+    CancelIn,
+    CompanionIn,
+    ParticipationIn,
+    RankedCompanionOut,
+    ReferralIn,
+    ReferralOut,
+    RejectIn,
+    TimelineOut,
+)
+from services.referrals.service.referrals import Shown
+from services.referrals.tables import Referral
+from shared.auth import CurrentPrincipal
+from shared.errors import Invalid
+from shared.events.referrals import (
+    AccompanimentArranged,
+    CitizenAccompanied,
+    ParticipationConfirmed,
+    ReferralAccepted,
+    ReferralCancelled,
+    ReferralRejected,
+    WelcomeConfirmed,
+)
+from shared.principal import Principal
+
+router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
+
+
+def one(shown: Shown, principal: Principal, service: Service) -> ReferralOut:
+    return referrals_out(shown, principal, service.settings)[0]
+
+
+@router.post("", status_code=201, summary="Refer a citizen to a community")
+def create(body: ReferralIn, principal: Referring, service: Service) -> ReferralOut:
+    return one(service.referrals.create(principal, body), principal, service)
+
+
+@router.get("", summary="List the referrals you may see")
+def visible(
+    principal: CurrentPrincipal,
+    service: Service,
+    status: Annotated[list[Status] | None, Query()] = None,
+    referrer: Annotated[str | None, Query()] = None,
+    community: Annotated[str | None, Query()] = None,
+    citizen: Annotated[str | None, Query()] = None,
+    overdue: Annotated[
+        int | None, Query(ge=0, le=3650, description="Requested/accepted with no change for N days")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[ReferralOut]:
+    shown = service.referrals.visible(
+        principal,
+        status=status or [],
+        referrer=referrer,
+        community=community,
+        citizen=citizen,
+        overdue=overdue,
+        limit=limit,
+        offset=offset,
+    )
+    return referrals_out(shown, principal, service.settings)
+
+
+@router.get("/{referral_id}")
+def get(referral_id: str, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+    return one(service.referrals.get(principal, referral_id), principal, service)
+
+
+@router.get("/{referral_id}/timeline", summary="The referral's events in order")
+def timeline(referral_id: str, principal: CurrentPrincipal, service: Service) -> list[TimelineOut]:
+    return [timeline_out(entry) for entry in service.referrals.timeline(principal, referral_id)]
+
+
+@router.get("/{referral_id}/companions", summary="Referrers who offer accompaniment, best match first")
+def companions(
+    referral_id: str, principal: Referring, service: Service, limit: Annotated[int, Query(ge=1, le=100)] = 10
+) -> list[RankedCompanionOut]:
+    return [companion_out(c) for c in service.referrals.companions(principal, referral_id, limit)]
+
+
+@router.post("/{referral_id}/accept")
+def accept(referral_id: str, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+    moved = service.referrals.move(
+        principal, referral_id, Action.accept, lambda r: ReferralAccepted(referral_id=r.referral_id)
+    )
+    return one(moved, principal, service)
+
+
+@router.post("/{referral_id}/arrange_accompaniment")
+def arrange(referral_id: str, body: CompanionIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+    moved = service.referrals.move(
+        principal,
+        referral_id,
+        Action.arrange_accompaniment,
+        lambda r: AccompanimentArranged(referral_id=r.referral_id, companion_id=body.companion_id),
+    )
+    return one(moved, principal, service)
+
+
+@router.post("/{referral_id}/accompany")
+def accompany(
+    referral_id: str, principal: CurrentPrincipal, service: Service, body: AccompanyIn | None = None
+) -> ReferralOut:
+    def make(referral: Referral) -> CitizenAccompanied:
+        companion = (body.companion_id if body else None) or referral.companion_id
+        if companion is None:
+            raise Invalid("companion_id: no companion is arranged; say who went along", field="companion_id")
+        return CitizenAccompanied(referral_id=referral.referral_id, companion_id=companion)
+
+    return one(service.referrals.move(principal, referral_id, Action.accompany, make), principal, service)
+
+
+@router.post("/{referral_id}/welcome")
+def welcome(referral_id: str, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+    moved = service.referrals.move(
+        principal,
+        referral_id,
+        Action.welcome,
+        lambda r: WelcomeConfirmed(
+            referral_id=r.referral_id, community_id=r.community_id, confirmed_by=principal.actor_id
+        ),
+    )
+    return one(moved, principal, service)
+
+
+@router.post("/{referral_id}/confirm_participation")
+def confirm(referral_id: str, body: ParticipationIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+    moved = service.referrals.move(
+        principal,
+        referral_id,
+        Action.confirm_participation,
+        lambda r: ParticipationConfirmed(
+            referral_id=r.referral_id, weeks_after=body.weeks_after, still_participating=body.still_participating
+        ),
+    )
+    return one(moved, principal, service)
+
+
+@router.post("/{referral_id}/reject")
+def reject(referral_id: str, body: RejectIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+    moved = service.referrals.move(
+        principal,
+        referral_id,
+        Action.reject,
+        lambda r: ReferralRejected(referral_id=r.referral_id, reason=body.reason),
+    )
+    return one(moved, principal, service)
+
+
+@router.post("/{referral_id}/cancel")
+def cancel(
+    referral_id: str, principal: CurrentPrincipal, service: Service, body: CancelIn | None = None
+) -> ReferralOut:
+    moved = service.referrals.move(
+        principal, referral_id, Action.cancel, lambda r: ReferralCancelled(referral_id=r.referral_id)
+    )
+    return one(moved, principal, service)

@@ -1,0 +1,43 @@
+"""`/v1/referrers`: activation (a cascade edge), the directory, readiness."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.referrals.api.deps import Directory, Recruiting, Service, Staff
+from services.referrals.api.presenters import referrer_out
+from services.referrals.schemas import ReadinessIn, ReferrerIn, ReferrerOut
+
+router = APIRouter(prefix="/v1/referrers", tags=["referrers"])
+
+
+@router.post("", status_code=201, summary="Activate a referrer (a cascade edge)")
+def activate(body: ReferrerIn, principal: Recruiting, service: Service) -> ReferrerOut:
+    return referrer_out(service.referrers.activate(principal, body))
+
+
+@router.get("", summary="List referrers (directory data)")
+def directory(
+    _: Directory,
+    service: Service,
+    role: Annotated[str | None, Query()] = None,
+    area: Annotated[str | None, Query(description="An area code (or its Danish label)")] = None,
+    activated_by: Annotated[str | None, Query()] = None,
+    offers_accompaniment: Annotated[bool | None, Query()] = None,
+) -> list[ReferrerOut]:
+    found = service.referrers.directory(
+        role=role, area=area, activated_by=activated_by, offers_accompaniment=offers_accompaniment
+    )
+    return [referrer_out(r) for r in found]
+
+
+@router.get("/{actor_id}")
+def get(actor_id: str, _: Directory, service: Service) -> ReferrerOut:
+    return referrer_out(service.referrers.get(actor_id))
+
+
+@router.post("/{actor_id}/readiness", summary="Record a referrer's readiness level")
+def readiness(actor_id: str, body: ReadinessIn, _: Staff, service: Service) -> ReferrerOut:
+    return referrer_out(service.referrers.record_readiness(actor_id, body))

@@ -1,0 +1,190 @@
+"""Applying referrals-context events to the store through the domain rules.
+
+One code path for every way a fact enters the service: the use cases (which stage the event
+in the outbox, then apply it), ingestion from municipal systems (`POST /v1/events`) and the
+demo seeder. Every applier runs inside the caller's unit of work and raises a DomainError
+(→ a 4xx answer, or a `rejected` ingestion result) when the fact breaks a rule. Rows are
+found through `Seen` and added pending, so a batch is written in one flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from services.referrals import cascade
+from services.referrals.crypto import CitizenVault
+from services.referrals.service.batch import Seen, get_citizen, get_referrer
+from services.referrals.service.transitions import bridge, create_referral, move
+from services.referrals.tables import Citizen, Outreach, Referrer
+from shared.errors import Conflict, Invalid
+from shared.events import Envelope, Event
+from shared.events.referrals import (
+    CitizenBridged,
+    CitizenErased,
+    CitizenRegistered,
+    OutreachRecorded,
+    ReadinessRecorded,
+    ReferralCreated,
+    ReferrerActivated,
+)
+
+
+@dataclass(frozen=True)
+class Consent:
+    purpose: str
+    date: datetime
+    recorded_by: str
+
+
+Applier = Callable[[Session, Envelope, Event], None]
+E = TypeVar("E", bound=Event)
+
+
+def handler_for(kind: type[E], applier: Callable[[Session, Envelope, E], object]) -> tuple[type[Event], Applier]:
+    def run(session: Session, envelope: Envelope, event: Event) -> None:
+        if not isinstance(event, kind):
+            raise ValueError(f"type: {envelope.type} is not a {kind.__name__}")
+        applier(session, envelope, event)
+
+    return kind, run
+
+
+class Appliers:
+    """The event appliers, and `apply` for events that arrive whole (ingestion, demo)."""
+
+    def __init__(self, vault: CitizenVault) -> None:
+        self.vault = vault
+        self._by_type: dict[type[Event], Applier] = dict(
+            (
+                handler_for(ReferrerActivated, self.activate_referrer),
+                handler_for(ReadinessRecorded, self.record_readiness),
+                handler_for(CitizenRegistered, self._registered_elsewhere),
+                handler_for(ReferralCreated, _created_elsewhere),
+                handler_for(CitizenBridged, bridge),
+                handler_for(OutreachRecorded, self.record_outreach),
+                handler_for(CitizenErased, self.erase_citizen),
+            )
+        )
+
+    def apply(self, session: Session, envelope: Envelope, event: Event) -> None:
+        with session.no_autoflush:
+            applier = self._by_type.get(type(event))
+            if applier is not None:
+                applier(session, envelope, event)
+            else:
+                move(session, envelope, event)  # raises ValueError for a type it does not know
+
+    # ------------------------------------------------------------------ referrers
+
+    def activate_referrer(self, session: Session, envelope: Envelope, event: ReferrerActivated) -> None:
+        seen = Seen.of(session)
+        sector, area = cascade.sector_code(event.sector), cascade.area_code(event.area)
+
+        def parent_of(actor: str) -> str | None:
+            found = seen.get(Referrer, actor)
+            return found.activated_by if found is not None else None
+
+        if event.activated_by and cascade.creates_cycle(event.actor_id, event.activated_by, parent_of):
+            raise Invalid(
+                f"activated_by: {event.activated_by!r} was (indirectly) activated by {event.actor_id!r}; "
+                "the cascade cannot loop",
+                field="activated_by",
+            )
+        referrer = seen.get(Referrer, event.actor_id)
+        existing = cascade.Activation(referrer.activated_by, referrer.activated_at) if referrer else None
+        edge = cascade.first_activation(existing, event.actor_id, event.activated_by, envelope.time)
+        if referrer is None:
+            referrer = Referrer(actor_id=event.actor_id, role=event.role, languages=[], offers_accompaniment=False)
+            seen.add(referrer)
+        referrer.activated_by, referrer.activated_at = edge.activated_by, edge.activated_at
+        # Directory data: a later activation may complete or correct it, never erase it.
+        given = {"role": event.role, "name": event.name, "sector": sector, "organization": event.organization}
+        for name, value in {**given, "area": area, "citizen_ref": event.citizen_ref}.items():
+            if value is not None:
+                setattr(referrer, name, value)
+        if event.languages:
+            referrer.languages = list(event.languages)
+        referrer.offers_accompaniment = event.offers_accompaniment or bool(referrer.offers_accompaniment)
+        if event.contact is not None:
+            referrer.contact_email = event.contact.email or referrer.contact_email
+            referrer.contact_phone = event.contact.phone or referrer.contact_phone
+
+    def record_readiness(self, session: Session, envelope: Envelope, event: ReadinessRecorded) -> None:
+        referrer = get_referrer(session, event.actor_id, field="actor_id")
+        if referrer.readiness_at is not None and envelope.time < referrer.readiness_at:
+            return  # an older, back-dated level does not overwrite a newer one
+        referrer.readiness, referrer.readiness_at = event.level, envelope.time
+
+    def record_outreach(self, session: Session, envelope: Envelope, event: OutreachRecorded) -> None:
+        get_referrer(session, event.actor_id, field="actor_id")
+        area = cascade.area_code(event.area)
+        row = Outreach(event_id=envelope.id, actor_id=event.actor_id, kind=event.kind, count=event.count, area=area)
+        row.time = envelope.time
+        session.add(row)
+
+    # ------------------------------------------------------------------ citizens
+
+    def register_citizen(
+        self,
+        session: Session,
+        envelope: Envelope,
+        event: CitizenRegistered,
+        *,
+        consent: Consent | None,
+        registered_by: str,
+        contact: dict[str, str | None] | None = None,
+        languages: list[str] | None = None,
+    ) -> Citizen:
+        cascade.check_consent(
+            consent is not None, age_band=event.age_band, area=event.area, target_groups=event.target_groups
+        )
+        area, groups = cascade.area_code(event.area), cascade.target_group_codes(event.target_groups)
+        seen = Seen.of(session)
+        if seen.get(Citizen, event.citizen_ref) is not None:
+            raise Conflict(f"citizen {event.citizen_ref!r} is already registered")
+        citizen = Citizen(
+            citizen_ref=event.citizen_ref,
+            age_band=event.age_band,
+            area=area,
+            target_groups=groups,
+            languages=list(languages or []) if consent else [],
+            consent_purpose=consent.purpose if consent else None,
+            consent_date=consent.date if consent else None,
+            consent_recorded_by=consent.recorded_by if consent else None,
+            registered_by=registered_by,
+            registered_at=envelope.time,
+        )
+        if contact and any(contact.values()):
+            sealed = self.vault.seal(event.citizen_ref, contact)
+            citizen.wrapped_key, citizen.contact_ciphertext = sealed.wrapped_key, sealed.ciphertext
+        seen.add(citizen)
+        return citizen
+
+    def _registered_elsewhere(self, session: Session, envelope: Envelope, event: CitizenRegistered) -> None:
+        # A municipal system that sends attributes states that it holds the citizen's consent.
+        has_attributes = bool(event.age_band or event.area or event.target_groups)
+        consent = (
+            Consent(purpose=f"recorded by {envelope.source}", date=envelope.time, recorded_by=envelope.source)
+            if has_attributes
+            else None
+        )
+        self.register_citizen(session, envelope, event, consent=consent, registered_by=envelope.source)
+
+    def erase_citizen(self, session: Session, envelope: Envelope, event: CitizenErased) -> None:
+        citizen = get_citizen(session, event.citizen_ref)
+        # Crypto-shredding: without the wrapped key the ciphertext (here and in every backup)
+        # is noise. The consent attributes go too; the pseudonymous referrals stay for statistics.
+        citizen.wrapped_key = None
+        citizen.age_band = citizen.area = None
+        citizen.target_groups, citizen.languages = [], []
+        citizen.erased_at = envelope.time
+
+
+def _created_elsewhere(session: Session, envelope: Envelope, event: ReferralCreated) -> None:
+    # An ingested referral already happened: today's capacity does not undo it.
+    create_referral(session, envelope, event, override_full=True)

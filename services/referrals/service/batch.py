@@ -1,0 +1,151 @@
+"""What one unit of work knows of referrers, citizens, referrals and communities.
+
+Applying a batch of ingested events one by one would ask the database about each id it
+meets (does this referral exist? this citizen?) and flush after each event: two or three
+round trips an event. Instead a unit of work keeps what it has loaded or added (`Seen`,
+in `session.info`), loads every id a batch names in one query per table before the first
+event (`prefetching`), and leaves new rows pending until the unit of work flushes them
+together. A savepoint that is rolled back takes its new rows with it: `Seen` notices that
+an object left the session and answers "absent" again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from services.referrals.tables import Base, Citizen, Community, Referral, Referrer
+from shared.errors import DomainError, Invalid, NotFound
+
+M = TypeVar("M", bound=Base)
+
+KEYS: dict[type[Base], InstrumentedAttribute[str]] = {
+    Referrer: Referrer.actor_id,
+    Citizen: Citizen.citizen_ref,
+    Referral: Referral.referral_id,
+    Community: Community.community_id,
+}
+# Which fields of an event's data name which kind of row.
+FIELDS: dict[type[Base], tuple[str, ...]] = {
+    Referrer: ("actor_id", "referrer_id", "companion_id", "activated_by"),
+    Citizen: ("citizen_ref",),
+    Referral: ("referral_id", "to_referral_id"),
+    Community: ("community_id", "from_community_id"),
+}
+CHUNK = 500  # ids per IN (…): within SQLite's parameter limit
+
+
+@dataclass
+class Touched:
+    """The ids a batch of events names, per table."""
+
+    ids: dict[type[Base], set[str]] = field(default_factory=lambda: {model: set() for model in KEYS})
+
+    @classmethod
+    def of(cls, datas: Iterable[Mapping[str, object]]) -> Touched:
+        touched = cls()
+        for data in datas:
+            for model, names in FIELDS.items():
+                for name in names:
+                    value = data.get(name)
+                    if isinstance(value, str):
+                        touched.ids[model].add(value)
+        return touched
+
+
+_touched: ContextVar[Touched | None] = ContextVar("referrals_touched", default=None)
+
+
+@contextmanager
+def prefetching(touched: Touched) -> Iterator[None]:
+    """Units of work begun inside (in this thread or one it starts) load these ids up front."""
+    token = _touched.set(touched)
+    try:
+        yield
+    finally:
+        _touched.reset(token)
+
+
+def expect(touched: Touched) -> None:
+    """The same for the rest of the current context (one request's: it ends with the request)."""
+    _touched.set(touched)
+
+
+class Seen:
+    KEY = "referrals.seen"
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.known: dict[tuple[type[Base], str], Base | None] = {}
+
+    @classmethod
+    def of(cls, session: Session) -> Seen:
+        seen = session.info.get(cls.KEY)
+        if not isinstance(seen, Seen):
+            seen = session.info[cls.KEY] = cls(session)
+            touched = _touched.get()
+            if touched is not None:
+                seen.prefetch(touched)
+        return seen
+
+    def prefetch(self, touched: Touched) -> None:
+        with self.session.no_autoflush:
+            for model, ids in touched.ids.items():
+                key = KEYS[model]
+                wanted = sorted(ids)
+                for start in range(0, len(wanted), CHUNK):
+                    chunk = wanted[start : start + CHUNK]
+                    found = {
+                        getattr(row, key.key): row for row in self.session.scalars(select(model).where(key.in_(chunk)))
+                    }
+                    for value in chunk:
+                        self.known[(model, value)] = found.get(value)
+
+    def get(self, model: type[M], key: str) -> M | None:
+        if (model, key) not in self.known:
+            with self.session.no_autoflush:
+                self.known[(model, key)] = self.session.get(model, key)
+        found = self.known[(model, key)]
+        if found is None or found not in self.session:  # absent, or added in a rolled-back savepoint
+            return None
+        assert isinstance(found, model)
+        return found
+
+    def add(self, row: Base) -> None:
+        self.session.add(row)
+        self.known[(type(row), getattr(row, KEYS[type(row)].key))] = row
+
+
+class Gone(DomainError):
+    status = 410
+
+
+def get_referrer(session: Session, actor_id: str, field: str = "referrer_id") -> Referrer:
+    referrer = Seen.of(session).get(Referrer, actor_id)
+    if referrer is None:
+        raise Invalid(
+            f"{field}: referrer {actor_id!r} is not known; activate them first (POST /v1/referrers)", field=field
+        )
+    return referrer
+
+
+def get_citizen(session: Session, citizen_ref: str, *, field: str = "citizen_ref") -> Citizen:
+    citizen = Seen.of(session).get(Citizen, citizen_ref)
+    if citizen is None:
+        raise NotFound(f"citizen {citizen_ref!r} is not registered", field=field)
+    if citizen.erased_at is not None:
+        raise Gone(f"citizen {citizen_ref!r} has been erased", field=field)
+    return citizen
+
+
+def get_referral(session: Session, referral_id: str) -> Referral:
+    referral = Seen.of(session).get(Referral, referral_id)
+    if referral is None:
+        raise NotFound(f"referral {referral_id!r} does not exist")
+    return referral

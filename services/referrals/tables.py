@@ -1,0 +1,158 @@
+"""Tables of the referrals service (its own database; no other service reads it)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from services.referrals.domain import ReferralState, Status
+from shared.db import UtcDateTime
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData()
+    type_annotation_map = {datetime: UtcDateTime()}  # noqa: RUF012
+
+
+class Community(Base):
+    """Local copy of the catalogue's communities, kept from catalogue events."""
+
+    __tablename__ = "community"
+    community_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    area: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30), default="permanent")
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    accepts_special_needs: Mapped[bool] = mapped_column(Boolean, default=False)
+    capacity_status: Mapped[str] = mapped_column(String(20), default="open")
+    capacity_available: Mapped[int | None] = mapped_column(Integer)
+    capacity_total: Mapped[int | None] = mapped_column(Integer)
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime]
+
+
+class Referrer(Base):
+    __tablename__ = "referrer"
+    actor_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    sector: Mapped[str | None] = mapped_column(String(40))
+    organization: Mapped[str | None] = mapped_column(String(200))
+    area: Mapped[str | None] = mapped_column(String(200))
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    offers_accompaniment: Mapped[bool] = mapped_column(Boolean, default=False)
+    contact_email: Mapped[str | None] = mapped_column(String(200))
+    contact_phone: Mapped[str | None] = mapped_column(String(50))
+    activated_by: Mapped[str | None] = mapped_column(String(100), index=True)
+    activated_at: Mapped[datetime]
+    citizen_ref: Mapped[str | None] = mapped_column(String(100))
+    readiness: Mapped[str | None] = mapped_column(String(20))
+    readiness_at: Mapped[datetime | None]
+
+
+class Citizen(Base):
+    """A pseudonymous citizen. Contact data only as ciphertext; attributes only with consent."""
+
+    __tablename__ = "citizen"
+    citizen_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
+    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    age_band: Mapped[str | None] = mapped_column(String(20))
+    area: Mapped[str | None] = mapped_column(String(200))
+    target_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consent_purpose: Mapped[str | None] = mapped_column(Text)
+    consent_date: Mapped[datetime | None]
+    consent_recorded_by: Mapped[str | None] = mapped_column(String(200))
+    registered_by: Mapped[str | None] = mapped_column(String(200))
+    registered_at: Mapped[datetime]
+    erased_at: Mapped[datetime | None]
+
+
+class ContactAudit(Base):
+    """Every read of a citizen's record or contact data: who, when, why."""
+
+    __tablename__ = "contact_audit"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    citizen_ref: Mapped[str] = mapped_column(String(100), index=True)
+    actor_id: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(30))
+    what: Mapped[str] = mapped_column(String(20))  # "contact" | "record"
+    purpose: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class Referral(Base):
+    __tablename__ = "referral"
+    referral_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    citizen_ref: Mapped[str] = mapped_column(ForeignKey("citizen.citizen_ref"), index=True)
+    community_id: Mapped[str] = mapped_column(String(100), index=True)
+    referrer_id: Mapped[str] = mapped_column(String(100), index=True)
+    needs_accompaniment: Mapped[bool] = mapped_column(Boolean, default=False)
+    special_considerations: Mapped[bool] = mapped_column(Boolean, default=False)
+    channel: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    override_full: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    companion_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    rejection_reason: Mapped[str | None] = mapped_column(String(20))
+    participation: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    updated_at: Mapped[datetime]
+
+    def state(self) -> ReferralState:
+        return ReferralState(
+            referral_id=self.referral_id,
+            community_id=self.community_id,
+            status=Status(self.status),
+            updated_at=self.updated_at,
+            companion_id=self.companion_id,
+            participation={int(k): v for k, v in (self.participation or {}).items()},
+            rejection_reason=self.rejection_reason,
+        )
+
+
+class TimelineEntry(Base):
+    """One event in a referral's life, at its event time (back-dated events keep their time)."""
+
+    __tablename__ = "timeline"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    referral_id: Mapped[str] = mapped_column(String(100), index=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(60))
+    source: Mapped[str] = mapped_column(String(200))
+    time: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(30))
+    data: Mapped[dict[str, object]] = mapped_column(JSON)
+
+
+class Outreach(Base):
+    __tablename__ = "outreach"
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actor_id: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    count: Mapped[int] = mapped_column(Integer)
+    area: Mapped[str | None] = mapped_column(String(200))
+    time: Mapped[datetime]
+
+
+class Bridge(Base):
+    __tablename__ = "bridge"
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    citizen_ref: Mapped[str] = mapped_column(String(100), index=True)
+    from_community_id: Mapped[str] = mapped_column(String(100))
+    to_referral_id: Mapped[str] = mapped_column(String(100), unique=True)
+    time: Mapped[datetime]
