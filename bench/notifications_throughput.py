@@ -1,9 +1,13 @@
 """Notifications throughput: how fast the service decides (events through the real inbox and
-rule code into nudge and delivery rows) and sends (the delivery worker to a real SMTP server).
+rule code into referrals, timers, nudges, deliveries and outbox rows) and sends (the delivery
+worker to a real SMTP server).
 
     .venv/bin/python bench/notifications_throughput.py [--referrals 2000] [--postgres-admin-url URL]
 
-Writes bench/results/notifications_throughput_<database>.json. NATS is left out on purpose: this
+Deciding is printed beside its ceiling measured in the same run: the same events through the
+same consume path (parse, inbox claim, one transaction per batch) with a handler that does
+nothing. Sending is bounded by SMTP and measured separately. Writes
+bench/results/notifications_throughput_<database>.json. NATS is left out on purpose: this
 measures the service's own cost per event; the bus has its own benchmark.
 """
 
@@ -22,20 +26,23 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiosmtpd.controller import Controller
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from services.notifications.channels import EmailChannel
-from services.notifications.clock import FakeClock
-from services.notifications.consumers import Consumers
-from services.notifications.engine import Engine
+from services.notifications.consumers import handlers
+from services.notifications.service import Notifications
+from services.notifications.service.deliver import Worker
 from services.notifications.settings import NotificationSettings
 from services.notifications.store import Base
-from services.notifications.worker import Worker
+from shared.clock import FakeClock
 from shared.events import Envelope
 from shared.events import catalogue as cat
 from shared.events import referrals as ref
-from shared.inbox import process_batch
+from shared.inbox import Pair, batched, process_batch
 from shared.natsserver import free_port
-from shared.runtime import Runtime
+from shared.profile import profile
+from shared.runtime import Runtime, Subscription
 
 START = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)  # office hours: nothing held back
 
@@ -49,16 +56,18 @@ class Counter:
         return "250 OK"
 
 
-def envelopes(referrals: int) -> list[bytes]:
+def envelopes(referrals: int) -> dict[str, list[bytes]]:
+    """The events of each stream: 50 communities, 100 professionals, then the referrals."""
     wrap = Envelope.wrap
-    out = [
+    areas = profile().area.codes
+    catalogue = [
         wrap(
             cat.CommunityRegistered(
                 community_id=f"c-{i}",
                 organization_id="o",
                 name=f"Fællesskab {i}",
                 categories=[],
-                area="Ringsted",
+                area=areas[i % len(areas)],
                 kind="permanent",
                 accepts_special_needs=True,
                 contact=cat.WelcomeContact(email=f"kontakt{i}@example.dk"),
@@ -68,12 +77,12 @@ def envelopes(referrals: int) -> list[bytes]:
         ).to_json()
         for i in range(50)
     ]
-    out += [
+    out = [
         wrap(
             ref.ReferrerActivated(
                 actor_id=f"prof-{i}",
                 role="professional",
-                area="Ringsted",
+                area=areas[i % len(areas)],
                 contact=ref.WorkContact(email=f"prof{i}@example.dk"),
             ),
             source="/services/referrals",
@@ -95,7 +104,27 @@ def envelopes(referrals: int) -> list[bytes]:
         ).to_json()
         for i in range(referrals)
     ]
-    return out
+    return {"catalogue": catalogue, "referrals": out}
+
+
+def no_op(session: Session, pairs: list[Pair]) -> None:
+    """The ceiling's handler: the consume path without the service's own work."""
+
+
+def consume(
+    runtime: Runtime, subscriptions: tuple[Subscription, ...], streams: dict[str, list[bytes]], batch: int, prefix: str
+) -> float:
+    """Seconds to take every stream (catalogue first) through the inbox in batches, as the
+    consumers do."""
+    by_context = {sub.context: sub for sub in subscriptions}
+    started = time.perf_counter()
+    for context, bodies in streams.items():
+        sub = by_context[context]
+        for i in range(0, len(bodies), batch):
+            chunk = bodies[i : i + batch]
+            outcomes = process_batch(runtime.db, runtime.inbox, f"{prefix}-{sub.name}", chunk, sub.handlers)
+            assert all(o.status == "processed" for o in outcomes), outcomes
+    return time.perf_counter() - started
 
 
 async def main() -> None:
@@ -128,20 +157,24 @@ async def main() -> None:
     settings = NotificationSettings(
         database_url=database_url, smtp_port=port, nats_url="nats://127.0.0.1:1", daily_cap=10**6
     )
-    runtime = Runtime(settings, Base.metadata)
+    runtime = Runtime(settings, Base.metadata, clock=FakeClock(START))
     runtime.db.create_schema(Base.metadata)
-    clock = FakeClock(START)
-    engine = Engine(settings, clock, lambda session, event: runtime.stage(session, event))
-    consumers = Consumers(engine)
-    handlers = {**consumers.catalogue_handlers(), **consumers.referral_handlers()}
-    bodies = envelopes(args.referrals)
+    service = Notifications(runtime, settings)
+    subscriptions = handlers(service)
+    streams = envelopes(args.referrals)
+    events = sum(len(bodies) for bodies in streams.values())
+    nothing = batched(no_op)
+    ceilings = tuple(Subscription(s.context, s.name, dict.fromkeys(s.handlers, nothing)) for s in subscriptions)
 
-    started = time.perf_counter()
-    for i in range(0, len(bodies), args.batch):
-        process_batch(runtime.db, runtime.inbox, "bench", bodies[i : i + args.batch], handlers)
-    decide_seconds = time.perf_counter() - started
+    ceiling_seconds = consume(runtime, ceilings, streams, args.batch, "ceiling")
+    decide_seconds = consume(runtime, subscriptions, streams, args.batch, "bench")
+    with runtime.db.transaction() as session:
+        counts = {
+            table: session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+            for table in ("referral", "timer", "nudge", "delivery", "outbox")
+        }
 
-    worker = Worker(runtime, engine, {"email": EmailChannel(settings)})
+    worker = Worker(service, {"email": EmailChannel(settings)})
     started = time.perf_counter()
     sent = 0
     while batch := await worker.deliver_due():
@@ -156,10 +189,15 @@ async def main() -> None:
     result = {
         "benchmark": "notifications_throughput",
         "database": runtime.db.engine.dialect.name,
-        "events": len(bodies),
+        "events": events,
         "referrals": args.referrals,
+        "batch": args.batch,
         "decide_seconds": round(decide_seconds, 3),
-        "events_per_second": round(len(bodies) / decide_seconds, 1),
+        "events_per_second": round(events / decide_seconds, 1),
+        "ceiling_seconds": round(ceiling_seconds, 3),
+        "ceiling_events_per_second": round(events / ceiling_seconds, 1),
+        "share_of_ceiling": round(ceiling_seconds / decide_seconds, 2),
+        "rows": counts,
         "mails_sent": sent,
         "mails_received": counter.count,
         "send_seconds": round(send_seconds, 3),
@@ -171,6 +209,11 @@ async def main() -> None:
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+    print(
+        f"{result['database']}: deciding {result['events_per_second']:,.0f} events/s "
+        f"beside a ceiling of {result['ceiling_events_per_second']:,.0f} events/s (no-op handler, same path); "
+        f"sending {result['mails_per_second']} mails/s"
+    )
 
 
 if __name__ == "__main__":

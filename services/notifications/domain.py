@@ -132,7 +132,7 @@ class Notify:
     @property
     def dedup_key(self) -> str:
         """One message per rule, subject and recipient, however often the cause is replayed."""
-        return f"{self.rule}|{self.subject_id}|{self.recipient_id}"
+        return f"{self.rule.value}|{self.subject_id}|{self.recipient_id}"
 
 
 @dataclass(frozen=True)

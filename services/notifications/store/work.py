@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time
+from typing import Protocol
 
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from services.notifications.domain import PERSONAL_CHANNELS
 from services.notifications.routing import Preferences, parse_clock_time
-from services.notifications.store.facts import chunks, insert_ignoring
+from services.notifications.store.facts import chunks, insert_ignoring, insert_many
 from services.notifications.store.tables import Base, DeliveryRow, NudgeRow, PreferenceRow, TimerRow, WebhookRow
 
 NUDGE: Table = Base.metadata.tables["nudge"]
@@ -34,7 +35,7 @@ def existing_dedup_keys(session: Session, keys: Iterable[str]) -> set[str]:
     return found
 
 
-def _preferences(row: PreferenceRow) -> Preferences:
+def _preferences(row: PreferenceColumns) -> Preferences:
     return Preferences(
         channels=frozenset(row.channels),
         opted_out=frozenset(row.opted_out),
@@ -42,6 +43,14 @@ def _preferences(row: PreferenceRow) -> Preferences:
         quiet_end=_time(row.quiet_end),
         daily_cap=row.daily_cap,
     )
+
+
+class PreferenceColumns(Protocol):
+    channels: list[str]
+    opted_out: list[str]
+    quiet_start: str | None
+    quiet_end: str | None
+    daily_cap: int
 
 
 def _time(text: str | None) -> time | None:
@@ -52,7 +61,15 @@ def preferences_of(session: Session, recipient_ids: Iterable[str]) -> dict[str, 
     """The preferences people have set (those who have not are left out)."""
     found: dict[str, Preferences] = {}
     for chunk in chunks(recipient_ids):
-        for row in session.scalars(select(PreferenceRow).where(PreferenceRow.recipient_id.in_(chunk))):
+        query = select(
+            PREFERENCE.c.recipient_id,
+            PREFERENCE.c.channels,
+            PREFERENCE.c.opted_out,
+            PREFERENCE.c.quiet_start,
+            PREFERENCE.c.quiet_end,
+            PREFERENCE.c.daily_cap,
+        ).where(PREFERENCE.c.recipient_id.in_(chunk))
+        for row in session.execute(query):
             found[row.recipient_id] = _preferences(row)
     return found
 
@@ -104,8 +121,7 @@ def insert_nudges(session: Session, rows: Sequence[Mapping[str, object]]) -> set
 
 
 def insert_deliveries(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
-    if rows:
-        session.execute(DELIVERY.insert(), list(rows))
+    insert_many(session, DELIVERY, rows)
 
 
 # ---------------------------------------------------------------------------- delivering
