@@ -21,14 +21,18 @@ import httpx
 import uvicorn
 from tqdm import tqdm
 
-from services.catalogue import commands
-from services.catalogue.domain import AREAS, CATEGORIES, WEEKDAYS, Schedule, decide_capacity
-from services.catalogue.main import compose
+from services.catalogue.domain import WEEKDAYS, Schedule, capacity_status, decide_capacity
+from services.catalogue.main import build
 from services.catalogue.search import Filters
-from services.catalogue.service import Catalogue
+from services.catalogue.service import Catalogue, changes, organizations, searching
 from services.catalogue.settings import CatalogueSettings
 from shared.auth import issue_token
 from shared.natsserver import free_port
+from shared.profile import profile
+from shared.uow import UnitOfWork
+
+AREAS = profile().area.codes
+CATEGORIES = profile().category.codes
 
 COMMUNITIES = 5_000
 QUERIES = 1_000
@@ -89,39 +93,42 @@ QUERY_TEXTS = [
 
 
 def seed(catalogue: Catalogue, rng: random.Random) -> None:
-    now = datetime.now(UTC)
-    with catalogue.db.transaction() as session:
-        for o in range(100):
-            commands.create_organization(session, f"org-{o}", {"name": f"Forening {o}", "kind": "association"}, now)
-        for i in tqdm(range(COMMUNITIES), desc="seeding communities", unit="c"):
-            word, kind = rng.choice(WORDS), rng.choice(KINDS)
-            area = rng.choice(AREAS)
-            total = rng.randint(5, 40)
-            available = rng.choice([0, 0, rng.randint(1, total)])
-            status = "open" if available else rng.choice(["full", "waitlist"])
-            values = {
-                "organization_id": f"org-{i % 100}",
-                "name": f"{word.capitalize()}{kind} {area} {i}",
-                "description": f"Vi mødes og {rng.choice(WORDS)} sammen. Alle er velkomne, også nybegyndere.",
-                "categories": rng.sample([c.id for c in CATEGORIES], 2),
-                "kind": rng.choice(["permanent"] * 5 + ["practice_track"]),
-                "area": area,
-                "accepts_special_needs": rng.random() < 0.4,
-                "latitude": 55.44 + rng.uniform(-0.08, 0.08),
-                "longitude": 11.79 + rng.uniform(-0.12, 0.12),
-            }
-            opens = rng.randint(8, 19)
-            schedules = [
-                Schedule(
-                    "weekly",
-                    rng.choice(WEEKDAYS),
-                    datetime(2025, 1, 1, opens).time(),
-                    datetime(2025, 1, 1, opens + 2).time(),
-                )
-            ]
-            commands.register_community(
-                session, f"c-{i}", values, schedules, decide_capacity(total, available, status), now
-            )  # type: ignore[arg-type]
+    catalogue.runtime.write(lambda uow: _seed(uow, rng))
+
+
+def _seed(uow: UnitOfWork, rng: random.Random) -> None:
+    session, now = uow.session, uow.now()
+    for o in range(100):
+        organizations.add(session, f"org-{o}", {"name": f"Forening {o}", "kind": "association"}, now)
+    for i in tqdm(range(COMMUNITIES), desc="seeding communities", unit="c"):
+        word, kind = rng.choice(WORDS), rng.choice(KINDS)
+        area = rng.choice(AREAS)
+        total = rng.randint(5, 40)
+        available = rng.choice([0, 0, rng.randint(1, total)])
+        status = "open" if available else rng.choice(["full", "waitlist"])
+        values = {
+            "organization_id": f"org-{i % 100}",
+            "name": f"{word.capitalize()}{kind} {profile().area.label(area)} {i}",
+            "description": f"Vi mødes og {rng.choice(WORDS)} sammen. Alle er velkomne, også nybegyndere.",
+            "categories": rng.sample(CATEGORIES, 2),
+            "kind": rng.choice(["permanent"] * 5 + ["practice_track"]),
+            "area": area,
+            "accepts_special_needs": rng.random() < 0.4,
+            "latitude": 55.44 + rng.uniform(-0.08, 0.08),
+            "longitude": 11.79 + rng.uniform(-0.12, 0.12),
+        }
+        opens = rng.randint(8, 19)
+        schedules = [
+            Schedule(
+                "weekly",
+                rng.choice(WEEKDAYS),
+                datetime(2025, 1, 1, opens).time(),
+                datetime(2025, 1, 1, opens + 2).time(),
+            )
+        ]
+        changes.register(
+            session, f"c-{i}", values, schedules, decide_capacity(total, available, capacity_status(status)), now
+        )
 
 
 def mixed_queries(rng: random.Random) -> list[dict[str, Any]]:
@@ -129,7 +136,7 @@ def mixed_queries(rng: random.Random) -> list[dict[str, Any]]:
     for _ in range(QUERIES):
         params: dict[str, Any] = {"q": rng.choice(QUERY_TEXTS)}
         if rng.random() < 0.3:
-            params["category"] = rng.choice(CATEGORIES).id
+            params["category"] = rng.choice(CATEGORIES)
         if rng.random() < 0.3:
             params["area"] = rng.choice(AREAS)
         if rng.random() < 0.3:
@@ -150,7 +157,7 @@ def filters_for(params: dict[str, Any]) -> Filters:
     near = (params["lat"], params["lon"]) if "lat" in params else None
     return Filters(
         categories=frozenset({params["category"]}) if "category" in params else frozenset(),
-        areas=frozenset({params["area"].lower()}) if "area" in params else frozenset(),
+        areas=frozenset({params["area"]}) if "area" in params else frozenset(),
         kind=params.get("kind"),
         open_seats="open_seats" in params,
         accepts_special_needs=True if "accepts_special_needs" in params else None,
@@ -198,7 +205,7 @@ def main() -> dict[str, Any]:
     rng = random.Random(20250301)
     with tempfile.TemporaryDirectory() as tmp:
         settings = CatalogueSettings(database_url=f"sqlite:///{tmp}/bench.db", nats_url="nats://127.0.0.1:1")
-        app = compose(settings, start_runtime=False)
+        app = build(settings, start_runtime=False)
         catalogue: Catalogue = app.state.catalogue
         catalogue.runtime.db.create_schema(catalogue.runtime.metadata)
         catalogue.prepare()
@@ -212,7 +219,7 @@ def main() -> dict[str, Any]:
         service_samples: list[float] = []
         for params in tqdm(queries, desc="service queries", unit="q"):
             start = time.perf_counter()
-            catalogue.search(params["q"], filters_for(params), 1, 20)
+            searching.search(catalogue, params["q"], filters_for(params), 1, 20)
             service_samples.append((time.perf_counter() - start) * 1000)
         http_samples = asyncio.run(over_http(app, queries, settings.token_secret))
         catalogue.runtime.db.dispose()

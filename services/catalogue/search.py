@@ -93,12 +93,6 @@ class SearchIndex:
         self._vocab: dict[str, list[str]] = {f: [] for f in WEIGHTS}
         self.lock = threading.RLock()
 
-    def __len__(self) -> int:
-        return len(self._docs)
-
-    def get(self, doc_id: str) -> Document | None:
-        return self._docs.get(doc_id)
-
     def documents(self) -> Iterable[Document]:
         return self._docs.values()
 
@@ -114,11 +108,6 @@ class SearchIndex:
                 for term in field_terms:
                     postings.setdefault(term, set()).add(doc.id)
             self._dirty = True
-
-    def remove(self, doc_id: str) -> None:
-        with self.lock:
-            self._unpost(doc_id)
-            self._docs.pop(doc_id, None)
 
     def _unpost(self, doc_id: str) -> None:
         for name, field_terms in self._terms.pop(doc_id, {}).items():

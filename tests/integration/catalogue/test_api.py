@@ -248,3 +248,66 @@ async def test_search_pending_referrals_needs_and_meetings(database_url: str, na
 
 async def _equals(check: Any, expected: int) -> bool:
     return bool(await check() == expected)
+
+
+async def test_areas_and_categories_are_the_profiles_codes_with_danish_labels(
+    database_url: str, nats_clean: str
+) -> None:
+    app = build(settings(database_url, nats_clean))
+    async with ServedApp(app) as served, served.client(GUIDE) as client:
+        org = (await client.post("/v1/organizations", json=organization_body())).json()
+
+        unknown = await client.post("/v1/communities", json=community_body(org["id"], location={"area": "Atlantis"}))
+        assert unknown.status_code == 422
+        error = unknown.json()["error"]
+        assert error["message"].startswith("location.area: unknown area 'Atlantis'; use one of ")
+        assert "vestervang" in error["message"] and "roennebaerparken" in error["details"]["allowed"]
+
+        # a Danish label is taken and stored as its code; answers show the labels beside the codes
+        created = await client.post(
+            "/v1/communities",
+            json=community_body(
+                org["id"],
+                name="Fællesspisning i Rønnebærparken",
+                description="Vi laver mad og spiser sammen.",
+                categories=["Mad og fællesspisning", "social"],
+                location={"area": "Rønnebærparken"},
+            ),
+        )
+        assert created.status_code == 201, created.text
+        community = created.json()
+        assert community["location"]["area"] == "roennebaerparken"
+        assert community["location"]["area_label"] == "Rønnebærparken"
+        assert community["categories"] == ["food", "social"]
+        assert community["category_labels"] == ["Mad og fællesspisning", "Socialt samvær"]
+        assert community["capacity"]["status_label"] == "Ledige pladser"
+
+        async def registered() -> list[Envelope]:
+            return [e for e in await stream_events(nats_clean, "catalogue") if e.subject == community["id"]]
+
+        assert (await eventually(registered))[0].data["area"] == "roennebaerparken"
+
+        # the search filter takes codes (or labels); the profile's synonyms find each other
+        found = (await client.get("/v1/communities", params={"area": "roennebaerparken", "q": "spiseklub"})).json()
+        assert [i["id"] for i in found["items"]] == [community["id"]]
+        assert (await client.get("/v1/communities", params={"area": "atlantis"})).status_code == 422
+
+        areas = {a["code"]: a for a in (await client.get("/v1/areas")).json()}
+        assert areas["roennebaerparken"] == {**areas["roennebaerparken"], "label": "Rønnebærparken", "communities": 1}
+        assert areas["benloese"]["communities"] == 0 and areas["vestervang"]["kind"] == "housing"
+
+        need = await client.post(
+            "/v1/needs", json={"area": "Atlantis", "category": "social", "description": "Savner et fællesskab"}
+        )
+        assert need.status_code == 422 and "use one of" in need.json()["error"]["message"]
+        need = await client.post(
+            "/v1/needs", json={"area": "Vestervang", "category": "Socialt samvær", "description": "Savner samvær"}
+        )
+        assert need.status_code == 201, need.text
+        assert (need.json()["area"], need.json()["area_label"], need.json()["category"]) == (
+            "vestervang",
+            "Vestervang",
+            "social",
+        )
+        assert (await client.get("/v1/needs", params={"area": "vestervang"})).json()["total"] == 1
+        assert (await client.get("/v1/needs", params={"area": "Atlantis"})).status_code == 422

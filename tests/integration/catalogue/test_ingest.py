@@ -164,3 +164,49 @@ async def test_an_overlong_identifier_in_the_payload_is_rejected_by_name(databas
         text = answer.text
         assert "data.community_id" in text
         assert "64" in text
+
+
+async def test_an_unknown_area_or_category_rejects_that_event_by_name(database_url: str, nats_clean: str) -> None:
+    app = build(settings(database_url, nats_clean))
+
+    def registered(community_id: str, area: str) -> dict[str, object]:
+        event = CommunityRegistered(
+            community_id=community_id,
+            organization_id="old-org-3",
+            name="Gåturen",
+            categories=["nature"],
+            area=area,
+            kind="permanent",
+            accepts_special_needs=False,
+        )
+        return Envelope.wrap(event, source=SOURCE, time=WHEN).to_dict()
+
+    need = NeedRecorded(
+        need_id="need-old-2", area="jystrup", category="knitting", description="Strik", recorded_by="system-jobcenter"
+    )
+    batch = [
+        registered("old-dir-1", "Atlantis"),
+        registered("old-dir-2", "Benløse"),
+        Envelope.wrap(need, source=SOURCE, time=WHEN).to_dict(),
+    ]
+    async with ServedApp(app) as served, served.client(SYSTEM) as client:
+        answer = await client.post(
+            "/v1/events", content=json.dumps(batch).encode(), headers={"content-type": BATCH_CONTENT_TYPE}
+        )
+        results = answer.json()["results"]
+        assert [r["status"] for r in results] == ["rejected", "accepted", "rejected"]
+        assert results[0]["reason"].startswith("data.area: unknown area 'Atlantis'; use one of ")
+        assert "benloese" in results[0]["reason"]
+        assert results[2]["reason"].startswith("data.category: unknown category 'knitting'; use one of ")
+
+        async with served.client(token("guide")) as guide:
+            stored = (await guide.get("/v1/communities/old-dir-2")).json()
+            assert stored["location"]["area"] == "benloese"
+            assert (await guide.get("/v1/communities/old-dir-1")).status_code == 404
+
+        async def published() -> list[Envelope]:
+            return await stream_events(nats_clean, "catalogue")
+
+        envelopes = await eventually(published)
+        # the label a system sent goes out as the code, like the catalogue's own events
+        assert [(e.subject, e.data["area"]) for e in envelopes] == [("old-dir-2", "benloese")]
