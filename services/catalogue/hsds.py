@@ -14,8 +14,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from services.catalogue import hsds_models as m
 from services.catalogue.domain import WEEKDAY_ICAL, Schedule, page_count, stable_uuid, term_id
+from services.catalogue.hsds_models import (
+    Accessibility,
+    Address,
+    Attribute,
+    Contact,
+    ContactPhone,
+    HsdsOrganization,
+    HsdsSchedule,
+    HsdsService,
+    Language,
+    Location,
+    OrganizationBrief,
+    OrgPhone,
+    ServiceAtLocation,
+    ServiceBrief,
+    TaxonomyTerm,
+)
 from services.catalogue.store import Community, Organization
 from shared.profile import profile
 
@@ -44,9 +60,9 @@ def _rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def category_term(code: str) -> m.TaxonomyTerm:
+def category_term(code: str) -> TaxonomyTerm:
     category = profile().category.get(code)
-    return m.TaxonomyTerm(
+    return TaxonomyTerm(
         id=term_id(code),
         code=code,
         name=category.label,
@@ -56,8 +72,8 @@ def category_term(code: str) -> m.TaxonomyTerm:
     )
 
 
-def practice_track_term() -> m.TaxonomyTerm:
-    return m.TaxonomyTerm(
+def practice_track_term() -> TaxonomyTerm:
+    return TaxonomyTerm(
         id=PRACTICE_TRACK_TERM_ID,
         code=PRACTICE_TRACK_CODE,
         name="Social øvebane",
@@ -67,62 +83,62 @@ def practice_track_term() -> m.TaxonomyTerm:
     )
 
 
-def taxonomy_terms() -> list[m.TaxonomyTerm]:
-    return [category_term(c.code) for c in profile().category] + [practice_track_term()]
+def taxonomy_terms() -> list[TaxonomyTerm]:
+    return [category_term(community.code) for community in profile().category] + [practice_track_term()]
 
 
-def organization_brief(org: Organization) -> m.OrganizationBrief:
-    return m.OrganizationBrief(
+def organization_brief(org: Organization) -> OrganizationBrief:
+    return OrganizationBrief(
         id=org.hsds_id, name=org.name, description=org.description or org.name, email=org.email, website=org.website
     )
 
 
-def organization_record(org: Organization, services: list[Community]) -> m.HsdsOrganization:
+def organization_record(org: Organization, services: list[Community]) -> HsdsOrganization:
     phones = None
     if org.phone:
-        phones = [m.OrgPhone(id=stable_uuid("org-phone", org.id), organization_id=org.hsds_id, number=org.phone)]
-    return m.HsdsOrganization(
-        **dict(organization_brief(org)), phones=phones, services=[service_brief(c) for c in services]
+        phones = [OrgPhone(id=stable_uuid("org-phone", org.id), organization_id=org.hsds_id, number=org.phone)]
+    return HsdsOrganization(
+        **dict(organization_brief(org)), phones=phones, services=[service_brief(community) for community in services]
     )
 
 
-def _brief_fields(c: Community) -> dict[str, object]:
+def _brief_fields(community: Community) -> dict[str, object]:
     return {
-        "id": c.hsds_id,
-        "organization_id": c.organization.hsds_id,
-        "name": c.name,
-        "description": c.description or c.name,
-        "status": "active" if c.archived_at is None else "inactive",
-        "last_modified": _rfc3339(c.updated_at),
-        "organization": organization_brief(c.organization),
-        "email": c.contact_email,
-        "fees_description": c.cost or None,
-        "minimum_age": c.min_age,
-        "maximum_age": c.max_age,
+        "id": community.hsds_id,
+        "organization_id": community.organization.hsds_id,
+        "name": community.name,
+        "description": community.description or community.name,
+        "status": "active" if community.archived_at is None else "inactive",
+        "last_modified": _rfc3339(community.updated_at),
+        "organization": organization_brief(community.organization),
+        "email": community.contact_email,
+        "fees_description": community.cost or None,
+        "minimum_age": community.min_age,
+        "maximum_age": community.max_age,
         "eligibility_description": (
-            "Fællesskabet kan tage imod borgere med særlige behov." if c.accepts_special_needs else None
+            "Fællesskabet kan tage imod borgere med særlige behov." if community.accepts_special_needs else None
         ),
     }
 
 
-def service_brief(c: Community) -> m.ServiceBrief:
-    return m.ServiceBrief.model_validate(_brief_fields(c))
+def service_brief(community: Community) -> ServiceBrief:
+    return ServiceBrief.model_validate(_brief_fields(community))
 
 
-def _schedule(c: Community, index: int, s: Schedule) -> m.HsdsSchedule:
-    day = WEEKDAY_ICAL[s.weekday]
-    starts = c.starts_on.isoformat() if c.starts_on else None
-    ends = c.ends_on.isoformat() if c.ends_on else None
-    return m.HsdsSchedule(
-        id=stable_uuid("schedule", f"{c.id}:{index}"),
-        service_id=c.hsds_id,
-        freq="WEEKLY" if s.freq == "weekly" else "MONTHLY",
+def _schedule(community: Community, index: int, schedule: Schedule) -> HsdsSchedule:
+    day = WEEKDAY_ICAL[schedule.weekday]
+    starts = community.starts_on.isoformat() if community.starts_on else None
+    ends = community.ends_on.isoformat() if community.ends_on else None
+    return HsdsSchedule(
+        id=stable_uuid("schedule", f"{community.id}:{index}"),
+        service_id=community.hsds_id,
+        freq="WEEKLY" if schedule.freq == "weekly" else "MONTHLY",
         interval=1,
         wkst="MO",
-        byday=day if s.freq == "weekly" else f"{s.week_of_month or 1}{day}",
-        opens_at=s.opens_at.strftime("%H:%M"),
-        closes_at=s.closes_at.strftime("%H:%M"),
-        description=s.describe_da(),
+        byday=day if schedule.freq == "weekly" else f"{schedule.week_of_month or 1}{day}",
+        opens_at=schedule.opens_at.strftime("%H:%M"),
+        closes_at=schedule.closes_at.strftime("%H:%M"),
+        description=schedule.describe_da(),
         valid_from=starts,
         dtstart=starts,
         valid_to=ends,
@@ -130,19 +146,19 @@ def _schedule(c: Community, index: int, s: Schedule) -> m.HsdsSchedule:
     )
 
 
-def _location(c: Community) -> m.Location:
-    location_id = stable_uuid("location", c.id)
-    area = profile().area.get(c.area) if c.area in profile().area else None
-    area_label = area.label if area else c.area
-    postal_code = c.postal_code or (area.postal_code if area else None)
-    city = c.city or (area.city if area else None)
+def _location(community: Community) -> Location:
+    location_id = stable_uuid("location", community.id)
+    area = profile().area.get(community.area) if community.area in profile().area else None
+    area_label = area.label if area else community.area
+    postal_code = community.postal_code or (area.postal_code if area else None)
+    city = community.city or (area.city if area else None)
     addresses = None
-    if c.address and city and postal_code:
+    if community.address and city and postal_code:
         addresses = [
-            m.Address(
-                id=stable_uuid("address", c.id),
+            Address(
+                id=stable_uuid("address", community.id),
                 location_id=location_id,
-                address_1=c.address,
+                address_1=community.address,
                 city=city,
                 region=area_label,
                 state_province=profile().region,
@@ -152,33 +168,39 @@ def _location(c: Community) -> m.Location:
             )
         ]
     accessibility = None
-    if c.accessibility:
+    if community.accessibility:
         accessibility = [
-            m.Accessibility(id=stable_uuid("accessibility", c.id), location_id=location_id, description=c.accessibility)
+            Accessibility(
+                id=stable_uuid("accessibility", community.id),
+                location_id=location_id,
+                description=community.accessibility,
+            )
         ]
-    has_point = c.latitude is not None and c.longitude is not None
-    return m.Location(
+    has_point = community.latitude is not None and community.longitude is not None
+    return Location(
         id=location_id,
         location_type="physical",
-        name=c.place_name or area_label,
+        name=community.place_name or area_label,
         description=f"Område: {area_label}",
-        latitude=c.latitude if has_point else None,
-        longitude=c.longitude if has_point else None,
+        latitude=community.latitude if has_point else None,
+        longitude=community.longitude if has_point else None,
         addresses=addresses,
         accessibility=accessibility,
     )
 
 
-def _attributes(c: Community) -> list[m.Attribute]:
+def _attributes(community: Community) -> list[Attribute]:
     linked = [
-        (f"{c.id}:{code}", "category", category_term(code)) for code in c.categories if code in profile().category
+        (f"{community.id}:{code}", "category", category_term(code))
+        for code in community.categories
+        if code in profile().category
     ]
-    if c.kind == PRACTICE_TRACK_CODE:
-        linked.append((f"{c.id}:kind", "kind", practice_track_term()))
+    if community.kind == PRACTICE_TRACK_CODE:
+        linked.append((f"{community.id}:kind", "kind", practice_track_term()))
     return [
-        m.Attribute(
+        Attribute(
             id=stable_uuid("attribute", key),
-            link_id=c.hsds_id,
+            link_id=community.hsds_id,
             link_type=link_type,
             link_entity="service",
             taxonomy_term_id=term.id,
@@ -188,51 +210,56 @@ def _attributes(c: Community) -> list[m.Attribute]:
     ]
 
 
-def _contacts(c: Community) -> list[m.Contact]:
-    if not (c.contact_name or c.contact_email or c.contact_phone):
+def _contacts(community: Community) -> list[Contact]:
+    if not (community.contact_name or community.contact_email or community.contact_phone):
         return []
-    contact_id = stable_uuid("contact", c.id)
+    contact_id = stable_uuid("contact", community.id)
     phones = None
-    if c.contact_phone:
-        phones = [m.ContactPhone(id=stable_uuid("phone", c.id), contact_id=contact_id, number=c.contact_phone)]
+    if community.contact_phone:
+        phones = [
+            ContactPhone(id=stable_uuid("phone", community.id), contact_id=contact_id, number=community.contact_phone)
+        ]
     return [
-        m.Contact(
+        Contact(
             id=contact_id,
-            service_id=c.hsds_id,
+            service_id=community.hsds_id,
             title="Velkomstkontakt",
-            name=c.contact_name,
-            email=c.contact_email,
+            name=community.contact_name,
+            email=community.contact_email,
             phones=phones,
         )
     ]
 
 
-def service_record(c: Community) -> m.HsdsService:
+def service_record(community: Community) -> HsdsService:
     """A fully nested service (what `service.json` describes)."""
-    schedules = [Schedule.stored(s.freq, s.weekday, s.opens_at, s.closes_at, s.week_of_month) for s in c.schedules]
-    at_location = m.ServiceAtLocation(
-        id=stable_uuid("service-at-location", c.id),
-        service_id=c.hsds_id,
-        location_id=stable_uuid("location", c.id),
-        location=_location(c),
+    schedules = [
+        Schedule.stored(row.freq, row.weekday, row.opens_at, row.closes_at, row.week_of_month)
+        for row in community.schedules
+    ]
+    at_location = ServiceAtLocation(
+        id=stable_uuid("service-at-location", community.id),
+        service_id=community.hsds_id,
+        location_id=stable_uuid("location", community.id),
+        location=_location(community),
     )
     languages = [
-        m.Language(
-            id=stable_uuid("language", f"{c.id}:{code}"),
-            service_id=c.hsds_id,
+        Language(
+            id=stable_uuid("language", f"{community.id}:{code}"),
+            service_id=community.hsds_id,
             code=code,
             name=LANGUAGE_NAMES.get(code, code),
         )
-        for code in c.languages or []
+        for code in community.languages or []
     ]
-    return m.HsdsService.model_validate(
+    return HsdsService.model_validate(
         {
-            **_brief_fields(c),
-            "attributes": _attributes(c),
-            "schedules": [_schedule(c, i, s) for i, s in enumerate(schedules)],
+            **_brief_fields(community),
+            "attributes": _attributes(community),
+            "schedules": [_schedule(community, i, schedule) for i, schedule in enumerate(schedules)],
             "service_at_locations": [at_location],
             "languages": languages,
-            "contacts": _contacts(c),
+            "contacts": _contacts(community),
         }
     )
 

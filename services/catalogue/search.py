@@ -176,7 +176,7 @@ class SearchIndex:
                 if not scores:
                     return []
             candidates: Iterable[tuple[str, float]] = (
-                scores.items() if scores is not None else ((d, 0.0) for d in self._docs)
+                scores.items() if scores is not None else ((doc_id, 0.0) for doc_id in self._docs)
             )
             hits = []
             for doc_id, score in candidates:

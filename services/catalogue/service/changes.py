@@ -11,23 +11,17 @@ from sqlalchemy.orm import Session
 
 from services.catalogue.domain import (
     Capacity,
-    CommunityKind,
     Schedule,
     check_area,
     check_categories,
     hsds_id_for,
 )
 from services.catalogue.service import organizations
+from services.catalogue.service.events import capacity_event, registered_event, updated_event
 from services.catalogue.store import Community, ScheduleRow, bump_revision
 from shared.errors import Conflict, NotFound
 from shared.events import Event
-from shared.events.catalogue import (
-    CommunityArchived,
-    CommunityCapacityChanged,
-    CommunityRegistered,
-    CommunityUpdated,
-    WelcomeContact,
-)
+from shared.events.catalogue import CommunityArchived
 
 # Columns a community update may change (everything except identity, capacity and lifecycle).
 COLUMNS = (
@@ -68,61 +62,8 @@ def in_vocabulary(values: Values, *, area_field: str, categories_field: str) -> 
         checked["area"] = check_area(area, area_field)
     categories = checked.get("categories")
     if isinstance(categories, list):
-        checked["categories"] = check_categories([str(c) for c in categories], categories_field)
+        checked["categories"] = check_categories([str(category) for category in categories], categories_field)
     return checked
-
-
-# ---------------------------------------------------------------------- events from state
-
-
-def _contact(c: Community) -> WelcomeContact | None:
-    if not (c.contact_name or c.contact_email or c.contact_phone):
-        return None
-    return WelcomeContact(name=c.contact_name, email=c.contact_email, phone=c.contact_phone)
-
-
-def _kind(c: Community) -> CommunityKind:
-    return "practice_track" if c.kind == "practice_track" else "permanent"
-
-
-def registered_event(c: Community) -> CommunityRegistered:
-    return CommunityRegistered(
-        community_id=c.id,
-        organization_id=c.organization_id,
-        name=c.name,
-        categories=list(c.categories),
-        area=c.area,
-        kind=_kind(c),
-        accepts_special_needs=c.accepts_special_needs,
-        capacity_total=c.capacity_total,
-        contact=_contact(c),
-        accompaniment_welcome=c.accompaniment_welcome,
-        description=c.description or None,
-    )
-
-
-def updated_event(c: Community) -> CommunityUpdated:
-    return CommunityUpdated(
-        community_id=c.id,
-        organization_id=c.organization_id,
-        name=c.name,
-        categories=list(c.categories),
-        area=c.area,
-        kind=_kind(c),
-        accepts_special_needs=c.accepts_special_needs,
-        contact=_contact(c),
-        accompaniment_welcome=c.accompaniment_welcome,
-        description=c.description or None,
-    )
-
-
-def capacity_event(c: Community, capacity: Capacity) -> CommunityCapacityChanged:
-    return CommunityCapacityChanged(
-        community_id=c.id,
-        available=capacity.available if capacity.available is not None else 0,
-        total=capacity.total if capacity.total is not None else 0,
-        status=capacity.status,
-    )
 
 
 # ---------------------------------------------------------------------- changes
@@ -142,29 +83,33 @@ def _active_organization(session: Session, organization_id: str) -> None:
         )
 
 
-def _set_schedules(c: Community, schedules: Sequence[Schedule]) -> None:
-    c.schedules = [
+def _set_schedules(community: Community, schedules: Sequence[Schedule]) -> None:
+    community.schedules = [
         ScheduleRow(
-            position=i,
-            freq=s.freq,
-            weekday=s.weekday,
-            week_of_month=s.week_of_month,
-            opens_at=s.opens_at,
-            closes_at=s.closes_at,
+            position=position,
+            freq=schedule.freq,
+            weekday=schedule.weekday,
+            week_of_month=schedule.week_of_month,
+            opens_at=schedule.opens_at,
+            closes_at=schedule.closes_at,
         )
-        for i, s in enumerate(schedules)
+        for position, schedule in enumerate(schedules)
     ]
 
 
-def _apply_capacity(c: Community, capacity: Capacity, now: datetime) -> bool:
-    if (c.capacity_total, c.capacity_available, c.capacity_status) == (
+def _apply_capacity(community: Community, capacity: Capacity, now: datetime) -> bool:
+    if (community.capacity_total, community.capacity_available, community.capacity_status) == (
         capacity.total,
         capacity.available,
         capacity.status,
     ):
         return False
-    c.capacity_total, c.capacity_available, c.capacity_status = capacity.total, capacity.available, capacity.status
-    c.capacity_updated_at = now
+    community.capacity_total, community.capacity_available, community.capacity_status = (
+        capacity.total,
+        capacity.available,
+        capacity.status,
+    )
+    community.capacity_updated_at = now
     return True
 
 
@@ -179,7 +124,7 @@ def register(
     if session.get(Community, community_id) is not None:
         raise Conflict(f"a community with id {community_id!r} exists already")
     _active_organization(session, str(values["organization_id"]))
-    c = Community(
+    community = Community(
         id=community_id,
         hsds_id=hsds_id_for("community", community_id),
         created_at=now,
@@ -190,56 +135,59 @@ def register(
     )
     for key in COLUMNS:
         if key in values:
-            setattr(c, key, values[key])
-    _set_schedules(c, schedules)
+            setattr(community, key, values[key])
+    _set_schedules(community, schedules)
     if capacity is not None:
-        _apply_capacity(c, capacity, now)
-    c.revision = bump_revision(session)
-    session.add(c)
+        _apply_capacity(community, capacity, now)
+    community.revision = bump_revision(session)
+    session.add(community)
     session.flush()
-    events: list[Event] = [registered_event(c)]
+    events: list[Event] = [registered_event(community)]
     if capacity is not None:
-        events.append(capacity_event(c, capacity))
-    return c, events
+        events.append(capacity_event(community, capacity))
+    return community, events
 
 
 def update(
-    session: Session, c: Community, values: Values, schedules: Sequence[Schedule] | None, now: datetime
+    session: Session, community: Community, values: Values, schedules: Sequence[Schedule] | None, now: datetime
 ) -> list[Event]:
-    if c.archived_at is not None:
-        raise Conflict(f"community {c.id!r} is archived; it can no longer be changed")
-    if "organization_id" in values and values["organization_id"] != c.organization_id:
+    if community.archived_at is not None:
+        raise Conflict(f"community {community.id!r} is archived; it can no longer be changed")
+    if "organization_id" in values and values["organization_id"] != community.organization_id:
         _active_organization(session, str(values["organization_id"]))
     changed = False
     for key in COLUMNS:
-        if key in values and getattr(c, key) != values[key]:
-            setattr(c, key, values[key])
+        if key in values and getattr(community, key) != values[key]:
+            setattr(community, key, values[key])
             changed = True
     if schedules is not None:
-        current = [Schedule.stored(s.freq, s.weekday, s.opens_at, s.closes_at, s.week_of_month) for s in c.schedules]
+        current = [
+            Schedule.stored(row.freq, row.weekday, row.opens_at, row.closes_at, row.week_of_month)
+            for row in community.schedules
+        ]
         if current != list(schedules):
-            _set_schedules(c, schedules)
+            _set_schedules(community, schedules)
             changed = True
     if not changed:
         return []
-    c.updated_at = now
-    c.revision = bump_revision(session)
-    return [updated_event(c)]
+    community.updated_at = now
+    community.revision = bump_revision(session)
+    return [updated_event(community)]
 
 
-def change_capacity(session: Session, c: Community, capacity: Capacity, now: datetime) -> list[Event]:
-    if c.archived_at is not None:
-        raise Conflict(f"community {c.id!r} is archived; its capacity can no longer change")
-    if not _apply_capacity(c, capacity, now):
+def change_capacity(session: Session, community: Community, capacity: Capacity, now: datetime) -> list[Event]:
+    if community.archived_at is not None:
+        raise Conflict(f"community {community.id!r} is archived; its capacity can no longer change")
+    if not _apply_capacity(community, capacity, now):
         return []
-    c.updated_at = now
-    c.revision = bump_revision(session)
-    return [capacity_event(c, capacity)]
+    community.updated_at = now
+    community.revision = bump_revision(session)
+    return [capacity_event(community, capacity)]
 
 
-def archive(session: Session, c: Community, now: datetime) -> list[Event]:
-    if c.archived_at is not None:
+def archive(session: Session, community: Community, now: datetime) -> list[Event]:
+    if community.archived_at is not None:
         return []
-    c.archived_at = c.updated_at = now
-    c.revision = bump_revision(session)
-    return [CommunityArchived(community_id=c.id)]
+    community.archived_at = community.updated_at = now
+    community.revision = bump_revision(session)
+    return [CommunityArchived(community_id=community.id)]

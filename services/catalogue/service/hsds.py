@@ -63,10 +63,12 @@ def services(
     organization_id: str | None = None,
     modified_after: datetime | None = None,
 ) -> ServicePage:
-    filters = catalogue.runtime.read(lambda s: _filters(s, taxonomy_term_id, organization_id, modified_after))
+    filters = catalogue.runtime.read(
+        lambda session: _filters(session, taxonomy_term_id, organization_id, modified_after)
+    )
     hits = catalogue.search_hits(search, filters) if filters is not None else []
     start = (page - 1) * per_page
-    ids = [h.document.id for h in hits[start : start + per_page]]
+    ids = [hit.document.id for hit in hits[start : start + per_page]]
 
     def work(session: Session) -> ServicePage:
         rows = communities_by_id(session, ids)
@@ -89,7 +91,7 @@ def service(catalogue: Catalogue, service_id: str) -> HsdsService:
 def organization_page(catalogue: Catalogue, page: int, per_page: int, search: str = "") -> OrganizationPage:
     def work(session: Session) -> OrganizationPage:
         orgs = organizations(session, name_like=search)
-        chosen = [hsds.organization_brief(o) for o in orgs[(page - 1) * per_page : page * per_page]]
+        chosen = [hsds.organization_brief(org) for org in orgs[(page - 1) * per_page : page * per_page]]
         return OrganizationPage(**hsds.page_fields(len(orgs), len(chosen), page, per_page), contents=chosen)
 
     return catalogue.runtime.read(work)

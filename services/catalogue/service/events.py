@@ -1,0 +1,57 @@
+"""The catalogue's events as they follow from a community's stored state."""
+
+from __future__ import annotations
+
+from services.catalogue.domain import Capacity, CommunityKind
+from services.catalogue.store import Community
+from shared.events.catalogue import CommunityCapacityChanged, CommunityRegistered, CommunityUpdated, WelcomeContact
+
+
+def _contact(community: Community) -> WelcomeContact | None:
+    if not (community.contact_name or community.contact_email or community.contact_phone):
+        return None
+    return WelcomeContact(name=community.contact_name, email=community.contact_email, phone=community.contact_phone)
+
+
+def _kind(community: Community) -> CommunityKind:
+    return "practice_track" if community.kind == "practice_track" else "permanent"
+
+
+def registered_event(community: Community) -> CommunityRegistered:
+    return CommunityRegistered(
+        community_id=community.id,
+        organization_id=community.organization_id,
+        name=community.name,
+        categories=list(community.categories),
+        area=community.area,
+        kind=_kind(community),
+        accepts_special_needs=community.accepts_special_needs,
+        capacity_total=community.capacity_total,
+        contact=_contact(community),
+        accompaniment_welcome=community.accompaniment_welcome,
+        description=community.description or None,
+    )
+
+
+def updated_event(community: Community) -> CommunityUpdated:
+    return CommunityUpdated(
+        community_id=community.id,
+        organization_id=community.organization_id,
+        name=community.name,
+        categories=list(community.categories),
+        area=community.area,
+        kind=_kind(community),
+        accepts_special_needs=community.accepts_special_needs,
+        contact=_contact(community),
+        accompaniment_welcome=community.accompaniment_welcome,
+        description=community.description or None,
+    )
+
+
+def capacity_event(community: Community, capacity: Capacity) -> CommunityCapacityChanged:
+    return CommunityCapacityChanged(
+        community_id=community.id,
+        available=capacity.available if capacity.available is not None else 0,
+        total=capacity.total if capacity.total is not None else 0,
+        status=capacity.status,
+    )
