@@ -4,14 +4,12 @@ statement per table (a query per event cost more than the rules themselves)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
 
 from services.notifications.domain import Community, Recipient, Referral
 from services.notifications.store.tables import Base
@@ -29,37 +27,53 @@ def chunks(values: Iterable[str]) -> Iterator[list[str]]:
         yield unique[start : start + CHUNK]
 
 
-def insert_ignoring(session: Session, table: Table, *conflict: str) -> Insert:
-    """INSERT … ON CONFLICT (conflict) DO NOTHING, on either database."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
-    return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(conflict))
-
-
-def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, object]], *conflict: str) -> None:
-    """Insert rows (all with the same keys) in multi-row VALUES statements on the DB-API
-    cursor, optionally ignoring conflicts on `conflict`. SQLAlchemy's executemany spent more
-    on per-row parameter handling than the database on the rows."""
+def insert_many(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, object]],
+    *conflict: str,
+    returning: str | None = None,
+) -> set[object]:
+    """Insert rows (all with the same keys) on the DB-API cursor, optionally ignoring conflicts
+    on `conflict`: one array per column through `unnest` on PostgreSQL, multi-row VALUES on
+    SQLite. SQLAlchemy's executemany spent more on per-row parameter handling than the
+    database on the rows, and psycopg's many-parameter statements more still. With
+    `returning`, the values of that column in the rows actually inserted."""
     if not rows:
-        return
+        return set()
     connection = session.connection()
     dialect = connection.dialect
     columns = list(rows[0])
     processors = [table.c[name].type.bind_processor(dialect) for name in columns]
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
     tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
-    one = f"({', '.join([mark] * len(columns))})"
-    per_statement = max(1, 30000 // len(columns))  # within both databases' parameter limits
+    tail += f" RETURNING {quote(returning)}" if returning else ""
+    inserted: set[object] = set()
+
+    def values(
+        name: str, process: Callable[[object], object] | None, chunk: Sequence[Mapping[str, object]]
+    ) -> list[object]:
+        return [process(row[name]) if process is not None else row[name] for row in chunk]
+
+    if dialect.name == "postgresql":  # one array per column: PostgreSQL plans one statement
+        arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in columns)
+        params = tuple(values(name, process, rows) for name, process in zip(columns, processors, strict=True))
+        result = connection.exec_driver_sql(f"{head}SELECT * FROM unnest({arrays}){tail}", params)
+        return {row[0] for row in result} if returning else inserted
+    one = f"({', '.join(['?'] * len(columns))})"
+    per_statement = max(1, 30000 // len(columns))  # within SQLite's parameter limit
     for start in range(0, len(rows), per_statement):
         chunk = rows[start : start + per_statement]
-        params = [
+        flat = [
             process(row[name]) if process is not None else row[name]
             for row in chunk
             for name, process in zip(columns, processors, strict=True)
         ]
-        connection.exec_driver_sql(head + ", ".join([one] * len(chunk)) + tail, tuple(params))
+        result = connection.exec_driver_sql(f"{head}VALUES {', '.join([one] * len(chunk))}{tail}", tuple(flat))
+        if returning:
+            inserted.update(row[0] for row in result)
+    return inserted
 
 
 # ---------------------------------------------------------------------------- reading

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.notifications.domain import PERSONAL_CHANNELS
 from services.notifications.routing import Preferences, parse_clock_time
-from services.notifications.store.facts import chunks, insert_ignoring, insert_many
+from services.notifications.store.facts import chunks, insert_many
 from services.notifications.store.tables import Base, DeliveryRow, NudgeRow, PreferenceRow, TimerRow, WebhookRow
 
 NUDGE: Table = Base.metadata.tables["nudge"]
@@ -114,10 +114,7 @@ def active_webhooks(session: Session) -> list[Webhook]:
 def insert_nudges(session: Session, rows: Sequence[Mapping[str, object]]) -> set[str]:
     """Insert messages; a dedup key taken meanwhile (a concurrent decision) keeps the first.
     Returns the ids actually inserted."""
-    if not rows:
-        return set()
-    statement = insert_ignoring(session, NUDGE, "dedup_key").returning(NUDGE.c.id)
-    return set(session.scalars(statement, list(rows)))
+    return {str(nudge_id) for nudge_id in insert_many(session, NUDGE, rows, "dedup_key", returning="id")}
 
 
 def insert_deliveries(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
