@@ -97,11 +97,6 @@ class SmsChannel:
             raise SendFailed(f"sms: {type(exc).__name__}") from exc
 
 
-class NoSmsGateway:
-    async def send_sms(self, phone: str, text: str) -> None:
-        raise SendFailed("sms: no SMS gateway is configured")
-
-
 class WebhookChannel:
     """POST JSON signed with the subscriber's secret: `X-Vejviser-Signature: sha256=<hex>`."""
 

@@ -29,7 +29,6 @@ class Rule(StrEnum):
 # The timers a referral's ending makes pointless.
 REFERRAL_TIMERS = (Rule.welcome_contact, Rule.accompaniment_needed, Rule.welcome_followup, Rule.welcome_escalation)
 PERSONAL_CHANNELS = ("email", "sms")
-CHANNELS = ("inbox", *PERSONAL_CHANNELS)
 REFERRER_ROLES_FOR_NUDGES = ("professional", "ambassador")
 
 

@@ -70,8 +70,8 @@ def fire_welcome_contact(
 
 def _unique(recipients: Iterable[Recipient]) -> list[Recipient]:
     seen: dict[str, Recipient] = {}
-    for r in recipients:
-        seen.setdefault(r.actor_id, r)
+    for recipient in recipients:
+        seen.setdefault(recipient.actor_id, recipient)
     return list(seen.values())
 
 
@@ -85,27 +85,27 @@ def fire_accompaniment_needed(
         return Fired()
     area = community.area if community else None
     companions = [
-        r
-        for r in directory
-        if r.role in REFERRER_ROLES_FOR_NUDGES
-        and r.offers_accompaniment
+        person
+        for person in directory
+        if person.role in REFERRER_ROLES_FOR_NUDGES
+        and person.offers_accompaniment
         and area is not None
-        and r.area == area
-        and r.actor_id != referral.referrer_id
+        and person.area == area
+        and person.actor_id != referral.referrer_id
     ]
-    guides = [r for r in directory if r.role == "guide"]
+    guides = [person for person in directory if person.role == "guide"]
     waited_hours = int((now - referral.created_at).total_seconds() // 3600)
     context = _referral_context(referral, community) | {"waited_hours": waited_hours}
     return Fired(
         [
             Notify(
                 Rule.accompaniment_needed,
-                r.actor_id,
+                person.actor_id,
                 referral.referral_id,
                 referral.referral_id,
-                context | {"as_guide": r.role == "guide"},
+                context | {"as_guide": person.role == "guide"},
             )
-            for r in _unique([*companions, *guides])
+            for person in _unique([*companions, *guides])
         ]
     )
 
@@ -123,14 +123,18 @@ def fire_welcome_escalation(
 ) -> Fired:
     if not referral.is_open:
         return Fired()
-    referrer = next((r for r in directory if r.actor_id == referral.referrer_id), None)
+    referrer = next((person for person in directory if person.actor_id == referral.referrer_id), None)
     context = _referral_context(referral, community) | {
         "days": (now - referral.created_at).days,
         "referrer_name": (referrer.name or referrer.actor_id) if referrer else referral.referrer_id,
     }
     rid = referral.referral_id
     return Fired(
-        [Notify(Rule.welcome_escalation, g.actor_id, rid, rid, context) for g in directory if g.role == "guide"]
+        [
+            Notify(Rule.welcome_escalation, guide.actor_id, rid, rid, context)
+            for guide in directory
+            if guide.role == "guide"
+        ]
     )
 
 
@@ -150,7 +154,7 @@ def on_welcome_confirmed(
 def dormant_timer(recipient: Recipient, thresholds: Thresholds) -> Timer | None:
     if recipient.role not in REFERRER_ROLES_FOR_NUDGES or recipient.activated_at is None:
         return None
-    since = max(t for t in (recipient.activated_at, recipient.last_referral_at) if t is not None)
+    since = max(moment for moment in (recipient.activated_at, recipient.last_referral_at) if moment is not None)
     return Timer(Rule.dormant_referrer, recipient.actor_id, since + thresholds.dormant_after)
 
 
@@ -166,8 +170,12 @@ def digest_timer(recipient: Recipient, now: datetime, thresholds: Thresholds) ->
 
 
 def communities_with_room(communities: Iterable[Community], area: str | None, limit: int = 3) -> list[Community]:
-    fitting = [c for c in communities if c.has_room and not c.archived and area is not None and c.area == area]
-    return sorted(fitting, key=lambda c: (c.name.casefold(), c.community_id))[:limit]
+    fitting = [
+        community
+        for community in communities
+        if community.has_room and not community.archived and area is not None and community.area == area
+    ]
+    return sorted(fitting, key=lambda community: (community.name.casefold(), community.community_id))[:limit]
 
 
 def fire_dormant_referrer(
@@ -182,7 +190,7 @@ def fire_dormant_referrer(
     context: dict[str, object] = {
         "name": recipient.name,
         "area": recipient.area,
-        "communities": [{"name": c.name, "area": c.area} for c in suggestions],
+        "communities": [{"name": community.name, "area": community.area} for community in suggestions],
         "last_referral_at": recipient.last_referral_at,
     }
     subject = f"{recipient.actor_id}@{local(now).date().isoformat()}"
@@ -215,33 +223,33 @@ def fire_weekly_digest(
     # The next digest counts from now, not from the missed moment: no catch-up burst.
     again = next_digest_at(now, thresholds)
     week_start = now - timedelta(days=7)
-    open_referrals = [r for r in referrals if r.is_open]
+    open_referrals = [referral for referral in referrals if referral.is_open]
     happened = sorted(
-        ((at, kind, r) for r in referrals for at, kind in r.happenings(week_start, now)),
+        ((at, kind, referral) for referral in referrals for at, kind in referral.happenings(week_start, now)),
         key=lambda item: (item[0], item[2].referral_id),
     )
     if not open_referrals and not happened:
         return Fired(again_at=again)
 
-    def name(r: Referral) -> str:
-        c = communities.get(r.community_id)
-        return c.name if c else r.community_id
+    def name(referral: Referral) -> str:
+        community = communities.get(referral.community_id)
+        return community.name if community else referral.community_id
 
     context: dict[str, object] = {
         "name": recipient.name,
         "open": [
             {
-                "community_name": name(r),
-                "created_at": r.created_at,
-                "referral_id": r.referral_id,
-                "needs_accompaniment": r.needs_accompaniment,
-                "has_companion": r.has_companion,
+                "community_name": name(referral),
+                "created_at": referral.created_at,
+                "referral_id": referral.referral_id,
+                "needs_accompaniment": referral.needs_accompaniment,
+                "has_companion": referral.has_companion,
             }
-            for r in sorted(open_referrals, key=lambda r: r.created_at)
+            for referral in sorted(open_referrals, key=lambda referral: referral.created_at)
         ],
         "happened": [
-            {"at": at, "kind": kind, "community_name": name(r), "referral_id": r.referral_id}
-            for at, kind, r in happened
+            {"at": at, "kind": kind, "community_name": name(referral), "referral_id": referral.referral_id}
+            for at, kind, referral in happened
         ],
     }
     year, week, _ = local(now).isocalendar()

@@ -77,7 +77,7 @@ class PreferencesBody(BaseModel):
     @field_validator("channels")
     @classmethod
     def _inbox_always(cls, value: list[ChannelName]) -> list[ChannelName]:
-        return [c for c in CHANNEL_NAMES if c == "inbox" or c in value]
+        return [name for name in CHANNEL_NAMES if name == "inbox" or name in value]
 
 
 class PreferencesOut(PreferencesBody):
@@ -91,8 +91,8 @@ class PreferencesOut(PreferencesBody):
             quiet = QuietHours(start=prefs.quiet_start.strftime("%H:%M"), end=prefs.quiet_end.strftime("%H:%M"))
         return cls(
             recipient_id=recipient_id,
-            channels=[c for c in CHANNEL_NAMES if c == "inbox" or c in prefs.channels],
-            opted_out=sorted(Rule(r) for r in prefs.opted_out),
+            channels=[name for name in CHANNEL_NAMES if name == "inbox" or name in prefs.channels],
+            opted_out=sorted(Rule(rule) for rule in prefs.opted_out),
             quiet_hours=quiet,
             daily_cap=prefs.daily_cap,
             sms_available=sms_available,

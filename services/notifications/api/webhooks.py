@@ -20,7 +20,7 @@ def _out(view: WebhookView) -> WebhookOut:
     return WebhookOut(
         id=row.id,
         url=row.url,
-        rules=[Rule(r) for r in row.rules],
+        rules=[Rule(rule) for rule in row.rules],
         active=row.active,
         created_at=row.created_at,
         owner_id=row.owner_id,
@@ -31,7 +31,7 @@ def _out(view: WebhookView) -> WebhookOut:
 
 @router.post("", status_code=201, summary="Subscribe a municipal system to signed nudge deliveries")
 def create_webhook(body: WebhookIn, principal: SystemOrAdmin, service: Service) -> WebhookOut:
-    rules = [str(r) for r in body.rules]
+    rules = [str(rule) for rule in body.rules]
     return _out(webhooks.create_webhook(service, principal, str(body.url), body.secret, rules))
 
 

@@ -76,13 +76,15 @@ class Batch:
         the people, the communities, and every timer about those referrals and people."""
         referral_ids, actor_ids = list(referral_ids), list(actor_ids)
         self.referrals.load(self.session, referral_ids)
-        referrals = [r for r in map(self.referrals.get, referral_ids) if r is not None]
-        self.recipients.load(self.session, [*actor_ids, *(r.referrer_id for r in referrals)])
-        self.communities.load(self.session, [*community_ids, *(r.community_id for r in referrals)])
+        referrals = [referral for referral in map(self.referrals.get, referral_ids) if referral is not None]
+        self.recipients.load(self.session, [*actor_ids, *(referral.referrer_id for referral in referrals)])
+        self.communities.load(self.session, [*community_ids, *(referral.community_id for referral in referrals)])
         for record in timers:  # already read (and locked) by the caller
             self.timers[(record.rule, record.subject_id)] = record
             self._timer_subjects.add(record.subject_id)
-        subjects = [s for s in dict.fromkeys([*referral_ids, *actor_ids]) if s not in self._timer_subjects]
+        subjects = [
+            subject for subject in dict.fromkeys([*referral_ids, *actor_ids]) if subject not in self._timer_subjects
+        ]
         for record in store.timers_of(self.session, subjects):
             self.timers.setdefault((record.rule, record.subject_id), record)
         self._timer_subjects.update(subjects)
@@ -90,7 +92,7 @@ class Batch:
     def directory(self) -> list[Recipient]:
         """Everyone in the directory, in actor order (read once per batch)."""
         if self._directory is None:
-            stored = {r.actor_id: r for r in store.directory(self.session)}
+            stored = {person.actor_id: person for person in store.directory(self.session)}
             stored.update(self.recipients.facts)
             self._directory = [stored[k] for k in sorted(stored)]
         return self._directory

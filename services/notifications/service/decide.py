@@ -31,6 +31,7 @@ REFERRAL_EVENTS = (
     ref.ReferralRejected,
     ref.ReferralCancelled,
 )
+ABOUT_A_REFERRAL = REFERRAL_EVENTS[1:]
 CATALOGUE_EVENTS = (
     cat.CommunityRegistered,
     cat.CommunityUpdated,
@@ -46,9 +47,9 @@ def on_referrals(app: Notifications, uow: UnitOfWork, pairs: list[Pair]) -> None
     batch = Batch(uow.session, uow.now())
     events = [event for _, event in pairs]
     batch.load(
-        referral_ids=[e.referral_id for e in events if hasattr(e, "referral_id")],
-        actor_ids=[e.actor_id for e in events if isinstance(e, ref.ReferrerActivated)],
-        community_ids=[e.community_id for e in events if isinstance(e, ref.ReferralCreated)],
+        referral_ids=[event.referral_id for event in events if isinstance(event, ABOUT_A_REFERRAL)],
+        actor_ids=[event.actor_id for event in events if isinstance(event, ref.ReferrerActivated)],
+        community_ids=[event.community_id for event in events if isinstance(event, ref.ReferralCreated)],
     )
     for envelope, event in pairs:
         _apply_referral_event(app, batch, envelope, event)
@@ -162,7 +163,8 @@ def _ended(batch: Batch, envelope: Envelope, event: ref.ReferralRejected | ref.R
 
 def on_catalogue(uow: UnitOfWork, pairs: list[Pair]) -> None:
     batch = Batch(uow.session, uow.now())
-    batch.communities.load(batch.session, [e.community_id for _, e in pairs if hasattr(e, "community_id")])
+    communities = [event.community_id for _, event in pairs if isinstance(event, CATALOGUE_EVENTS)]
+    batch.communities.load(batch.session, communities)
     for _, event in pairs:
         _apply_catalogue_event(batch, event)
     batch.save()

@@ -55,8 +55,8 @@ def record(app: Notifications, uow: UnitOfWork, batch: Batch) -> int:
     if not decided:
         return 0
     session, now = uow.session, batch.now
-    taken = store.existing_dedup_keys(session, [n.dedup_key for n in decided])
-    recipient_ids = list(dict.fromkeys(n.recipient_id for n in decided))
+    taken = store.existing_dedup_keys(session, [decision.dedup_key for decision in decided])
+    recipient_ids = list(dict.fromkeys(decision.recipient_id for decision in decided))
     preferences = store.preferences_of(session, recipient_ids)
     day_start = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
     sent_today = store.personal_deliveries_since(session, recipient_ids, day_start)
@@ -126,7 +126,7 @@ def record(app: Notifications, uow: UnitOfWork, batch: Batch) -> int:
         if not planned:  # the inbox is the only channel: it is delivered by being written
             inbox_only.append((nudge_id, notify))
     inserted = store.insert_nudges(session, nudges)
-    store.insert_deliveries(session, [d for d in deliveries if d["nudge_id"] in inserted])
+    store.insert_deliveries(session, [delivery for delivery in deliveries if delivery["nudge_id"] in inserted])
     sent = [
         NudgeSent(
             nudge_id=nudge_id,

@@ -32,8 +32,12 @@ def _evaluate(app: Notifications, batch: Batch, record: TimerRecord) -> Fired:
             nearby = store.communities_in_area(batch.session, recipient.area)
             return rules.fire_dormant_referrer(recipient, nearby, now, thresholds)
         referrals = store.referrals_of(batch.session, recipient.actor_id)
-        batch.communities.load(batch.session, [r.community_id for r in referrals])
-        communities = {r.community_id: c for r in referrals if (c := batch.communities.get(r.community_id))}
+        batch.communities.load(batch.session, [referral.community_id for referral in referrals])
+        communities = {
+            referral.community_id: community
+            for referral in referrals
+            if (community := batch.communities.get(referral.community_id))
+        }
         return rules.fire_weekly_digest(recipient, referrals, communities, now, thresholds)
     referral_id = record.referral_id or record.subject_id
     batch.referrals.load(batch.session, [referral_id])
@@ -77,8 +81,8 @@ def fire_due(app: Notifications, uow: UnitOfWork) -> int:
     if not due:
         return 0
     batch = Batch(uow.session, now)
-    people = [r.subject_id for r in due if Rule(r.rule) in PERSON_RULES]
-    referral_ids = [r.referral_id or r.subject_id for r in due if Rule(r.rule) not in PERSON_RULES]
+    people = [timer.subject_id for timer in due if Rule(timer.rule) in PERSON_RULES]
+    referral_ids = [timer.referral_id or timer.subject_id for timer in due if Rule(timer.rule) not in PERSON_RULES]
     batch.load(referral_ids=referral_ids, actor_ids=people, timers=due)
     fired = 0
     for record in due:
