@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Query
@@ -24,6 +25,7 @@ from services.referrals.service.referrals import Shown
 from services.referrals.tables import Referral
 from shared.auth import CurrentPrincipal
 from shared.errors import Invalid
+from shared.events import Event
 from shared.events.referrals import (
     AccompanimentArranged,
     CitizenAccompanied,
@@ -91,23 +93,23 @@ def companions(
     return [companion_out(c) for c in service.referrals.companions(principal, referral_id, limit)]
 
 
+def step(
+    service: Service, principal: Principal, referral_id: str, action: Action, make: Callable[[Referral], Event]
+) -> ReferralOut:
+    return one(service.referrals.move(principal, referral_id, action, make), principal, service)
+
+
 @router.post("/{referral_id}/accept")
 def accept(referral_id: str, principal: CurrentPrincipal, service: Service) -> ReferralOut:
-    moved = service.referrals.move(
-        principal, referral_id, Action.accept, lambda r: ReferralAccepted(referral_id=r.referral_id)
-    )
-    return one(moved, principal, service)
+    return step(service, principal, referral_id, Action.accept, lambda r: ReferralAccepted(referral_id=r.referral_id))
 
 
 @router.post("/{referral_id}/arrange_accompaniment")
 def arrange(referral_id: str, body: CompanionIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
-    moved = service.referrals.move(
-        principal,
-        referral_id,
-        Action.arrange_accompaniment,
-        lambda r: AccompanimentArranged(referral_id=r.referral_id, companion_id=body.companion_id),
-    )
-    return one(moved, principal, service)
+    def make(referral: Referral) -> AccompanimentArranged:
+        return AccompanimentArranged(referral_id=referral.referral_id, companion_id=body.companion_id)
+
+    return step(service, principal, referral_id, Action.arrange_accompaniment, make)
 
 
 @router.post("/{referral_id}/accompany")
@@ -120,51 +122,44 @@ def accompany(
             raise Invalid("companion_id: no companion is arranged; say who went along", field="companion_id")
         return CitizenAccompanied(referral_id=referral.referral_id, companion_id=companion)
 
-    return one(service.referrals.move(principal, referral_id, Action.accompany, make), principal, service)
+    return step(service, principal, referral_id, Action.accompany, make)
 
 
 @router.post("/{referral_id}/welcome")
 def welcome(referral_id: str, principal: CurrentPrincipal, service: Service) -> ReferralOut:
-    moved = service.referrals.move(
-        principal,
-        referral_id,
-        Action.welcome,
-        lambda r: WelcomeConfirmed(
-            referral_id=r.referral_id, community_id=r.community_id, confirmed_by=principal.actor_id
-        ),
-    )
-    return one(moved, principal, service)
+    def make(referral: Referral) -> WelcomeConfirmed:
+        return WelcomeConfirmed(
+            referral_id=referral.referral_id, community_id=referral.community_id, confirmed_by=principal.actor_id
+        )
+
+    return step(service, principal, referral_id, Action.welcome, make)
 
 
 @router.post("/{referral_id}/confirm_participation")
 def confirm(referral_id: str, body: ParticipationIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
-    moved = service.referrals.move(
-        principal,
-        referral_id,
-        Action.confirm_participation,
-        lambda r: ParticipationConfirmed(
-            referral_id=r.referral_id, weeks_after=body.weeks_after, still_participating=body.still_participating
-        ),
-    )
-    return one(moved, principal, service)
+    def make(referral: Referral) -> ParticipationConfirmed:
+        return ParticipationConfirmed(
+            referral_id=referral.referral_id,
+            weeks_after=body.weeks_after,
+            still_participating=body.still_participating,
+        )
+
+    return step(service, principal, referral_id, Action.confirm_participation, make)
 
 
 @router.post("/{referral_id}/reject")
 def reject(referral_id: str, body: RejectIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
-    moved = service.referrals.move(
+    return step(
+        service,
         principal,
         referral_id,
         Action.reject,
         lambda r: ReferralRejected(referral_id=r.referral_id, reason=body.reason),
     )
-    return one(moved, principal, service)
 
 
 @router.post("/{referral_id}/cancel")
 def cancel(
     referral_id: str, principal: CurrentPrincipal, service: Service, body: CancelIn | None = None
 ) -> ReferralOut:
-    moved = service.referrals.move(
-        principal, referral_id, Action.cancel, lambda r: ReferralCancelled(referral_id=r.referral_id)
-    )
-    return one(moved, principal, service)
+    return step(service, principal, referral_id, Action.cancel, lambda r: ReferralCancelled(referral_id=r.referral_id))
