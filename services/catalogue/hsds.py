@@ -20,14 +20,13 @@ from services.catalogue.hsds_models import (
     Address,
     Attribute,
     Contact,
-    ContactPhone,
     HsdsOrganization,
     HsdsSchedule,
     HsdsService,
     Language,
     Location,
     OrganizationBrief,
-    OrgPhone,
+    Phone,
     ServiceAtLocation,
     ServiceBrief,
     TaxonomyTerm,
@@ -96,7 +95,7 @@ def organization_brief(org: Organization) -> OrganizationBrief:
 def organization_record(org: Organization, services: list[Community]) -> HsdsOrganization:
     phones = None
     if org.phone:
-        phones = [OrgPhone(id=stable_uuid("org-phone", org.id), organization_id=org.hsds_id, number=org.phone)]
+        phones = [Phone(id=stable_uuid("org-phone", org.id), organization_id=org.hsds_id, number=org.phone)]
     return HsdsOrganization(
         **dict(organization_brief(org)), phones=phones, services=[service_brief(community) for community in services]
     )
@@ -127,8 +126,7 @@ def service_brief(community: Community) -> ServiceBrief:
 
 def _schedule(community: Community, index: int, schedule: Schedule) -> HsdsSchedule:
     day = WEEKDAY_ICAL[schedule.weekday]
-    starts = community.starts_on.isoformat() if community.starts_on else None
-    ends = community.ends_on.isoformat() if community.ends_on else None
+    starts, ends = community.starts_on, community.ends_on
     return HsdsSchedule(
         id=stable_uuid("schedule", f"{community.id}:{index}"),
         service_id=community.hsds_id,
@@ -216,9 +214,7 @@ def _contacts(community: Community) -> list[Contact]:
     contact_id = stable_uuid("contact", community.id)
     phones = None
     if community.contact_phone:
-        phones = [
-            ContactPhone(id=stable_uuid("phone", community.id), contact_id=contact_id, number=community.contact_phone)
-        ]
+        phones = [Phone(id=stable_uuid("phone", community.id), contact_id=contact_id, number=community.contact_phone)]
     return [
         Contact(
             id=contact_id,

@@ -6,6 +6,9 @@ serialise with `exclude_none`), as the HSDS schemas do not all allow null.
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Literal
+
 from pydantic import BaseModel
 
 
@@ -24,10 +27,13 @@ class TaxonomyTerm(BaseModel):
     language: str
 
 
-class OrgPhone(BaseModel):
+class Phone(BaseModel):
+    """A phone number of an organisation or of a contact (the one link it has is filled)."""
+
     id: str
-    organization_id: str
     number: str
+    organization_id: str | None = None
+    contact_id: str | None = None
 
 
 class OrganizationBrief(BaseModel):
@@ -56,7 +62,7 @@ class ServiceBrief(BaseModel):
 
 
 class HsdsOrganization(OrganizationBrief):
-    phones: list[OrgPhone] | None = None
+    phones: list[Phone] | None = None
     services: list[ServiceBrief]
 
 
@@ -69,20 +75,27 @@ class Attribute(BaseModel):
     taxonomy_term: TaxonomyTerm
 
 
-class HsdsSchedule(BaseModel):
+class Validity(BaseModel):
+    """When a practice track runs (a permanent community has no dates)."""
+
+    valid_from: date | None = None
+    dtstart: date | None = None
+    valid_to: date | None = None
+    until: date | None = None
+
+
+class HsdsSchedule(Validity):
+    """A weekly or monthly meeting time, RFC 5545-style (`byday` "TU", "1MO", "-1FR")."""
+
     id: str
     service_id: str
-    freq: str
+    freq: Literal["WEEKLY", "MONTHLY"]
     interval: int
     wkst: str
     byday: str
     opens_at: str
     closes_at: str
     description: str
-    valid_from: str | None = None
-    dtstart: str | None = None
-    valid_to: str | None = None
-    until: str | None = None
 
 
 class Address(BaseModel):
@@ -128,19 +141,13 @@ class Language(BaseModel):
     name: str
 
 
-class ContactPhone(BaseModel):
-    id: str
-    contact_id: str
-    number: str
-
-
 class Contact(BaseModel):
     id: str
     service_id: str
     title: str
     name: str | None = None
     email: str | None = None
-    phones: list[ContactPhone] | None = None
+    phones: list[Phone] | None = None
 
 
 class HsdsService(ServiceBrief):
