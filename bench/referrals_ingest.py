@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from services.referrals.companions import CompanionCandidate, CompanionNeed, rank_companions
 from services.referrals.crypto import CitizenVault, master_key_from_setting
 from services.referrals.service import ReferralsService
-from services.referrals.service.batch import Touched, prefetching
+from services.referrals.service.batch import prefetch
 from services.referrals.service.communities import on_registered
 from services.referrals.settings import ReferralsSettings
 from services.referrals.tables import Base
@@ -86,9 +86,7 @@ def run(url: str, raw: list[dict[str, object]], batch: int, apply: Apply | None)
 
     def post(chunk: list[dict[str, object]]) -> list[str]:
         items = [_parse_one(e) for e in chunk]  # as the endpoint does, per request
-        touched = Touched.of(item.envelope.data for item in items if item.envelope is not None)
-        with prefetching(touched):
-            return [r.status for r in ingest(runtime, items, applying, "referrals")]
+        return [r.status for r in ingest(runtime, items, applying, "referrals", prefetch)]
 
     batch_seconds: list[float] = []
     accepted = 0

@@ -75,11 +75,18 @@ class Vocabulary(Generic[T]):
         term = self._by_code.get(code)
         return term.label if term is not None else code
 
-    def check(self, value: str, field: str | None = None) -> str:
-        """The code for `value` (a code, or a label in any case); else a 422 naming the codes."""
-        term = self._by_code.get(value) or self._by_label.get(value.strip().casefold())
+    def check(self, value: str, field: str | None = None, *, exact: bool = False) -> str:
+        """The code for `value` (a code, or a label in any case); else a 422 naming the codes.
+
+        `exact` takes codes only: events carry codes, and an event that named a label would
+        be stored as the code but travel on as posted, so consumers would count it apart."""
+        where = field or self.name
+        term = self._by_code.get(value)
         if term is None:
-            where = field or self.name
+            term = self._by_label.get(value.strip().casefold())
+            if term is not None and exact:
+                raise Invalid(f"{where}: {value!r} is the label of {self.name} {term.code!r}; events carry the code")
+        if term is None:
             raise Invalid(
                 f"{where}: unknown {self.name} {value!r}; use one of {', '.join(self.codes)}",
                 field=where,
@@ -87,8 +94,8 @@ class Vocabulary(Generic[T]):
             )
         return term.code
 
-    def check_all(self, values: Iterable[str], field: str | None = None) -> list[str]:
-        return [self.check(v, field) for v in values]
+    def check_all(self, values: Iterable[str], field: str | None = None, *, exact: bool = False) -> list[str]:
+        return [self.check(v, field, exact=exact) for v in values]
 
 
 class Profile(BaseModel):

@@ -73,18 +73,22 @@ def creates_cycle(actor_id: str, activated_by: str | None, parent_of: Callable[[
 # ---------------------------------------------------------------------- vocabulary and consent
 
 
-def sector_code(sector: str | None) -> str | None:
-    """The profile's code for a professional's sector (a code or a Danish label)."""
-    return None if sector is None else profile().sector.check(sector, "sector")
+# A person may type a code or a Danish label; an event must carry the code (`exact`), since it
+# travels on to other services as it was posted.
 
 
-def area_code(area: str | None, field: str = "area") -> str | None:
-    """The profile's code for an area (a code or a Danish label); 422 naming the codes if unknown."""
-    return None if area is None else profile().area.check(area, field)
+def sector_code(sector: str | None, *, exact: bool = False) -> str | None:
+    """The profile's code for a professional's sector."""
+    return None if sector is None else profile().sector.check(sector, "sector", exact=exact)
 
 
-def target_group_codes(groups: Sequence[str]) -> list[str]:
-    return profile().target_group.check_all(groups, "target_groups")
+def area_code(area: str | None, field: str = "area", *, exact: bool = False) -> str | None:
+    """The profile's code for an area; 422 naming the codes if unknown."""
+    return None if area is None else profile().area.check(area, field, exact=exact)
+
+
+def target_group_codes(groups: Sequence[str], *, exact: bool = False) -> list[str]:
+    return profile().target_group.check_all(groups, "target_groups", exact=exact)
 
 
 def check_consent(has_consent: bool, *, age_band: str | None, area: str | None, target_groups: Sequence[str]) -> None:

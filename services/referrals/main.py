@@ -8,13 +8,14 @@ from fastapi import FastAPI
 
 from services.referrals import demo
 from services.referrals.api import ROUTERS
-from services.referrals.api.events import events_router
 from services.referrals.consumers import HANDLERS
 from services.referrals.crypto import CitizenVault, master_key_from_setting
 from services.referrals.service import ReferralsService
+from services.referrals.service.batch import prefetch
 from services.referrals.settings import ReferralsSettings
 from services.referrals.tables import Base
 from shared.app import BackgroundJob, create_app
+from shared.ingest import ingest_router
 from shared.runtime import Runtime
 from shared.settings import Settings
 
@@ -40,7 +41,7 @@ def build(settings: Settings | None = None) -> FastAPI:
         runtime,
         title="Vejviser referrals",
         description=DESCRIPTION,
-        routers=[*ROUTERS, events_router(runtime, service.appliers.apply)],
+        routers=[*ROUTERS, ingest_router(runtime, service.appliers.apply, "referrals", prepare=prefetch)],
         background=background,
     )
     app.state.referrals = service

@@ -1,5 +1,5 @@
 """HTTP API of the referrals service, one module per resource; `ROUTERS` in the order the
-OpenAPI document lists them (ingestion, built on the runtime, is `events.events_router`)."""
+OpenAPI document lists them (ingestion, built on the runtime, is added by `main.py`)."""
 
 from __future__ import annotations
 

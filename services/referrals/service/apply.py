@@ -83,7 +83,7 @@ class Appliers:
 
     def activate_referrer(self, session: Session, envelope: Envelope, event: ReferrerActivated) -> None:
         seen = Seen.of(session)
-        sector, area = cascade.sector_code(event.sector), cascade.area_code(event.area)
+        sector, area = cascade.sector_code(event.sector, exact=True), cascade.area_code(event.area, exact=True)
 
         def parent_of(actor: str) -> str | None:
             found = seen.get(Referrer, actor)
@@ -122,7 +122,7 @@ class Appliers:
 
     def record_outreach(self, session: Session, envelope: Envelope, event: OutreachRecorded) -> None:
         get_referrer(session, event.actor_id, field="actor_id")
-        area = cascade.area_code(event.area)
+        area = cascade.area_code(event.area, exact=True)
         row = Outreach(event_id=envelope.id, actor_id=event.actor_id, kind=event.kind, count=event.count, area=area)
         row.time = envelope.time
         session.add(row)
@@ -143,7 +143,8 @@ class Appliers:
         cascade.check_consent(
             consent is not None, age_band=event.age_band, area=event.area, target_groups=event.target_groups
         )
-        area, groups = cascade.area_code(event.area), cascade.target_group_codes(event.target_groups)
+        area = cascade.area_code(event.area, exact=True)
+        groups = cascade.target_group_codes(event.target_groups, exact=True)
         seen = Seen.of(session)
         if seen.get(Citizen, event.citizen_ref) is not None:
             raise Conflict(f"citizen {event.citizen_ref!r} is already registered")

@@ -4,16 +4,14 @@ Applying a batch of ingested events one by one would ask the database about each
 meets (does this referral exist? this citizen?) and flush after each event: two or three
 round trips an event. Instead a unit of work keeps what it has loaded or added (`Seen`,
 in `session.info`), loads every id a batch names in one query per table before the first
-event (`prefetching`), and leaves new rows pending until the unit of work flushes them
+event (`prefetch`, the ingestion's prepare step), and leaves new rows pending until the unit of work flushes them
 together. A savepoint that is rolled back takes its new rows with it: `Seen` notices that
 an object left the session and answers "absent" again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -22,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from services.referrals.tables import Base, Citizen, Community, Referral, Referrer
 from shared.errors import DomainError, Invalid, NotFound
+from shared.events import Event
 
 M = TypeVar("M", bound=Base)
 
@@ -59,22 +58,9 @@ class Touched:
         return touched
 
 
-_touched: ContextVar[Touched | None] = ContextVar("referrals_touched", default=None)
-
-
-@contextmanager
-def prefetching(touched: Touched) -> Iterator[None]:
-    """Units of work begun inside (in this thread or one it starts) load these ids up front."""
-    token = _touched.set(touched)
-    try:
-        yield
-    finally:
-        _touched.reset(token)
-
-
-def expect(touched: Touched) -> None:
-    """The same for the rest of the current context (one request's: it ends with the request)."""
-    _touched.set(touched)
+def prefetch(session: Session, events: Sequence[Event]) -> None:
+    """Load every row the events name, one query per table (before the first is applied)."""
+    Seen.of(session).prefetch(Touched.of(event.model_dump() for event in events))
 
 
 class Seen:
@@ -89,9 +75,6 @@ class Seen:
         seen = session.info.get(cls.KEY)
         if not isinstance(seen, Seen):
             seen = session.info[cls.KEY] = cls(session)
-            touched = _touched.get()
-            if touched is not None:
-                seen.prefetch(touched)
         return seen
 
     def prefetch(self, touched: Touched) -> None:

@@ -262,16 +262,20 @@ async def test_vocabulary_is_the_profiles_labels_become_codes_and_unknown_terms_
         found = await svc.ok(GUIDE, "GET", "/v1/referrers", params={"area": "Vestervang"})
         assert [r["actor_id"] for r in found] == ["amb-lars"] and found[0]["area_label"] == "Vestervang"
 
-        # Through ingestion: the same check is a per-event rejection naming the allowed codes.
+        # Through ingestion: the same check is a per-event rejection naming the allowed codes,
+        # and an event must carry the code: it travels on to other services as posted.
         headers = {"Content-Type": "application/cloudevents-batch+json"}
         batch = [
             cloudevent(CitizenRegistered(citizen_ref="c-voc-1", area="Kongsted"), 1, "v1"),
-            cloudevent(CitizenRegistered(citizen_ref="c-voc-2", area="Jystrup"), 1, "v2"),
+            cloudevent(CitizenRegistered(citizen_ref="c-voc-2", area="jystrup"), 1, "v2"),
             cloudevent(ReferrerActivated(actor_id="amb-voc", role="ambassador", area="Atlantis"), 1, "v3"),
+            cloudevent(CitizenRegistered(citizen_ref="c-voc-3", area="Jystrup"), 1, "v4"),
         ]
         result = await svc.ok(SYSTEM, "POST", "/v1/events", json=batch, headers=headers)
-        assert [r["status"] for r in result["results"]] == ["rejected", "accepted", "rejected"]
+        assert [r["status"] for r in result["results"]] == ["rejected", "accepted", "rejected", "rejected"]
         assert "Kongsted" in result["results"][0]["reason"] and "jystrup" in result["results"][0]["reason"]
         assert "Atlantis" in result["results"][2]["reason"]
+        assert result["results"][3]["reason"] == "area: 'Jystrup' is the label of area 'jystrup'; events carry the code"
         stored = await svc.ok(GUIDE, "GET", "/v1/citizens/c-voc-2")
         assert stored["area"] == "jystrup"
+        assert (await svc.call(GUIDE, "GET", "/v1/citizens/c-voc-3")).status_code == 404
