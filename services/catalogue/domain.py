@@ -61,9 +61,10 @@ def category_by_term_id() -> dict[str, str]:
     return {term_id(c.code): c.code for c in profile().category}
 
 
-def check_area(value: str, field: str = "area") -> str:
-    """The profile's code for an area given as code or Danish label; else a 422 naming the codes."""
-    return profile().area.check(value, field)
+def check_area(value: str, field: str = "area", *, exact: bool = False) -> str:
+    """The profile's code for an area given as code or Danish label (`exact`: code only, as
+    events carry it); else a 422 naming the codes."""
+    return profile().area.check(value, field, exact=exact)
 
 
 def is_uuid(value: str) -> bool:
@@ -78,11 +79,11 @@ def hsds_id_for(kind: str, our_id: str) -> str:
     return our_id.lower() if is_uuid(our_id) else stable_uuid(kind, our_id)
 
 
-def check_categories(categories: list[str], field: str = "categories") -> list[str]:
-    """Category codes (labels accepted), each once, in the order given; at least one."""
+def check_categories(categories: list[str], field: str = "categories", *, exact: bool = False) -> list[str]:
+    """Category codes (labels accepted unless `exact`), each once, in the order given; at least one."""
     if not categories:
         raise Invalid(f"{field}: give at least one category", field=field)
-    return list(dict.fromkeys(profile().category.check_all(categories, field)))
+    return list(dict.fromkeys(profile().category.check_all(categories, field, exact=exact)))
 
 
 def categories_from_terms(terms: list[str]) -> list[str]:

@@ -53,16 +53,18 @@ COLUMNS = (
 Values = Mapping[str, object]
 
 
-def in_vocabulary(values: Values, *, area_field: str, categories_field: str) -> dict[str, object]:
+def in_vocabulary(values: Values, *, area_field: str, categories_field: str, exact: bool = False) -> dict[str, object]:
     """`values` with the area and categories (when given) as the profile's codes; an unknown
-    one is refused naming the allowed codes, under the caller's field names."""
+    one (or with `exact`, a label) is refused naming the allowed codes, under the caller's
+    field names."""
     checked = dict(values)
     area = checked.get("area")
     if isinstance(area, str):
-        checked["area"] = check_area(area, area_field)
+        checked["area"] = check_area(area, area_field, exact=exact)
     categories = checked.get("categories")
     if isinstance(categories, list):
-        checked["categories"] = check_categories([str(category) for category in categories], categories_field)
+        categories = [str(category) for category in categories]
+        checked["categories"] = check_categories(categories, categories_field, exact=exact)
     return checked
 
 

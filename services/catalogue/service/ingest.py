@@ -3,7 +3,8 @@
 The ingested envelope itself is what goes out through the outbox (shared.ingest does that),
 so the changes' own events are dropped here. The event time is the change's time. Areas and
 categories are checked against the profile like the API's (a refusal names the allowed codes
-and rejects that event alone), and a label sent for one is stored as its code.
+and rejects that event alone), except that an event must carry the codes: it travels on as
+posted, and a label would be counted apart from its code by every consumer.
 """
 
 from __future__ import annotations
@@ -41,13 +42,8 @@ def _ensure_organization(session: Session, organization_id: str, envelope: Envel
         organizations.add(session, organization_id, values, envelope.time)
 
 
-def _checked(values: dict[str, object], envelope: Envelope) -> dict[str, object]:
-    checked = changes.in_vocabulary(values, area_field="data.area", categories_field="data.categories")
-    # The envelope goes out as it came in: it must carry the codes, as the catalogue's own do.
-    for key in ("area", "categories"):
-        if key in checked:
-            envelope.data[key] = checked[key]
-    return checked
+def _checked(values: dict[str, object]) -> dict[str, object]:
+    return changes.in_vocabulary(values, area_field="data.area", categories_field="data.categories", exact=True)
 
 
 def _known(session: Session, community_id: str) -> Community:
@@ -72,7 +68,7 @@ def _registered(session: Session, envelope: Envelope, event: CommunityRegistered
         values["accompaniment_welcome"] = event.accompaniment_welcome
     if event.description is not None:
         values["description"] = event.description
-    values = _checked(values, envelope)
+    values = _checked(values)
     _ensure_organization(session, event.organization_id, envelope)
     community = session.get(Community, event.community_id)
     if community is None:
@@ -89,7 +85,7 @@ def _registered(session: Session, envelope: Envelope, event: CommunityRegistered
 def _updated(session: Session, envelope: Envelope, event: CommunityUpdated) -> None:
     community = _known(session, event.community_id)
     sent: dict[str, object] = event.model_dump(exclude_none=True, exclude={"community_id", "contact"})
-    sent = _checked(sent, envelope)
+    sent = _checked(sent)
     if isinstance(organization_id := sent.get("organization_id"), str):
         _ensure_organization(session, organization_id, envelope)
     sent.update(_contact_values(event.contact))
@@ -98,8 +94,7 @@ def _updated(session: Session, envelope: Envelope, event: CommunityUpdated) -> N
 
 def _need(session: Session, envelope: Envelope, event: NeedRecorded) -> None:
     recorded_on = local(envelope.time).date()
-    row = needs.add_need(session, event, recorded_on, envelope.time, where="data.")
-    envelope.data.update(area=row.area, category=row.category)
+    needs.add_need(session, event, recorded_on, envelope.time, where="data.", exact=True)
 
 
 def _meeting(session: Session, envelope: Envelope, event: NetworkMeetingHeld) -> None:

@@ -20,15 +20,17 @@ from shared.principal import Principal
 from shared.uow import UnitOfWork
 
 
-def add_need(session: Session, need: NeedRecorded, recorded_on: date, now: datetime, *, where: str = "") -> Need:
+def add_need(
+    session: Session, need: NeedRecorded, recorded_on: date, now: datetime, *, where: str = "", exact: bool = False
+) -> Need:
     """Record `need` with its area and category as the profile's codes (`where` prefixes the
-    field names of a refusal: "data." for an ingested event)."""
+    field names of a refusal: "data." for an ingested event, which must carry codes: `exact`)."""
     if session.get(Need, need.need_id) is not None:
         raise Conflict(f"need {need.need_id!r} is recorded already")
     row = Need(
         id=need.need_id,
-        area=check_area(need.area, f"{where}area"),
-        category=check_categories([need.category], f"{where}category")[0],
+        area=check_area(need.area, f"{where}area", exact=exact),
+        category=check_categories([need.category], f"{where}category", exact=exact)[0],
         description=need.description,
         recorded_by=need.recorded_by,
         recorded_on=recorded_on,

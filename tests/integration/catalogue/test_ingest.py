@@ -28,7 +28,7 @@ def _batch() -> list[dict[str, object]]:
         organization_id="old-org-3",
         name="Søndagsvandring i Jystrup",
         categories=["nature", "sport"],
-        area="Jystrup",
+        area="jystrup",
         kind="permanent",
         accepts_special_needs=True,
         capacity_total=25,
@@ -48,7 +48,7 @@ def _batch() -> list[dict[str, object]]:
         Envelope.wrap(
             NeedRecorded(
                 need_id="need-old-1",
-                area="Jystrup",
+                area="jystrup",
                 category="social",
                 description="Savner fællesskab i dagtimerne",
                 recorded_by="system-jobcenter",
@@ -151,7 +151,7 @@ async def test_an_overlong_identifier_in_the_payload_is_rejected_by_name(databas
         organization_id="old-org-3",
         name="Strikkeklub",
         categories=["creative"],
-        area="Benløse",
+        area="benloese",
         kind="permanent",
         accepts_special_needs=False,
     )
@@ -186,18 +186,21 @@ async def test_an_unknown_area_or_category_rejects_that_event_by_name(database_u
     )
     batch = [
         registered("old-dir-1", "Atlantis"),
-        registered("old-dir-2", "Benløse"),
+        registered("old-dir-2", "benloese"),
         Envelope.wrap(need, source=SOURCE, time=WHEN).to_dict(),
+        registered("old-dir-3", "Benløse"),
     ]
     async with ServedApp(app) as served, served.client(SYSTEM) as client:
         answer = await client.post(
             "/v1/events", content=json.dumps(batch).encode(), headers={"content-type": BATCH_CONTENT_TYPE}
         )
         results = answer.json()["results"]
-        assert [r["status"] for r in results] == ["rejected", "accepted", "rejected"]
+        assert [r["status"] for r in results] == ["rejected", "accepted", "rejected", "rejected"]
         assert results[0]["reason"].startswith("data.area: unknown area 'Atlantis'; use one of ")
         assert "benloese" in results[0]["reason"]
         assert results[2]["reason"].startswith("data.category: unknown category 'knitting'; use one of ")
+        # an event travels on as posted, so it must carry the code, not the Danish label
+        assert results[3]["reason"] == "data.area: 'Benløse' is the label of area 'benloese'; events carry the code"
 
         async with served.client(token("guide")) as guide:
             stored = (await guide.get("/v1/communities/old-dir-2")).json()
@@ -208,5 +211,5 @@ async def test_an_unknown_area_or_category_rejects_that_event_by_name(database_u
             return await stream_events(nats_clean, "catalogue")
 
         envelopes = await eventually(published)
-        # the label a system sent goes out as the code, like the catalogue's own events
+        # only the accepted event goes out, with the code
         assert [(e.subject, e.data["area"]) for e in envelopes] == [("old-dir-2", "benloese")]
