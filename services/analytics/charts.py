@@ -18,6 +18,12 @@ def _fmt(value: float | int | None) -> str:
     return f"{int(value):,}".replace(",", ".")
 
 
+def _label_width(labels: Sequence[str]) -> int:
+    """Room for the longest label (about 7 px a character at 13 px), at least 200 px: the
+    profile's Danish labels can be long ("Nye i Danmark eller i kommunen")."""
+    return max(200, min(320, 7 * max((len(label) for label in labels), default=0) + 16))
+
+
 def _open(title: str, width: int, height: int) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {width} {height}" '
@@ -34,7 +40,7 @@ def hbar(
     empty: str = "Ingen data endnu",
 ) -> str:
     """Horizontal bars with the number on each bar; a suppressed cell shows '<5' and no bar."""
-    row, label_w = 28, 200
+    row, label_w = 28, _label_width([label for label, _ in items])
     height = max(1, len(items)) * row + 10
     out = [_open(title, width, height)]
     if not items:
@@ -158,7 +164,7 @@ def paired_bars(
     title: str, items: Sequence[tuple[str, int | None, int | None]], labels: tuple[str, str], *, width: int = 640
 ) -> str:
     """Two bars per row (e.g. referred and welcomed citizens of a target group)."""
-    row, label_w = 46, 200
+    row, label_w = 46, _label_width([label for label, _, _ in items])
     height = max(1, len(items)) * row + 36
     out = [_open(title, width, height)]
     if not items:
