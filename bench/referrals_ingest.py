@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from services.referrals.companions import CompanionCandidate, CompanionNeed, rank_companions
 from services.referrals.crypto import CitizenVault, master_key_from_setting
 from services.referrals.service import ReferralsService
-from services.referrals.service.batch import prefetch
 from services.referrals.service.communities import on_registered
 from services.referrals.settings import ReferralsSettings
 from services.referrals.tables import Base
@@ -39,7 +38,8 @@ from shared.events.referrals import (
     ReferrerActivated,
     WelcomeConfirmed,
 )
-from shared.ingest import Apply, _parse_one, ingest
+from shared.inbox import AnyHandler, batched
+from shared.ingest import _parse_one, ingest
 from shared.runtime import Runtime
 
 RESULTS = Path(__file__).parent / "results"
@@ -67,7 +67,7 @@ def ignore(_session: Session, _envelope: Envelope, _event: Event) -> None:
     """The ceiling's apply: the ingestion path without the referrals service's own work."""
 
 
-def run(url: str, raw: list[dict[str, object]], batch: int, apply: Apply | None) -> dict[str, float]:
+def run(url: str, raw: list[dict[str, object]], batch: int, apply: AnyHandler | None) -> dict[str, float]:
     """Ingest `raw` in batches into a fresh schema at `url`; `apply` None means the service's."""
     settings = ReferralsSettings(database_url=url, nats_url="nats://127.0.0.1:1")
     runtime = Runtime(settings, Base.metadata)
@@ -82,11 +82,11 @@ def run(url: str, raw: list[dict[str, object]], batch: int, apply: Apply | None)
         on_registered(uow.session, Envelope.wrap(event, source="/bench", time=T0 - timedelta(days=1)), event)
         guide = ReferrerActivated(actor_id="guide-0", role="guide")
         service.appliers.apply(uow.session, Envelope.wrap(guide, source="/bench", time=T0 - timedelta(days=1)), guide)
-    applying = apply or service.appliers.apply
+    applying = apply or batched(service.appliers.apply_all)  # as main.py wires it
 
     def post(chunk: list[dict[str, object]]) -> list[str]:
         items = [_parse_one(e) for e in chunk]  # as the endpoint does, per request
-        return [r.status for r in ingest(runtime, items, applying, "referrals", prefetch)]
+        return [r.status for r in ingest(runtime, items, applying, "referrals")]
 
     batch_seconds: list[float] = []
     accepted = 0

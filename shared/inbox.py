@@ -108,7 +108,8 @@ def batched(fn: Callable[[Session, list[Pair]], None]) -> Batched:
 AnyHandler = Handler | Batched
 
 
-def _apply(session: Session, handler: AnyHandler, pairs: list[Pair]) -> None:
+def apply_handler(session: Session, handler: AnyHandler, pairs: list[Pair]) -> None:
+    """Hand `pairs` to `handler`: all at once to a batched one, else one by one."""
     if isinstance(handler, Batched):
         handler.fn(session, pairs)
     else:
@@ -166,7 +167,7 @@ def process_batch(
                 claimed = inbox.claim(session, consumer, [env.id for _, env, _, _ in candidates])
                 todo = [c for c in candidates if c[1].id in claimed]
                 for handler, run in _runs(todo):
-                    _apply(session, handler, [(env, ev) for _, env, ev in run])
+                    apply_handler(session, handler, [(env, ev) for _, env, ev in run])
         except Exception:
             _one_by_one(session, inbox, consumer, candidates, outcomes)
         else:
@@ -188,7 +189,7 @@ def _one_by_one(
                 if not inbox.claim(session, consumer, [envelope.id]):
                     outcomes[i] = Outcome(Status.duplicate)
                     continue
-                _apply(session, handler, [(envelope, event)])
+                apply_handler(session, handler, [(envelope, event)])
         except PoisonEvent as exc:
             outcomes[i] = Outcome(Status.poison, str(exc))
             continue

@@ -5,35 +5,30 @@ Accepts structured mode (`application/cloudevents+json`), batched mode
 (`application/cloudevents-batch+json`) and binary mode (`ce-*` headers, the body is `data`).
 Every event gets its own result, `accepted | duplicate | rejected` with a reason; accepted
 events are stored (state change + outbox, in order) before the answer is sent. Idempotent by
-event id: the ids live in the inbox table under the consumer name `ingest`.
+event id: the ids live in the inbox table under the consumer name `ingest`. The service's
+handler is a consumer's: a batched one (`shared.inbox.batched`) gets a whole request at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from shared.auth import Principal, Role, require
 from shared.errors import DomainError, Invalid
 from shared.events import BATCH_CONTENT_TYPE, Envelope, Event, EventContractError, parse
+from shared.inbox import AnyHandler, apply_handler
 from shared.privacy import CPR_MESSAGE, find_cpr
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
 INGEST_CONSUMER = "ingest"
 MAX_BATCH = 5000
-
-Apply = Callable[[Session, Envelope, Event], None]
-# Called once per request, in its unit of work, with every event about to be applied: a
-# service loads the rows the events name in one query per table instead of one per event.
-Prepare = Callable[[Session, Sequence[Event]], None]
 
 
 IngestStatus = Literal["accepted", "duplicate", "rejected"]
@@ -129,9 +124,7 @@ def _reason(exc: Exception) -> str:
     return exc.message if isinstance(exc, DomainError) else str(exc)
 
 
-def ingest(
-    runtime: Runtime, items: list[Parsed], apply: Apply, context: str, prepare: Prepare | None = None
-) -> list[IngestResult]:
+def ingest(runtime: Runtime, items: list[Parsed], apply: AnyHandler, context: str) -> list[IngestResult]:
     """Apply the events in order and commit once; answer per event.
 
     Fast path: the whole request in one savepoint, claims and outbox rows in bulk. If any
@@ -142,14 +135,11 @@ def ingest(
     results, candidates = _screen(items, context)
     with runtime.unit_of_work() as uow:
         session = uow.session
-        if prepare is not None and candidates:
-            prepare(session, [event for _, _, event in candidates])
         try:
             with session.begin_nested():
                 claimed = runtime.inbox.claim(session, INGEST_CONSUMER, [env.id for _, env, _ in candidates])
                 fresh = [(i, env, ev) for i, env, ev in candidates if env.id in claimed]
-                for _, envelope, event in fresh:
-                    apply(session, envelope, event)
+                apply_handler(session, apply, [(env, ev) for _, env, ev in fresh])
                 uow.stage_envelopes([env for _, env, _ in fresh])
         except (DomainError, ValueError):
             claimed = _one_by_one(runtime, uow, candidates, apply, items, results)
@@ -164,7 +154,7 @@ def _one_by_one(
     runtime: Runtime,
     uow: UnitOfWork,
     candidates: list[tuple[int, Envelope, Event]],
-    apply: Apply,
+    apply: AnyHandler,
     items: list[Parsed],
     results: list[IngestResult | None],
 ) -> set[str]:
@@ -173,7 +163,7 @@ def _one_by_one(
         try:
             with uow.session.begin_nested():
                 if runtime.inbox.claim(uow.session, INGEST_CONSUMER, [envelope.id]):
-                    apply(uow.session, envelope, event)
+                    apply_handler(uow.session, apply, [(envelope, event)])
                     uow.stage_envelopes([envelope])
                     claimed.add(envelope.id)
         except (DomainError, ValueError) as exc:
@@ -181,7 +171,7 @@ def _one_by_one(
     return claimed
 
 
-def ingest_router(runtime: Runtime, apply: Apply, context: str, prepare: Prepare | None = None) -> APIRouter:
+def ingest_router(runtime: Runtime, apply: AnyHandler, context: str) -> APIRouter:
     router = APIRouter(tags=["ingestion"])
 
     @router.post(
@@ -203,7 +193,7 @@ def ingest_router(runtime: Runtime, apply: Apply, context: str, prepare: Prepare
         _: Annotated[Principal, Depends(require(Role.municipal_system, Role.admin))],
     ) -> IngestResponse:
         items = await read_events(request)
-        results = await asyncio.to_thread(ingest, runtime, items, apply, context, prepare)
+        results = await asyncio.to_thread(ingest, runtime, items, apply, context)
         return IngestResponse(
             accepted=sum(r.status == "accepted" for r in results),
             duplicate=sum(r.status == "duplicate" for r in results),

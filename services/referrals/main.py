@@ -11,10 +11,10 @@ from services.referrals.api import ROUTERS
 from services.referrals.consumers import HANDLERS
 from services.referrals.crypto import CitizenVault, master_key_from_setting
 from services.referrals.service import ReferralsService
-from services.referrals.service.batch import prefetch
 from services.referrals.settings import ReferralsSettings
 from services.referrals.tables import Base
 from shared.app import BackgroundJob, create_app
+from shared.inbox import batched
 from shared.ingest import ingest_router
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -41,7 +41,7 @@ def build(settings: Settings | None = None) -> FastAPI:
         runtime,
         title="Vejviser referrals",
         description=DESCRIPTION,
-        routers=[*ROUTERS, ingest_router(runtime, service.appliers.apply, "referrals", prepare=prefetch)],
+        routers=[*ROUTERS, ingest_router(runtime, batched(service.appliers.apply_all), "referrals")],
         background=background,
     )
     app.state.referrals = service

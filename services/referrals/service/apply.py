@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from services.referrals import cascade
 from services.referrals.crypto import CitizenVault
-from services.referrals.service.batch import Seen, get_citizen, get_referrer
+from services.referrals.service.batch import Seen, get_citizen, get_referrer, prefetch
 from services.referrals.service.transitions import bridge, create_referral, move
 from services.referrals.tables import Citizen, Outreach, Referrer
 from shared.errors import Conflict, Invalid
@@ -70,6 +70,12 @@ class Appliers:
                 handler_for(CitizenErased, self.erase_citizen),
             )
         )
+
+    def apply_all(self, session: Session, pairs: list[tuple[Envelope, Event]]) -> None:
+        """A run of ingested events: the rows they name loaded at once, then each applied."""
+        prefetch(session, [event for _, event in pairs])
+        for envelope, event in pairs:
+            self.apply(session, envelope, event)
 
     def apply(self, session: Session, envelope: Envelope, event: Event) -> None:
         with session.no_autoflush:
