@@ -38,6 +38,8 @@ def measure_metrics(database_url: str) -> dict[str, Any]:
     from services.analytics.settings import AnalyticsSettings
     from shared.runtime import Runtime
 
+    # Not `main.runtime_for`: importing the app (routes, templates) would add its memory to
+    # the figure, which is meant to be the metric work's.
     runtime = Runtime(AnalyticsSettings(database_url=database_url), store.Base.metadata)
     started = time.perf_counter()
     metrics = service.metrics_for(runtime, Period())

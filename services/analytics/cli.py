@@ -10,10 +10,10 @@ import typer
 from tqdm import tqdm
 
 from services.analytics import replay, service, store, synth, upsert
+from services.analytics.main import runtime_for
 from services.analytics.projection import Changes
 from services.analytics.settings import AnalyticsSettings
 from shared.db import Database
-from shared.runtime import Runtime
 
 app = typer.Typer(
     help="Analytics: rebuild projections, take a snapshot, generate synthetic data.", no_args_is_help=True
@@ -47,7 +47,7 @@ def nightly() -> None:
     """Take one snapshot now (yesterday, last 30 days, all time) and publish it."""
 
     async def run() -> str:
-        runtime = Runtime(AnalyticsSettings(), store.Base.metadata)
+        runtime = runtime_for(AnalyticsSettings())
         await runtime.start()
         try:
             snapshot_id = await asyncio.to_thread(service.take_snapshot, runtime, None, "manual")

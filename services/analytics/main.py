@@ -14,9 +14,15 @@ from shared.runtime import Runtime
 from shared.settings import Settings
 
 
+def runtime_for(config: AnalyticsSettings) -> Runtime:
+    """The analytics runtime: for the app below, and for the operator commands and the
+    benchmark, which use it without the app (and without the consumers)."""
+    return Runtime(config, Base.metadata)
+
+
 def build(settings: Settings | None = None) -> FastAPI:
     config = AnalyticsSettings.for_service(settings)
-    runtime = Runtime(config, Base.metadata)
+    runtime = runtime_for(config)
     runtime.subscribe(HANDLERS)
     background: list[tuple[str, BackgroundJob]] = [("nightly", service.nightly(runtime, config.nightly_cron))]
     if config.demo:
