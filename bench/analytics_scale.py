@@ -33,16 +33,18 @@ RESULTS = Path(__file__).resolve().parent / "results" / "analytics.json"
 
 def measure_metrics(database_url: str) -> dict[str, Any]:
     """Child-process body: time the service layer's metric computation, report peak RSS."""
-    from services.analytics import service, store
+    from services.analytics import store
     from services.analytics.domain import Period
+    from services.analytics.service import Analytics
     from services.analytics.settings import AnalyticsSettings
     from shared.runtime import Runtime
 
-    # Not `main.runtime_for`: importing the app (routes, templates) would add its memory to
+    # Not `main.analytics_for`: importing the app (routes, templates) would add its memory to
     # the figure, which is meant to be the metric work's.
-    runtime = Runtime(AnalyticsSettings(database_url=database_url), store.Base.metadata)
+    settings = AnalyticsSettings(database_url=database_url)
+    analytics = Analytics(Runtime(settings, store.Base.metadata), settings.nightly_cron)
     started = time.perf_counter()
-    metrics = service.metrics_for(runtime, Period())
+    metrics = analytics.metrics(Period())
     seconds = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {

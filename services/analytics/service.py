@@ -1,5 +1,6 @@
-"""The analytics use cases: project an event, metrics on demand, snapshots (nightly, and the
-demo's first one), and reading the stored snapshots back."""
+"""The analytics use cases: project events (the consumers), and on the `Analytics` service
+object metrics on demand, snapshots (nightly, and the demo's first one) and reading the
+stored snapshots back."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from services.analytics.metrics import compute
 from services.analytics.monthly import monthly
 from services.analytics.projection import Changes
 from services.analytics.snapshot import Snapshot
-from shared.app import BackgroundJob
 from shared.events import Envelope, Event
 from shared.events.analytics import MetricsSnapshotPublished
 from shared.ids import new_id
@@ -54,14 +54,6 @@ def project(session: Session, pairs: list[tuple[Envelope, Event]]) -> None:
     upsert.write(session, changes)
 
 
-def metrics_for(runtime: Runtime, period: Period, as_of: datetime | None = None) -> dict[str, Any]:
-    """Undisclosed metrics for one period, from the projections as they are now."""
-    moment = as_of or runtime.clock.now()
-    with no_cyclic_gc():
-        snapshot = runtime.read(lambda session: store.load_snapshot(session, moment))
-        return compute(snapshot, period, moment)
-
-
 def snapshot_body(
     snapshot: Snapshot, periods: list[tuple[str, Period]], as_of: datetime, needs_by_area: dict[str, dict[str, int]]
 ) -> dict[str, Any]:
@@ -71,33 +63,6 @@ def snapshot_body(
         "monthly": monthly(snapshot, as_of),
         "needs_by_area": needs_by_area,
     }
-
-
-def take_snapshot(runtime: Runtime, now: datetime | None = None, label: str = "nightly") -> str:
-    """Compute yesterday, the last 30 days and all time; store them and publish
-    `MetricsSnapshotPublished` through the outbox, in one unit of work.
-
-    The projections are read and the metrics computed before it, so the write lock is held
-    only for the insert, not for seconds of arithmetic."""
-    moment = now or runtime.clock.now()
-    periods = nightly_periods(moment)
-    day = periods.yesterday.start
-
-    def read(session: Session) -> tuple[Snapshot, dict[str, dict[str, int]]]:
-        return store.load_snapshot(session, moment), store.needs_by_area(session, None, to_us(moment) + 1)
-
-    with no_cyclic_gc():
-        snapshot, needs = runtime.read(read)
-        body = snapshot_body(snapshot, periods.items(), moment, needs)
-    snapshot_id = new_id()
-    with runtime.unit_of_work() as uow:
-        store.save_snapshot(uow.session, snapshot_id, moment, f"{label} {day}", body)
-        uow.stage(MetricsSnapshotPublished(snapshot_id=snapshot_id, period=f"{day}", computed_at=moment), time=moment)
-    log.info("metrics snapshot %s stored (%s)", snapshot_id, label)
-    return snapshot_id
-
-
-# --------------------------------------------------------------------------- reading snapshots
 
 
 class Listed(NamedTuple):
@@ -122,81 +87,107 @@ class Stored:
         return cls(row.snapshot_id, row.label, row.computed_at, row.content())
 
 
-def list_snapshots(runtime: Runtime, limit: int) -> list[Stored]:
-    return runtime.read(lambda session: [Stored.of(row) for row in store.list_snapshots(session, limit)])
+class Analytics:
+    """The use cases behind the API and the background jobs, over one runtime; snapshots are
+    taken when `nightly_cron` fires (Copenhagen wall clock)."""
 
+    def __init__(self, runtime: Runtime, nightly_cron: str) -> None:
+        self.runtime = runtime
+        self.nightly_cron = nightly_cron
 
-def get_snapshot(runtime: Runtime, snapshot_id: str) -> Stored | None:
-    def read(session: Session) -> Stored | None:
-        row = store.get_snapshot(session, snapshot_id)
-        return Stored.of(row) if row is not None else None
+    def metrics(self, period: Period, as_of: datetime | None = None) -> dict[str, Any]:
+        """Undisclosed metrics for one period, from the projections as they are now."""
+        moment = as_of or self.runtime.clock.now()
+        with no_cyclic_gc():
+            snapshot = self.runtime.read(lambda session: store.load_snapshot(session, moment))
+            return compute(snapshot, period, moment)
 
-    return runtime.read(read)
+    def take_snapshot(self, now: datetime | None = None, label: str = "nightly") -> str:
+        """Compute yesterday, the last 30 days and all time; store them and publish
+        `MetricsSnapshotPublished` through the outbox, in one unit of work.
 
+        The projections are read and the metrics computed before it, so the write lock is
+        held only for the insert, not for seconds of arithmetic."""
+        moment = now or self.runtime.clock.now()
+        periods = nightly_periods(moment)
+        day = periods.yesterday.start
 
-def for_dashboard(runtime: Runtime, snapshot_id: str | None) -> tuple[Stored | None, list[Listed]]:
-    """The snapshot to show (the latest when no id is given; None when there is none) and the
-    earlier ones to link to. Reads only: the dashboard never takes a snapshot itself."""
+        def read(session: Session) -> tuple[Snapshot, dict[str, dict[str, int]]]:
+            return store.load_snapshot(session, moment), store.needs_by_area(session, None, to_us(moment) + 1)
 
-    def read(session: Session) -> tuple[Stored | None, list[Listed]]:
-        row = store.get_snapshot(session, snapshot_id) if snapshot_id else store.latest_snapshot(session)
-        history = [
-            Listed(earlier.snapshot_id, earlier.label, earlier.computed_at)
-            for earlier in store.list_snapshots(session, HISTORY)
-        ]
-        return (Stored.of(row) if row is not None else None), history
+        with no_cyclic_gc():
+            snapshot, needs = self.runtime.read(read)
+            body = snapshot_body(snapshot, periods.items(), moment, needs)
+        snapshot_id = new_id()
+        published = MetricsSnapshotPublished(snapshot_id=snapshot_id, period=f"{day}", computed_at=moment)
+        with self.runtime.unit_of_work() as uow:
+            store.save_snapshot(uow.session, snapshot_id, moment, f"{label} {day}", body)
+            uow.stage(published, time=moment)
+        log.info("metrics snapshot %s stored (%s)", snapshot_id, label)
+        return snapshot_id
 
-    return runtime.read(read)
+    # ------------------------------------------------------------------ reading snapshots
 
+    def snapshots(self, limit: int) -> list[Stored]:
+        return self.runtime.read(lambda session: [Stored.of(row) for row in store.list_snapshots(session, limit)])
 
-# --------------------------------------------------------------------------- background jobs
+    def snapshot(self, snapshot_id: str) -> Stored | None:
+        def read(session: Session) -> Stored | None:
+            row = store.get_snapshot(session, snapshot_id)
+            return Stored.of(row) if row is not None else None
 
+        return self.runtime.read(read)
 
-def next_nightly(runtime: Runtime, cron: str) -> datetime:
-    return next_run(cron, runtime.clock.now())
+    def for_dashboard(self, snapshot_id: str | None) -> tuple[Stored | None, list[Listed]]:
+        """The snapshot to show (the latest when no id is given; None when there is none) and
+        the earlier ones to link to. Reads only: the dashboard never takes a snapshot itself."""
 
+        def read(session: Session) -> tuple[Stored | None, list[Listed]]:
+            row = store.get_snapshot(session, snapshot_id) if snapshot_id else store.latest_snapshot(session)
+            history = [
+                Listed(earlier.snapshot_id, earlier.label, earlier.computed_at)
+                for earlier in store.list_snapshots(session, HISTORY)
+            ]
+            return (Stored.of(row) if row is not None else None), history
 
-def nightly(runtime: Runtime, cron: str) -> BackgroundJob:
-    """A snapshot each time the cron expression fires (Copenhagen wall clock)."""
+        return self.runtime.read(read)
 
-    async def run(stop: asyncio.Event) -> None:
+    def next_nightly(self) -> datetime:
+        return next_run(self.nightly_cron, self.runtime.clock.now())
+
+    # ------------------------------------------------------------------ background jobs
+
+    async def nightly(self, stop: asyncio.Event) -> None:
+        """A snapshot each time the cron expression fires, until `stop` is set."""
         while not stop.is_set():
-            now = runtime.clock.now()
-            due = next_run(cron, now)
+            due = self.next_nightly()
+            wait = max(0.0, (due - self.runtime.clock.now()).total_seconds())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=max(0.0, (due - now).total_seconds()))
+                await asyncio.wait_for(stop.wait(), timeout=wait)
                 return
             try:
-                await asyncio.to_thread(take_snapshot, runtime, due)
+                await asyncio.to_thread(self.take_snapshot, due)
             except Exception:
                 log.exception("nightly snapshot failed; the next run will try again")
 
-    return run
+    async def demo_snapshot(self, stop: asyncio.Event) -> None:
+        """Demo: the first snapshot as soon as the demo world's events have arrived."""
+        await self.snapshot_when_data_arrives(stop)
 
-
-def demo_snapshot(runtime: Runtime) -> BackgroundJob:
-    """Demo: the first snapshot as soon as the demo world's events have arrived."""
-
-    async def run(stop: asyncio.Event) -> None:
-        await snapshot_when_data_arrives(runtime, stop)
-
-    return run
-
-
-async def snapshot_when_data_arrives(
-    runtime: Runtime, stop: asyncio.Event, poll: float = 2.0, settle_polls: int = 2, give_up_after: float = 900.0
-) -> str | None:
-    """Demo: once referrals have arrived and the flow has settled, take the first snapshot,
-    so the dashboard shows the demo world without waiting for 02:00."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + give_up_after
-    last, stable = -1, 0
-    while not stop.is_set() and loop.time() < deadline:
-        count = await asyncio.to_thread(runtime.read, store.has_referrals)
-        stable = stable + 1 if count and count == last else 0
-        last = count
-        if stable >= settle_polls:
-            return await asyncio.to_thread(take_snapshot, runtime, None, "demo")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=poll)
-    return None
+    async def snapshot_when_data_arrives(
+        self, stop: asyncio.Event, poll: float = 2.0, settle_polls: int = 2, give_up_after: float = 900.0
+    ) -> str | None:
+        """Once referrals have arrived and the flow has settled, take the first snapshot, so
+        the dashboard shows the demo world without waiting for 02:00."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + give_up_after
+        last, stable = -1, 0
+        while not stop.is_set() and loop.time() < deadline:
+            count = await asyncio.to_thread(self.runtime.read, store.has_referrals)
+            stable = stable + 1 if count and count == last else 0
+            last = count
+            if stable >= settle_polls:
+                return await asyncio.to_thread(self.take_snapshot, None, "demo")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=poll)
+        return None

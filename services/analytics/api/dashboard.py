@@ -7,8 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from services.analytics import service
-from services.analytics.api.deps import RuntimeDep, SettingsDep
+from services.analytics.api.deps import Service
 from services.analytics.dashboard import render_dashboard, render_no_snapshot
 from shared.errors import NotFound
 
@@ -20,16 +19,16 @@ router = APIRouter(tags=["dashboard"])
     response_class=HTMLResponse,
     summary="The latest snapshot as a printable Danish dashboard (always disclosure-controlled)",
 )
-def dashboard(runtime: RuntimeDep, settings: SettingsDep) -> HTMLResponse:
-    stored, history = service.for_dashboard(runtime, None)
+def dashboard(analytics: Service) -> HTMLResponse:
+    stored, history = analytics.for_dashboard(None)
     if stored is None:
-        return HTMLResponse(render_no_snapshot(service.next_nightly(runtime, settings.nightly_cron)))
+        return HTMLResponse(render_no_snapshot(analytics.next_nightly()))
     return HTMLResponse(render_dashboard(stored.snapshot_id, stored.label, stored.computed_at, stored.content, history))
 
 
 @router.get("/dashboard/{snapshot_id}", response_class=HTMLResponse, summary="An older snapshot's dashboard")
-def dashboard_for(runtime: RuntimeDep, snapshot_id: str) -> HTMLResponse:
-    stored, history = service.for_dashboard(runtime, snapshot_id)
+def dashboard_for(analytics: Service, snapshot_id: str) -> HTMLResponse:
+    stored, history = analytics.for_dashboard(snapshot_id)
     if stored is None:
         raise NotFound(f"no snapshot {snapshot_id!r}")
     return HTMLResponse(render_dashboard(stored.snapshot_id, stored.label, stored.computed_at, stored.content, history))

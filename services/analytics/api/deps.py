@@ -1,5 +1,5 @@
 """The dependencies of the analytics routes, as `Annotated` aliases: who may read, the
-runtime and settings of the running service, the period asked for, and disclosure."""
+service object, the period asked for, and disclosure."""
 
 from __future__ import annotations
 
@@ -9,11 +9,10 @@ from typing import Annotated
 from fastapi import Depends, Query, Request
 
 from services.analytics.domain import Period
-from services.analytics.settings import AnalyticsSettings
+from services.analytics.service import Analytics
 from shared.auth import require
 from shared.errors import Forbidden, Invalid
 from shared.principal import Principal, Role
-from shared.runtime import Runtime
 
 # Guides and admins see every cell; everyone else always gets disclosure control.
 UNSUPPRESSING_ROLES = (Role.guide, Role.admin)
@@ -21,17 +20,12 @@ UNSUPPRESSING_ROLES = (Role.guide, Role.admin)
 Reader = Annotated[Principal, Depends(require(Role.analyst, Role.guide, Role.admin))]
 
 
-def _runtime(request: Request) -> Runtime:
-    runtime: Runtime = request.app.state.runtime
-    return runtime
+def get_analytics(request: Request) -> Analytics:
+    analytics: Analytics = request.app.state.analytics
+    return analytics
 
 
-def _settings(request: Request) -> AnalyticsSettings:
-    return AnalyticsSettings.for_service(request.app.state.settings)
-
-
-RuntimeDep = Annotated[Runtime, Depends(_runtime)]
-SettingsDep = Annotated[AnalyticsSettings, Depends(_settings)]
+Service = Annotated[Analytics, Depends(get_analytics)]
 
 
 def _period(

@@ -8,8 +8,7 @@ import io
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from services.analytics import service
-from services.analytics.api.deps import PeriodDep, Reader, RuntimeDep, Suppress
+from services.analytics.api.deps import PeriodDep, Reader, Service, Suppress
 from services.analytics.domain import disclose, flatten
 from services.analytics.schemas import Metrics
 
@@ -17,8 +16,8 @@ router = APIRouter(tags=["metrics"])
 
 
 @router.get("/v1/metrics", summary="Metrics of metrics.md for a period (cohort of referrals created in it)")
-def get_metrics(_: Reader, runtime: RuntimeDep, period: PeriodDep, suppress: Suppress) -> Metrics:
-    return Metrics.model_validate(disclose(service.metrics_for(runtime, period), suppress=suppress))
+def get_metrics(_: Reader, analytics: Service, period: PeriodDep, suppress: Suppress) -> Metrics:
+    return Metrics.model_validate(disclose(analytics.metrics(period), suppress=suppress))
 
 
 @router.get(
@@ -27,8 +26,8 @@ def get_metrics(_: Reader, runtime: RuntimeDep, period: PeriodDep, suppress: Sup
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "`path,value` rows"}},
 )
-def get_metrics_csv(_: Reader, runtime: RuntimeDep, period: PeriodDep) -> Response:
-    metrics = disclose(service.metrics_for(runtime, period), suppress=True)
+def get_metrics_csv(_: Reader, analytics: Service, period: PeriodDep) -> Response:
+    metrics = disclose(analytics.metrics(period), suppress=True)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["path", "value"])

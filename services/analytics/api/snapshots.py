@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.analytics import service
-from services.analytics.api.deps import Limit, Reader, RuntimeDep, Suppress
+from services.analytics.api.deps import Limit, Reader, Service, Suppress
 from services.analytics.domain import disclose
 from services.analytics.schemas import SnapshotOut, SnapshotSummary
+from services.analytics.service import Stored
 from shared.errors import NotFound
 
 router = APIRouter(tags=["metrics"])
 
 
-def summary(stored: service.Stored) -> SnapshotSummary:
+def summary(stored: Stored) -> SnapshotSummary:
     return SnapshotSummary.model_validate(
         {
             "snapshot_id": stored.snapshot_id,
@@ -25,13 +25,13 @@ def summary(stored: service.Stored) -> SnapshotSummary:
 
 
 @router.get("/v1/snapshots", summary="Stored snapshots, newest first")
-def list_snapshots(_: Reader, runtime: RuntimeDep, limit: Limit = 100) -> list[SnapshotSummary]:
-    return [summary(stored) for stored in service.list_snapshots(runtime, limit)]
+def list_snapshots(_: Reader, analytics: Service, limit: Limit = 100) -> list[SnapshotSummary]:
+    return [summary(stored) for stored in analytics.snapshots(limit)]
 
 
 @router.get("/v1/snapshots/{snapshot_id}", summary="One snapshot: the metrics for each of its periods")
-def get_snapshot(_: Reader, runtime: RuntimeDep, snapshot_id: str, suppress: Suppress) -> SnapshotOut:
-    stored = service.get_snapshot(runtime, snapshot_id)
+def get_snapshot(_: Reader, analytics: Service, snapshot_id: str, suppress: Suppress) -> SnapshotOut:
+    stored = analytics.snapshot(snapshot_id)
     if stored is None:
         raise NotFound(f"no snapshot {snapshot_id!r}; GET /v1/snapshots lists the stored ones")
     periods = stored.content["periods"]

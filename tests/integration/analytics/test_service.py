@@ -13,7 +13,7 @@ from typing import Any
 
 import nats
 
-from services.analytics import replay, service, store, upsert
+from services.analytics import replay, store, upsert
 from services.analytics.domain import Period
 from services.analytics.main import build
 from services.analytics.metrics import compute
@@ -72,6 +72,7 @@ async def test_live_projection_api_snapshots_and_rebuild(nats_clean: str, tmp_pa
     app = build(settings(nats_clean, tmp_path / "analytics.db"))
     async with ServedApp(app) as served:
         runtime = served.runtime
+        analytics = served.app.state.analytics
         async with served.client(token("analyst")) as analyst, served.client(token("admin")) as admin:
 
             async def caught_up() -> bool:
@@ -109,18 +110,18 @@ async def test_live_projection_api_snapshots_and_rebuild(nats_clean: str, tmp_pa
             assert rows["cascade.reach_by_guide.guide-b"] == "0"
 
             # Redelivered events (same event ids, new message ids) change nothing.
-            before = without_as_of(service.metrics_for(runtime, Period(), AS_OF))
+            before = without_as_of(analytics.metrics(Period(), AS_OF))
             nc = await nats.connect(nats_clean)
             js = nc.jetstream()
             for envelope in events[:15]:
                 await js.publish(envelope.nats_subject, envelope.to_json(), headers={MSG_ID: f"again-{envelope.id}"})
             await nc.close()
             await eventually(lambda: consumers_idle(nats_clean), timeout=20)
-            assert without_as_of(service.metrics_for(runtime, Period(), AS_OF)) == before
+            assert without_as_of(analytics.metrics(Period(), AS_OF)) == before
 
             # A snapshot is stored, listed, readable with disclosure, and published.
             now = datetime(2024, 7, 1, 1, 0, tzinfo=UTC)  # 03:00 in Copenhagen: yesterday = 30 June
-            snapshot_id = await asyncio.to_thread(service.take_snapshot, runtime, now)
+            snapshot_id = await asyncio.to_thread(analytics.take_snapshot, now)
             listed = (await analyst.get("/v1/snapshots")).json()
             assert [s["snapshot_id"] for s in listed] == [snapshot_id]
             assert listed[0]["periods"]["yesterday"] == {"from": "2024-06-30", "to": "2024-06-30"}
@@ -141,12 +142,12 @@ async def test_live_projection_api_snapshots_and_rebuild(nats_clean: str, tmp_pa
             assert page.status_code == 200 and "Fællesskabsvejvisning i tal" in page.text
 
             # Rebuild: drop the projections, replay the streams, get identical metrics.
-            live_h1 = without_as_of(service.metrics_for(runtime, Period(*_dates(H1)), AS_OF))
-            live_all = without_as_of(service.metrics_for(runtime, Period(), AS_OF))
+            live_h1 = without_as_of(analytics.metrics(Period(*_dates(H1)), AS_OF))
+            live_all = without_as_of(analytics.metrics(Period(), AS_OF))
             report = await replay.rebuild(runtime.db, nats_clean)
             assert report.events >= len(events)
-            assert without_as_of(service.metrics_for(runtime, Period(*_dates(H1)), AS_OF)) == live_h1
-            assert without_as_of(service.metrics_for(runtime, Period(), AS_OF)) == live_all
+            assert without_as_of(analytics.metrics(Period(*_dates(H1)), AS_OF)) == live_h1
+            assert without_as_of(analytics.metrics(Period(), AS_OF)) == live_all
 
     # And into an empty database of its own: the same numbers again.
     fresh = Database(f"sqlite:///{tmp_path / 'fresh.db'}")
