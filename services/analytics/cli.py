@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from tqdm import tqdm
 
-from services.analytics import replay, store, synth, upsert
+from services.analytics import replay, service, store, synth, upsert
 from services.analytics.main import analytics_for
 from services.analytics.projection import Changes
 from services.analytics.settings import AnalyticsSettings
@@ -47,11 +47,10 @@ def nightly() -> None:
     """Take one snapshot now (yesterday, last 30 days, all time) and publish it."""
 
     async def run() -> str:
-        analytics = analytics_for(AnalyticsSettings())
-        runtime = analytics.runtime
+        runtime = analytics_for(AnalyticsSettings()).runtime
         await runtime.start()
         try:
-            snapshot_id = await asyncio.to_thread(analytics.take_snapshot, None, "manual")
+            snapshot_id = await asyncio.to_thread(service.take_snapshot, runtime, None, "manual")
             if runtime.relay is not None:
                 await runtime.relay.drain()  # publish MetricsSnapshotPublished before exiting
             return snapshot_id

@@ -65,6 +65,31 @@ def snapshot_body(
     }
 
 
+def take_snapshot(runtime: Runtime, now: datetime | None = None, label: str = "nightly") -> str:
+    """Compute yesterday, the last 30 days and all time; store them and publish
+    `MetricsSnapshotPublished` through the outbox, in one unit of work.
+
+    The projections are read and the metrics computed before it, so the write lock is held
+    only for the insert, not for seconds of arithmetic."""
+    moment = now or runtime.clock.now()
+    periods = nightly_periods(moment)
+    day = periods.yesterday.start
+
+    def read(session: Session) -> tuple[Snapshot, dict[str, dict[str, int]]]:
+        return store.load_snapshot(session, moment), store.needs_by_area(session, None, to_us(moment) + 1)
+
+    with no_cyclic_gc():
+        snapshot, needs = runtime.read(read)
+        body = snapshot_body(snapshot, periods.items(), moment, needs)
+    snapshot_id = new_id()
+    published = MetricsSnapshotPublished(snapshot_id=snapshot_id, period=f"{day}", computed_at=moment)
+    with runtime.unit_of_work() as uow:
+        store.save_snapshot(uow.session, snapshot_id, moment, f"{label} {day}", body)
+        uow.stage(published, time=moment)
+    log.info("metrics snapshot %s stored (%s)", snapshot_id, label)
+    return snapshot_id
+
+
 class Listed(NamedTuple):
     """A stored snapshot in the dashboard's list of earlier ones."""
 
@@ -101,30 +126,6 @@ class Analytics:
         with no_cyclic_gc():
             snapshot = self.runtime.read(lambda session: store.load_snapshot(session, moment))
             return compute(snapshot, period, moment)
-
-    def take_snapshot(self, now: datetime | None = None, label: str = "nightly") -> str:
-        """Compute yesterday, the last 30 days and all time; store them and publish
-        `MetricsSnapshotPublished` through the outbox, in one unit of work.
-
-        The projections are read and the metrics computed before it, so the write lock is
-        held only for the insert, not for seconds of arithmetic."""
-        moment = now or self.runtime.clock.now()
-        periods = nightly_periods(moment)
-        day = periods.yesterday.start
-
-        def read(session: Session) -> tuple[Snapshot, dict[str, dict[str, int]]]:
-            return store.load_snapshot(session, moment), store.needs_by_area(session, None, to_us(moment) + 1)
-
-        with no_cyclic_gc():
-            snapshot, needs = self.runtime.read(read)
-            body = snapshot_body(snapshot, periods.items(), moment, needs)
-        snapshot_id = new_id()
-        published = MetricsSnapshotPublished(snapshot_id=snapshot_id, period=f"{day}", computed_at=moment)
-        with self.runtime.unit_of_work() as uow:
-            store.save_snapshot(uow.session, snapshot_id, moment, f"{label} {day}", body)
-            uow.stage(published, time=moment)
-        log.info("metrics snapshot %s stored (%s)", snapshot_id, label)
-        return snapshot_id
 
     # ------------------------------------------------------------------ reading snapshots
 
@@ -166,7 +167,7 @@ class Analytics:
                 await asyncio.wait_for(stop.wait(), timeout=wait)
                 return
             try:
-                await asyncio.to_thread(self.take_snapshot, due)
+                await asyncio.to_thread(take_snapshot, self.runtime, due)
             except Exception:
                 log.exception("nightly snapshot failed; the next run will try again")
 
@@ -187,7 +188,7 @@ class Analytics:
             stable = stable + 1 if count and count == last else 0
             last = count
             if stable >= settle_polls:
-                return await asyncio.to_thread(self.take_snapshot, None, "demo")
+                return await asyncio.to_thread(take_snapshot, self.runtime, None, "demo")
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=poll)
         return None

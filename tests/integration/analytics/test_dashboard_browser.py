@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from services.analytics import service
 from services.analytics.cli import write_direct
 from services.analytics.main import build
 from services.analytics.settings import AnalyticsSettings
@@ -46,7 +47,7 @@ async def test_dashboard_renders_offline_in_chromium(nats_clean: str, tmp_path: 
     db.dispose()
     app = build(settings)
     async with ServedApp(app) as served:
-        await asyncio.to_thread(served.app.state.analytics.take_snapshot)
+        await asyncio.to_thread(service.take_snapshot, served.runtime)
         requested: list[str] = []
         async with async_playwright() as pw:
             browser = await pw.chromium.launch(

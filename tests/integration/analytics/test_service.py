@@ -13,7 +13,7 @@ from typing import Any
 
 import nats
 
-from services.analytics import replay, store, upsert
+from services.analytics import replay, service, store, upsert
 from services.analytics.domain import Period
 from services.analytics.main import build
 from services.analytics.metrics import compute
@@ -121,7 +121,7 @@ async def test_live_projection_api_snapshots_and_rebuild(nats_clean: str, tmp_pa
 
             # A snapshot is stored, listed, readable with disclosure, and published.
             now = datetime(2024, 7, 1, 1, 0, tzinfo=UTC)  # 03:00 in Copenhagen: yesterday = 30 June
-            snapshot_id = await asyncio.to_thread(analytics.take_snapshot, now)
+            snapshot_id = await asyncio.to_thread(service.take_snapshot, runtime, now)
             listed = (await analyst.get("/v1/snapshots")).json()
             assert [s["snapshot_id"] for s in listed] == [snapshot_id]
             assert listed[0]["periods"]["yesterday"] == {"from": "2024-06-30", "to": "2024-06-30"}
