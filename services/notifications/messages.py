@@ -4,17 +4,24 @@ Times are stored in UTC and shown on the Copenhagen wall clock; areas are
 stored as the profile's codes and shown by their Danish labels; the footer names the
 municipality's programme from the profile. Templates never receive a citizen's identity:
 only the referral's facts (community, accompaniment, special consideration).
+
+A message is stored as its rule (the template) and its facts as JSON (`stored`), and
+rendered when it is sent or read, not when it is decided: rendering three templates cost
+more than all the rest of deciding a message. Times in the stored facts are ISO strings,
+which the time filters read back, so the text is the same either way.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
-from services.notifications.domain import Notify, Rule
+from services.notifications.domain import Rule
 from shared.clock import local
 from shared.profile import profile
 
@@ -54,14 +61,29 @@ HAPPENINGS = {
 }
 
 
-def danish_datetime(value: datetime) -> str:
-    here = local(value)
+def _moment(value: datetime | str) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def danish_datetime(value: datetime | str) -> str:
+    here = local(_moment(value))
     return f"{here.day}. {MONTHS[here.month - 1]} {here.year} kl. {here:%H.%M}"
 
 
-def danish_date(value: datetime) -> str:
-    here = local(value)
+def danish_date(value: datetime | str) -> str:
+    here = local(_moment(value))
     return f"{here.day}. {MONTHS[here.month - 1]} {here.year}"
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a fact a message can store")
+
+
+def stored(context: Mapping[str, object]) -> str:
+    """A message's facts as JSON, to be rendered when the message is sent or read."""
+    return json.dumps(context, default=_iso, ensure_ascii=False, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -100,12 +122,21 @@ class Messages:
             )
             for rule in Rule
         }
+        # Each render copies the template's globals into a new context; a ChainMap (Jinja's
+        # default) made that copy most of the cost of a short template. The environment is
+        # fixed once built, so a plain dict holds the same names.
+        loaded = [env.get_template(name) for name in env.list_templates()]  # held by env's cache
+        for template in [*loaded, *(subject for subject, _, _ in self.templates.values())]:
+            template.globals = dict(template.globals)
 
-    def render(self, notify: Notify) -> Rendered:
-        subject, text, html = self.templates[notify.rule]
-        context = notify.context
+    def render(self, rule: Rule, context: Mapping[str, object]) -> Rendered:
+        subject, text, html = self.templates[rule]
         return Rendered(
             subject=subject.render(context).strip(),
             text=text.render(context).strip() + "\n",
             html=html.render(context),
         )
+
+    def render_stored(self, rule: str, context: str) -> Rendered:
+        """A stored message (its rule and its facts as JSON, see `stored`)."""
+        return self.render(Rule(rule), json.loads(context))

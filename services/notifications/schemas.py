@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, HttpUrl, field_validator
 
 from services.notifications import store
 from services.notifications.domain import Rule
+from services.notifications.messages import Rendered
 from services.notifications.routing import Preferences
 
 HHMM = r"^([01]\d|2[0-3]):[0-5]\d$"
@@ -35,13 +36,13 @@ class InboxMessage(BaseModel):
     read_at: datetime | None
 
     @classmethod
-    def of(cls, row: store.NudgeRow) -> InboxMessage:
+    def of(cls, row: store.NudgeRow, message: Rendered) -> InboxMessage:
         return cls(
             id=row.id,
             rule=Rule(row.rule),
-            title=row.title,
-            text=row.body_text,
-            html=row.body_html,
+            title=message.subject,
+            text=message.text,
+            html=message.html,
             recipient_id=row.recipient_id,
             referral_id=row.referral_id,
             created_at=row.created_at,

@@ -17,9 +17,12 @@ def read_inbox(
     principal: CurrentPrincipal, service: Service, unread_only: bool = False, limit: InboxLimit = 100
 ) -> InboxOut:
     inbox = people.read_inbox(service, principal, unread_only=unread_only, limit=limit)
-    return InboxOut(unread=inbox.unread, messages=[InboxMessage.of(row) for row in inbox.messages])
+    return InboxOut(
+        unread=inbox.unread, messages=[InboxMessage.of(letter.row, letter.message) for letter in inbox.messages]
+    )
 
 
 @router.post("/{message_id}/read", summary="Mark one of the caller's messages as read")
 def mark_read(message_id: str, principal: CurrentPrincipal, service: Service) -> InboxMessage:
-    return InboxMessage.of(people.mark_read(service, principal, message_id))
+    letter = people.mark_read(service, principal, message_id)
+    return InboxMessage.of(letter.row, letter.message)

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from services.notifications import store
 from services.notifications.channels import Channel, Job, SendFailed
 from services.notifications.domain import PERSONAL_CHANNELS
+from services.notifications.messages import Rendered
 from services.notifications.routing import retry_at
 from services.notifications.service import timers
 from services.notifications.service.core import Notifications
@@ -29,7 +30,7 @@ class Outcome:
     error: str | None  # None: sent
 
 
-def _job(row: store.DeliveryRow, nudge: store.NudgeRow, secret: str | None) -> Job:
+def _job(row: store.DeliveryRow, nudge: store.NudgeRow, message: Rendered, secret: str | None) -> Job:
     payload: dict[str, object] = {
         "type": "dk.vejviser.nudge",
         "delivery_id": row.id,
@@ -37,10 +38,10 @@ def _job(row: store.DeliveryRow, nudge: store.NudgeRow, secret: str | None) -> J
         "rule": nudge.rule,
         "recipient_id": nudge.recipient_id,
         "referral_id": nudge.referral_id,
-        "title": nudge.title,
+        "title": message.subject,
         "created_at": nudge.created_at.isoformat(),
     }
-    return Job(row.id, row.channel, row.address, nudge.title, nudge.body_text, nudge.body_html, payload, secret)
+    return Job(row.id, row.channel, row.address, message.subject, message.text, message.html, payload, secret)
 
 
 class Worker:
@@ -61,16 +62,24 @@ class Worker:
 
     # ------------------------------------------------------------------ deliveries
 
-    def _claim(self, uow: UnitOfWork) -> list[Job]:
+    def _claim(self, uow: UnitOfWork) -> tuple[list[Job], list[Outcome]]:
+        """The claimed deliveries as jobs to send, and those whose message does not render
+        (a broken template fails its own deliveries, which are retried, not the others)."""
         now = uow.now()
         lease = now + timedelta(seconds=self.settings.delivery_lease_seconds)
-        jobs = []
+        jobs, broken = [], []
         for row in store.claim_due_deliveries(uow.session, now, lease):
             nudge = uow.session.get(store.NudgeRow, row.nudge_id)
             assert nudge is not None
+            try:
+                message = self.app.messages.render_stored(nudge.rule, nudge.context)
+            except Exception as exc:
+                log.exception("message does not render", extra={"rule": nudge.rule, "nudge_id": nudge.id})
+                broken.append(Outcome(row.id, f"{nudge.rule}: the message does not render: {exc}"))
+                continue
             hook = uow.session.get(store.WebhookRow, row.webhook_id) if row.webhook_id else None
-            jobs.append(_job(row, nudge, hook.secret if hook else None))
-        return jobs
+            jobs.append(_job(row, nudge, message, hook.secret if hook else None))
+        return jobs, broken
 
     def _settle(self, uow: UnitOfWork, outcomes: list[Outcome]) -> None:
         session, now, settings = uow.session, uow.now(), self.settings
@@ -116,13 +125,13 @@ class Worker:
 
     async def deliver_due(self) -> int:
         runtime = self.app.runtime
-        jobs = await asyncio.to_thread(runtime.write, self._claim)
-        if not jobs:
+        jobs, broken = await asyncio.to_thread(runtime.write, self._claim)
+        if not jobs and not broken:
             return 0
         now = self.app.now()
-        outcomes = list(await asyncio.gather(*(self._send(job, now) for job in jobs)))
+        outcomes = broken + list(await asyncio.gather(*(self._send(job, now) for job in jobs)))
         await asyncio.to_thread(runtime.write, lambda uow: self._settle(uow, outcomes))
-        return len(jobs)
+        return len(outcomes)
 
     async def _send(self, job: Job, now: datetime) -> Outcome:
         channel = self.channels.get(job.channel)

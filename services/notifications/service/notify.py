@@ -20,6 +20,7 @@ from datetime import datetime
 
 from services.notifications import store
 from services.notifications.domain import PERSONAL_CHANNELS, Notify
+from services.notifications.messages import stored
 from services.notifications.routing import route
 from services.notifications.service.batch import Batch
 from services.notifications.service.core import Notifications
@@ -84,7 +85,6 @@ def record(app: Notifications, uow: UnitOfWork, batch: Batch) -> int:
             continue
         taken.add(notify.dedup_key)
         sent_today[recipient] = sent_today.get(recipient, 0) + sum(p.channel in PERSONAL_CHANNELS for p in planned)
-        rendered = app.messages.render(notify)
         nudge_id = new_id()
         nudges.append(
             {
@@ -94,9 +94,7 @@ def record(app: Notifications, uow: UnitOfWork, batch: Batch) -> int:
                 "subject_id": notify.subject_id,
                 "recipient_id": recipient,
                 "referral_id": notify.referral_id,
-                "title": rendered.subject,
-                "body_text": rendered.text,
-                "body_html": rendered.html,
+                "context": stored(notify.context),
                 "status": "pending" if planned else "sent",
                 "created_at": now,
                 "sent_at": None if planned else now,

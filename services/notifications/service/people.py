@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from services.notifications import store
 from services.notifications.domain import community_recipient
+from services.notifications.messages import Rendered
 from services.notifications.routing import Preferences
 from services.notifications.service.core import Notifications
 from shared.errors import NotFound
 from shared.principal import Principal
 from shared.uow import UnitOfWork
+
+log = logging.getLogger("vejviser.notifications.people")
+UNREADABLE = "Beskeden kan ikke vises lige nu."
 
 
 def recipient_ids(principal: Principal) -> list[str]:
@@ -20,18 +25,35 @@ def recipient_ids(principal: Principal) -> list[str]:
 
 
 @dataclass(frozen=True)
+class Letter:
+    """An inbox entry: the stored message and its text, rendered as it is read."""
+
+    row: store.NudgeRow
+    message: Rendered
+
+
+@dataclass(frozen=True)
 class Inbox:
     unread: int
-    messages: list[store.NudgeRow]
+    messages: list[Letter]
+
+
+def _letter(app: Notifications, row: store.NudgeRow) -> Letter:
+    try:
+        message = app.messages.render_stored(row.rule, row.context)
+    except Exception:  # one broken template must not hide the rest of the inbox
+        log.exception("message does not render", extra={"rule": row.rule, "nudge_id": row.id})
+        message = Rendered(subject=UNREADABLE, text=UNREADABLE + "\n", html=f"<p>{UNREADABLE}</p>")
+    return Letter(row, message)
 
 
 def read_inbox(app: Notifications, principal: Principal, *, unread_only: bool, limit: int) -> Inbox:
     rows = app.runtime.read(lambda session: store.nudges(session, recipients=recipient_ids(principal), limit=limit))
-    messages = [r for r in rows if not unread_only or r.read_at is None]
+    messages = [_letter(app, r) for r in rows if not unread_only or r.read_at is None]
     return Inbox(unread=sum(1 for r in rows if r.read_at is None), messages=messages)
 
 
-def mark_read(app: Notifications, principal: Principal, message_id: str) -> store.NudgeRow:
+def mark_read(app: Notifications, principal: Principal, message_id: str) -> Letter:
     def work(uow: UnitOfWork) -> store.NudgeRow:
         row = uow.session.get(store.NudgeRow, message_id)
         if row is None or row.recipient_id not in recipient_ids(principal):
@@ -40,7 +62,7 @@ def mark_read(app: Notifications, principal: Principal, message_id: str) -> stor
             row.read_at = uow.now()
         return row
 
-    return app.runtime.write(work)
+    return _letter(app, app.runtime.write(work))
 
 
 def preferences(app: Notifications, principal: Principal) -> Preferences:

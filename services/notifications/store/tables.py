@@ -99,9 +99,8 @@ class NudgeRow(Base):
     subject_id: Mapped[str] = mapped_column(String(200))
     recipient_id: Mapped[str] = mapped_column(String(120), index=True)
     referral_id: Mapped[str | None] = mapped_column(String(100), index=True)
-    title: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str] = mapped_column(Text)
+    # The facts the rule's templates are rendered from (JSON), when the message is sent or read.
+    context: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), index=True)  # pending|sent|failed
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

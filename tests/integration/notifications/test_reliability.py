@@ -8,11 +8,13 @@ from datetime import UTC, datetime, timedelta
 
 import nats
 import pytest
+from jinja2 import Environment, StrictUndefined
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.notifications import store
+from services.notifications.domain import Rule
 from services.notifications.main import build
 from shared.bus import ensure_streams, stream_name
 from shared.clock import FakeClock
@@ -111,9 +113,7 @@ async def test_the_store_keeps_one_nudge_per_dedup_key(database_url: str) -> Non
         "rule": "welcome_contact",
         "subject_id": "r1",
         "recipient_id": "community:c",
-        "title": "t",
-        "body_text": "x",
-        "body_html": "x",
+        "context": "{}",
         "status": "sent",
         "created_at": now,
     }
@@ -125,3 +125,25 @@ async def test_the_store_keeps_one_nudge_per_dedup_key(database_url: str) -> Non
         [stored] = session.scalars(select(store.NudgeRow)).all()
         assert stored.id == "n1" and stored.created_at == now  # aware UTC on both dialects
     db.dispose()
+
+
+async def test_one_broken_message_does_not_hold_back_the_others_in_a_tick(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two timers fall due in the same tick of the timer loop; the first one's template breaks.
+    await service.world()
+    await service.send(referral_created(needs_accompaniment=True))
+    await service.mail_to("birthe@maskerne.dk")
+    broken = Environment(undefined=StrictUndefined).from_string("{{ no_such_fact }}")
+    messages = service.served.app.state.notifications.messages
+    monkeypatch.setitem(messages.templates, Rule.accompaniment_needed, (broken, broken, broken))
+
+    await service.advance(days=7, minutes=1)  # accompaniment (48 h) and follow-up (7 d) both due
+    [followup] = await service.mail_to("mette@ringsted.dk", subject="Hvordan gik")
+    assert "Strikkeklubben Maskerne" in followup["Subject"]
+    assert service.mail.to("lars@example.dk") == [] and service.mail.to("anne@faellesskabsby.dk") == []
+    # The broken message is kept, not lost: its deliveries wait for a retry with the error.
+    deliveries = service.query(
+        select(store.DeliveryRow).join(store.NudgeRow).where(store.NudgeRow.rule == "accompaniment_needed")
+    )
+    assert deliveries and all(d.status == "pending" and "no_such_fact" in (d.last_error or "") for d in deliveries)

@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.notifications.domain import Notify, Rule
-from services.notifications.messages import Messages, danish_datetime
+from services.notifications.domain import Rule
+from services.notifications.messages import Messages, danish_datetime, stored
 
 CREATED = datetime(2024, 3, 12, 8, 5, tzinfo=UTC)
 CONTEXTS = {
@@ -53,7 +53,7 @@ def test_times_are_shown_in_copenhagen() -> None:
 
 @pytest.mark.parametrize("rule", list(Rule))
 def test_every_rule_renders_danish_text_and_html(rule: Rule) -> None:
-    rendered = Messages().render(Notify(rule, "x", "r1", "r1", {**BASE, **CONTEXTS[rule]}))
+    rendered = Messages().render(rule, {**BASE, **CONTEXTS[rule]})
     assert rendered.subject and "\n" not in rendered.subject
     assert "Venlig hilsen" in rendered.text and "Venlig hilsen" in rendered.html
     assert rendered.html.startswith("<!DOCTYPE html>") and 'lang="da"' in rendered.html
@@ -61,9 +61,7 @@ def test_every_rule_renders_danish_text_and_html(rule: Rule) -> None:
 
 
 def test_welcome_contact_text_says_what_is_needed_and_escapes_html() -> None:
-    rendered = Messages().render(
-        Notify(Rule.welcome_contact, "community:c1", "r1", "r1", {**BASE, **CONTEXTS[Rule.welcome_contact]})
-    )
+    rendered = Messages().render(Rule.welcome_contact, {**BASE, **CONTEXTS[Rule.welcome_contact]})
     assert "brug for følgeskab" in rendered.text and "særlige hensyn" in rendered.text
     assert "http://r/welcome/abc" in rendered.text and 'href="http://r/welcome/abc"' in rendered.html
     assert "Strik &amp; Snak" in rendered.html and "Strik & Snak" in rendered.text
@@ -71,5 +69,13 @@ def test_welcome_contact_text_says_what_is_needed_and_escapes_html() -> None:
 
 
 def test_digest_marks_missing_accompaniment() -> None:
-    rendered = Messages().render(Notify(Rule.weekly_digest, "p", "p@2024-W11", None, {**CONTEXTS[Rule.weekly_digest]}))
+    rendered = Messages().render(Rule.weekly_digest, {**CONTEXTS[Rule.weekly_digest]})
     assert "mangler følgeskab" in rendered.text and "budt velkommen" in rendered.text
+
+
+@pytest.mark.parametrize("rule", list(Rule))
+def test_a_stored_message_renders_as_it_would_have_when_decided(rule: Rule) -> None:
+    # Messages are stored as their facts (JSON, times as ISO strings) and rendered when sent or read.
+    context = {**BASE, **CONTEXTS[rule]}
+    messages = Messages()
+    assert messages.render_stored(str(rule), stored(context)) == messages.render(rule, context)
