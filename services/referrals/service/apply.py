@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from services.referrals import cascade
 from services.referrals.crypto import CitizenVault
 from services.referrals.service.batch import Seen, get_citizen, get_referrer, prefetch
+from services.referrals.service.bulk import Bulk, append, table_of
 from services.referrals.service.transitions import bridge, create_referral, move
 from services.referrals.tables import Citizen, Outreach, Referrer
 from shared.errors import Conflict, Invalid
@@ -41,6 +42,7 @@ class Consent:
     recorded_by: str
 
 
+OUTREACH = table_of(Outreach)
 Applier = Callable[[Session, Envelope, Event], None]
 E = TypeVar("E", bound=Event)
 
@@ -74,8 +76,9 @@ class Appliers:
     def apply_all(self, session: Session, pairs: list[tuple[Envelope, Event]]) -> None:
         """A run of ingested events: the rows they name loaded at once, then each applied."""
         prefetch(session, [event for _, event in pairs])
-        for envelope, event in pairs:
-            self.apply(session, envelope, event)
+        with Bulk.of(session).run(session):
+            for envelope, event in pairs:
+                self.apply(session, envelope, event)
 
     def apply(self, session: Session, envelope: Envelope, event: Event) -> None:
         with session.no_autoflush:
@@ -129,9 +132,8 @@ class Appliers:
     def record_outreach(self, session: Session, envelope: Envelope, event: OutreachRecorded) -> None:
         get_referrer(session, event.actor_id, field="actor_id")
         area = cascade.area_code(event.area, exact=True)
-        row = Outreach(event_id=envelope.id, actor_id=event.actor_id, kind=event.kind, count=event.count, area=area)
-        row.time = envelope.time
-        session.add(row)
+        row = {"event_id": envelope.id, "actor_id": event.actor_id, "kind": event.kind, "count": event.count}
+        append(session, OUTREACH, {**row, "area": area, "time": envelope.time})
 
     # ------------------------------------------------------------------ citizens
 

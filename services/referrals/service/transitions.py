@@ -8,11 +8,14 @@ from sqlalchemy.orm import Session
 
 from services.referrals import domain
 from services.referrals.service.batch import Seen, get_citizen, get_referral, get_referrer
+from services.referrals.service.bulk import Row, append, table_of
 from services.referrals.store import StaleReferral, save_state, state_values
 from services.referrals.tables import Bridge, Community, Referral, TimelineEntry
 from shared.errors import Conflict, Invalid
 from shared.events import Envelope, Event
 from shared.events.referrals import AccompanimentArranged, CitizenAccompanied, CitizenBridged, ReferralCreated
+
+TIMELINE = table_of(TimelineEntry)
 
 
 def create_referral(
@@ -117,6 +120,6 @@ def bridge(session: Session, envelope: Envelope, event: CitizenBridged) -> None:
 
 def _timeline(session: Session, envelope: Envelope, event: Event, referral_id: str, status: domain.Status) -> None:
     data = {k: v for k, v in event.model_dump(mode="json").items() if k != "referral_id"}
-    entry = TimelineEntry(referral_id=referral_id, event_id=envelope.id, event_type=type(event).__name__, data=data)
-    entry.source, entry.time, entry.status = envelope.source, envelope.time, status.value
-    session.add(entry)
+    entry: Row = {"referral_id": referral_id, "event_id": envelope.id, "event_type": type(event).__name__}
+    entry.update(source=envelope.source, time=envelope.time, status=status.value, data=data)
+    append(session, TIMELINE, entry)
