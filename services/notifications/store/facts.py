@@ -27,6 +27,25 @@ def chunks(values: Iterable[str]) -> Iterator[list[str]]:
         yield unique[start : start + CHUNK]
 
 
+def _memo(process: Callable[[object], object] | None) -> Callable[[object], object] | None:
+    """The column's bind processor, run once per distinct value: a batch's rows share a few
+    timestamps (now, the event times), and converting each copy cost more than writing it."""
+    if process is None:
+        return None
+    seen: dict[object, object] = {}
+
+    def run(value: object) -> object:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = result = process(value)
+            return result
+        except TypeError:  # unhashable (JSON)
+            return process(value)
+
+    return run
+
+
 def insert_many(
     session: Session,
     table: Table,
@@ -44,7 +63,7 @@ def insert_many(
     connection = session.connection()
     dialect = connection.dialect
     columns = list(rows[0])
-    processors = [table.c[name].type.bind_processor(dialect) for name in columns]
+    processors = [_memo(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in columns]
     quote = dialect.identifier_preparer.quote
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
     tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
@@ -205,7 +224,7 @@ def save_timers(session: Session, records: Iterable[TimerRecord]) -> None:
             changed.append(
                 {"timer_id": record.id, "due": record.due_at, "state": record.status, "settled": record.settled_at}
             )
-    insert_many(session, TIMER, new, "rule", "subject_id")
+    insert_many(session, TIMER, new, "subject_id", "rule")
     if changed:
         session.execute(
             update(TIMER)

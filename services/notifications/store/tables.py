@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -78,13 +79,18 @@ class TimerRow(Base):
     """A durable timer: one per rule and subject; fired or cancelled timers stay as history."""
 
     __tablename__ = "timer"
-    __table_args__ = (UniqueConstraint("rule", "subject_id", name="uq_timer_rule_subject"),)
+    # Only the indexes the queries use (each one is another B-tree written per timer): a
+    # batch reads timers by subject; the loop and the overview by status, in due order.
+    __table_args__ = (
+        UniqueConstraint("subject_id", "rule", name="uq_timer_subject_rule"),
+        Index("ix_timer_status_due_at", "status", "due_at"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     rule: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[str] = mapped_column(String(200))
-    referral_id: Mapped[str | None] = mapped_column(String(100), index=True)
-    due_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-    status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)  # scheduled|fired|cancelled
+    referral_id: Mapped[str | None] = mapped_column(String(100))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    status: Mapped[str] = mapped_column(String(20), default="scheduled")  # scheduled|fired|cancelled
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -93,16 +99,18 @@ class NudgeRow(Base):
     """One message to one recipient; it is also the recipient's inbox entry."""
 
     __tablename__ = "nudge"
+    # Inboxes read by recipient; the overview by status, newest first.
+    __table_args__ = (Index("ix_nudge_status_created_at", "status", "created_at"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(400), unique=True)
-    rule: Mapped[str] = mapped_column(String(40), index=True)
+    rule: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[str] = mapped_column(String(200))
     recipient_id: Mapped[str] = mapped_column(String(120), index=True)
-    referral_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    referral_id: Mapped[str | None] = mapped_column(String(100))
     # The facts the rule's templates are rendered from (JSON), when the message is sent or read.
     context: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending|sent|failed
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    status: Mapped[str] = mapped_column(String(20))  # pending|sent|failed
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     read_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
@@ -111,14 +119,16 @@ class DeliveryRow(Base):
     """One try-until-done send of a nudge over one external channel (e-mail, SMS, webhook)."""
 
     __tablename__ = "delivery"
+    # The worker claims pending deliveries in due order.
+    __table_args__ = (Index("ix_delivery_status_next_attempt_at", "status", "next_attempt_at"),)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     nudge_id: Mapped[str] = mapped_column(ForeignKey("nudge.id"), index=True)
     channel: Mapped[str] = mapped_column(String(20))
     address: Mapped[str] = mapped_column(String(1000))
     webhook_id: Mapped[str | None] = mapped_column(String(64), index=True)
-    status: Mapped[str] = mapped_column(String(20), index=True)  # pending|sent|failed
+    status: Mapped[str] = mapped_column(String(20))  # pending|sent|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
