@@ -12,11 +12,13 @@ inserted at once.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import cast
 
-from sqlalchemy import Table, insert
+import psycopg
+from sqlalchemy import JSON, Table, insert
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
@@ -75,13 +77,35 @@ def _write(session: Session, appended: dict[Table, list[Row]]) -> None:
     for table, rows in appended.items():
         by_table.setdefault(table, []).extend(rows)
     for table in sorted(by_table, key=ORDER.__getitem__):
-        # RETURNING makes SQLAlchemy send the rows as pages of one multi-row VALUES
-        # ("insertmanyvalues"), in order, instead of one statement per row.
-        key = next(iter(table.primary_key))
-        session.execute(insert(table).returning(key), by_table[table]).close()
+        _insert(session, table, by_table[table])
     for row in new:  # now stored: attach as loaded, so nothing is flushed or read back
         make_transient_to_detached(row)
         session.add(row)
+
+
+def _insert(session: Session, table: Table, rows: list[Row]) -> None:
+    """One statement for all `rows` (each has the same keys), inserted in their order.
+
+    The values are converted as SQLAlchemy would bind them, then handed to the driver: a
+    multi-row VALUES cost psycopg 5 ms a page to rewrite, `unnest` of one array a column
+    40 µs a row, SQLAlchemy's own `executemany` 30 µs a row on SQLite; COPY (PostgreSQL)
+    and sqlite3's `executemany` take a few.
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    columns = [table.c[key] for key in rows[0]]
+    bound = [(c.key, json.dumps if isinstance(c.type, JSON) else c.type.bind_processor(dialect)) for c in columns]
+    values = [tuple(row[key] if process is None else process(row[key]) for key, process in bound) for row in rows]
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(column.name) for column in columns)
+    driver = connection.connection.driver_connection
+    if isinstance(driver, psycopg.Connection):
+        with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for value in values:
+                copy.write_row(value)
+    else:
+        marks = ", ".join("?" * len(columns))
+        connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", values)
 
 
 def _values(row: Base) -> Row:
