@@ -4,7 +4,7 @@ statement per table (a query per event cost more than the rules themselves)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -12,87 +12,13 @@ from sqlalchemy import ColumnElement, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications.domain import Community, Recipient, Referral
+from services.notifications.store.bulk import chunks, insert_many
 from services.notifications.store.tables import Base
 
 RECIPIENT: Table = Base.metadata.tables["recipient"]
 COMMUNITY: Table = Base.metadata.tables["community"]
 REFERRAL: Table = Base.metadata.tables["referral"]
 TIMER: Table = Base.metadata.tables["timer"]
-CHUNK = 500  # ids per IN list, well within SQLite's parameter limit
-
-
-def chunks(values: Iterable[str]) -> Iterator[list[str]]:
-    unique = list(dict.fromkeys(values))
-    for start in range(0, len(unique), CHUNK):
-        yield unique[start : start + CHUNK]
-
-
-def _memo(process: Callable[[object], object] | None) -> Callable[[object], object] | None:
-    """The column's bind processor, run once per distinct value: a batch's rows share a few
-    timestamps (now, the event times), and converting each copy cost more than writing it."""
-    if process is None:
-        return None
-    seen: dict[object, object] = {}
-
-    def run(value: object) -> object:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = result = process(value)
-            return result
-        except TypeError:  # unhashable (JSON)
-            return process(value)
-
-    return run
-
-
-def insert_many(
-    session: Session,
-    table: Table,
-    rows: Sequence[Mapping[str, object]],
-    *conflict: str,
-    returning: str | None = None,
-) -> set[object]:
-    """Insert rows (all with the same keys) on the DB-API cursor, optionally ignoring conflicts
-    on `conflict`: one array per column through `unnest` on PostgreSQL, multi-row VALUES on
-    SQLite. SQLAlchemy's executemany spent more on per-row parameter handling than the
-    database on the rows, and psycopg's many-parameter statements more still. With
-    `returning`, the values of that column in the rows actually inserted."""
-    if not rows:
-        return set()
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = list(rows[0])
-    processors = [_memo(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in columns]
-    quote = dialect.identifier_preparer.quote
-    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-    tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
-    tail += f" RETURNING {quote(returning)}" if returning else ""
-    inserted: set[object] = set()
-
-    def values(
-        name: str, process: Callable[[object], object] | None, chunk: Sequence[Mapping[str, object]]
-    ) -> list[object]:
-        return [process(row[name]) if process is not None else row[name] for row in chunk]
-
-    if dialect.name == "postgresql":  # one array per column: PostgreSQL plans one statement
-        arrays = ", ".join(f"%s::{table.c[name].type.compile(dialect)}[]" for name in columns)
-        params = tuple(values(name, process, rows) for name, process in zip(columns, processors, strict=True))
-        result = connection.exec_driver_sql(f"{head}SELECT * FROM unnest({arrays}){tail}", params)
-        return {row[0] for row in result} if returning else inserted
-    one = f"({', '.join(['?'] * len(columns))})"
-    per_statement = max(1, 30000 // len(columns))  # within SQLite's parameter limit
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        flat = [
-            process(row[name]) if process is not None else row[name]
-            for row in chunk
-            for name, process in zip(columns, processors, strict=True)
-        ]
-        result = connection.exec_driver_sql(f"{head}VALUES {', '.join([one] * len(chunk))}{tail}", tuple(flat))
-        if returning:
-            inserted.update(row[0] for row in result)
-    return inserted
 
 
 # ---------------------------------------------------------------------------- reading

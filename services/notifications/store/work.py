@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.notifications.domain import PERSONAL_CHANNELS
 from services.notifications.routing import Preferences, parse_clock_time
-from services.notifications.store.facts import chunks, insert_many
+from services.notifications.store.bulk import chunks, insert_many
 from services.notifications.store.tables import Base, DeliveryRow, NudgeRow, PreferenceRow, TimerRow, WebhookRow
 
 NUDGE: Table = Base.metadata.tables["nudge"]

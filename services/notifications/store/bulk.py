@@ -1,0 +1,107 @@
+"""Bulk statements on the DB-API cursor: a batch writes each table in one statement.
+
+SQLAlchemy's executemany spent more on per-row parameter handling than the database on the
+rows, and psycopg's many-parameter statements more still; so did psycopg's dumping of one
+array per column (a regular expression per element). PostgreSQL gets the rows as one JSON
+document (`json_to_recordset`; encoding it is one C call), SQLite multi-row VALUES.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+
+from sqlalchemy import Connection, Table
+from sqlalchemy.orm import Session
+
+CHUNK = 500  # ids per IN list, well within SQLite's parameter limit
+SQLITE_PARAMETERS = 30000  # per statement, within SQLite's limit
+
+
+def chunks(values: Iterable[str]) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(values))
+    for start in range(0, len(unique), CHUNK):
+        yield unique[start : start + CHUNK]
+
+
+def _memo(process: Callable[[object], object] | None) -> Callable[[object], object] | None:
+    """The column's bind processor, run once per distinct value: a batch's rows share a few
+    timestamps (now, the event times), and converting each copy cost more than writing it."""
+    if process is None:
+        return None
+    seen: dict[object, object] = {}
+
+    def run(value: object) -> object:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = result = process(value)
+            return result
+        except TypeError:  # unhashable (JSON)
+            return process(value)
+
+    return run
+
+
+def _iso(value: object) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware datetimes")
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be written in bulk")
+
+
+def insert_many(
+    session: Session,
+    table: Table,
+    rows: Sequence[Mapping[str, object]],
+    *conflict: str,
+    returning: str | None = None,
+) -> set[object]:
+    """Insert rows (all with the same keys), optionally ignoring conflicts on `conflict`.
+    With `returning`, the values of that column in the rows actually inserted."""
+    if not rows:
+        return set()
+    connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    columns = list(rows[0])
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+    tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
+    tail += f" RETURNING {quote(returning)}" if returning else ""
+    if connection.dialect.name == "postgresql":
+        result = _postgresql(connection, table, columns, rows, head, tail)
+        return {row[0] for row in result} if returning else set()
+    inserted: set[object] = set()
+    for result in _sqlite(connection, table, columns, rows, head, tail):
+        if returning:
+            inserted.update(row[0] for row in result)
+    return inserted
+
+
+def _postgresql(
+    connection: Connection, table: Table, columns: list[str], rows: Sequence[Mapping[str, object]], head: str, tail: str
+) -> Iterable[Sequence[object]]:
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    record = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect)}" for name in columns)
+    document = json.dumps(rows, default=_iso, ensure_ascii=False, separators=(",", ":"))
+    select = f"SELECT {', '.join(quote(c) for c in columns)} FROM json_to_recordset(%s::json) AS r({record})"
+    return connection.exec_driver_sql(f"{head}{select}{tail}", (document,))
+
+
+def _sqlite(
+    connection: Connection, table: Table, columns: list[str], rows: Sequence[Mapping[str, object]], head: str, tail: str
+) -> Iterator[Iterable[Sequence[object]]]:
+    dialect = connection.dialect
+    processors = [_memo(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in columns]
+    one = f"({', '.join(['?'] * len(columns))})"
+    per_statement = max(1, SQLITE_PARAMETERS // len(columns))
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start : start + per_statement]
+        flat = [
+            process(row[name]) if process is not None else row[name]
+            for row in chunk
+            for name, process in zip(columns, processors, strict=True)
+        ]
+        yield connection.exec_driver_sql(f"{head}VALUES {', '.join([one] * len(chunk))}{tail}", tuple(flat))
