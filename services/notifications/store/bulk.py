@@ -3,7 +3,7 @@
 SQLAlchemy's executemany spent more on per-row parameter handling than the database on the
 rows, and psycopg's many-parameter statements more still; so did psycopg's dumping of one
 array per column (a regular expression per element). PostgreSQL gets the rows as one JSON
-document (`json_to_recordset`; encoding it is one C call), SQLite multi-row VALUES.
+document (`jsonb_to_recordset`; encoding it is one C call), SQLite multi-row VALUES.
 """
 
 from __future__ import annotations
@@ -52,6 +52,20 @@ def _iso(value: object) -> str:
     raise TypeError(f"{type(value).__name__} cannot be written in bulk")
 
 
+def _document(rows: Sequence[Mapping[str, object]]) -> str:
+    """The rows as one JSON array of objects, times as ISO strings (each distinct one once)."""
+    seen: dict[object, str] = {}
+
+    def encode(value: object) -> str:
+        try:
+            return seen[value]
+        except KeyError:
+            seen[value] = text = _iso(value)
+            return text
+
+    return json.dumps(rows, default=encode, ensure_ascii=False, separators=(",", ":"))
+
+
 def insert_many(
     session: Session,
     table: Table,
@@ -85,9 +99,8 @@ def _postgresql(
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
     record = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect)}" for name in columns)
-    document = json.dumps(rows, default=_iso, ensure_ascii=False, separators=(",", ":"))
-    select = f"SELECT {', '.join(quote(c) for c in columns)} FROM json_to_recordset(%s::json) AS r({record})"
-    return connection.exec_driver_sql(f"{head}{select}{tail}", (document,))
+    select = f"SELECT {', '.join(quote(c) for c in columns)} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"
+    return connection.exec_driver_sql(f"{head}{select}{tail}", (_document(rows),))
 
 
 def _sqlite(

@@ -140,12 +140,16 @@ def save_facts(
 
 def save_timers(session: Session, records: Iterable[TimerRecord]) -> None:
     """New timers are inserted (a twin inserted meanwhile wins); changed ones are updated only
-    while still scheduled, so a timer fired or cancelled meanwhile is not overwritten."""
+    while still scheduled, so a timer fired or cancelled meanwhile is not overwritten.
+
+    A timer that fired for good in the batch that made it (the welcome contact told at once)
+    is not written: the referral row already keeps the same referral from being planned
+    again, its message is the record, and it was a third of the rows new referrals wrote."""
     new, changed = [], []
     for record in records:
-        values = {k: v for k, v in vars(record).items() if k not in ("id", "changed")}
         if record.id is None:
-            new.append(values)
+            if record.status != "fired":
+                new.append({k: v for k, v in vars(record).items() if k not in ("id", "changed")})
         elif record.changed:
             changed.append(
                 {"timer_id": record.id, "due": record.due_at, "state": record.status, "settled": record.settled_at}
