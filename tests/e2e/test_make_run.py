@@ -135,6 +135,15 @@ def test_demo_referrals_arrive_in_every_service(system: tuple[Path, dict[str, st
 
     wait_for(dashboard, 90, "a dashboard with charts")
 
+    # The demo story: most citizens join a community in their own area, a minority cross.
+    def cross_area_share() -> float | None:
+        response = get(8004, "/v1/metrics?suppress=false", tokens["admin"])
+        areas = response.json()["areas"] if response.status_code == 200 else {}
+        return areas.get("cross_area_share") if areas.get("welcomed_by_area") else None
+
+    share = wait_for(cross_area_share, 90, "welcomed demo referrals with both areas known")
+    assert 0 < share < 0.5
+
 
 def test_a_new_referral_puts_mail_in_the_sink(system: tuple[Path, dict[str, str]]) -> None:
     var, tokens = system
