@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from services.referrals import cascade
 from services.referrals.crypto import CitizenVault
 from services.referrals.service.batch import Seen, get_citizen, get_referrer, prefetch
-from services.referrals.service.bulk import Bulk, append, table_of
+from services.referrals.service.bulk import Bulk, append, new_row, table_of
 from services.referrals.service.transitions import bridge, create_referral, move
 from services.referrals.tables import Citizen, Outreach, Referrer
 from shared.errors import Conflict, Invalid
@@ -75,7 +75,7 @@ class Appliers:
 
     def apply_all(self, session: Session, pairs: list[tuple[Envelope, Event]]) -> None:
         """A run of ingested events: the rows they name loaded at once, then each applied."""
-        prefetch(session, [event for _, event in pairs])
+        prefetch(session, [envelope.data for envelope, _ in pairs])
         with Bulk.of(session).run(session):
             for envelope, event in pairs:
                 self.apply(session, envelope, event)
@@ -108,7 +108,8 @@ class Appliers:
         existing = cascade.Activation(referrer.activated_by, referrer.activated_at) if referrer else None
         edge = cascade.first_activation(existing, event.actor_id, event.activated_by, envelope.time)
         if referrer is None:
-            referrer = Referrer(actor_id=event.actor_id, role=event.role, languages=[], offers_accompaniment=False)
+            referrer = new_row(Referrer, actor_id=event.actor_id, role=event.role, languages=[])
+            referrer.offers_accompaniment = False
             seen.add(referrer)
         referrer.activated_by, referrer.activated_at = edge.activated_by, edge.activated_at
         # Directory data: a later activation may complete or correct it, never erase it.
@@ -156,7 +157,8 @@ class Appliers:
         seen = Seen.of(session)
         if seen.get(Citizen, event.citizen_ref) is not None:
             raise Conflict(f"citizen {event.citizen_ref!r} is already registered")
-        citizen = Citizen(
+        citizen = new_row(
+            Citizen,
             citizen_ref=event.citizen_ref,
             age_band=event.age_band,
             area=area,

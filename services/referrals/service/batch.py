@@ -11,16 +11,17 @@ an object left the session and answers "absent" again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session
+from sqlalchemy import String, any_, bindparam, event, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
 
+from services.referrals.service.bulk import Bulk
 from services.referrals.tables import Base, Citizen, Community, Referral, Referrer
 from shared.errors import DomainError, Invalid, NotFound
-from shared.events import Event
 
 M = TypeVar("M", bound=Base)
 
@@ -58,9 +59,9 @@ class Touched:
         return touched
 
 
-def prefetch(session: Session, events: Sequence[Event]) -> None:
-    """Load every row the events name, one query per table (before the first is applied)."""
-    Seen.of(session).prefetch(Touched.of(event.model_dump() for event in events))
+def prefetch(session: Session, datas: Iterable[Mapping[str, object]]) -> None:
+    """Load every row the events' data name, one query per table (before the first is applied)."""
+    Seen.of(session).prefetch(Touched.of(datas))
 
 
 class Seen:
@@ -75,18 +76,25 @@ class Seen:
         seen = session.info.get(cls.KEY)
         if not isinstance(seen, Seen):
             seen = session.info[cls.KEY] = cls(session)
+            event.listen(session, "after_soft_rollback", seen._rolled_back)
         return seen
 
+    def _rolled_back(self, _session: Session, _previous: SessionTransaction) -> None:
+        self.known.clear()  # what was loaded or added since may be gone: ask again
+
     def prefetch(self, touched: Touched) -> None:
+        # On PostgreSQL one array parameter: psycopg rewrites a statement with hundreds of
+        # placeholders on every call, a short one it prepares once.
+        whole = self.session.get_bind().dialect.name == "postgresql"
         with self.session.no_autoflush:
             for model, ids in touched.ids.items():
                 key = KEYS[model]
                 wanted = sorted(ids)
-                for start in range(0, len(wanted), CHUNK):
-                    chunk = wanted[start : start + CHUNK]
-                    found = {
-                        getattr(row, key.key): row for row in self.session.scalars(select(model).where(key.in_(chunk)))
-                    }
+                size = max(len(wanted), 1) if whole else CHUNK
+                for start in range(0, len(wanted), size):
+                    chunk = wanted[start : start + size]
+                    among = key == any_(bindparam("ids", chunk, type_=ARRAY(String))) if whole else key.in_(chunk)
+                    found = {getattr(row, key.key): row for row in self.session.scalars(select(model).where(among))}
                     for value in chunk:
                         self.known[(model, value)] = found.get(value)
 
@@ -95,13 +103,13 @@ class Seen:
             with self.session.no_autoflush:
                 self.known[(model, key)] = self.session.get(model, key)
         found = self.known[(model, key)]
-        if found is None or found not in self.session:  # absent, or added in a rolled-back savepoint
-            return None
+        if found is None or not (found in self.session or Bulk.of(self.session).holds(found)):
+            return None  # absent, or added in a rolled-back savepoint or run
         assert isinstance(found, model)
         return found
 
     def add(self, row: Base) -> None:
-        self.session.add(row)
+        Bulk.of(self.session).add(self.session, row)
         self.known[(type(row), getattr(row, KEYS[type(row)].key))] = row
 
 

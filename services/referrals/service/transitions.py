@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.referrals import domain
 from services.referrals.service.batch import Seen, get_citizen, get_referral, get_referrer
-from services.referrals.service.bulk import Row, append, table_of
+from services.referrals.service.bulk import Bulk, Row, append, new_row, table_of
 from services.referrals.store import StaleReferral, save_state, state_values
 from services.referrals.tables import Bridge, Community, Referral, TimelineEntry
 from shared.errors import Conflict, Invalid
@@ -34,7 +34,8 @@ def create_referral(
         capacity_status=community.capacity_status if community else None,
         override_full=override_full,
     )
-    referral = Referral(
+    referral = new_row(
+        Referral,
         referral_id=event.referral_id,
         citizen_ref=event.citizen_ref,
         community_id=event.community_id,
@@ -67,7 +68,7 @@ def move(session: Session, envelope: Envelope, event: Event, referral: Referral 
     if isinstance(event, AccompanimentArranged | CitizenAccompanied):
         get_referrer(session, event.companion_id, field="companion_id")
     new_state = domain.transition(referral.state(), event, envelope.time)
-    if inspect(referral).pending:
+    if not inspect(referral).persistent:
         for name, value in state_values(new_state, referral.version + 1).items():
             setattr(referral, name, value)
     else:
@@ -86,7 +87,8 @@ def move(session: Session, envelope: Envelope, event: Event, referral: Referral 
 
 
 def bridge(session: Session, envelope: Envelope, event: CitizenBridged) -> None:
-    session.flush()  # the checks below query referrals and bridges, new ones included
+    Bulk.of(session).write(session)  # the checks below query referrals and bridges, new ones included
+    session.flush()
     get_citizen(session, event.citizen_ref)
     track = Seen.of(session).get(Community, event.from_community_id)
     if track is None or track.kind != "practice_track":
@@ -113,9 +115,9 @@ def bridge(session: Session, envelope: Envelope, event: CitizenBridged) -> None:
         )
     if session.scalar(select(Bridge.event_id).where(Bridge.to_referral_id == event.to_referral_id)) is not None:
         raise Conflict(f"referral {event.to_referral_id!r} is already recorded as a bridge")
-    row = Bridge(event_id=envelope.id, citizen_ref=event.citizen_ref, from_community_id=event.from_community_id)
-    row.to_referral_id, row.time = event.to_referral_id, envelope.time
-    session.add(row)
+    row = new_row(Bridge, event_id=envelope.id, citizen_ref=event.citizen_ref, to_referral_id=event.to_referral_id)
+    row.from_community_id, row.time = event.from_community_id, envelope.time
+    Bulk.of(session).add(session, row)
 
 
 def _timeline(session: Session, envelope: Envelope, event: Event, referral_id: str, status: domain.Status) -> None:

@@ -158,7 +158,12 @@ def test_events_at_the_same_moment_keep_their_order_in_the_timeline(service: Ref
 def test_a_bridge_in_a_run_sees_the_run_s_referrals_and_is_stored_once(service: ReferralsService) -> None:
     track = ReferralCreated(referral_id="r-track", citizen_ref="c-1", community_id="spor", referrer_id="amb-1")
     bridge = CitizenBridged(citizen_ref="c-1", from_community_id="spor", to_referral_id="r-1")
-    results = post(service, *chain(1)[:4], (track, 2, "t"), (bridge, 3, "b1"), (bridge, 4, "b2"))
-    assert [status for status, _ in results] == ["accepted"] * 6 + ["rejected"]
+    arranged = chain(1)[4]
+    # The bridge stores what the run added so far; the move after it changes a stored referral,
+    # and the refused second bridge sends the request event by event.
+    events = [*chain(1)[:4], (track, 2, "t"), (bridge, 3, "b1"), arranged, (bridge, 4, "b2")]
+    results = post(service, *events)
+    assert [status for status, _ in results] == ["accepted"] * 7 + ["rejected"]
     assert "already recorded as a bridge" in str(results[-1][1])
     assert service.runtime.read(lambda s: list(s.scalars(select(Bridge.event_id)))) == ["b1"]
+    assert stored(service, "r-1") == ("accompaniment_arranged", 2, ARRANGED)
