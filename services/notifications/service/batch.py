@@ -26,7 +26,7 @@ class Known(Generic[F]):
     def __init__(self, load: Callable[[Session, Iterable[str]], Mapping[str, F]]) -> None:
         self._load: Callable[[Session, Iterable[str]], Mapping[str, F]] = load
         self.facts: dict[str, F] = {}
-        self._stored: set[str] = set()
+        self.stored: set[str] = set()  # read from the database
         self._looked_up: set[str] = set()
         self._dirty: set[str] = set()
 
@@ -36,7 +36,7 @@ class Known(Generic[F]):
             found = self._load(session, wanted)
             self._looked_up.update(wanted)
             self.facts.update(found)
-            self._stored.update(found)
+            self.stored.update(found)
 
     def get(self, key: str) -> F | None:
         return self.facts.get(key)
@@ -47,8 +47,8 @@ class Known(Generic[F]):
 
     def changes(self) -> tuple[list[F], list[F]]:
         """(new, changed) facts, for the one insert and the one update of the batch."""
-        new = [self.facts[k] for k in self._dirty if k not in self._stored]
-        changed = [self.facts[k] for k in self._dirty if k in self._stored]
+        new = [self.facts[k] for k in self._dirty if k not in self.stored]
+        changed = [self.facts[k] for k in self._dirty if k in self.stored]
         return new, changed
 
 
@@ -82,9 +82,9 @@ class Batch:
         for record in timers:  # already read (and locked) by the caller
             self.timers[(record.rule, record.subject_id)] = record
             self._timer_subjects.add(record.subject_id)
-        subjects = [
-            subject for subject in dict.fromkeys([*referral_ids, *actor_ids]) if subject not in self._timer_subjects
-        ]
+        # A referral's timers are written with the referral: one not stored yet has none.
+        known = [referral.referral_id for referral in referrals if referral.referral_id in self.referrals.stored]
+        subjects = [subject for subject in dict.fromkeys([*known, *actor_ids]) if subject not in self._timer_subjects]
         for record in store.timers_of(self.session, subjects):
             self.timers.setdefault((record.rule, record.subject_id), record)
         self._timer_subjects.update(subjects)

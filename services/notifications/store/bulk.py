@@ -12,7 +12,8 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import ColumnElement, Connection, Table, Text, bindparam, cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 CHUNK = 500  # ids per IN list, well within SQLite's parameter limit
@@ -23,6 +24,15 @@ def chunks(values: Iterable[str]) -> Iterator[list[str]]:
     unique = list(dict.fromkeys(values))
     for start in range(0, len(unique), CHUNK):
         yield unique[start : start + CHUNK]
+
+
+def among(session: Session, column: ColumnElement[str], values: Sequence[str]) -> ColumnElement[bool]:
+    """`column IN (values)`; on PostgreSQL the values travel as one JSON array (SQLAlchemy
+    rendered, and psycopg bound, each of a batch's hundreds of ids one by one)."""
+    if session.get_bind().dialect.name == "postgresql":
+        document = cast(bindparam(None, json.dumps(list(values)), type_=Text), JSONB)
+        return column.in_(select(func.jsonb_array_elements_text(document)))
+    return column.in_(values)
 
 
 def _memo(process: Callable[[object], object] | None) -> Callable[[object], object] | None:

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications.domain import Community, Recipient, Referral
-from services.notifications.store.bulk import chunks, insert_many
+from services.notifications.store.bulk import among, chunks, insert_many
 from services.notifications.store.tables import Base
 
 RECIPIENT: Table = Base.metadata.tables["recipient"]
@@ -27,7 +27,7 @@ TIMER: Table = Base.metadata.tables["timer"]
 def referrals(session: Session, ids: Iterable[str]) -> dict[str, Referral]:
     found: dict[str, Referral] = {}
     for chunk in chunks(ids):
-        for row in session.execute(select(REFERRAL).where(REFERRAL.c.referral_id.in_(chunk))):
+        for row in session.execute(select(REFERRAL).where(among(session, REFERRAL.c.referral_id, chunk))):
             found[row.referral_id] = Referral(**row._mapping)
     return found
 
@@ -35,7 +35,7 @@ def referrals(session: Session, ids: Iterable[str]) -> dict[str, Referral]:
 def recipients(session: Session, ids: Iterable[str]) -> dict[str, Recipient]:
     found: dict[str, Recipient] = {}
     for chunk in chunks(ids):
-        for row in session.execute(select(RECIPIENT).where(RECIPIENT.c.actor_id.in_(chunk))):
+        for row in session.execute(select(RECIPIENT).where(among(session, RECIPIENT.c.actor_id, chunk))):
             found[row.actor_id] = Recipient(**row._mapping)
     return found
 
@@ -43,7 +43,7 @@ def recipients(session: Session, ids: Iterable[str]) -> dict[str, Recipient]:
 def communities(session: Session, ids: Iterable[str]) -> dict[str, Community]:
     found: dict[str, Community] = {}
     for chunk in chunks(ids):
-        for row in session.execute(select(COMMUNITY).where(COMMUNITY.c.community_id.in_(chunk))):
+        for row in session.execute(select(COMMUNITY).where(among(session, COMMUNITY.c.community_id, chunk))):
             found[row.community_id] = Community(**row._mapping)
     return found
 
@@ -94,7 +94,8 @@ def _timers(
 
 def timers_of(session: Session, subject_ids: Iterable[str]) -> list[TimerRecord]:
     """Every timer (any status) about these subjects: referral ids and actor ids."""
-    return [record for chunk in chunks(subject_ids) for record in _timers(session, TIMER.c.subject_id.in_(chunk))]
+    found = (_timers(session, among(session, TIMER.c.subject_id, chunk)) for chunk in chunks(subject_ids))
+    return [record for records in found for record in records]
 
 
 def due_timers(session: Session, now: datetime, limit: int = 200) -> list[TimerRecord]:

@@ -99,13 +99,16 @@ class NudgeRow(Base):
     """One message to one recipient; it is also the recipient's inbox entry."""
 
     __tablename__ = "nudge"
-    # Inboxes read by recipient; the overview by status, newest first.
-    __table_args__ = (Index("ix_nudge_status_created_at", "status", "created_at"),)
+    # Inboxes and the daily cap read by recipient and time; the overview by status, newest first.
+    __table_args__ = (
+        Index("ix_nudge_recipient_created_at", "recipient_id", "created_at"),
+        Index("ix_nudge_status_created_at", "status", "created_at"),
+    )
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     dedup_key: Mapped[str] = mapped_column(String(400), unique=True)
     rule: Mapped[str] = mapped_column(String(40))
     subject_id: Mapped[str] = mapped_column(String(200))
-    recipient_id: Mapped[str] = mapped_column(String(120), index=True)
+    recipient_id: Mapped[str] = mapped_column(String(120))
     referral_id: Mapped[str | None] = mapped_column(String(100))
     # The facts the rule's templates are rendered from (JSON), when the message is sent or read.
     context: Mapped[str] = mapped_column(Text)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from services.notifications.domain import PERSONAL_CHANNELS
 from services.notifications.routing import Preferences, parse_clock_time
-from services.notifications.store.bulk import chunks, insert_many
+from services.notifications.store.bulk import among, chunks, insert_many
 from services.notifications.store.tables import Base, DeliveryRow, NudgeRow, PreferenceRow, TimerRow, WebhookRow
 
 NUDGE: Table = Base.metadata.tables["nudge"]
@@ -31,7 +31,7 @@ WEBHOOK: Table = Base.metadata.tables["webhook"]
 def existing_dedup_keys(session: Session, keys: Iterable[str]) -> set[str]:
     found: set[str] = set()
     for chunk in chunks(keys):
-        found.update(session.scalars(select(NUDGE.c.dedup_key).where(NUDGE.c.dedup_key.in_(chunk))))
+        found.update(session.scalars(select(NUDGE.c.dedup_key).where(among(session, NUDGE.c.dedup_key, chunk))))
     return found
 
 
@@ -68,7 +68,7 @@ def preferences_of(session: Session, recipient_ids: Iterable[str]) -> dict[str, 
             PREFERENCE.c.quiet_start,
             PREFERENCE.c.quiet_end,
             PREFERENCE.c.daily_cap,
-        ).where(PREFERENCE.c.recipient_id.in_(chunk))
+        ).where(among(session, PREFERENCE.c.recipient_id, chunk))
         for row in session.execute(query):
             found[row.recipient_id] = _preferences(row)
     return found
@@ -87,6 +87,7 @@ def personal_deliveries_since(session: Session, recipient_ids: Iterable[str], si
             .select_from(DELIVERY.join(NUDGE, NUDGE.c.id == DELIVERY.c.nudge_id))
             .where(
                 NUDGE.c.recipient_id.in_(chunk),
+                NUDGE.c.created_at >= since,  # a nudge's deliveries are created with it
                 DELIVERY.c.channel.in_(PERSONAL_CHANNELS),
                 DELIVERY.c.created_at >= since,
             )
