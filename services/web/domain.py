@@ -1,0 +1,173 @@
+"""Pure rules of the web client: who is logged in, and the Danish words the pages use for
+capacity, referral statuses, moves and timeline events. (The referral wizard's steps and
+their validation live in the pure neighbour `wizard.py`.)
+
+No I/O here: everything is a function of its arguments, so every rule is unit-tested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from shared.principal import Principal, Role
+
+
+@dataclass(frozen=True)
+class WebUser:
+    """A person logged in to the web client (from the identity provider's claims)."""
+
+    actor_id: str
+    role: Role
+    name: str = ""
+    communities: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.actor_id, self.role, self.communities)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.actor_id
+
+    @property
+    def sees_all(self) -> bool:
+        """Guides and admins see every referral and may erase a citizen."""
+        return self.role in STAFF
+
+    @property
+    def refers(self) -> bool:
+        return self.role in REFERRING
+
+    @property
+    def reads_contact(self) -> bool:
+        """Contact data is read by those who arrange the first meeting, never by ambassadors."""
+        return self.role in (Role.guide, Role.admin, Role.professional)
+
+
+STAFF = frozenset({Role.guide, Role.admin})
+REFERRING = frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador})
+# Everyone who works with communities sees a community's contact person; analysts see aggregates.
+SEES_COMMUNITY_CONTACT = frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador, Role.community_contact})
+
+# ---------------------------------------------------------------------- capacity
+
+# At or below this many open seats a community is shown as having few seats left.
+FEW_SEATS = 3
+
+CAPACITY_WORDS = {"open": "åben", "few": "få pladser", "waitlist": "venteliste", "full": "fuld"}
+
+
+def capacity_key(status: str, available: int | None) -> str:
+    """Which capacity word a community gets: open, few, waitlist or full."""
+    if status == "full" or (status == "open" and available == 0):
+        return "full"
+    if status == "waitlist":
+        return "waitlist"
+    if available is not None and available <= FEW_SEATS:
+        return "few"
+    return "open"
+
+
+def capacity_word(status: str, available: int | None) -> str:
+    return CAPACITY_WORDS[capacity_key(status, available)]
+
+
+def pending_words(pending: int) -> str:
+    if pending == 0:
+        return "ingen henvisninger venter på svar"
+    if pending == 1:
+        return "1 henvisning venter på svar"
+    return f"{pending} henvisninger venter på svar"
+
+
+# ---------------------------------------------------------------------- referrals
+
+STATUS_WORDS = {
+    "requested": "Sendt",
+    "accepted": "Accepteret",
+    "accompaniment_arranged": "Følgeskab aftalt",
+    "accompanied": "Fulgt derhen",
+    "welcomed": "Budt velkommen",
+    "participating": "Deltager",
+    "ended": "Stoppet",
+    "rejected": "Afvist",
+    "cancelled": "Annulleret",
+}
+OPEN_STATUSES = ("requested", "accepted", "accompaniment_arranged", "accompanied")
+AWAITING_STATUSES = ("requested", "accepted")
+# A referral waiting this long for the community's answer is flagged as overdue.
+OVERDUE_DAYS = 7
+
+ACTION_WORDS = {
+    "accept": "Accepter henvisningen",
+    "arrange_accompaniment": "Aftal følgeskab",
+    "accompany": "Borgeren er fulgt derhen",
+    "welcome": "Bekræft at borgeren er budt velkommen",
+    "confirm_participation": "Registrer deltagelse",
+    "reject": "Afvis henvisningen",
+    "cancel": "Annuller henvisningen",
+}
+# Who may make each move (mirrors the referrals service, which decides): only buttons that
+# will work are shown.
+ACTORS_FOR = {
+    "accept": frozenset({Role.guide, Role.admin, Role.community_contact}),
+    "reject": frozenset({Role.guide, Role.admin, Role.community_contact}),
+    "welcome": frozenset({Role.guide, Role.admin, Role.community_contact}),
+    "arrange_accompaniment": frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador}),
+    "accompany": frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador}),
+    "confirm_participation": frozenset(
+        {Role.guide, Role.admin, Role.community_contact, Role.professional, Role.ambassador}
+    ),
+    "cancel": frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador}),
+}
+REJECTION_WORDS = {
+    "full": "Der er ikke plads",
+    "not_suitable": "Fællesskabet passer ikke til borgeren",
+    "no_contact": "Vi kunne ikke få kontakt til borgeren",
+    "other": "Anden grund",
+}
+EVENT_WORDS = {
+    "ReferralCreated": "Henvisningen blev sendt",
+    "ReferralAccepted": "Fællesskabet accepterede henvisningen",
+    "AccompanimentArranged": "Følgeskab blev aftalt",
+    "CitizenAccompanied": "Borgeren blev fulgt derhen",
+    "WelcomeConfirmed": "Borgeren blev budt velkommen",
+    "ParticipationConfirmed": "Deltagelse blev registreret",
+    "ReferralRejected": "Henvisningen blev afvist",
+    "ReferralCancelled": "Henvisningen blev annulleret",
+    "CitizenBridged": "Borgeren gik videre fra et øvespor",
+}
+# Who did it, by the event field that names them (the referral's referrer made it otherwise).
+EVENT_ACTOR_FIELDS = ("confirmed_by", "companion_id", "referrer_id")
+
+
+def status_word(status: str) -> str:
+    return STATUS_WORDS.get(status, status)
+
+
+def event_word(event_type: str) -> str:
+    return EVENT_WORDS.get(event_type, event_type)
+
+
+def moves_for(user: WebUser, allowed_actions: list[str]) -> list[str]:
+    """The moves the state machine allows that this user's role may make, in its order."""
+    return [action for action in allowed_actions if user.role in ACTORS_FOR.get(action, frozenset())]
+
+
+def is_overdue(status: str, updated_at: datetime, now: datetime) -> bool:
+    return status in AWAITING_STATUSES and now - updated_at >= timedelta(days=OVERDUE_DAYS)
+
+
+def needs_my_action(user: WebUser, status: str, allowed_actions: list[str], needs_accompaniment: bool) -> bool:
+    """Whether the referral waits for this user: a move of theirs other than cancelling it
+    (a referrer's accompaniment is theirs to arrange only when the citizen needs it)."""
+    moves = [move for move in moves_for(user, allowed_actions) if move != "cancel"]
+    if user.role in (Role.professional, Role.ambassador) and not needs_accompaniment:
+        moves = [move for move in moves if move not in ("arrange_accompaniment", "accompany")]
+    return bool(moves)
+
+
+def worklist_order(needs_action: bool, overdue: bool, updated_at: datetime) -> tuple[int, int, float]:
+    """Sort key: what needs my action first, overdue next, then the oldest change first."""
+    return (0 if needs_action else 1, 0 if overdue else 1, updated_at.timestamp())
