@@ -76,17 +76,20 @@ class Appliers:
     def apply_all(self, session: Session, pairs: list[tuple[Envelope, Event]]) -> None:
         """A run of ingested events: the rows they name loaded at once, then each applied."""
         prefetch(session, [envelope.data for envelope, _ in pairs])
-        with Bulk.of(session).run(session):
+        with Bulk.of(session).run(session), session.no_autoflush:
             for envelope, event in pairs:
-                self.apply(session, envelope, event)
+                self._apply(session, envelope, event)
 
     def apply(self, session: Session, envelope: Envelope, event: Event) -> None:
         with session.no_autoflush:
-            applier = self._by_type.get(type(event))
-            if applier is not None:
-                applier(session, envelope, event)
-            else:
-                move(session, envelope, event)  # raises ValueError for a type it does not know
+            self._apply(session, envelope, event)
+
+    def _apply(self, session: Session, envelope: Envelope, event: Event) -> None:
+        applier = self._by_type.get(type(event))
+        if applier is not None:
+            applier(session, envelope, event)
+        else:
+            move(session, envelope, event)  # raises ValueError for a type it does not know
 
     # ------------------------------------------------------------------ referrers
 
