@@ -1,0 +1,3 @@
+from shared.serve import serve
+
+serve("web")

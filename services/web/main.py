@@ -1,0 +1,63 @@
+"""Composition root of the web client."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.gzip import GZipMiddleware
+
+from services.web.api import ROUTERS
+from services.web.api.errors import install_page_errors
+from services.web.api.templating import make_templates
+from services.web.security import SecurityHeaders
+from services.web.service.sessions import Sessions
+from services.web.settings import WebSettings
+from services.web.store import Base
+from shared.app import create_app
+from shared.runtime import Runtime
+from shared.settings import Settings
+
+STATIC = Path(__file__).resolve().parent / "static"
+SWEEP_SECONDS = 300.0
+
+
+def page_routers() -> list[APIRouter]:
+    # Interim: the pages are being written alongside; until they exist the app serves login only.
+    try:
+        module = importlib.import_module("services.web.api.pages")
+    except ImportError:
+        return []
+    return list(getattr(module, "ROUTERS", []))
+
+
+def build(settings: Settings | None = None) -> FastAPI:
+    config = WebSettings.for_service(settings)
+    runtime = Runtime(config, Base.metadata)
+    sessions = Sessions(runtime, config)
+
+    async def sweep_sessions(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.to_thread(sessions.sweep)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=SWEEP_SECONDS)
+
+    app = create_app(
+        runtime,
+        title="Vejviser web",
+        description="Danish pages for guides, professionals and ambassadors over the Vejviser APIs.",
+        routers=[*ROUTERS, *page_routers()],
+        background=[("session-sweep", sweep_sessions)],
+        start_runtime=False,
+    )
+    app.state.sessions = sessions
+    app.state.templates = make_templates()
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    install_page_errors(app)
+    app.add_middleware(GZipMiddleware, minimum_size=500)
+    app.add_middleware(SecurityHeaders)
+    return app
