@@ -14,7 +14,9 @@ from starlette.middleware.gzip import GZipMiddleware
 from services.web.api import ROUTERS
 from services.web.api.errors import install_page_errors
 from services.web.api.templating import make_templates
+from services.web.devidp import dev_idp_router
 from services.web.security import SecurityHeaders
+from services.web.service.login import OidcLogin
 from services.web.service.sessions import Sessions
 from services.web.settings import WebSettings
 from services.web.store import Base
@@ -55,6 +57,9 @@ def build(settings: Settings | None = None) -> FastAPI:
         start_runtime=False,
     )
     app.state.sessions = sessions
+    app.state.oidc = OidcLogin(runtime, config)
+    if config.dev_idp:
+        app.include_router(dev_idp_router(config))
     app.state.templates = make_templates()
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_page_errors(app)

@@ -1,7 +1,9 @@
-"""The web's own routes (login, logout, the start page); the pages are in `api.pages`."""
+"""The web's own routes (login, logout, the front door); the pages are in `api.pages`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from services.web.api import login
+
+ROUTERS: list[APIRouter] = [login.router]
