@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import logging
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -39,6 +40,9 @@ def page_routers() -> list[APIRouter]:
 
 def build(settings: Settings | None = None) -> FastAPI:
     config = WebSettings.for_service(settings)
+    # httpx logs every request's URL at INFO; the pages' calls carry searches and citizen ids.
+    for noisy in ("httpx", "httpcore"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     runtime = Runtime(config, Base.metadata)
     sessions = Sessions(runtime, config)
 

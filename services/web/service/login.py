@@ -27,7 +27,10 @@ from shared.uow import UnitOfWork
 
 with warnings.catch_warnings():
     # authlib nudges its httpx users towards httpx2; the project (and FastAPI's tests) use httpx.
-    warnings.simplefilter("ignore")
+    # (Its deprecation module installs an "always" filter when first imported, hence first.)
+    import authlib.deprecate
+
+    warnings.simplefilter("ignore", authlib.deprecate.AuthlibDeprecationWarning)
     from authlib.integrations.httpx_client import AsyncOAuth2Client
 
 log = logging.getLogger("vejviser.web.login")
