@@ -99,12 +99,15 @@ class Seen:
                         self.known[(model, value)] = found.get(value)
 
     def get(self, model: type[M], key: str) -> M | None:
+        found = self.known.get((model, key))
+        if found is not None and not (found in self.session or Bulk.of(self.session).holds(found)):
+            del self.known[(model, key)]  # written by a run that has ended, or gone with a savepoint
         if (model, key) not in self.known:
             with self.session.no_autoflush:
                 self.known[(model, key)] = self.session.get(model, key)
         found = self.known[(model, key)]
-        if found is None or not (found in self.session or Bulk.of(self.session).holds(found)):
-            return None  # absent, or added in a rolled-back savepoint or run
+        if found is None:
+            return None
         assert isinstance(found, model)
         return found
 
