@@ -19,7 +19,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("VEJVISER_VAR_DIR", REPO_ROOT / "var"))
 
 # The one table of services and their ports (`make run`, compose, docs and tests read it).
-SERVICE_PORTS = {"catalogue": 8001, "referrals": 8002, "notifications": 8003, "analytics": 8004}
+SERVICE_PORTS = {"web": 8000, "catalogue": 8001, "referrals": 8002, "notifications": 8003, "analytics": 8004}
 SERVICES: tuple[str, ...] = tuple(SERVICE_PORTS)
 # A development-only secret so `make run` works with no configuration; production sets
 # TOKEN_SECRET (and the services refuse to start in production mode without it).

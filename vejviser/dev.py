@@ -143,9 +143,11 @@ def main() -> int:
         if not ready:
             stop_all()
             return 1
-        say("all four services are ready:")
+        say("all services are ready:")
+        say(f"  web            http://localhost:{SERVICE_PORTS['web']}   (log in as a demo person)")
         for name in SERVICES:
-            say(f"  {name:<14} http://localhost:{SERVICE_PORTS[name]}   (API docs: /docs)")
+            if name != "web":
+                say(f"  {name:<14} http://localhost:{SERVICE_PORTS[name]}   (API docs: /docs)")
         say(f"  dashboard      http://localhost:{SERVICE_PORTS['analytics']}/dashboard")
         say(f"  demo tokens    {tokens} (roles as keys)")
         say(f"  mail sent      {VAR_DIR / 'mail'} (every message as an .eml file)")

@@ -42,7 +42,17 @@ def test_compose_wires_nats_postgres_and_every_service(compose: dict) -> None:  
         assert env["DATABASE_URL"].endswith(f"@postgres:5432/{name}")
         assert service["command"] == ["serve", name]
         assert f"{SERVICE_PORTS[name]}:{SERVICE_PORTS[name]}" in service["ports"]
-        assert service["depends_on"]["nats"]["condition"] == "service_healthy"
+        assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
+        if name != "web":  # the web client is not on the bus
+            assert service["depends_on"]["nats"]["condition"] == "service_healthy"
+
+
+def test_compose_web_logs_in_with_a_configured_provider_and_calls_the_apis(compose: dict) -> None:  # type: ignore[type-arg]
+    env = compose["services"]["web"]["environment"]
+    assert env["ENVIRONMENT"] == "production"  # so the development identity provider is refused
+    assert {"OIDC_ISSUER", "OIDC_CLIENT_ID", "OIDC_CLIENT_SECRET", "PUBLIC_BASE_URL"} <= set(env)
+    for name in ("catalogue", "referrals", "notifications"):
+        assert env[f"{name.upper()}_URL"] == f"http://{name}:{SERVICE_PORTS[name]}"
 
 
 def test_published_interface_documents_are_current() -> None:
