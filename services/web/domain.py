@@ -7,6 +7,7 @@ No I/O here: everything is a function of its arguments, so every rule is unit-te
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -148,6 +149,11 @@ def status_word(status: str) -> str:
 
 def event_word(event_type: str) -> str:
     return EVENT_WORDS.get(event_type, event_type)
+
+
+def actor_of(data: Mapping[str, object]) -> str:
+    """Who made a timeline event, where the event names them."""
+    return next((str(data[name]) for name in EVENT_ACTOR_FIELDS if data.get(name)), "")
 
 
 def moves_for(user: WebUser, allowed_actions: list[str]) -> list[str]:

@@ -1,0 +1,105 @@
+"""Henvisningen (`/henvisninger/{id}`): the timeline and only the moves the state machine
+allows this person; a move the referrals service refuses as stale (409) is explained on the
+page, and another professional's referral is the 403 page."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from services.web import domain
+from services.web.api.deps import CsrfForm, LoggedIn, Page, PageContext
+from services.web.api.pages.deps import GUARDED, PagesDep
+from services.web.domain import WebUser
+from services.web.service import Pages, worklist
+from services.web.service.backends import BackendError
+from services.web.service.referral_wizard import named_companions
+
+router = APIRouter(prefix="/henvisninger", dependencies=GUARDED)
+
+DONE_WORDS = {
+    "accept": "Henvisningen er accepteret.",
+    "arrange_accompaniment": "Følgeskabet er aftalt.",
+    "accompany": "Det er registreret, at borgeren er fulgt derhen.",
+    "welcome": "Det er registreret, at borgeren er budt velkommen.",
+    "confirm_participation": "Deltagelsen er registreret.",
+    "reject": "Henvisningen er afvist.",
+    "cancel": "Henvisningen er annulleret.",
+}
+
+
+def _render(
+    page: PageContext,
+    pages: Pages,
+    user: WebUser,
+    referral_id: str,
+    *,
+    errors: list[tuple[str, str]] | None = None,
+    problem: str = "",
+    status: int = 200,
+) -> HTMLResponse:
+    view = worklist.referral(pages, user, referral_id)
+    done = page.request.query_params.get("udfoert", "")
+    return page.render(
+        "pages/referral.html",
+        status=status,
+        view=view,
+        referral=view.referral,
+        errors=errors or [],
+        error_of=dict(reversed(errors or [])),
+        problem=problem,
+        done=DONE_WORDS.get(done, ""),
+        action_words=domain.ACTION_WORDS,
+        rejection_words=domain.REJECTION_WORDS,
+        event_word=domain.event_word,
+        status_word=domain.status_word,
+        companions=named_companions(pages, user) if "arrange_accompaniment" in view.moves else {},
+        actor_of=domain.actor_of,
+    )
+
+
+@router.get("/{referral_id}", response_class=HTMLResponse)
+def referral_page(referral_id: str, page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
+    return _render(page, pages, user, referral_id)
+
+
+def move_body(action: str, form: CsrfForm) -> tuple[dict[str, object], list[tuple[str, str]]]:
+    """The move's request body from its form, or the fields a person must fix."""
+    value = {key: str(form.get(key) or "").strip() for key in ("companion_id", "reason", "note", "weeks", "still")}
+    if action == "arrange_accompaniment":
+        if not value["companion_id"]:
+            return {}, [("companion_id", "Vælg hvem der skal følge borgeren")]
+        return {"companion_id": value["companion_id"]}, []
+    if action == "reject":
+        if value["reason"] not in domain.REJECTION_WORDS:
+            return {}, [("reason", "Vælg hvorfor henvisningen afvises")]
+        return {"reason": value["reason"], "note": value["note"] or None}, []
+    if action == "confirm_participation":
+        errors = []
+        if value["weeks"] not in ("4", "12"):
+            errors.append(("weeks", "Vælg om det er efter 4 eller 12 uger"))
+        if value["still"] not in ("ja", "nej"):
+            errors.append(("still", "Vælg om borgeren stadig deltager"))
+        return {"weeks_after": int(value["weeks"] or 0), "still_participating": value["still"] == "ja"}, errors
+    if action == "cancel":
+        return {"note": value["note"] or None}, []
+    return {}, []
+
+
+@router.post("/{referral_id}/{action}", response_class=HTMLResponse)
+def make_move(referral_id: str, action: str, form: CsrfForm, page: Page, user: LoggedIn, pages: PagesDep) -> Response:
+    if action not in domain.ACTION_WORDS:
+        return _render(page, pages, user, referral_id, problem="Den handling findes ikke.", status=404)
+    body, errors = move_body(action, form)
+    if errors:
+        return _render(page, pages, user, referral_id, errors=errors, status=422)
+    try:
+        worklist.move(pages, user, referral_id, action, body)
+    except BackendError as error:
+        if error.conflict:
+            return _render(page, pages, user, referral_id, problem=error.message, status=409)
+        if error.status == 422:
+            fields = error.fields or [("moves", error.message)]
+            return _render(page, pages, user, referral_id, errors=fields, status=422)
+        raise
+    return RedirectResponse(f"/henvisninger/{referral_id}?udfoert={action}", status_code=303)

@@ -1,0 +1,149 @@
+"""Henvisning (`/henvis/...`): the referral wizard, one question a page, its answers in a
+server-side draft; nothing reaches the referrals service before "Send henvisning"."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from services.web import wizard
+from services.web.api.deps import CsrfForm, LoggedIn, Page, PageContext, PageForbidden
+from services.web.api.pages.deps import GUARDED, DraftOwner, PagesDep
+from services.web.api.pages.wizard_views import check_rows, step_context
+from services.web.drafts import DraftAnswers
+from services.web.service import Pages
+from services.web.service import referral_wizard as use
+from services.web.service.answers import Referral
+from services.web.service.backends import BackendError
+from services.web.service.referral_wizard import Owner
+
+router = APIRouter(prefix="/henvis", dependencies=GUARDED)
+
+
+def _form(form: CsrfForm) -> dict[str, str]:
+    return {key: value for key, value in form.items() if isinstance(value, str)}
+
+
+def _expired(page: PageContext) -> HTMLResponse:
+    return page.render("pages/wizard/expired.html", status=404)
+
+
+@router.get("", response_class=HTMLResponse)
+def start_page(page: Page, user: LoggedIn) -> HTMLResponse:
+    return page.render("pages/wizard/start.html", refers=user.refers)
+
+
+@router.post("", response_class=HTMLResponse)
+def start(form: CsrfForm, owner: DraftOwner, pages: PagesDep) -> Response:
+    if not owner.user.refers:
+        raise PageForbidden()
+    community = use.find_community(pages, owner.user, str(form.get("community_id") or "").strip())
+    draft_id = use.start(pages, owner, community)
+    return RedirectResponse(f"/henvis/{draft_id}/borger", status_code=303)
+
+
+@router.get("/ikke-samtykke", response_class=HTMLResponse)
+def no_consent(page: Page, user: LoggedIn) -> HTMLResponse:
+    return page.render("pages/wizard/no_consent.html")
+
+
+@router.get("/kvittering/{referral_id}", response_class=HTMLResponse)
+def receipt(referral_id: str, page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
+    referral = pages.referrals.get(user, f"/v1/referrals/{referral_id}", Referral)
+    return page.render("pages/wizard/receipt.html", referral=referral)
+
+
+@router.get("/{draft_id}/tjek", response_class=HTMLResponse)
+def check_page(draft_id: str, page: Page, owner: DraftOwner, pages: PagesDep) -> Response:
+    draft = use.load(pages, owner, draft_id)
+    if draft is None:
+        return _expired(page)
+    missing = wizard.first_unanswered(draft.answers)
+    if missing:
+        return RedirectResponse(f"/henvis/{draft_id}/{missing}", status_code=303)
+    return _render_check(page, draft, [])
+
+
+def _render_check(
+    page: PageContext, draft: DraftAnswers, errors: list[tuple[str, str]], status: int = 200
+) -> HTMLResponse:
+    return page.render(
+        "pages/wizard/check.html",
+        status=status,
+        **step_context(draft, wizard.BY_SLUG["tjek"], errors),
+        rows=check_rows(draft),
+    )
+
+
+@router.post("/{draft_id}/send", response_class=HTMLResponse)
+def send(draft_id: str, form: CsrfForm, page: Page, owner: DraftOwner, pages: PagesDep) -> Response:
+    draft = use.load(pages, owner, draft_id)
+    if draft is None:
+        return _expired(page)
+    if wizard.first_unanswered(draft.answers):
+        return RedirectResponse(f"/henvis/{draft_id}/tjek", status_code=303)
+    try:
+        referral = use.send(pages, owner, draft)
+    except BackendError as error:
+        if error.status not in (409, 422):
+            raise
+        errors = [(f"ret-{_step_of(field)}", message) for field, message in error.fields] or [
+            ("send-button", error.message)
+        ]
+        return _render_check(page, draft, errors, status=error.status)
+    return RedirectResponse(f"/henvis/kvittering/{referral.referral_id}", status_code=303)
+
+
+def _step_of(field: str) -> str:
+    for slug, fields in wizard.STEP_FIELDS.items():
+        if field in fields:
+            return slug
+    return "faellesskab"
+
+
+@router.get("/{draft_id}/{slug}", response_class=HTMLResponse)
+def step_page(draft_id: str, slug: str, page: Page, owner: DraftOwner, pages: PagesDep) -> Response:
+    if slug not in wizard.BY_SLUG:
+        return _expired(page)
+    draft = use.load(pages, owner, draft_id)
+    if draft is None:
+        return _expired(page)
+    return _render_step(page, pages, owner, draft, slug, [])
+
+
+def _render_step(
+    page: PageContext, pages: Pages, owner: Owner, draft: DraftAnswers, slug: str, errors: list[tuple[str, str]]
+) -> HTMLResponse:
+    extra: dict[str, object] = {}
+    if slug == "foelgeskab":
+        extra["companions"] = use.named_companions(pages, owner.user)
+    if slug == "faellesskab":
+        query = (page.request.query_params.get("q") or "").strip()[:200]
+        extra.update(query=query, choices=use.community_choices(pages, owner.user, draft, query))
+    return page.render(
+        f"pages/wizard/{slug}.html",
+        status=422 if errors else 200,
+        returning=page.request.query_params.get("tilbage_til") == "tjek",
+        **step_context(draft, wizard.BY_SLUG[slug], errors),
+        **extra,
+    )
+
+
+@router.post("/{draft_id}/{slug}", response_class=HTMLResponse)
+def answer(draft_id: str, slug: str, form: CsrfForm, page: Page, owner: DraftOwner, pages: PagesDep) -> Response:
+    draft = use.load(pages, owner, draft_id)
+    if draft is None or slug not in wizard.BY_SLUG or slug == "tjek":
+        return _expired(page)
+    posted = _form(form)
+    updates, errors = use.check_step(pages, owner.user, slug, posted)
+    if errors:
+        draft.answers.update(updates)  # shown again as typed, saved only once valid
+        return _render_step(page, pages, owner, draft, slug, errors)
+    if slug == "samtykke" and updates.get("consent") == "nej":
+        use.discard(pages, draft_id)
+        return RedirectResponse("/henvis/ikke-samtykke", status_code=303)
+    use.save(pages, owner, draft, {**updates, f"done_{slug}": True})
+    following = wizard.next_slug(draft.answers, slug)
+    if posted.get("tilbage_til") == "tjek" and not wizard.first_unanswered(draft.answers):
+        following = "tjek"
+    return RedirectResponse(f"/henvis/{draft_id}/{following}", status_code=303)

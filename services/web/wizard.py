@@ -1,0 +1,200 @@
+"""The referral wizard's pure rules: its steps (one question a page), which of them a draft
+goes through, and each step's validation of a posted form into draft fields or Danish errors.
+
+A draft is a plain dict of answers (JSON in the drafts table); the contact fields are
+encrypted there by `drafts.py`. No I/O here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from shared.privacy import contains_cpr
+from shared.profile import profile
+
+Answers = dict[str, object]
+FieldError = tuple[str, str]  # (field id, Danish message)
+
+
+@dataclass(frozen=True)
+class Step:
+    slug: str
+    title: str  # the step indicator's short name
+    question: str  # the page's heading
+
+
+STEPS = (
+    Step("borger", "Borger", "Hvem henviser du?"),
+    Step("samtykke", "Samtykke", "Har borgeren givet samtykke?"),
+    Step("kontakt", "Kontakt", "Hvordan kan fællesskabet kontakte borgeren?"),
+    Step("behov", "Behov", "Hvad betyder noget for borgeren?"),
+    Step("foelgeskab", "Følgeskab", "Har borgeren brug for følgeskab?"),
+    Step("faellesskab", "Fællesskab", "Hvilket fællesskab henviser du til?"),
+    Step("tjek", "Tjek", "Tjek dine svar"),
+)
+BY_SLUG = {step.slug: step for step in STEPS}
+CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
+# The form fields each step asks (a backing service's refusal of one is sent back to its step).
+STEP_FIELDS = {
+    "borger": ("citizen_mode", "citizen_ref"),
+    "samtykke": ("consent", "consent_purpose", "consent_date"),
+    "kontakt": CONTACT_FIELDS,
+    "behov": ("note", "special_considerations", "area"),
+    "foelgeskab": ("accompaniment", "companion_id"),
+    "faellesskab": ("community_id", "override_full", "override_reason"),
+}
+# Only a new citizen is asked for consent and contact data: a registered one has them.
+NEW_CITIZEN_ONLY = ("samtykke", "kontakt")
+
+CITIZEN_REF = re.compile(r"^c-[0-9a-f-]{8,64}$")
+PHONE = re.compile(r"^\+?[0-9 ()-]{6,20}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def steps_for(answers: Mapping[str, object]) -> list[Step]:
+    if answers.get("citizen_mode") == "existing":
+        return [step for step in STEPS if step.slug not in NEW_CITIZEN_ONLY]
+    return list(STEPS)
+
+
+def next_slug(answers: Mapping[str, object], slug: str) -> str:
+    slugs = [step.slug for step in steps_for(answers)]
+    return slugs[min(slugs.index(slug) + 1, len(slugs) - 1)] if slug in slugs else slugs[0]
+
+
+def previous_slug(answers: Mapping[str, object], slug: str) -> str | None:
+    slugs = [step.slug for step in steps_for(answers)]
+    return slugs[slugs.index(slug) - 1] if slug in slugs and slugs.index(slug) > 0 else None
+
+
+def first_unanswered(answers: Mapping[str, object]) -> str | None:
+    """The first step the draft has not answered yet (None: ready to check and send)."""
+    for step in steps_for(answers):
+        if step.slug != "tjek" and not answers.get(f"done_{step.slug}"):
+            return step.slug
+    return None
+
+
+def _text(form: Mapping[str, str], name: str) -> str:
+    return (form.get(name) or "").strip()
+
+
+def _free_text(errors: list[FieldError], field: str, value: str, *, label: str, low: int, high: int) -> None:
+    if len(value) < low:
+        errors.append((field, f"Skriv {label}" if low <= 1 else f"Skriv {label} (mindst {low} tegn)"))
+    elif len(value) > high:
+        errors.append((field, f"{label.capitalize()} må højst være {high} tegn"))
+    elif contains_cpr(value):
+        errors.append((field, "Skriv ikke CPR-nummer her"))
+
+
+def parse_date(value: str) -> date | None:
+    """A date as the date field sends it (2026-12-02) or as a person types it (2.12.2026)."""
+    for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, pattern).date()
+        except ValueError:
+            continue
+    return None
+
+
+def check_citizen(form: Mapping[str, str]) -> tuple[Answers, list[FieldError]]:
+    mode, ref = _text(form, "citizen_mode"), _text(form, "citizen_ref").lower()
+    if mode not in ("new", "existing"):
+        return {}, [("citizen_mode", "Vælg om borgeren er ny eller allerede registreret")]
+    if mode == "existing" and not CITIZEN_REF.match(ref):
+        return {"citizen_mode": mode}, [("citizen_ref", "Skriv borgerens reference, fx c-1a2b3c4d-…")]
+    return {"citizen_mode": mode, "citizen_ref": ref if mode == "existing" else ""}, []
+
+
+def check_consent(form: Mapping[str, str], today: date) -> tuple[Answers, list[FieldError]]:
+    consent, purpose = _text(form, "consent"), _text(form, "consent_purpose") or profile().consent_purpose
+    given = _text(form, "consent_date")
+    answers: Answers = {"consent": consent, "consent_purpose": purpose, "consent_date": given}
+    errors: list[FieldError] = []
+    if consent not in ("ja", "nej"):
+        errors.append(("consent", "Vælg om borgeren har givet samtykke"))
+    if consent == "nej":
+        return answers, errors
+    _free_text(errors, "consent_purpose", purpose, label="formålet med samtykket", low=3, high=500)
+    day = parse_date(given) if given else today
+    if day is None:
+        errors.append(("consent_date", "Skriv datoen som dag.måned.år, fx 2.12.2026"))
+    elif day > today:
+        errors.append(("consent_date", "Samtykket kan ikke være givet i fremtiden"))
+    else:
+        answers["consent_date"] = day.isoformat()
+    return answers, errors
+
+
+def check_contact(form: Mapping[str, str]) -> tuple[Answers, list[FieldError]]:
+    name, phone, email = (_text(form, field) for field in CONTACT_FIELDS)
+    answers: Answers = {"contact_name": name, "contact_phone": phone, "contact_email": email}
+    errors: list[FieldError] = []
+    _free_text(errors, "contact_name", name, label="borgerens navn", low=1, high=200)
+    if not phone and not email:
+        errors.append(("contact_phone", "Skriv et telefonnummer eller en e-mailadresse"))
+    if phone and not PHONE.match(phone):
+        errors.append(("contact_phone", "Skriv telefonnummeret med cifre, fx 12 34 56 78"))
+    if email and (not EMAIL.match(email) or len(email) > 200):
+        errors.append(("contact_email", "Skriv e-mailadressen som navn@eksempel.dk"))
+    return answers, errors
+
+
+def check_needs(form: Mapping[str, str]) -> tuple[Answers, list[FieldError]]:
+    note, area = _text(form, "note"), _text(form, "area")
+    answers: Answers = {
+        "note": note,
+        "special_considerations": form.get("special_considerations") == "ja",
+        "area": area,
+    }
+    errors: list[FieldError] = []
+    _free_text(errors, "note", note, label="hvad der betyder noget for borgeren", low=3, high=1500)
+    if area and area not in profile().area.codes:
+        errors.append(("area", "Vælg et område fra listen"))
+    return answers, errors
+
+
+def check_accompaniment(form: Mapping[str, str], companions: Mapping[str, str]) -> tuple[Answers, list[FieldError]]:
+    """`companions`: the named companions one may choose (actor id → name)."""
+    choice, companion = _text(form, "accompaniment"), _text(form, "companion_id")
+    if choice not in ("none", "needed", "named"):
+        return {}, [("accompaniment", "Vælg om borgeren har brug for følgeskab")]
+    if choice == "named" and companion not in companions:
+        return {"accompaniment": choice}, [("companion_id", "Vælg hvem der skal følge borgeren")]
+    named = choice == "named"
+    return {
+        "accompaniment": choice,
+        "companion_id": companion if named else "",
+        "companion_name": companions.get(companion, "") if named else "",
+    }, []
+
+
+def check_community(form: Mapping[str, str], *, found: bool, full: bool) -> tuple[Answers, list[FieldError]]:
+    """`found`/`full`: what the catalogue says of the chosen community right now."""
+    community, reason = _text(form, "community_id"), _text(form, "override_reason")
+    override = form.get("override_full") == "ja"
+    answers: Answers = {"community_id": community, "override_full": override and full, "override_reason": reason}
+    if not community or not found:
+        return answers, [("community_id", "Vælg et fællesskab")]
+    if not full:
+        answers["override_reason"] = ""
+        return answers, []
+    errors: list[FieldError] = []
+    if not override:
+        errors.append(("override_full", "Fællesskabet er fuldt. Vælg et andet, eller bekræft at I har aftalt det"))
+    _free_text(
+        errors, "override_reason", reason, label="hvorfor fællesskabet tager borgeren alligevel", low=3, high=400
+    )
+    return answers, errors
+
+
+def referral_note(answers: Mapping[str, object]) -> str:
+    """The note the referral carries: what matters, and why a full community takes them."""
+    note = str(answers.get("note") or "")
+    if answers.get("override_full"):
+        note += f"\n\nFællesskabet er fuldt, men tager borgeren: {answers.get('override_reason')}"
+    return note.strip()
