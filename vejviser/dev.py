@@ -2,7 +2,7 @@
 
 Starts NATS with JetStream (unless `NATS_URL` answers, or a JetStream server already listens
 on 4222, which is then used and named), a local SMTP sink writing every mail to var/mail/,
-and the four services as separate processes with demo data; writes var/dev-tokens.json;
+and the services (the web client first) as separate processes with demo data; writes var/dev-tokens.json;
 prints the URLs; Ctrl-C stops everything.
 """
 
