@@ -67,3 +67,92 @@ async def test_a_professional_refers_a_new_citizen_without_javascript(system: Sy
         assert detail.status_code == 200 and "Annuller henvisningen" in detail.text
     stored = await call(system.referrals, GUIDE, "GET", f"/v1/referrals/{reference.group(1)}", 200)
     assert stored["community_id"] == system.knitting_id and stored["needs_accompaniment"]
+
+
+async def citizens_registered_by(system: System, actor: str) -> int:
+    referrals = await call(system.referrals, GUIDE, "GET", "/v1/referrals", 200, params={"referrer": actor})
+    return len(referrals)
+
+
+async def start_draft(web: httpx.AsyncClient, community_id: str) -> tuple[str, str]:
+    card = await web.get(f"/faellesskaber/{community_id}")
+    token = csrf(card.text)
+    started = await web.post("/henvis", data={"csrf_token": token, "community_id": community_id})
+    return started.headers["location"].split("/")[2], token
+
+
+async def test_consent_no_stores_nothing(system: System) -> None:
+    registered = system.referrals.app.state.runtime
+    async with httpx.AsyncClient(base_url=system.web.base_url, cookies=system.session_cookie(professional())) as web:
+        draft, token = await start_draft(web, system.knitting_id)
+        await web.post(f"/henvis/{draft}/borger", data={"csrf_token": token, "citizen_mode": "new"})
+        refused = await web.post(f"/henvis/{draft}/samtykke", data={"csrf_token": token, "consent": "nej"})
+        assert refused.status_code == 303 and refused.headers["location"] == "/henvis/ikke-samtykke"
+        explained = await web.get("/henvis/ikke-samtykke")
+        assert "Der er ikke gemt noget om borgeren" in explained.text
+        gone = await web.get(f"/henvis/{draft}/borger")
+        assert gone.status_code == 404  # the draft is deleted too
+    from sqlalchemy import func, select
+
+    from services.referrals.tables import Citizen
+
+    count = registered.read(lambda session: session.scalar(select(func.count()).select_from(Citizen)))
+    assert count == 0
+    assert await citizens_registered_by(system, "prof-jobcenter-mette") == 0
+
+
+async def test_a_full_community_needs_an_explicit_override_with_a_reason(system: System) -> None:
+    async with httpx.AsyncClient(base_url=system.web.base_url, cookies=system.session_cookie(professional())) as web:
+        draft, token = await start_draft(web, system.full_id)
+        refused = await web.post(
+            f"/henvis/{draft}/faellesskab", data={"csrf_token": token, "community_id": system.full_id}
+        )
+        assert refused.status_code == 422
+        assert 'href="#override_full"' in refused.text and 'href="#override_reason"' in refused.text
+        accepted = await web.post(
+            f"/henvis/{draft}/faellesskab",
+            data={
+                "csrf_token": token,
+                "community_id": system.full_id,
+                "override_full": "ja",
+                "override_reason": "Aftalt med Birthe",
+            },
+        )
+        assert accepted.status_code == 303
+
+
+async def test_another_professionals_referral_is_the_403_page_and_a_stale_move_a_message(system: System) -> None:
+    citizen = await call(
+        system.referrals,
+        GUIDE,
+        "POST",
+        "/v1/citizens",
+        201,
+        json={"consent": {"purpose": "Henvisning til et fællesskab"}},
+    )
+    referral = await call(
+        system.referrals,
+        GUIDE,
+        "POST",
+        "/v1/referrals",
+        201,
+        json={
+            "citizen_ref": citizen["citizen_ref"],
+            "community_id": system.knitting_id,
+            "referrer_id": "prof-jobcenter-mette",
+        },
+    )
+    path = f"/henvisninger/{referral['referral_id']}"
+    other = system.session_cookie(professional("prof-bibliotek-jonas"))
+    async with httpx.AsyncClient(base_url=system.web.base_url, cookies=other) as web:
+        forbidden = await web.get(path)
+        assert forbidden.status_code == 403 and "Du har ikke adgang" in forbidden.text
+    async with httpx.AsyncClient(base_url=system.web.base_url, cookies=system.session_cookie(professional())) as web:
+        page = await web.get(path)
+        token = csrf(page.text)
+        await call(system.referrals, GUIDE, "POST", f"/v1/referrals/{referral['referral_id']}/cancel", 200)
+        stale = await web.post(f"{path}/cancel", data={"csrf_token": token})
+        assert stale.status_code == 409 and "Henvisningen er lige blevet ændret" in stale.text
+        assert "Annulleret" in stale.text
+        no_csrf = await web.post(f"{path}/cancel", data={})
+        assert no_csrf.status_code == 403
