@@ -174,7 +174,7 @@ def has_referred(session: Session, actor_id: str, citizen_ref: str) -> bool:
 
 def timeline_of(session: Session, referral_id: str) -> list[TimelineEntry]:
     query = select(TimelineEntry).where(TimelineEntry.referral_id == referral_id)
-    return list(session.scalars(query.order_by(TimelineEntry.time, TimelineEntry.__table__.c.id)))
+    return list(session.scalars(query.order_by(TimelineEntry.time, TimelineEntry.id)))
 
 
 def audits_of(session: Session, citizen_ref: str) -> list[ContactAudit]:

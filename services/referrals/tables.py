@@ -129,9 +129,7 @@ class TimelineEntry(Base):
     """One event in a referral's life, at its event time (back-dated events keep their time)."""
 
     __tablename__ = "timeline"
-    # Rows are known by their event id, so a batch's entries are inserted in one statement
-    # without reading back the row numbers (which only keep the order of equal times).
-    __mapper_args__ = {"primary_key": ["event_id"], "exclude_properties": ["id"]}  # noqa: RUF012
+    # Written only as plain rows (service/bulk.py); the row number keeps the order of equal times.
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     referral_id: Mapped[str] = mapped_column(String(100), index=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)

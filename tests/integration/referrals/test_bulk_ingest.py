@@ -30,6 +30,7 @@ from shared.events.referrals import (
     ReferralAccepted,
     ReferralCreated,
     ReferrerActivated,
+    WelcomeConfirmed,
 )
 from shared.inbox import batched
 from shared.ingest import _parse_one, ingest
@@ -167,3 +168,14 @@ def test_a_bridge_in_a_run_sees_the_run_s_referrals_and_is_stored_once(service: 
     assert "already recorded as a bridge" in str(results[-1][1])
     assert service.runtime.read(lambda s: list(s.scalars(select(Bridge.event_id)))) == ["b1"]
     assert stored(service, "r-1") == ("accompaniment_arranged", 2, ARRANGED)
+
+
+def test_text_with_tabs_newlines_backslashes_and_quotes_is_stored_as_posted(service: ReferralsService) -> None:
+    name, organization = 'Åse "Ø" Tab\there', "Linje 1\nLinje 2 \\ C:\\sti\\N"
+    activated = ReferrerActivated(actor_id="prof-x", role="professional", name=name, organization=organization)
+    welcome = WelcomeConfirmed(referral_id="r-1", community_id="strik", confirmed_by='kontakt\t"\\N"')
+    assert [s for s, _ in post(service, (activated, 0, "x"), *chain(1)[:4], (welcome, 3, "w"))] == ["accepted"] * 6
+    referrer = service.runtime.read(lambda s: s.get(Referrer, "prof-x"))
+    assert referrer is not None and (referrer.name, referrer.organization) == (name, organization)
+    entry = service.runtime.read(lambda s: timeline_of(s, "r-1")[-1])
+    assert entry.data["confirmed_by"] == 'kontakt\t"\\N"'
