@@ -27,7 +27,6 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
-    insert,
     select,
     update,
 )
@@ -36,7 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import any_
 
 from shared.bus import event_headers
-from shared.db import Database, UtcDateTime
+from shared.db import Database, UtcDateTime, insert_rows
 from shared.events import Envelope
 
 log = logging.getLogger("vejviser.outbox")
@@ -75,19 +74,11 @@ class Outbox:
             return
         self.staged += len(envelopes)  # a hint for waking the relay, not an exact count
         now = datetime.now(UTC)
-        session.execute(
-            insert(self.table),
-            [
-                {
-                    "event_id": env.id,
-                    "subject": env.nats_subject,
-                    "payload": env.to_json(),
-                    "created_at": now,
-                    "sent_at": None,
-                }
-                for env in envelopes
-            ],
-        )
+        rows = [
+            {"event_id": env.id, "subject": env.nats_subject, "payload": env.to_json(), "created_at": now}
+            for env in envelopes
+        ]
+        insert_rows(session, self.table, rows)
 
     def pending(self, session: Session, limit: int) -> Sequence[tuple[int, str, str, bytes]]:
         t = self.table

@@ -12,19 +12,18 @@ is added to the session and an appended one inserted at once.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from typing import TypeVar, cast
 
-import psycopg
-from sqlalchemy import JSON, Table, event, insert
+from sqlalchemy import Table, event, insert
 from sqlalchemy.orm import Session, SessionTransaction, make_transient_to_detached
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 from services.referrals.tables import Base
+from shared.db import insert_rows
 
 Row = dict[str, object]
 M = TypeVar("M", bound=Base)
@@ -108,7 +107,7 @@ class Bulk:
         for table, rows in appended.items():
             by_table.setdefault(table, []).extend(rows)
         for table in sorted(by_table, key=ORDER.__getitem__):
-            _insert(session, table, by_table[table])
+            insert_rows(session, table, by_table[table])
         if join:
             for row in new:
                 make_transient_to_detached(row)
@@ -122,31 +121,6 @@ def table_of(model: type[Base] | Base) -> Table:
 
 def append(session: Session, table: Table, row: Row) -> None:
     Bulk.of(session).append(session, table, row)
-
-
-def _insert(session: Session, table: Table, rows: list[Row]) -> None:
-    """One statement for all `rows` (each has the same keys), inserted in their order.
-
-    The values are converted as SQLAlchemy would bind them, then handed to the driver: a
-    multi-row VALUES cost psycopg 5 ms a page to rewrite, `unnest` of one array a column
-    40 µs a row, SQLAlchemy's own `executemany` 30 µs a row on SQLite; COPY (PostgreSQL)
-    and sqlite3's `executemany` take a few.
-    """
-    connection = session.connection()
-    dialect = connection.dialect
-    columns = [table.c[key] for key in rows[0]]
-    bound = [(c.key, json.dumps if isinstance(c.type, JSON) else c.type.bind_processor(dialect)) for c in columns]
-    values = [tuple(row[key] if process is None else process(row[key]) for key, process in bound) for row in rows]
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(column.name) for column in columns)
-    driver = connection.connection.driver_connection
-    if isinstance(driver, psycopg.Connection):
-        with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for value in values:
-                copy.write_row(value)
-    else:
-        marks = ", ".join("?" * len(columns))
-        connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", values)
 
 
 Default = tuple[str, Callable[[object], object] | None, object]  # key, made by, or fixed value
