@@ -22,13 +22,6 @@ def local(moment: datetime) -> datetime:
     return moment.astimezone(COPENHAGEN)
 
 
-def to_utc(moment: datetime) -> datetime:
-    """An aware `moment` in UTC; a naive one is read as Copenhagen wall-clock time."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=COPENHAGEN)
-    return moment.astimezone(UTC)
-
-
 class Clock(Protocol):
     def now(self) -> datetime: ...
 

@@ -114,10 +114,6 @@ class Database:
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
-    @property
-    def is_sqlite(self) -> bool:
-        return self.engine.dialect.name == "sqlite"
-
     def create_schema(self, metadata: MetaData) -> None:
         metadata.create_all(self.engine)
 

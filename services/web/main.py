@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.gzip import GZipMiddleware
 
 from services.web.api import ROUTERS
 from services.web.api.errors import install_page_errors
+from services.web.api.pages import ROUTERS as PAGE_ROUTERS
 from services.web.api.templating import make_templates
 from services.web.devidp import dev_idp_router
 from services.web.security import SecurityHeaders
+from services.web.service import Pages
 from services.web.service.login import OidcLogin
 from services.web.service.sessions import Sessions
 from services.web.settings import WebSettings
@@ -29,15 +30,6 @@ STATIC = Path(__file__).resolve().parent / "static"
 SWEEP_SECONDS = 300.0
 
 
-def page_routers() -> list[APIRouter]:
-    # Interim: the pages are being written alongside; until they exist the app serves login only.
-    try:
-        module = importlib.import_module("services.web.api.pages")
-    except ImportError:
-        return []
-    return list(getattr(module, "ROUTERS", []))
-
-
 def build(settings: Settings | None = None) -> FastAPI:
     config = WebSettings.for_service(settings)
     # httpx logs every request's URL at INFO; the pages' calls carry searches and citizen ids.
@@ -45,6 +37,7 @@ def build(settings: Settings | None = None) -> FastAPI:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     runtime = Runtime(config, Base.metadata)
     sessions = Sessions(runtime, config)
+    pages = Pages(runtime, config)
 
     async def sweep_sessions(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -52,15 +45,20 @@ def build(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=SWEEP_SECONDS)
 
+    async def close_backends(stop: asyncio.Event) -> None:
+        await stop.wait()
+        pages.close()
+
     app = create_app(
         runtime,
         title="Vejviser web",
         description="Danish pages for guides, professionals and ambassadors over the Vejviser APIs.",
-        routers=[*ROUTERS, *page_routers()],
-        background=[("session-sweep", sweep_sessions)],
+        routers=[*ROUTERS, *PAGE_ROUTERS],
+        background=[("session-sweep", sweep_sessions), ("backend-clients", close_backends)],
         start_runtime=False,
     )
     app.state.sessions = sessions
+    app.state.pages = pages
     app.state.oidc = OidcLogin(runtime, config)
     if config.dev_idp:
         app.include_router(dev_idp_router(config))

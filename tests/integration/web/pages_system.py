@@ -24,7 +24,7 @@ from tests.helpers import ServedApp, eventually, token
 ADMIN = token("admin", "admin-kommune")
 GUIDE = token("guide", "guide-anne")
 PROFESSIONAL = "prof-jobcenter-mette"
-OTHER_PROFESSIONAL = "prof-bibliotek-jonas"
+OTHER_PROFESSIONAL = "prof-sundhed-jens"
 
 
 @dataclass

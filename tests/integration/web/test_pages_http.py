@@ -143,7 +143,7 @@ async def test_another_professionals_referral_is_the_403_page_and_a_stale_move_a
         },
     )
     path = f"/henvisninger/{referral['referral_id']}"
-    other = system.session_cookie(professional("prof-bibliotek-jonas"))
+    other = system.session_cookie(professional("prof-sundhed-jens"))
     async with httpx.AsyncClient(base_url=system.web.base_url, cookies=other) as web:
         forbidden = await web.get(path)
         assert forbidden.status_code == 403 and "Du har ikke adgang" in forbidden.text

@@ -23,7 +23,10 @@ def search_page(page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
     # htmx asks for the results only (live search); without JavaScript the whole page comes.
     partial = page.request.headers.get("HX-Request") == "true" and page.request.headers.get("HX-Target") == "results"
     template = "pages/_results.html" if partial else "pages/search.html"
-    return page.render(template, result=result, form=form, weekdays=WEEKDAYS, pending_words=pending_words)
+    focus = partial and page.request.headers.get("HX-Trigger") == "search-button"
+    return page.render(
+        template, result=result, form=form, weekdays=WEEKDAYS, pending_words=pending_words, focus_results=focus
+    )
 
 
 @router.get("/faellesskaber/{community_id}", response_class=HTMLResponse)
