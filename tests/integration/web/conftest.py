@@ -8,7 +8,7 @@ for the package, so synchronous Playwright tests can drive it. `browser` is Debi
 - `login_as(page, persona)`: logs in through the development identity provider's persona
   picker, in the browser (works with JavaScript off too);
 - `axe_check(page, state)`: axe-core with the WCAG 2.0/2.1 A and AA tags; fails on serious or
-  critical violations;
+  critical violations (a page without JavaScript is checked through a script-enabled mirror);
 - `no_foreign_requests(page)`: records every request whose origin is not the web's (the list
   must stay empty); `csp_violations(page)` records the console's CSP reports;
 - `screenshot(page, name)`: saves docs/screenshots/<name>.png for the README.
@@ -17,6 +17,7 @@ for the package, so synchronous Playwright tests can drive it. `browser` is Debi
 from __future__ import annotations
 
 import asyncio
+import re
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack
@@ -41,8 +42,10 @@ SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 GUIDE_TOKEN = token("guide", "guide-anne")
 T = TypeVar("T")
-# The origin each test page belongs to (no_foreign_requests compares with it).
+# The origin each test page belongs to (no_foreign_requests compares with it), and the pages
+# with JavaScript off (axe_check mirrors those, see there).
 ORIGINS: dict[int, str] = {}
+WITHOUT_JS: set[int] = set()
 
 
 class LoopThread:
@@ -182,6 +185,8 @@ def new_page(browser: Any, web_system: WebSystem) -> Iterator[Callable[..., Any]
         contexts.append(context)
         page = context.new_page()
         ORIGINS[id(page)] = base_url or web_system.url
+        if not javascript:
+            WITHOUT_JS.add(id(page))
         return page
 
     yield make
@@ -215,9 +220,30 @@ def login_as(page: Any, persona: str, next_path: str = "/") -> None:
 
 
 def axe_check(page: Any, state: str = "") -> None:
+    """No serious or critical WCAG 2.0/2.1 A or AA violation in the page as it is now.
+
+    axe needs JavaScript (it never finishes on a page with scripts off), so a page without
+    JavaScript is checked through a mirror: the same HTML, scripts removed, served at the same
+    address to a script-enabled page (its CSS and images load from the web as usual)."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]})
+    target, mirror_context = page, None
+    if id(page) in WITHOUT_JS:
+        html = re.sub(r"<script\b[^>]*>.*?</script>", "", page.content(), flags=re.IGNORECASE | re.DOTALL)
+        address = page.url
+        mirror_context = page.context.browser.new_context(viewport=page.viewport_size)
+        target = mirror_context.new_page()
+        target.route(
+            lambda url: url == address,
+            lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html),
+        )
+        target.goto(address)
+    try:
+        options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+        results = Axe().run(target, options=options)
+    finally:
+        if mirror_context is not None:
+            mirror_context.close()
     serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
     report = "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:5]}" for v in serious
