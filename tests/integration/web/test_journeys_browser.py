@@ -93,6 +93,13 @@ async def refer(page: Page, system: System, *, javascript: bool, shots: bool) ->
 
     await search_strik(page, javascript=javascript)
     await visit(page, shot("search"), "search results", javascript)
+    await page.get_by_text("Filtre", exact=True).click()
+    await page.get_by_label("Kun med ledige pladser").check()
+    if not javascript:
+        await page.get_by_role("button", name="Søg", exact=True).click()
+    await expect(page.get_by_role("link", name="Fjern filter: Kun med ledige pladser")).to_be_visible()
+    await expect(page.get_by_role("link", name="Hæklecaféen")).to_have_count(0)
+    await visit(page, shot("search-filters"), "search with a filter", javascript)
     await page.get_by_role("link", name="Strikkeklubben Vestervang").click()
     await visit(page, shot("community-card"), "community card", javascript)
     await page.get_by_role("button", name="Henvis en borger").click()
