@@ -22,24 +22,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from services.notifications.domain import Rule
-from shared.clock import local
+from shared.danish import da_date, da_datetime
 from shared.profile import profile
 
 TEMPLATES = Path(__file__).parent / "templates"
-MONTHS = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
 
 SUBJECTS: dict[Rule, str] = {
     Rule.welcome_contact: "En ny deltager er på vej til {{ community_name }}",
@@ -59,20 +45,6 @@ HAPPENINGS = {
     "rejected": "ikke optaget",
     "cancelled": "annulleret",
 }
-
-
-def _moment(value: datetime | str) -> datetime:
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
-
-
-def danish_datetime(value: datetime | str) -> str:
-    here = local(_moment(value))
-    return f"{here.day}. {MONTHS[here.month - 1]} {here.year} kl. {here:%H.%M}"
-
-
-def danish_date(value: datetime | str) -> str:
-    here = local(_moment(value))
-    return f"{here.day}. {MONTHS[here.month - 1]} {here.year}"
 
 
 def _iso(value: object) -> str:
@@ -112,7 +84,7 @@ class Messages:
         )
         plain = Environment(undefined=StrictUndefined, autoescape=False)
         for environment in (env, plain):
-            environment.filters.update(tidspunkt=danish_datetime, dato=danish_date, area_label=area_label)
+            environment.filters.update(tidspunkt=da_datetime, dato=da_date, area_label=area_label)
             environment.globals.update(happenings=HAPPENINGS, programme=profile().programme)
         self.templates: dict[Rule, tuple[Template, Template, Template]] = {
             rule: (

@@ -17,7 +17,7 @@ from services.referrals.service.batch import Seen
 from services.referrals.service.transitions import move
 from services.referrals.settings import ReferralsSettings
 from services.referrals.tables import Community, Referral
-from shared.clock import local
+from shared.danish import da_date
 from shared.errors import Conflict
 from shared.events.referrals import WelcomeConfirmed
 from shared.runtime import Runtime
@@ -27,10 +27,6 @@ from shared.welcome import InvalidWelcomeToken, verify_welcome
 CONFIRMED_BY = "welcome-link"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DONE = frozenset({domain.Status.welcomed, domain.Status.participating, domain.Status.ended})
-MONTHS = (
-    "januar", "februar", "marts", "april", "maj", "juni",
-    "juli", "august", "september", "oktober", "november", "december",
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,11 +42,6 @@ def page(status: int, title: str, *lines: str, confirm: bool = False) -> Welcome
 
 
 ALREADY = page(409, "Velkomsten er allerede bekræftet", "Velkomsten er allerede registreret. Tak!")
-
-
-def danish_date(value: datetime) -> str:
-    moment = local(value)
-    return f"{moment.day}. {MONTHS[moment.month - 1]} {moment.year}"
 
 
 class Welcome:
@@ -130,7 +121,7 @@ def _ask(opened: tuple[Referral, str] | WelcomePage) -> WelcomePage:
         return opened
     referral, community = opened
     lines = [
-        f"En borger er henvist til {community} den {danish_date(referral.created_at)}.",
+        f"En borger er henvist til {community} den {da_date(referral.created_at)}.",
         "Når borgeren er kommet og er blevet taget godt imod, så tryk på knappen.",
     ]
     if referral.needs_accompaniment:

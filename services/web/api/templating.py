@@ -9,7 +9,8 @@ from pathlib import Path
 
 from fastapi.templating import Jinja2Templates
 
-from shared.clock import local
+from shared.danish import da_date as danish_date
+from shared.danish import da_datetime
 
 WEB = Path(__file__).resolve().parent.parent
 TEMPLATES = WEB / "templates"
@@ -26,47 +27,14 @@ def _static_version() -> str:
     return digest.hexdigest()[:10]
 
 
-MONTHS = (
-    "januar",
-    "februar",
-    "marts",
-    "april",
-    "maj",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "december",
-)
-SHORT_MONTHS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
-
-
-def _moment(value: datetime | date | str) -> datetime | date:
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime):
-        return local(value) if value.tzinfo is not None else value
-    return value
-
-
 def local_time(value: datetime | str | None) -> str:
     """'2. dec. 2026 kl. 14.05' in Copenhagen time."""
-    if value is None or value == "":
-        return ""
-    moment = _moment(value)
-    if not isinstance(moment, datetime):
-        return da_date(moment)
-    return f"{moment.day}. {SHORT_MONTHS[moment.month - 1]} {moment.year} kl. {moment:%H.%M}"
+    return da_datetime(value, short=True) if value else ""
 
 
 def da_date(value: datetime | date | str | None) -> str:
     """'2. december 2026' (a datetime on its Copenhagen date)."""
-    if value is None or value == "":
-        return ""
-    moment = _moment(value)
-    return f"{moment.day}. {MONTHS[moment.month - 1]} {moment.year}"
+    return danish_date(value) if value else ""
 
 
 def make_templates() -> Jinja2Templates:

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from services.notifications.domain import Rule
-from services.notifications.messages import Messages, danish_datetime, stored
+from services.notifications.messages import Messages, stored
+from shared.danish import da_datetime
 
 CREATED = datetime(2024, 3, 12, 8, 5, tzinfo=UTC)
 CONTEXTS = {
@@ -47,8 +48,8 @@ BASE = {
 
 
 def test_times_are_shown_in_copenhagen() -> None:
-    assert danish_datetime(CREATED) == "12. marts 2024 kl. 09.05"
-    assert danish_datetime(datetime(2024, 7, 1, 22, 30, tzinfo=UTC)) == "2. juli 2024 kl. 00.30"
+    assert da_datetime(CREATED) == "12. marts 2024 kl. 09.05"
+    assert da_datetime(datetime(2024, 7, 1, 22, 30, tzinfo=UTC)) == "2. juli 2024 kl. 00.30"
 
 
 @pytest.mark.parametrize("rule", list(Rule))
