@@ -2,10 +2,44 @@
 (function () {
   "use strict";
 
-  function initDesignSystem(scope) {
+  // The DKFDS components a swapped fragment may hold. DKFDS.init({scope}) is not usable for
+  // a fragment: it always initialises the header's navigation too (document-wide), which adds
+  // another "Mere" overflow menu on every swap.
+  var FRAGMENT_COMPONENTS = [
+    [".accordion, .accordion-bordered", "Accordion"],
+    [".alert.has-close", "Alert"],
+    [".form-limit", "CharacterLimit"],
+    [".js-checkbox-toggle-content", "CheckboxToggleContent"],
+    [".js-dropdown", "Dropdown"],
+    [".js-radio-toggle-group", "RadioToggleGroup"],
+    ["[data-module=\"error-summary\"]", "ErrorSummary"],
+    ["div.tab-container", "Tabs"],
+    [".tooltip-wrapper", "Tooltip"]
+  ];
+
+  function initPage() {
     if (window.DKFDS && typeof window.DKFDS.init === "function") {
-      window.DKFDS.init(scope ? { scope: scope } : undefined);
+      window.DKFDS.init();
     }
+  }
+
+  function initFragment(scope) {
+    if (!window.DKFDS || !scope) {
+      return;
+    }
+    FRAGMENT_COMPONENTS.forEach(function (entry) {
+      var Component = window.DKFDS[entry[1]];
+      if (typeof Component !== "function") {
+        return;
+      }
+      scope.querySelectorAll(entry[0]).forEach(function (element) {
+        try {
+          new Component(element).init();
+        } catch (error) {
+          // a component DKFDS cannot set up leaves plain, working HTML behind
+        }
+      });
+    });
   }
 
   function announce(text) {
@@ -32,7 +66,7 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    initDesignSystem();
+    initPage();
     var summary = document.querySelector("[data-error-summary]");
     if (summary) {
       summary.focus();
@@ -56,7 +90,7 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
     target.removeAttribute("aria-busy");
-    initDesignSystem(target);
+    initFragment(target);
     var status = target.querySelector("[data-status-text]");
     if (status) {
       announce(status.getAttribute("data-status-text"));
