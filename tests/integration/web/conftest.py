@@ -11,21 +11,29 @@ for the package, so synchronous Playwright tests can drive it. `browser` is Debi
   critical violations (a page without JavaScript is checked through a script-enabled mirror);
 - `no_foreign_requests(page)`: records every request whose origin is not the web's (the list
   must stay empty); `csp_violations(page)` records the console's CSP reports;
-- `screenshot(page, name)`: saves docs/screenshots/<name>.png for the README.
+- `screenshot(page, name)`: saves docs/screenshots/<name>.png for the README;
+- `http_login(persona)`: an httpx client logged in through the same identity provider, as a
+  browser without JavaScript would (the HTTP journeys);
+- `web_system.api(...)`: a call to a backing service's API (what the journeys check there).
+
+The system holds a knitting club with places ("Strikkeklubben Vestervang") and a full one
+("Hæklecaféen"); the referring personas are known referrers.
 """
 
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 
 from services.catalogue.main import build as build_catalogue
@@ -35,12 +43,13 @@ from services.web.devidp.personas import BY_KEY
 from services.web.main import build as build_web
 from services.web.settings import WebSettings
 from shared.settings import Settings
-from tests.helpers import ServedApp, token
+from tests.helpers import ServedApp, eventually, token
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 GUIDE_TOKEN = token("guide", "guide-anne")
+ADMIN_TOKEN = token("admin", "admin-kommune")
 T = TypeVar("T")
 # The origin each test page belongs to (no_foreign_requests compares with it), and the pages
 # with JavaScript off (axe_check mirrors those, see there).
@@ -74,6 +83,8 @@ class WebSystem:
     loop: LoopThread
     tmp: Path
     stack: AsyncExitStack
+    knitting_id: str = ""
+    full_id: str = ""
     extra_webs: list[ServedApp] = field(default_factory=list)
 
     @property
@@ -82,6 +93,14 @@ class WebSystem:
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         return self.loop.run(work)
+
+    def api(self, service: ServedApp, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
+        """A guide's call to a backing service's API (from the test's thread); the answer's JSON."""
+        headers = {"Authorization": f"Bearer {GUIDE_TOKEN}"}
+        with httpx.Client(base_url=service.base_url, headers=headers, timeout=30) as client:
+            response = client.request(method, path, **kwargs)
+        assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
 
     def web_settings(self, port: int, **overrides: Any) -> WebSettings:
         values: dict[str, Any] = {
@@ -136,7 +155,45 @@ async def _start(system_tmp: Path, nats_url: str, loop: LoopThread) -> WebSystem
                 body["sector"] = "job_centre"
             response = await client.post("/v1/referrers", json=body)
             assert response.status_code in (201, 409), response.text
+    await _seed_communities(system)
     return system
+
+
+def _community(organization_id: str, name: str, description: str, available: int, status: str) -> dict[str, Any]:
+    return {
+        "organization_id": organization_id,
+        "name": name,
+        "description": description,
+        "categories": ["creative", "social"],
+        "accepts_special_needs": True,
+        "contact": {"name": "Birthe Holm", "email": "birthe@forening.example.dk", "phone": "+45 12 34 56 78"},
+        "location": {"area": "vestervang", "address": "Skolevej 1", "postal_code": "4100"},
+        "schedules": [{"weekday": "tue", "opens_at": "17:00", "closes_at": "19:00"}],
+        "capacity": {"total": 12, "available": available, "status": status},
+    }
+
+
+async def _seed_communities(system: WebSystem) -> None:
+    async with system.catalogue.client(ADMIN_TOKEN) as client:
+        org = (await client.post("/v1/organizations", json={"name": "Strikkeforeningen"})).json()
+        made = []
+        for name, description, available, status in (
+            ("Strikkeklubben Vestervang", "Vi strikker og drikker kaffe.", 8, "open"),
+            ("Hæklecaféen", "Hækling og strik for begyndere.", 0, "full"),
+        ):
+            response = await client.post(
+                "/v1/communities", json=_community(org["id"], name, description, available, status)
+            )
+            assert response.status_code == 201, response.text
+            made.append(response.json()["id"])
+    system.knitting_id, system.full_id = made
+
+    async def known_to_referrals() -> bool:
+        async with system.referrals.client(GUIDE_TOKEN) as client:
+            listed = (await client.get("/v1/communities")).json()
+        return set(made) <= {item["community_id"] for item in listed}
+
+    await eventually(known_to_referrals, timeout=20)
 
 
 @pytest.fixture(scope="package")
@@ -219,6 +276,20 @@ def login_as(page: Any, persona: str, next_path: str = "/") -> None:
     page.wait_for_url(lambda url: "/dev-idp/" not in url and "/login" not in url)
 
 
+@contextmanager
+def http_login(web_system: WebSystem, persona: str) -> Iterator[httpx.Client]:
+    """An httpx client (cookies kept, redirects followed) logged in through the development
+    IdP's persona picker the way a browser without JavaScript does it."""
+    with httpx.Client(base_url=web_system.url, follow_redirects=True, timeout=30) as client:
+        picker = client.get("/login/start", params={"next": "/"})
+        assert picker.status_code == 200 and "/dev-idp/authorize" in str(picker.url), picker.text[:500]
+        hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', picker.text)
+        form = {name: html.unescape(value) for name, value in hidden} | {"persona": persona}
+        done = client.post("/dev-idp/authorize", data=form)
+        assert done.status_code == 200 and "vejviser_session" in client.cookies, done.text[:500]
+        yield client
+
+
 def axe_check(page: Any, state: str = "") -> None:
     """No serious or critical WCAG 2.0/2.1 A or AA violation in the page as it is now.
 
@@ -285,4 +356,12 @@ def screenshot(page: Any, name: str) -> Path:
     return path
 
 
-__all__ = ["WebSystem", "axe_check", "csp_violations", "login_as", "no_foreign_requests", "screenshot"]
+__all__ = [
+    "WebSystem",
+    "axe_check",
+    "csp_violations",
+    "http_login",
+    "login_as",
+    "no_foreign_requests",
+    "screenshot",
+]
