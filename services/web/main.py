@@ -46,6 +46,8 @@ def build(settings: Settings | None = None) -> FastAPI:
                 await asyncio.wait_for(stop.wait(), timeout=SWEEP_SECONDS)
 
     async def close_backends(stop: asyncio.Event) -> None:
+        # The pages' backend clients are made here once and closed here at shutdown only
+        # (the stop signal is create_app's shutdown; it has no other stop hook).
         await stop.wait()
         pages.close()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 from services.web.drafts import Draft, DraftBox
 from services.web.service.backends import danish_message, field_errors
@@ -34,3 +35,16 @@ def test_search_form_round_trips_and_removes_filters() -> None:
     chips = {chip.label: chip.href for chip in form.chips()}
     assert chips["Kun med ledige pladser"] == "/soeg?q=strik&kategori=creative"
     assert form.api_params()["category"] == ["creative"]
+
+
+def test_the_composition_root_makes_the_pages_once_and_closes_their_clients_at_shutdown(tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from services.web.main import build
+    from services.web.settings import WebSettings
+
+    app = build(WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}"))
+    pages = app.state.pages
+    with TestClient(app):
+        assert not pages.backends.client.is_closed
+    assert pages.backends.client.is_closed and app.state.pages is pages

@@ -4,7 +4,6 @@ a backing service's refusal into the web's own 403, 404 and 503 pages."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from threading import Lock
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -14,17 +13,11 @@ from services.web.service import Pages
 from services.web.service.backends import BackendError
 from services.web.service.referral_wizard import Owner
 
-_building = Lock()
-
 
 def get_pages(request: Request) -> Pages:
-    """The app's `Pages` (made on first use when the composition root has not made it)."""
-    pages: Pages | None = getattr(request.app.state, "pages", None)
-    if pages is None:
-        with _building:
-            pages = getattr(request.app.state, "pages", None)
-            if pages is None:
-                pages = request.app.state.pages = Pages(request.app.state.runtime, request.app.state.settings)
+    """The app's `Pages`: made once by the composition root (main.build), which also closes
+    its backend clients at shutdown."""
+    pages: Pages = request.app.state.pages
     return pages
 
 
