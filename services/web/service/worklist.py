@@ -53,7 +53,8 @@ class WorkList:
     has_next: bool
 
 
-def worklist(pages: Pages, user: WebUser, work: WorkFilter) -> WorkList:
+def worklist_params(work: WorkFilter) -> dict[str, str | int | bool | list[str]]:
+    """The referrals API's query for one page of the worklist."""
     params: dict[str, str | int | bool | list[str]] = {
         "limit": PER_PAGE + 1,  # one more tells whether there is a next page
         "offset": (work.page - 1) * PER_PAGE,
@@ -64,7 +65,11 @@ def worklist(pages: Pages, user: WebUser, work: WorkFilter) -> WorkList:
         params["referrer"] = work.referrer
     if work.overdue:
         params["overdue"] = domain.OVERDUE_DAYS
-    found = pages.referrals.get_list(user, "/v1/referrals", REFERRALS, params=params)
+    return params
+
+
+def worklist(pages: Pages, user: WebUser, work: WorkFilter) -> WorkList:
+    found = pages.referrals.get_list(user, "/v1/referrals", REFERRALS, params=worklist_params(work))
     now = pages.runtime.clock.now()
     items = [
         WorkItem(
