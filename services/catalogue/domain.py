@@ -203,6 +203,18 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 # ---------------------------------------------------------------------- paging and time
 
 
+FREE_WORDS = ("gratis", "0 kr", "0,-", "fri entré", "ingen betaling")
+
+
+def is_free(cost: str | None) -> bool:
+    """Whether a community's cost (free text, as associations write it) says it costs nothing.
+    An unstated cost is not free: the card says to ask."""
+    if cost is None:
+        return False
+    words = cost.strip().casefold()
+    return words == "0" or words.startswith(FREE_WORDS)
+
+
 def page_count(total: int, per_page: int) -> int:
     return max(1, math.ceil(total / per_page)) if per_page > 0 else 1
 

@@ -57,6 +57,8 @@ class Document:
     modified_at: datetime | None
     summary: CommunityOut | None = None
     hsds_id: str = ""
+    free: bool = False
+    accompaniment_welcome: bool = True
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Filters:
     kind: str | None = None
     open_seats: bool = False
     accepts_special_needs: bool | None = None
+    free: bool = False
+    accompaniment_welcome: bool = False
     weekday: str | None = None
     near: tuple[float, float] | None = None
     within_km: float = 5.0
@@ -214,6 +218,8 @@ def _passes(doc: Document, f: Filters) -> bool:
     if f.open_seats and not doc.open_seats:
         return False
     if f.accepts_special_needs is not None and doc.accepts_special_needs != f.accepts_special_needs:
+        return False
+    if (f.free and not doc.free) or (f.accompaniment_welcome and not doc.accompaniment_welcome):
         return False
     if f.weekday is not None and f.weekday not in doc.weekdays:
         return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.catalogue.domain import WEEKDAY_DA, shown
+from services.catalogue.domain import WEEKDAY_DA, is_free, shown
 from services.catalogue.search import Document, Filters, Hit, SearchIndex
 from services.catalogue.store import Community, communities_changed_since, current_revision, ensure_revision
 from services.catalogue.views import community_view
@@ -70,4 +70,6 @@ def document_for(community: Community) -> Document:
         modified_at=shown(community.updated_at),
         summary=view,
         hsds_id=community.hsds_id,
+        free=is_free(community.cost),
+        accompaniment_welcome=community.accompaniment_welcome,
     )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from services.catalogue.danish import fold, query_terms
+from services.catalogue.domain import is_free
 from services.catalogue.search import Document, Filters, SearchIndex
 from shared.profile import profile
 
@@ -184,3 +186,21 @@ def test_short_synonyms_match_whole_words_only() -> None:
     index.upsert(doc("choir", "Sangkoret"))
     index.upsert(doc("cards", "Kortklubben"))
     assert names(index, "fællessang") == ["choir"]  # kor → not "kort"
+
+
+def test_free_and_companion_filters_keep_only_what_they_say() -> None:
+    idx = SearchIndex()
+    idx.upsert(replace(doc("free", "Gåklubben"), free=True, accompaniment_welcome=False))
+    idx.upsert(replace(doc("paid", "Gåholdet"), free=False, accompaniment_welcome=True))
+    assert [h.document.id for h in idx.search("gå", Filters(free=True))] == ["free"]
+    assert [h.document.id for h in idx.search("gå", Filters(accompaniment_welcome=True))] == ["paid"]
+    assert {h.document.id for h in idx.search("gå", Filters())} == {"free", "paid"}
+
+
+@pytest.mark.parametrize(
+    ("cost", "free"),
+    [("Gratis", True), ("gratis, kaffe 10 kr.", True), ("0 kr.", True), ("0", True), ("Fri entré", True),
+     ("150 kr. om året", False), ("", False), (None, False)],
+)  # fmt: skip
+def test_a_cost_says_free_only_when_it_does(cost: str | None, free: bool) -> None:
+    assert is_free(cost) is free
