@@ -65,6 +65,7 @@ def refer(page: Any, javascript: bool) -> str:
     page.get_by_role("link", name="Strikkeklubben Vestervang").click()
     visit(page, "community card", shot("community-card"))
     page.get_by_role("button", name="Henvis en borger").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hvem henviser du?")  # each step has its h1
     visit(page, "wizard: citizen", shot("wizard-citizen"))
     page.get_by_label("En ny borger").check()
     page.get_by_role("button", name="Fortsæt").click()
@@ -86,6 +87,7 @@ def refer(page: Any, javascript: bool) -> str:
     page.get_by_role("button", name="Fortsæt").click()
     page.get_by_label("Hvad betyder noget for borgeren?").fill("Vil gerne lære at strikke og møde andre")
     page.get_by_role("button", name="Fortsæt").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Har borgeren brug for følgeskab?")
     visit(page, "wizard: accompaniment", shot("wizard-accompaniment"))
     page.get_by_label("Ja, find en følgeperson").check()
     page.get_by_role("button", name="Fortsæt").click()
@@ -105,6 +107,7 @@ def refer(page: Any, javascript: bool) -> str:
     expect(page.get_by_text(reference)).to_be_visible()
     visit(page, "referral", shot("referral"))
     page.get_by_role("link", name=re.compile(r"^c-")).first.click()
+    expect(page.get_by_text("registreret af Mette Holm")).to_be_visible()  # a name, not an actor id
     visit(page, "citizen", shot("citizen"))
     return reference
 
