@@ -36,6 +36,26 @@ class Chip:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """A yes/no filter: the form's field, its name in the address, its words, and what it
+    asks the catalogue for."""
+
+    field: str
+    name: str
+    label: str
+    api: tuple[str, str | bool]
+
+
+FLAGS = (
+    Flag("open_seats", "ledige", "Kun med ledige pladser", ("open_seats", True)),
+    Flag("free", "gratis", "Gratis", ("free", True)),
+    Flag("companion", "foelgeskab", "Man må tage en følgeperson med", ("accompaniment_welcome", True)),
+    Flag("special_needs", "saerlige_hensyn", "Tager særlige hensyn", ("accepts_special_needs", True)),
+    Flag("practice_track", "oevespor", "Øvespor (tidsbegrænset)", ("kind", "practice_track")),
+)
+
+
+@dataclass(frozen=True)
 class SearchForm:
     q: str = ""
     categories: tuple[str, ...] = ()
@@ -44,8 +64,16 @@ class SearchForm:
     special_needs: bool = False
     practice_track: bool = False
     open_seats: bool = False
+    free: bool = False
+    companion: bool = False
     near: str = ""  # an area code: nearest first
     page: int = 1
+
+    def on(self, flag: Flag) -> bool:
+        return bool(getattr(self, flag.field))
+
+    def without(self, flag: Flag) -> SearchForm:
+        return SearchForm(**{**vars(self), flag.field: False, "page": 1})
 
     @classmethod
     def parse(cls, params: Mapping[str, Sequence[str]]) -> SearchForm:
@@ -62,9 +90,7 @@ class SearchForm:
             categories=tuple(c for c in params.get("kategori", []) if c in codes.category.codes),
             areas=tuple(a for a in params.get("omraade", []) if a in codes.area.codes),
             weekday=one("ugedag") if one("ugedag") in WEEKDAYS else "",
-            special_needs=one("saerlige_hensyn") == "ja",
-            practice_track=one("oevespor") == "ja",
-            open_seats=one("ledige") == "ja",
+            **{flag.field: one(flag.name) == "ja" for flag in FLAGS},
             near=one("naer") if one("naer") in codes.area.codes else "",
             page=min(int(page), 10_000) if page.isdigit() and int(page) > 0 else 1,
         )
@@ -73,8 +99,7 @@ class SearchForm:
         """The form as query-string pairs (what `parse` reads back)."""
         pairs = [("q", self.q)] if self.q else []
         pairs += [("kategori", code) for code in self.categories] + [("omraade", code) for code in self.areas]
-        flags = {"saerlige_hensyn": self.special_needs, "oevespor": self.practice_track, "ledige": self.open_seats}
-        pairs += [(name, "ja") for name, on in flags.items() if on]
+        pairs += [(flag.name, "ja") for flag in FLAGS if self.on(flag)]
         pairs += [(name, value) for name, value in (("ugedag", self.weekday), ("naer", self.near)) if value]
         return pairs + ([("side", str(self.page))] if self.page > 1 else [])
 
@@ -93,12 +118,7 @@ class SearchForm:
             params["area"] = list(self.areas)
         if self.weekday:
             params["weekday"] = self.weekday
-        if self.special_needs:
-            params["accepts_special_needs"] = True
-        if self.practice_track:
-            params["kind"] = "practice_track"
-        if self.open_seats:
-            params["open_seats"] = True
+        params.update(flag.api for flag in FLAGS if self.on(flag))
         place = profile().area.get(self.near) if self.near else None
         if place is not None and place.lat is not None and place.lon is not None:
             params.update(lat=str(place.lat), lon=str(place.lon), within_km=str(NEAR_KM))
@@ -115,12 +135,7 @@ class SearchForm:
             chips.append(Chip(f"Område: {codes.area.label(code)}", replace(self, areas=rest, page=1).href()))
         if self.weekday:
             chips.append(Chip(f"Ugedag: {WEEKDAYS[self.weekday]}", replace(self, weekday="", page=1).href()))
-        if self.special_needs:
-            chips.append(Chip("Tager særlige hensyn", replace(self, special_needs=False, page=1).href()))
-        if self.practice_track:
-            chips.append(Chip("Øvespor", replace(self, practice_track=False, page=1).href()))
-        if self.open_seats:
-            chips.append(Chip("Kun med ledige pladser", replace(self, open_seats=False, page=1).href()))
+        chips += [Chip(flag.label, self.without(flag).href()) for flag in FLAGS if self.on(flag)]
         if self.near:
             chips.append(Chip(f"Nærmest {codes.area.label(self.near)}", replace(self, near="", page=1).href()))
         return chips

@@ -37,6 +37,16 @@ def test_search_form_round_trips_and_removes_filters() -> None:
     assert form.api_params()["category"] == ["creative"]
 
 
+def test_free_and_companion_filters_reach_the_catalogue_and_can_be_removed() -> None:
+    form = SearchForm.parse({"q": ["gåtur"], "gratis": ["ja"], "foelgeskab": ["ja"]})
+    assert form.free and form.companion
+    params = form.api_params()
+    assert params["free"] is True and params["accompaniment_welcome"] is True
+    chips = {chip.label: chip.href for chip in form.chips()}
+    assert chips["Gratis"] == "/soeg?q=g%C3%A5tur&foelgeskab=ja"
+    assert chips["Man må tage en følgeperson med"] == "/soeg?q=g%C3%A5tur&gratis=ja"
+
+
 def test_the_composition_root_makes_the_pages_once_and_closes_their_clients_at_shutdown(tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 

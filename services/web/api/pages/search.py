@@ -10,7 +10,7 @@ from services.web.api.deps import CsrfForm, LoggedIn, Page
 from services.web.api.pages.deps import GUARDED, PagesDep
 from services.web.domain import SEES_COMMUNITY_CONTACT, pending_words
 from services.web.service import search
-from services.web.service.search import WEEKDAYS, SearchForm
+from services.web.service.search import FLAGS, WEEKDAYS, SearchForm
 
 router = APIRouter(dependencies=GUARDED)
 
@@ -25,7 +25,13 @@ def search_page(page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
     template = "pages/_results.html" if partial else "pages/search.html"
     focus = partial and page.request.headers.get("HX-Trigger") == "search-button"
     return page.render(
-        template, result=result, form=form, weekdays=WEEKDAYS, pending_words=pending_words, focus_results=focus
+        template,
+        result=result,
+        form=form,
+        weekdays=WEEKDAYS,
+        flags=FLAGS,
+        pending_words=pending_words,
+        focus_results=focus,
     )
 
 
