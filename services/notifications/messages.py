@@ -72,7 +72,7 @@ def area_label(code: str) -> str:
 class Messages:
     """The templates, compiled once (a bulk run renders thousands of messages)."""
 
-    def __init__(self) -> None:
+    def __init__(self, web_url: str = "http://localhost:8000") -> None:
         env = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(["html"]),
@@ -85,7 +85,8 @@ class Messages:
         plain = Environment(undefined=StrictUndefined, autoescape=False)
         for environment in (env, plain):
             environment.filters.update(tidspunkt=da_datetime, dato=da_date, area_label=area_label)
-            environment.globals.update(happenings=HAPPENINGS, programme=profile().programme)
+            # Links in a message open the web client's page for it (WEB_PUBLIC_URL).
+            environment.globals.update(happenings=HAPPENINGS, programme=profile().programme, web=web_url.rstrip("/"))
         self.templates: dict[Rule, tuple[Template, Template, Template]] = {
             rule: (
                 plain.from_string(SUBJECTS[rule]),

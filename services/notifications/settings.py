@@ -17,6 +17,8 @@ class NotificationSettings(Settings):
     mail_from: str = "Vejviser <ingen-svar@vejviser.local>"
     # SMS is behind an interface and off unless a gateway is configured (see channels.py).
     sms_enabled: bool = False
+    # Where the web client answers: links in messages open its page for the referral.
+    web_public_url: str = "http://localhost:8000"
 
     # Rule thresholds (the defaults).
     accompaniment_after_hours: float = 48

@@ -43,7 +43,7 @@ class Notifications:
         self.settings = settings
         self.thresholds = thresholds_from(settings)
         self.defaults = default_preferences(settings)
-        self.messages = Messages()
+        self.messages = Messages(settings.web_public_url)
 
     def now(self) -> datetime:
         return self.runtime.clock.now()

@@ -80,3 +80,23 @@ def test_a_stored_message_renders_as_it_would_have_when_decided(rule: Rule) -> N
     context = {**BASE, **CONTEXTS[rule]}
     messages = Messages()
     assert messages.render_stored(str(rule), stored(context)) == messages.render(rule, context)
+
+
+@pytest.mark.parametrize(
+    ("rule", "page"),
+    [
+        (Rule.accompaniment_needed, "/henvisninger/"),
+        (Rule.welcome_followup, "/henvisninger/"),
+        (Rule.welcome_escalation, "/henvisninger/"),
+        (Rule.dormant_referrer, "/soeg"),
+        (Rule.weekly_digest, "/henvisninger"),
+    ],
+)
+def test_a_message_links_to_its_page_in_the_web_client(rule: Rule, page: str) -> None:
+    context = {**BASE, **CONTEXTS[rule]}
+    rendered = Messages("https://vejviser.kommune.example/").render(rule, context)
+    link = "https://vejviser.kommune.example" + page
+    if page.endswith("/"):
+        link += str(context["referral_id"])
+    assert link in rendered.text
+    assert f'href="{link}"' in rendered.html
