@@ -90,10 +90,15 @@ class Runtime:
         """One transaction: commits on success, rolls back on any exception; the events it
         staged reach the outbox in it, and the relay is woken once the commit holds."""
         with self.db.transaction() as session:
-            uow = UnitOfWork(session, self.outbox, source=self.settings.source, clock=self.clock)
+            uow = self.joining(session)
             yield uow
         if uow.staged:
             self.committed()
+
+    def joining(self, session: Session) -> UnitOfWork:
+        """A unit of work inside a transaction someone else owns: a consumer's handler, whose
+        batch the inbox commits together with its claims (the relay is woken after it)."""
+        return UnitOfWork(session, self.outbox, source=self.settings.source, clock=self.clock)
 
     def write(self, work: Callable[[UnitOfWork], R]) -> R:
         with self.unit_of_work() as uow:

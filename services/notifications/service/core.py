@@ -51,4 +51,4 @@ class Notifications:
     def unit_of_work(self, session: Session) -> UnitOfWork:
         """The unit of work of a consumer's batch: the inbox opened the transaction (so that
         the claim and the effect commit together); this stages events in it."""
-        return UnitOfWork(session, self.runtime.outbox, source=self.settings.source, clock=self.runtime.clock)
+        return self.runtime.joining(session)
