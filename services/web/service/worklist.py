@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from services.web import domain
 from services.web.domain import WebUser
 from services.web.service import Pages
-from services.web.service.answers import REFERRALS, TIMELINE, Referral, TimelineEntry
+from services.web.service.answers import REFERRALS, TIMELINE, Referral, Referrer, TimelineEntry
+from services.web.service.backends import BackendError
 
 PER_PAGE = 20
 STATUS_FILTERS = {"aabne": list(domain.OPEN_STATUSES), "alle": []} | {
@@ -89,13 +90,28 @@ class ReferralView:
     timeline: list[TimelineEntry]
     moves: list[str]
     overdue: bool
+    names: dict[str, str]  # actor id → the name a person reads
+
+
+def names_of(pages: Pages, user: WebUser, actor_ids: set[str]) -> dict[str, str]:
+    """The people a referral names, by name: from the referrals service's directory, and the
+    logged-in person by their own; one not found (or not to be shown) keeps their id."""
+    names = {user.actor_id: user.name} if user.name else {}
+    for actor_id in sorted(actor_ids - set(names)):
+        try:
+            names[actor_id] = pages.referrals.get(user, f"/v1/referrers/{actor_id}", Referrer).display_name
+        except BackendError:
+            continue
+    return names
 
 
 def referral(pages: Pages, user: WebUser, referral_id: str) -> ReferralView:
     found = pages.referrals.get(user, f"/v1/referrals/{referral_id}", Referral)
     timeline = pages.referrals.get_list(user, f"/v1/referrals/{referral_id}/timeline", TIMELINE)
     overdue = domain.is_overdue(found.status, found.updated_at, pages.runtime.clock.now())
-    return ReferralView(found, timeline, domain.moves_for(user, found.allowed_actions), overdue)
+    actors = {found.referrer_id} | {domain.actor_of(entry.data) for entry in timeline} - {""}
+    names = names_of(pages, user, actors)
+    return ReferralView(found, timeline, domain.moves_for(user, found.allowed_actions), overdue, names)
 
 
 def move(pages: Pages, user: WebUser, referral_id: str, action: str, body: dict[str, object]) -> Referral:

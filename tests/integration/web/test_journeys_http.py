@@ -59,6 +59,8 @@ def test_a_professional_refers_a_new_citizen_without_javascript(web_system: WebS
         assert reference.group(1) in worklist.text
         detail = web.get(f"/henvisninger/{reference.group(1)}")
         assert detail.status_code == 200 and "Annuller henvisningen" in detail.text
+        # people are named by name, not by their actor id
+        assert "<dt>Henvist af</dt><dd>Mette Holm</dd>" in detail.text and "prof-jobcenter-mette" not in detail.text
     stored = web_system.api(web_system.referrals, "GET", f"/v1/referrals/{reference.group(1)}")
     assert stored["community_id"] == web_system.knitting_id and stored["needs_accompaniment"]
 
