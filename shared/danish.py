@@ -11,6 +11,16 @@ MONTHS = (
     "januar", "februar", "marts", "april", "maj", "juni",
     "juli", "august", "september", "oktober", "november", "december",
 )  # fmt: skip
+# Weekdays by the codes schedules use (iCalendar's order, Monday first).
+WEEKDAYS = {
+    "mon": "mandag",
+    "tue": "tirsdag",
+    "wed": "onsdag",
+    "thu": "torsdag",
+    "fri": "fredag",
+    "sat": "lørdag",
+    "sun": "søndag",
+}
 SHORT_MONTHS = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
 
 Moment = datetime | date | str

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time
 from typing import Literal, cast
 
 from shared.clock import local
+from shared.danish import WEEKDAYS as WEEKDAYS_DA
 from shared.errors import Invalid
 from shared.profile import profile
 
@@ -33,15 +34,6 @@ WEEKDAY_ICAL: dict[Weekday, str] = {
     "sun": "SU",
 }
 ICAL_WEEKDAY: dict[str, Weekday] = {v: k for k, v in WEEKDAY_ICAL.items()}
-WEEKDAY_DA = {
-    "mon": "mandag",
-    "tue": "tirsdag",
-    "wed": "onsdag",
-    "thu": "torsdag",
-    "fri": "fredag",
-    "sat": "lørdag",
-    "sun": "søndag",
-}
 
 # Stable namespace for the UUIDs that HSDS needs where our own ids are not UUIDs (demo data,
 # ids sent by municipal systems). uuid5 keeps them the same across restarts and machines.
@@ -160,7 +152,7 @@ class Schedule:
         return cls(cast(Frequency, freq), cast(Weekday, weekday), opens_at, closes_at, week_of_month)
 
     def describe_da(self) -> str:
-        day = WEEKDAY_DA[self.weekday]
+        day = WEEKDAYS_DA[self.weekday]
         hours = f"kl. {self.opens_at:%H.%M}–{self.closes_at:%H.%M}"
         if self.freq == "weekly":
             return f"Hver {day} {hours}"

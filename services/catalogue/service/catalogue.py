@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.catalogue.domain import WEEKDAY_DA, is_free, shown
+from services.catalogue.domain import is_free, shown
 from services.catalogue.search import Document, Filters, Hit, SearchIndex
 from services.catalogue.store import Community, communities_changed_since, current_revision, ensure_revision
 from services.catalogue.views import community_view
+from shared.danish import WEEKDAYS as WEEKDAYS_DA
 from shared.profile import profile
 from shared.runtime import Runtime
 
@@ -46,7 +47,7 @@ def document_for(community: Community) -> Document:
     vocabulary = profile()
     category_text = " ".join(f"{code} {vocabulary.category.label(code)}" for code in community.categories)
     weekdays = {row.weekday for row in community.schedules}
-    schedule_text = " ".join(WEEKDAY_DA[day] for day in sorted(weekdays) if day in WEEKDAY_DA)
+    schedule_text = " ".join(WEEKDAYS_DA[day] for day in sorted(weekdays) if day in WEEKDAYS_DA)
     area_text = [vocabulary.area.label(community.area), community.city, community.place_name]
     return Document(
         id=community.id,

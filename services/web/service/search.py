@@ -11,20 +11,12 @@ from urllib.parse import urlencode
 from services.web.domain import WebUser
 from services.web.service import Pages
 from services.web.service.answers import AREAS, CATEGORIES, Area, Category, Community, CommunityPage
+from shared.danish import WEEKDAYS
 from shared.profile import profile
 
 PER_PAGE = 20
 # Nearest-first searches look this far around the chosen area's centre.
 NEAR_KM = 50.0
-WEEKDAYS = {
-    "mon": "mandag",
-    "tue": "tirsdag",
-    "wed": "onsdag",
-    "thu": "torsdag",
-    "fri": "fredag",
-    "sat": "lørdag",
-    "sun": "søndag",
-}
 
 
 @dataclass(frozen=True)
