@@ -17,35 +17,28 @@ def _kind(community: Community) -> CommunityKind:
     return "practice_track" if community.kind == "practice_track" else "permanent"
 
 
+def _facts(community: Community) -> dict[str, object]:
+    """What both CommunityRegistered and CommunityUpdated say about a community."""
+    return {
+        "community_id": community.id,
+        "organization_id": community.organization_id,
+        "name": community.name,
+        "categories": list(community.categories),
+        "area": community.area,
+        "kind": _kind(community),
+        "accepts_special_needs": community.accepts_special_needs,
+        "contact": _contact(community),
+        "accompaniment_welcome": community.accompaniment_welcome,
+        "description": community.description or None,
+    }
+
+
 def registered_event(community: Community) -> CommunityRegistered:
-    return CommunityRegistered(
-        community_id=community.id,
-        organization_id=community.organization_id,
-        name=community.name,
-        categories=list(community.categories),
-        area=community.area,
-        kind=_kind(community),
-        accepts_special_needs=community.accepts_special_needs,
-        capacity_total=community.capacity_total,
-        contact=_contact(community),
-        accompaniment_welcome=community.accompaniment_welcome,
-        description=community.description or None,
-    )
+    return CommunityRegistered.model_validate({**_facts(community), "capacity_total": community.capacity_total})
 
 
 def updated_event(community: Community) -> CommunityUpdated:
-    return CommunityUpdated(
-        community_id=community.id,
-        organization_id=community.organization_id,
-        name=community.name,
-        categories=list(community.categories),
-        area=community.area,
-        kind=_kind(community),
-        accepts_special_needs=community.accepts_special_needs,
-        contact=_contact(community),
-        accompaniment_welcome=community.accompaniment_welcome,
-        description=community.description or None,
-    )
+    return CommunityUpdated.model_validate(_facts(community))
 
 
 def capacity_event(community: Community, capacity: Capacity) -> CommunityCapacityChanged:
