@@ -113,10 +113,15 @@ class Profile(BaseModel):
     target_groups: tuple[Term, ...]
     # Groups of words that find each other in the catalogue's search (spiseklub ↔ madklub).
     synonyms: tuple[tuple[str, ...], ...] = ()
+    # What guides train referrers in (a recorded training moves a referrer to "trained").
+    training_topics: tuple[Term, ...] = ()
+    # Whether referrers may ask the three-item UCLA loneliness scale (with the citizen's
+    # consent, at the referral and at the 12-week follow-up). Never required to refer.
+    loneliness_scale: bool = False
 
     @model_validator(mode="after")
     def _unique_codes(self) -> Profile:
-        for name in ("areas", "categories", "sectors", "target_groups"):
+        for name in ("areas", "categories", "sectors", "target_groups", "training_topics"):
             codes = [t.code for t in getattr(self, name)]
             doubled = sorted({c for c in codes if codes.count(c) > 1})
             if doubled:
@@ -138,6 +143,10 @@ class Profile(BaseModel):
     @cached_property
     def target_group(self) -> Vocabulary[Term]:
         return Vocabulary("target group", self.target_groups)
+
+    @cached_property
+    def training_topic(self) -> Vocabulary[Term]:
+        return Vocabulary("training topic", self.training_topics)
 
 
 def load_profile(path: str | Path) -> Profile:

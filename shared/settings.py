@@ -13,6 +13,8 @@ from typing import Self
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.mail import Smtp
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Everything a local run keeps (databases, NATS store, logs, mail, tokens); tests point it
 # elsewhere with VEJVISER_VAR_DIR.
@@ -43,6 +45,14 @@ class Settings(BaseSettings):
     # Where citizens' welcome links point (the referrals service) and the key that signs them.
     referrals_public_url: str = "http://localhost:8002"
     welcome_link_secret: str = ""
+
+    # Where the web client answers: links in mails open its pages (and its one-click links).
+    web_public_url: str = "http://localhost:8000"
+    # E-mail: `make run` starts a local SMTP sink on 127.0.0.1:8025 (services/notifications/smtp_sink.py).
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "Vejviser <ingen-svar@vejviser.local>"
 
     # Consumer policy: how often a failing message is tried and how long to wait between tries.
     max_deliver: int = 5
@@ -76,6 +86,10 @@ class Settings(BaseSettings):
             return settings
         values = settings.model_dump(exclude={"service"}) if settings is not None else {}
         return cls.model_validate({**values, **overrides})
+
+    @property
+    def smtp(self) -> Smtp:
+        return Smtp(self.smtp_host, self.smtp_port, self.mail_from, self.smtp_timeout_seconds)
 
     @property
     def source(self) -> str:

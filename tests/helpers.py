@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import email
+import email.policy
+import threading
 from collections.abc import Callable
+from email.message import EmailMessage
 from typing import Any
 
 
@@ -122,3 +126,23 @@ async def publish(nats_url: str, *envelopes: Any) -> None:
             await publish_event(js, envelope)
     finally:
         await nc.close()
+
+
+class MailBox:
+    """aiosmtpd handler that keeps every received message, parsed (a real SMTP server's
+    inbox: `aiosmtpd.controller.Controller(MailBox(), ...)`)."""
+
+    def __init__(self) -> None:
+        self.messages: list[EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        with self.lock:
+            self.messages.append(message)  # type: ignore[arg-type]
+        return "250 OK"
+
+    def to(self, address: str, subject: str | None = None) -> list[EmailMessage]:
+        """Messages to `address`; with `subject`, only those whose subject contains it."""
+        with self.lock:
+            return [m for m in self.messages if m["To"] == address and (subject is None or subject in m["Subject"])]

@@ -7,17 +7,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import smtplib
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
 import httpx
 
 from services.notifications.routing import sign_webhook
 from services.notifications.settings import NotificationSettings
+from shared.mail import Mail, MailFailed
 
 SIGNATURE_HEADER = "X-Vejviser-Signature"
 TIMESTAMP_HEADER = "X-Vejviser-Timestamp"
@@ -50,31 +49,25 @@ class EmailChannel:
     """Plain text with an HTML alternative, over SMTP (the local sink in development)."""
 
     def __init__(self, settings: NotificationSettings) -> None:
-        self.settings = settings
+        self.smtp = settings.smtp
+
+    @staticmethod
+    def mail(job: Job) -> Mail:
+        return Mail(
+            job.address, job.subject, job.text, job.html, job.delivery_id, ((DELIVERY_HEADER, job.delivery_id),)
+        )
 
     def build(self, job: Job, now: datetime) -> EmailMessage:
-        message = EmailMessage()
-        message["From"] = self.settings.mail_from
-        message["To"] = job.address
-        message["Subject"] = job.subject
-        message["Date"] = format_datetime(now)
-        # A stable Message-ID per delivery lets a mail client drop a re-sent copy.
-        message["Message-ID"] = make_msgid(idstring=job.delivery_id, domain="vejviser.local")
-        message["X-Vejviser-Delivery"] = job.delivery_id
-        message.set_content(job.text)
-        message.add_alternative(job.html, subtype="html")
-        return message
+        return self.smtp.build(self.mail(job), now)
 
-    def _send(self, message: EmailMessage) -> None:
-        s = self.settings
+    def _send(self, job: Job, now: datetime) -> None:
         try:
-            with smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds) as smtp:
-                smtp.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:
-            raise SendFailed(f"smtp: {type(exc).__name__}: {str(exc)[:200]}") from exc
+            self.smtp.send(self.mail(job), now)
+        except MailFailed as exc:
+            raise SendFailed(str(exc)) from exc
 
     async def send(self, job: Job, now: datetime) -> None:
-        await asyncio.to_thread(self._send, self.build(job, now))
+        await asyncio.to_thread(self._send, job, now)
 
 
 class SmsGateway(Protocol):

@@ -10,15 +10,9 @@ from shared.settings import Settings
 class NotificationSettings(Settings):
     service: str = "notifications"
 
-    # E-mail: `make run` starts a local SMTP sink on 127.0.0.1:8025 (smtp_sink.py).
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 8025
-    smtp_timeout_seconds: float = 10.0
-    mail_from: str = "Vejviser <ingen-svar@vejviser.local>"
+    # E-mail: SMTP_HOST/SMTP_PORT/MAIL_FROM are shared settings (the web sends login links too).
     # SMS is behind an interface and off unless a gateway is configured (see channels.py).
     sms_enabled: bool = False
-    # Where the web client answers: links in messages open its page for the referral.
-    web_public_url: str = "http://localhost:8000"
 
     # Rule thresholds (the defaults).
     accompaniment_after_hours: float = 48

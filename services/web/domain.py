@@ -93,6 +93,7 @@ STATUS_WORDS = {
     "participating": "Deltager",
     "ended": "Stoppet",
     "rejected": "Afvist",
+    "no_show": "Kom ikke",
     "cancelled": "Annulleret",
 }
 OPEN_STATUSES = ("requested", "accepted", "accompaniment_arranged", "accompanied")
@@ -107,6 +108,8 @@ ACTION_WORDS = {
     "welcome": "Bekræft at borgeren er budt velkommen",
     "confirm_participation": "Registrer deltagelse",
     "reject": "Afvis henvisningen",
+    "propose_visit": "Foreslå første besøg",
+    "no_show": "Borgeren kom ikke",
     "cancel": "Annuller henvisningen",
 }
 # Who may make each move (mirrors the referrals service, which decides): only buttons that
@@ -120,6 +123,8 @@ ACTORS_FOR = {
     "confirm_participation": frozenset(
         {Role.guide, Role.admin, Role.community_contact, Role.professional, Role.ambassador}
     ),
+    "propose_visit": frozenset({Role.guide, Role.admin, Role.community_contact}),
+    "no_show": frozenset({Role.guide, Role.admin, Role.community_contact}),
     "cancel": frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador}),
 }
 REJECTION_WORDS = {
@@ -137,10 +142,13 @@ EVENT_WORDS = {
     "ParticipationConfirmed": "Deltagelse blev registreret",
     "ReferralRejected": "Henvisningen blev afvist",
     "ReferralCancelled": "Henvisningen blev annulleret",
+    "FirstVisitProposed": "Fællesskabet foreslog et første besøg",
+    "NoShowReported": "Borgeren kom ikke",
+    "LonelinessMeasured": "Ensomhed blev målt (med samtykke)",
     "CitizenBridged": "Borgeren gik videre fra et øvespor",
 }
 # Who did it, by the event field that names them (the referral's referrer made it otherwise).
-EVENT_ACTOR_FIELDS = ("confirmed_by", "companion_id", "referrer_id")
+EVENT_ACTOR_FIELDS = ("confirmed_by", "proposed_by", "reported_by", "companion_id", "referrer_id")
 
 
 def status_word(status: str) -> str:

@@ -37,6 +37,7 @@ class WebSettings(Settings):
     catalogue_url: str = "http://localhost:8001"
     referrals_url: str = "http://localhost:8002"
     notifications_url: str = "http://localhost:8003"
+    analytics_url: str = "http://localhost:8004"
     # Keys the server-side drafts' contact data; defaults to the token secret like the
     # welcome links' key.
     draft_secret: str = ""

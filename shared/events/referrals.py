@@ -6,6 +6,7 @@ ever travels in an event.
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +18,8 @@ ReadinessLevel = Literal["aware", "trained", "referring", "accompanying"]
 ReferralChannel = Literal["in_person", "postcard", "website", "phone", "system"]
 RejectionReason = Literal["full", "not_suitable", "no_contact", "other"]
 OutreachKind = Literal["postcards", "website_visit", "info_meeting", "door_to_door"]
+# When the three-item UCLA loneliness scale was asked: at the referral, or at the 12-week follow-up.
+LonelinessMoment = Literal["referral", "week_12"]
 
 
 class WorkContact(BaseModel):
@@ -57,6 +60,14 @@ class ReferrerActivated(_Actor):
 class ReadinessRecorded(_Actor):
     actor_id: Id
     level: ReadinessLevel
+
+
+class TrainingRecorded(_Actor):
+    """A guide trained a referrer (the topic is a code of the profile's training topics)."""
+
+    actor_id: Id
+    trained_on: date
+    topic: str = Field(max_length=64)
 
 
 class CitizenRegistered(_Citizen):
@@ -102,6 +113,23 @@ class ParticipationConfirmed(_Referral):
     still_participating: bool
 
 
+class FirstVisitProposed(_Referral):
+    """The community proposes when the citizen comes the first time (shown to the referrer
+    and the companion). The referral keeps its status; a new proposal replaces the last."""
+
+    referral_id: Id
+    visit_at: datetime
+    proposed_by: str = Field(max_length=100)
+
+
+class NoShowReported(_Referral):
+    """ "Kom ikke": the citizen did not come. The referral ends (status `no_show`); the
+    referrer is told and may refer again."""
+
+    referral_id: Id
+    reported_by: str = Field(max_length=100)
+
+
 class ReferralRejected(_Referral):
     referral_id: Id
     reason: RejectionReason
@@ -124,6 +152,16 @@ class OutreachRecorded(_Actor):
     area: str | None = None
 
 
+class LonelinessMeasured(_Referral):
+    """The three-item UCLA loneliness scale, asked with the citizen's consent, as its sum
+    (3 = never lonely … 9 = often lonely on all three). Only the sum travels, never the
+    answers or who gave them."""
+
+    referral_id: Id
+    moment: LonelinessMoment
+    score: int = Field(ge=3, le=9)
+
+
 class CitizenErased(_Citizen):
     citizen_ref: Id
 
@@ -131,6 +169,7 @@ class CitizenErased(_Citizen):
 register(
     ReferrerActivated,
     ReadinessRecorded,
+    TrainingRecorded,
     CitizenRegistered,
     ReferralCreated,
     ReferralAccepted,
@@ -138,9 +177,12 @@ register(
     CitizenAccompanied,
     WelcomeConfirmed,
     ParticipationConfirmed,
+    FirstVisitProposed,
+    NoShowReported,
     ReferralRejected,
     ReferralCancelled,
     CitizenBridged,
     OutreachRecorded,
+    LonelinessMeasured,
     CitizenErased,
 )

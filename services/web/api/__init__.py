@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.web.api import login
+from services.web.api import login, magic_login
 
-ROUTERS: list[APIRouter] = [login.router]
+ROUTERS: list[APIRouter] = [login.router, magic_login.router]

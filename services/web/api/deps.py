@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
 
 from services.web.domain import WebUser
+from services.web.service.inbox import unread_count
 from services.web.service.sessions import ActiveSession, Sessions
 from services.web.settings import WebSettings
 from shared.principal import Role
@@ -32,12 +33,17 @@ class NavItem:
     roles: frozenset[Role]
 
 
-# The main navigation; each item for the roles whose work it is.
+# The main navigation; each item for the roles whose work it is. (Beskeder and Indstillinger
+# are in the header, beside the user's name, for everyone.)
 NAV = (
     NavItem("Søg fællesskaber", "/soeg", frozenset(Role) - {Role.municipal_system}),
     NavItem(
         "Mine henvisninger", "/henvisninger", frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador})
     ),
+    NavItem("Mine følgeopgaver", "/foelgeopgaver", frozenset({Role.ambassador})),
+    NavItem("Modtagelse", "/modtagelse", frozenset({Role.community_contact})),
+    NavItem("Parathed", "/parathed", frozenset({Role.guide, Role.admin})),
+    NavItem("Overblik", "/overblik", frozenset({Role.guide, Role.admin, Role.analyst})),
 )
 
 
@@ -83,9 +89,15 @@ class PageContext:
             if self.user.role in item.roles
         ]
 
+    def unread(self) -> int | None:
+        if self.user is None:
+            return None
+        return unread_count(self.request.app.state.pages, self.user)
+
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         values = {
             "user": self.user,
+            "unread": self.unread(),
             "csrf_token": self.csrf_token,
             "settings": self.settings,
             "programme": profile().programme,

@@ -24,6 +24,7 @@ PERSONAS = (
     Persona("professional", DEMO_ACTORS["professional"], Role.professional, "Mette Holm", "Fagperson, jobcentret"),
     Persona("professional-2", "prof-sundhed-jens", Role.professional, "Jens Mortensen", "Fagperson, sundhedscentret"),
     Persona("ambassador", DEMO_ACTORS["ambassador"], Role.ambassador, "Lars Bech", "Ambassadør (frivillig)"),
+    Persona("ambassador-2", "amb-sofie", Role.ambassador, "Sofie Dahl", "Ambassadør (frivillig), følger borgere"),
     Persona(
         "community_contact",
         DEMO_ACTORS["community_contact"],

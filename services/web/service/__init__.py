@@ -19,9 +19,11 @@ class Pages:
             catalogue_url=settings.catalogue_url,
             referrals_url=settings.referrals_url,
             notifications_url=settings.notifications_url,
+            analytics_url=settings.analytics_url,
             token_secret=settings.token_secret,
         )
         self.catalogue, self.referrals = self.backends.catalogue, self.backends.referrals
+        self.notifications, self.analytics = self.backends.notifications, self.backends.analytics
         self.drafts = DraftBox(settings.draft_secret)
 
     def close(self) -> None:

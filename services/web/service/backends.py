@@ -25,7 +25,12 @@ Params = Mapping[str, str | int | bool | Sequence[str]]
 TOKEN_TTL = timedelta(minutes=5)
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
-SERVICE_NAMES = {"catalogue": "Kataloget", "referrals": "Henvisningstjenesten", "notifications": "Beskedtjenesten"}
+SERVICE_NAMES = {
+    "catalogue": "Kataloget",
+    "referrals": "Henvisningstjenesten",
+    "notifications": "Beskedtjenesten",
+    "analytics": "Analysetjenesten",
+}
 # A backing service's field (dotted, as its 422 names it) → the form field a page shows.
 FIELD_OF = {
     "consent.date": "consent_date",
@@ -40,6 +45,12 @@ FIELD_OF = {
     "purpose": "purpose",
     "reason": "reason",
     "citizen_ref": "citizen_ref",
+    "visit_at": "visit_at",
+    "trained_on": "trained_on",
+    "topic": "topic",
+    "answers": "answers",
+    "paused_until": "paused_until",
+    "until": "paused_until",
 }
 FIELD_MESSAGES = {
     "consent_date": "Tjek datoen for samtykket",
@@ -54,6 +65,11 @@ FIELD_MESSAGES = {
     "purpose": "Skriv formålet (mindst 3 tegn, ikke CPR-nummer)",
     "reason": "Vælg en grund",
     "citizen_ref": "Tjek borgerens reference",
+    "visit_at": "Skriv dato og klokkeslæt for besøget",
+    "trained_on": "Skriv datoen for træningen",
+    "topic": "Vælg et emne fra listen",
+    "answers": "Svar på alle tre spørgsmål",
+    "paused_until": "Skriv en dato i fremtiden",
 }
 
 
@@ -170,13 +186,16 @@ class Backend:
 
 
 class Backends:
-    """The web client's three backing services on one connection pool."""
+    """The web client's four backing services on one connection pool."""
 
-    def __init__(self, *, catalogue_url: str, referrals_url: str, notifications_url: str, token_secret: str) -> None:
+    def __init__(
+        self, *, catalogue_url: str, referrals_url: str, notifications_url: str, analytics_url: str, token_secret: str
+    ) -> None:
         self.client = httpx.Client(limits=httpx.Limits(max_connections=50, max_keepalive_connections=20))
         self.catalogue = Backend("catalogue", catalogue_url, token_secret, self.client)
         self.referrals = Backend("referrals", referrals_url, token_secret, self.client)
         self.notifications = Backend("notifications", notifications_url, token_secret, self.client)
+        self.analytics = Backend("analytics", analytics_url, token_secret, self.client)
 
     def close(self) -> None:
         self.client.close()

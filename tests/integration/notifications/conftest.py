@@ -3,9 +3,6 @@ service served over real HTTP against a real nats-server, and a small Ringsted w
 
 from __future__ import annotations
 
-import email
-import email.policy
-import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +22,7 @@ from shared.events import Envelope, Event
 from shared.events import catalogue as cat
 from shared.events import referrals as ref
 from shared.natsserver import free_port
-from tests.helpers import ServedApp, eventually, publish
+from tests.helpers import MailBox, ServedApp, eventually, publish
 
 # Tuesday 12 March 2024, 11:00 in Copenhagen: office hours, far from quiet hours.
 START = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)
@@ -33,25 +30,6 @@ WELCOME_SECRET = "test-welcome-secret"
 REFERRALS_URL = "http://referrals.test"
 AREA = "ringsted_syd"
 AREA_LABEL = "Ringsted Syd"
-
-
-class MailBox:
-    """aiosmtpd handler that keeps every received message, parsed."""
-
-    def __init__(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
-        with self.lock:
-            self.messages.append(message)  # type: ignore[arg-type]
-        return "250 OK"
-
-    def to(self, address: str, subject: str | None = None) -> list[EmailMessage]:
-        """Messages to `address`; with `subject`, only those whose subject contains it."""
-        with self.lock:
-            return [m for m in self.messages if m["To"] == address and (subject is None or subject in m["Subject"])]
 
 
 @pytest.fixture

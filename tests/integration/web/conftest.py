@@ -1,8 +1,10 @@
 """The whole system for the web's browser tests, and the browser.
 
-`web_system` runs catalogue, referrals, notifications and the web client in-process (each
-served by uvicorn on a free port, on a test NATS and SQLite) in a background event loop, once
-for the package, so synchronous Playwright tests can drive it. `browser` is Debian's Chromium
+`web_system` runs catalogue, referrals, notifications, analytics and the web client in-process
+(each served by uvicorn on a free port, on a test NATS and SQLite, mail to a real aiosmtpd
+server) in a background event loop, once for the package, so synchronous Playwright tests can
+drive it. The system is shared by the package's tests: each test makes its own citizens and
+referrals, and looks for its own mail. `browser` is Debian's Chromium
 (`/usr/bin/chromium`, never `playwright install`), headless. Helpers:
 
 - `login_as(page, persona)`: logs in through the development identity provider's persona
@@ -14,10 +16,14 @@ for the package, so synchronous Playwright tests can drive it. `browser` is Debi
 - `screenshot(page, name)`: saves docs/screenshots/<name>.png for the README;
 - `http_login(persona)`: an httpx client logged in through the same identity provider, as a
   browser without JavaScript would (the HTTP journeys);
-- `web_system.api(...)`: a call to a backing service's API (what the journeys check there).
+- `web_system.api(...)`: a call to a backing service's API (what the journeys check there);
+- `web_system.mail_to(address, subject)`: waits for a mail in the SMTP server; `links_in(mail)`
+  the web addresses in it; `login_by_mail(page, email)`: the volunteers' magic-link login.
 
 The system holds a knitting club with places ("Strikkeklubben Vestervang") and a full one
-("Hæklecaféen"); the referring personas are known referrers.
+("Hæklecaféen"), both in the area `vestervang` with Birthe Holm (birthe@forening.example.dk)
+as contact; the referring personas are known referrers with work e-mails (`EMAILS`), and both
+ambassadors (Lars Bech, Sofie Dahl) offer accompaniment in `vestervang`.
 """
 
 from __future__ import annotations
@@ -29,27 +35,41 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
+from services.analytics.main import build as build_analytics
 from services.catalogue.main import build as build_catalogue
 from services.notifications.main import build as build_notifications
 from services.referrals.main import build as build_referrals
 from services.web.devidp.personas import BY_KEY
 from services.web.main import build as build_web
 from services.web.settings import WebSettings
+from shared.natsserver import free_port
 from shared.settings import Settings
-from tests.helpers import ServedApp, eventually, token
+from tests.helpers import MailBox, ServedApp, eventually, token
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 GUIDE_TOKEN = token("guide", "guide-anne")
 ADMIN_TOKEN = token("admin", "admin-kommune")
+CONTACT_EMAIL = "birthe@forening.example.dk"
+# The referring personas' work e-mails (the volunteers log in with theirs).
+EMAILS = {
+    "professional": "mette.holm@jobcenter.example.dk",
+    "professional-2": "jens.mortensen@sundhed.example.dk",
+    "ambassador": "lars.bech@frivillig.example.dk",
+    "ambassador-2": "sofie.dahl@frivillig.example.dk",
+}
+AREA = "vestervang"
+URL_PATTERN = re.compile(r"https?://[^\s<>\"']+")
 T = TypeVar("T")
 # The origin each test page belongs to (no_foreign_requests compares with it), and the pages
 # with JavaScript off (axe_check mirrors those, see there).
@@ -79,10 +99,13 @@ class WebSystem:
     catalogue: ServedApp
     referrals: ServedApp
     notifications: ServedApp
+    analytics: ServedApp
     web: ServedApp
     loop: LoopThread
     tmp: Path
     stack: AsyncExitStack
+    mail: MailBox
+    smtp_port: int
     knitting_id: str = ""
     full_id: str = ""
     extra_webs: list[ServedApp] = field(default_factory=list)
@@ -102,14 +125,27 @@ class WebSystem:
         assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
 
+    def mail_to(self, address: str, subject: str = "", timeout: float = 20, count: int = 1) -> list[EmailMessage]:
+        """The mails to `address` (whose subject contains `subject`), once `count` have come."""
+
+        async def arrived() -> list[EmailMessage] | None:
+            found = self.mail.to(address, subject or None)
+            return found if len(found) >= count else None
+
+        found: list[EmailMessage] = self.run(eventually(arrived, timeout=timeout))
+        return found
+
     def web_settings(self, port: int, **overrides: Any) -> WebSettings:
         values: dict[str, Any] = {
             "database_url": f"sqlite:///{self.tmp / f'web-{port}.db'}",
             "port": port,
             "public_base_url": f"http://127.0.0.1:{port}",
+            "web_public_url": f"http://127.0.0.1:{port}",
             "catalogue_url": self.catalogue.base_url,
             "referrals_url": self.referrals.base_url,
             "notifications_url": self.notifications.base_url,
+            "analytics_url": self.analytics.base_url,
+            "smtp_port": self.smtp_port,
             **overrides,
         }
         return WebSettings(**values)
@@ -123,40 +159,71 @@ class WebSystem:
         return served
 
 
-def _service_settings(name: str, nats_url: str, tmp: Path) -> Settings:
+def _service_settings(name: str, nats_url: str, tmp: Path, web_url: str, smtp_port: int) -> Settings:
     return Settings(
         service=name,
         database_url=f"sqlite:///{tmp / (name + '.db')}",
         nats_url=nats_url,
         relay_interval_seconds=0.05,
         retry_backoff_seconds=[0.1],
+        web_public_url=web_url,
+        smtp_port=smtp_port,
     )
 
 
-async def _start(system_tmp: Path, nats_url: str, loop: LoopThread) -> WebSystem:
+async def _start(system_tmp: Path, nats_url: str, loop: LoopThread, mail: MailBox, smtp_port: int) -> WebSystem:
     stack = AsyncExitStack()
+    web = ServedApp(None)  # its port first: the web's public URL (OIDC redirect, mail links) names it
     served = {}
     for name, build in (
         ("catalogue", build_catalogue),
         ("referrals", build_referrals),
         ("notifications", build_notifications),
+        ("analytics", build_analytics),
     ):
-        served[name] = await stack.enter_async_context(ServedApp(build(_service_settings(name, nats_url, system_tmp))))
-    web = ServedApp(None)  # its port first: the web's public URL (and OIDC redirect) names it
-    system = WebSystem(served["catalogue"], served["referrals"], served["notifications"], web, loop, system_tmp, stack)
+        settings = _service_settings(name, nats_url, system_tmp, web.base_url, smtp_port)
+        if name == "notifications":  # timers and deliveries looked for often, so mail comes at once
+            settings = build_notifications_settings(settings)
+        served[name] = await stack.enter_async_context(ServedApp(build(settings)))
+    system = WebSystem(
+        served["catalogue"],
+        served["referrals"],
+        served["notifications"],
+        served["analytics"],
+        web,
+        loop,
+        system_tmp,
+        stack,
+        mail,
+        smtp_port,
+    )
     web.app = build_web(system.web_settings(web.port, nats_url=nats_url))
     await stack.enter_async_context(web)
-    # The referring personas are known referrers, so they may refer from their first login.
+    # The referring personas are known referrers with work e-mails, so they may refer (and the
+    # volunteers log in by mail) from the start; the ambassadors accompany in the clubs' area.
     async with system.referrals.client(GUIDE_TOKEN) as client:
-        for key in ("professional", "professional-2", "ambassador"):
+        for key, email in EMAILS.items():
             persona = BY_KEY[key]
-            body = {"actor_id": persona.actor_id, "role": str(persona.role), "name": persona.name}
-            if key != "ambassador":
+            body: dict[str, Any] = {
+                "actor_id": persona.actor_id,
+                "role": str(persona.role),
+                "name": persona.name,
+                "contact": {"email": email},
+            }
+            if persona.role == "ambassador":
+                body |= {"area": AREA, "offers_accompaniment": True}
+            else:
                 body["sector"] = "job_centre"
             response = await client.post("/v1/referrers", json=body)
             assert response.status_code in (201, 409), response.text
     await _seed_communities(system)
     return system
+
+
+def build_notifications_settings(settings: Settings) -> Settings:
+    from services.notifications.settings import NotificationSettings
+
+    return NotificationSettings.for_service(settings, tick_seconds=0.05, delivery_backoff_seconds=[0.5])
 
 
 def _community(organization_id: str, name: str, description: str, available: int, status: str) -> dict[str, Any]:
@@ -166,8 +233,8 @@ def _community(organization_id: str, name: str, description: str, available: int
         "description": description,
         "categories": ["creative", "social"],
         "accepts_special_needs": True,
-        "contact": {"name": "Birthe Holm", "email": "birthe@forening.example.dk", "phone": "+45 12 34 56 78"},
-        "location": {"area": "vestervang", "address": "Skolevej 1", "postal_code": "4100"},
+        "contact": {"name": "Birthe Holm", "email": CONTACT_EMAIL, "phone": "+45 12 34 56 78"},
+        "location": {"area": AREA, "address": "Skolevej 1", "postal_code": "4100"},
         "schedules": [{"weekday": "tue", "opens_at": "17:00", "closes_at": "19:00"}],
         "capacity": {"total": 12, "available": available, "status": status},
     }
@@ -202,13 +269,17 @@ def web_system(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
     loop = LoopThread()
     loop.run(_purge_streams(nats_url))
-    system = loop.run(_start(tmp_path_factory.mktemp("web-system"), nats_url, loop))
+    mail, smtp_port = MailBox(), free_port()
+    smtp = Controller(mail, hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    system = loop.run(_start(tmp_path_factory.mktemp("web-system"), nats_url, loop, mail, smtp_port))
     try:
         yield system
     finally:
         loop.run(system.stack.aclose())
         loop.run(_purge_streams(nats_url))
         loop.close()
+        smtp.stop()
 
 
 # ---------------------------------------------------------------------- the browser
@@ -274,6 +345,30 @@ def login_as(page: Any, persona: str, next_path: str = "/") -> None:
     page.wait_for_url("**/dev-idp/authorize**")
     page.get_by_role("button", name=BY_KEY[persona].name).click()
     page.wait_for_url(lambda url: "/dev-idp/" not in url and "/login" not in url)
+
+
+def links_in(message: EmailMessage) -> list[str]:
+    """The addresses in a mail's plain-text part, in order."""
+    part = message.get_body(preferencelist=("plain",))
+    text = part.get_content() if part is not None else ""
+    return [url.rstrip(".,)") for url in URL_PATTERN.findall(text)]
+
+
+def login_by_mail(page: Any, web_system: WebSystem, email: str) -> None:
+    """Log in as a volunteer: ask for a login link on /login, read it from the SMTP server,
+    open it and press "Log ind" (works with JavaScript off too)."""
+    before = len(web_system.mail.to(email, LOGIN_MAIL_SUBJECT))
+    page.goto("/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_role("button", name="Send mig et login-link").click()
+    mail = web_system.mail_to(email, LOGIN_MAIL_SUBJECT, count=before + 1)[-1]
+    link = next(url for url in links_in(mail) if "/login/mail/" in url)
+    page.goto(link)
+    page.get_by_role("button", name="Log ind").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+LOGIN_MAIL_SUBJECT = "Dit login-link til Vejviser"
 
 
 @contextmanager
@@ -361,7 +456,9 @@ __all__ = [
     "axe_check",
     "csp_violations",
     "http_login",
+    "links_in",
     "login_as",
+    "login_by_mail",
     "no_foreign_requests",
     "screenshot",
 ]
