@@ -13,7 +13,8 @@ from typing import Literal, cast
 
 from shared.clock import local
 from shared.danish import WEEKDAYS as WEEKDAYS_DA
-from shared.errors import Invalid
+from shared.errors import Forbidden, Invalid
+from shared.principal import Principal, Role
 from shared.profile import profile
 
 CommunityKind = Literal["permanent", "practice_track"]
@@ -132,6 +133,28 @@ def decide_capacity(total: int | None, available: int | None, status: CapacitySt
     if status == "full" and available:
         raise Invalid("status 'full' cannot have available seats; set available to 0 or use 'open'", field="status")
     return Capacity(total, available, status)
+
+
+def check_capacity_reporter(principal: Principal, community_id: str) -> None:
+    """Guides and admins report any community's seats; a community contact only those of
+    the communities their token lists (a contact logged in by mail, or a one-click link)."""
+    if principal.has(Role.guide, Role.admin):
+        return
+    if principal.role != Role.community_contact or community_id not in principal.communities:
+        raise Forbidden(f"only the community's own contact, a guide or an admin may report seats of {community_id!r}")
+
+
+def contact_email_filter(principal: Principal, value: str | None) -> str | None:
+    """The `contact_email` search filter, lower-cased. Only guides and admins may use it:
+    it tells who receives for which community (the web's login by mail asks as admin)."""
+    if value is None:
+        return None
+    if not principal.has(Role.guide, Role.admin):
+        raise Forbidden("only guides and admins may search by contact e-mail")
+    address = value.strip().lower()
+    if not address:
+        raise Invalid("contact_email must not be empty", field="contact_email")
+    return address
 
 
 # ---------------------------------------------------------------------- schedules

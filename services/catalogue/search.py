@@ -59,6 +59,9 @@ class Document:
     hsds_id: str = ""
     free: bool = False
     accompaniment_welcome: bool = True
+    # The welcome contact's e-mail, lower-cased: how a contact logging in by mail finds
+    # the communities they receive for.
+    contact_email: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,7 @@ class Filters:
     organization_id: str | None = None
     modified_after: datetime | None = None
     include_archived: bool = False
+    contact_email: str | None = None  # lower-cased, exact
 
 
 @dataclass(frozen=True)
@@ -224,5 +228,7 @@ def _passes(doc: Document, f: Filters) -> bool:
     if f.weekday is not None and f.weekday not in doc.weekdays:
         return False
     if f.organization_id is not None and doc.organization_id != f.organization_id:
+        return False
+    if f.contact_email is not None and doc.contact_email != f.contact_email:
         return False
     return not (f.modified_after is not None and (doc.modified_at is None or doc.modified_at < f.modified_after))

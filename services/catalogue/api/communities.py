@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from services.catalogue.api.deps import CatalogueDep, Page, PerPage, Reader, Writer
-from services.catalogue.domain import CommunityKind, Weekday
+from services.catalogue.api.deps import CapacityReporter, CatalogueDep, Page, PerPage, Reader, Writer
+from services.catalogue.domain import CommunityKind, Weekday, contact_email_filter
 from services.catalogue.schemas import CapacityIn, CommunityIn, CommunityPatch
 from services.catalogue.search import Filters
 from services.catalogue.service import communities, searching
@@ -26,7 +26,7 @@ def create_community(body: CommunityIn, _: Writer, catalogue: CatalogueDep) -> C
 
 @router.get("/communities", summary="Search communities (Danish free text with synonyms, filters, ranking, pages)")
 def search_communities(
-    _: Reader,
+    principal: Reader,
     catalogue: CatalogueDep,
     page: Page = 1,
     per_page: PerPage = 20,
@@ -43,6 +43,10 @@ def search_communities(
     lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
     within_km: Annotated[float, Query(gt=0, le=500)] = 5.0,
     organization_id: str | None = None,
+    contact_email: Annotated[
+        str | None,
+        Query(max_length=200, description="the welcome contact's e-mail, exact and case-insensitive (guide, admin)"),
+    ] = None,
 ) -> CommunityPage:
     if (lat is None) != (lon is None):
         raise Invalid("give both lat and lon to search near a place", field="lat" if lat is None else "lon")
@@ -58,6 +62,7 @@ def search_communities(
         near=(lat, lon) if lat is not None and lon is not None else None,
         within_km=within_km,
         organization_id=organization_id,
+        contact_email=contact_email_filter(principal, contact_email),
     )
     return searching.search(catalogue, q, filters, page, per_page)
 
@@ -82,9 +87,13 @@ def archive_community(community_id: str, _: Writer, catalogue: CatalogueDep) -> 
 @router.put(
     "/communities/{community_id}/capacity",
     summary="Report seats (publishes CommunityCapacityChanged when it changed)",
+    description="Guides, admins, and the community's own contact (a community_contact token listing it). "
+    "A report without `total` keeps the total seats already known.",
 )
-def put_capacity(community_id: str, body: CapacityIn, _: Writer, catalogue: CatalogueDep) -> CommunityOut:
-    return communities.report_capacity(catalogue, community_id, body)
+def put_capacity(
+    community_id: str, body: CapacityIn, principal: CapacityReporter, catalogue: CatalogueDep
+) -> CommunityOut:
+    return communities.report_capacity(catalogue, community_id, body, principal)
 
 
 @router.get("/categories", summary="The categories (taxonomy) with community counts")

@@ -73,4 +73,5 @@ def document_for(community: Community) -> Document:
         hsds_id=community.hsds_id,
         free=is_free(community.cost),
         accompaniment_welcome=community.accompaniment_welcome,
+        contact_email=(community.contact_email or "").strip().lower(),
     )

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.catalogue.domain import Capacity, Schedule, check_kind_dates, decide_capacity
+from services.catalogue.domain import (
+    Capacity,
+    Schedule,
+    check_capacity_reporter,
+    check_kind_dates,
+    decide_capacity,
+)
 from services.catalogue.schemas import CapacityIn, CommunityIn, CommunityPatch
 from services.catalogue.service import changes
 from services.catalogue.service.catalogue import Catalogue
@@ -12,6 +18,7 @@ from services.catalogue.store import Community, pending_counts
 from services.catalogue.views import CommunityOut, community_view
 from shared.errors import Invalid
 from shared.ids import new_id
+from shared.principal import Principal
 from shared.uow import UnitOfWork
 
 # Fields of a request body that are columns as they are (contact and location are nested).
@@ -72,10 +79,15 @@ def update(catalogue: Catalogue, community_id: str, data: CommunityPatch) -> Com
     return catalogue.runtime.write(work)
 
 
-def report_capacity(catalogue: Catalogue, community_id: str, data: CapacityIn) -> CommunityOut:
+def report_capacity(catalogue: Catalogue, community_id: str, data: CapacityIn, principal: Principal) -> CommunityOut:
+    check_capacity_reporter(principal, community_id)
+
     def work(uow: UnitOfWork) -> CommunityOut:
         community = changes.get(uow.session, community_id)
-        uow.stage(*changes.change_capacity(uow.session, community, _capacity(data), uow.now()))
+        # A contact answering "few seats" or "full" does not know (or restate) the total.
+        total = data.total if "total" in data.model_fields_set else community.capacity_total
+        capacity = decide_capacity(total, data.available, data.status)
+        uow.stage(*changes.change_capacity(uow.session, community, capacity, uow.now()))
         return _view(uow.session, community)
 
     return catalogue.runtime.write(work)

@@ -11,9 +11,11 @@ from services.catalogue.domain import (
     categories_from_terms,
     category_by_term_id,
     check_area,
+    check_capacity_reporter,
     check_categories,
     check_kind_dates,
     check_schedule,
+    contact_email_filter,
     decide_capacity,
     distance_km,
     hsds_id_for,
@@ -23,7 +25,8 @@ from services.catalogue.domain import (
     term_id,
 )
 from services.catalogue.ratelimit import TokenBucket
-from shared.errors import Invalid
+from shared.errors import Forbidden, Invalid
+from shared.principal import Principal, Role
 
 
 @pytest.mark.parametrize(
@@ -130,3 +133,28 @@ def test_token_bucket_refills_over_time() -> None:
     assert bucket.take("b") == 0.0  # per client
     now[0] = 1.0
     assert bucket.take("a") == 0.0
+
+
+def test_a_community_contact_reports_seats_only_for_the_communities_their_token_lists() -> None:
+    contact = Principal("contact:1", Role.community_contact, ("c-1", "c-2"))
+    check_capacity_reporter(contact, "c-2")
+    check_capacity_reporter(Principal("guide-anne", Role.guide), "c-9")
+    check_capacity_reporter(Principal("admin", Role.admin), "c-9")
+    for principal, community in (
+        (contact, "c-3"),
+        (Principal("amb-lars", Role.ambassador, ("c-1",)), "c-1"),
+        (Principal("prof-mette", Role.professional), "c-1"),
+    ):
+        with pytest.raises(Forbidden):
+            check_capacity_reporter(principal, community)
+
+
+def test_only_guides_and_admins_search_by_contact_email() -> None:
+    guide = Principal("guide-anne", Role.guide)
+    assert contact_email_filter(guide, None) is None
+    assert contact_email_filter(guide, " Birthe@Forening.DK ") == "birthe@forening.dk"
+    with pytest.raises(Invalid):
+        contact_email_filter(guide, "  ")
+    with pytest.raises(Forbidden):
+        contact_email_filter(Principal("prof-mette", Role.professional), "birthe@forening.dk")
+    assert contact_email_filter(Principal("prof-mette", Role.professional), None) is None

@@ -204,3 +204,12 @@ def test_free_and_companion_filters_keep_only_what_they_say() -> None:
 )  # fmt: skip
 def test_a_cost_says_free_only_when_it_does(cost: str | None, free: bool) -> None:
     assert is_free(cost) is free
+
+
+def test_the_contact_email_filter_is_exact_on_the_lower_cased_address() -> None:
+    idx = SearchIndex()
+    idx.upsert(replace(doc("birthe", "Strikkeklubben"), contact_email="birthe@forening.dk"))
+    idx.upsert(replace(doc("other", "Strikkecaféen"), contact_email="birthe@forening.dk.example"))
+    idx.upsert(replace(doc("closed", "Strikkeholdet"), contact_email="birthe@forening.dk", active=False))
+    assert [h.document.id for h in idx.search("", Filters(contact_email="birthe@forening.dk"))] == ["birthe"]
+    assert idx.search("", Filters(contact_email="birthe@forening")) == []
