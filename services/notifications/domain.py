@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from shared.principal import Principal, Role
+
 
 class Rule(StrEnum):
     welcome_contact = "welcome_contact"  # 1: someone is coming, with the one-click link
@@ -112,9 +114,29 @@ class Referral:
         return sorted((at, kind) for at, kind in moments if at is not None and since < at <= until)
 
 
+COMMUNITY_PREFIX = "community:"
+# A pause is for a holiday or a full season, not for good (opting out of rules is for that).
+LONGEST_PAUSE = timedelta(days=366)
+
+
 def community_recipient(community_id: str) -> str:
     """The recipient id of a community's welcome contact (their token lists the community)."""
-    return f"community:{community_id}"
+    return f"{COMMUNITY_PREFIX}{community_id}"
+
+
+def may_pause(principal: Principal, community_id: str) -> bool:
+    """A community's contact pauses its mail (also through a one-click link); guides and admins
+    may do it for them."""
+    if principal.role in (Role.guide, Role.admin):
+        return True
+    return principal.role is Role.community_contact and community_id in principal.communities
+
+
+def pause_problem(until: datetime | None, now: datetime) -> str | None:
+    """Why a pause until `until` cannot be set (None: it can; None as `until` ends a pause)."""
+    if until is not None and until - now > LONGEST_PAUSE:
+        return "a pause can last at most a year; choose an earlier date"
+    return None
 
 
 # ---------------------------------------------------------------------------- decisions

@@ -20,6 +20,8 @@ class Preferences:
     quiet_start: time | None = time(21, 0)
     quiet_end: time | None = time(7, 0)
     daily_cap: int = 10
+    # No e-mail or SMS before then (the inbox still gets everything); held mail goes out after.
+    paused_until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,20 @@ def quiet_hours_over(now: datetime, start: time | None, end: time | None) -> dat
     return morning.astimezone(UTC)
 
 
+def release_at(prefs: Preferences, now: datetime) -> datetime:
+    """When a personal message decided at `now` may go out: after the pause, outside quiet hours."""
+    start = max(now, prefs.paused_until) if prefs.paused_until is not None else now
+    return quiet_hours_over(start, prefs.quiet_start, prefs.quiet_end)
+
+
+def moved_delivery(prefs: Preferences, now: datetime, *, due: datetime, tried: bool) -> datetime:
+    """When a pending e-mail/SMS goes out after its recipient changed a pause or quiet hours: a
+    message never tried goes when the new settings allow (sooner, if a pause was lifted); one
+    waiting to be retried keeps its back-off, but not into a pause."""
+    release = release_at(prefs, now)
+    return max(due, release) if tried else release
+
+
 def route(
     notify: Notify,
     prefs: Preferences,
@@ -69,13 +85,14 @@ def route(
     """Which channels carry the message; None when the recipient opted out of the rule.
 
     The inbox always gets it (it is the row itself). E-mail and SMS follow the recipient's
-    channels, wait for the end of quiet hours, and stop once the daily cap is reached.
+    channels, wait for the end of a pause and of quiet hours, and stop once the daily cap is
+    reached.
     """
     if str(notify.rule) in prefs.opted_out:
         return None
     if personal_sent_today >= prefs.daily_cap:
         return []
-    not_before = quiet_hours_over(now, prefs.quiet_start, prefs.quiet_end)
+    not_before = release_at(prefs, now)
     planned = []
     if "email" in prefs.channels and email:
         planned.append(PlannedDelivery("email", email, not_before))

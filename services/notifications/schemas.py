@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field, HttpUrl, field_validator
+from pydantic import AwareDatetime, BaseModel, Field, HttpUrl, field_validator
 
 from services.notifications import store
 from services.notifications.domain import Rule
@@ -55,6 +55,10 @@ class InboxOut(BaseModel):
     messages: list[InboxMessage]
 
 
+class UnreadOut(BaseModel):
+    unread: int = Field(description="The caller's unread messages (their own and their communities')")
+
+
 # ---------------------------------------------------------------------------- preferences
 
 
@@ -74,6 +78,10 @@ class PreferencesBody(BaseModel):
         description="Nothing but the inbox in these hours; null: no quiet hours",
     )
     daily_cap: int = Field(default=10, ge=0, le=100, description="At most this many e-mails/SMS a day")
+    paused_until: AwareDatetime | None = Field(
+        default=None,
+        description="No e-mail or SMS before then (the inbox still gets everything); null: not paused",
+    )
 
     @field_validator("channels")
     @classmethod
@@ -96,8 +104,25 @@ class PreferencesOut(PreferencesBody):
             opted_out=sorted(Rule(rule) for rule in prefs.opted_out),
             quiet_hours=quiet,
             daily_cap=prefs.daily_cap,
+            paused_until=prefs.paused_until,
             sms_available=sms_available,
         )
+
+
+# ---------------------------------------------------------------------------- a community's pause
+
+
+class PauseIn(BaseModel):
+    until: AwareDatetime | None = Field(
+        description="No e-mail to the community's contact before then (ISO time with offset); null ends the pause",
+        examples=["2026-08-01T00:00:00+02:00"],
+    )
+
+
+class PauseOut(BaseModel):
+    community_id: str
+    recipient_id: str = Field(description="The community's recipient id: community:<id>")
+    paused_until: datetime | None
 
 
 # ---------------------------------------------------------------------------- webhooks

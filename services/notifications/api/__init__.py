@@ -1,5 +1,5 @@
 """HTTP API of the notifications service, one module per resource."""
 
-from services.notifications.api import inbox, nudges, preferences, webhooks
+from services.notifications.api import communities, inbox, nudges, preferences, webhooks
 
-routers = [inbox.router, preferences.router, webhooks.router, nudges.router]
+routers = [inbox.router, preferences.router, communities.router, webhooks.router, nudges.router]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from services.notifications.api.deps import InboxLimit, Service
-from services.notifications.schemas import InboxMessage, InboxOut
+from services.notifications.schemas import InboxMessage, InboxOut, UnreadOut
 from services.notifications.service import people
 from shared.auth import CurrentPrincipal
 
@@ -20,6 +20,11 @@ def read_inbox(
     return InboxOut(
         unread=inbox.unread, messages=[InboxMessage.of(letter.row, letter.message) for letter in inbox.messages]
     )
+
+
+@router.get("/unread", summary="How many of the caller's messages are unread")
+def unread(principal: CurrentPrincipal, service: Service) -> UnreadOut:
+    return UnreadOut(unread=people.unread(service, principal))
 
 
 @router.post("/{message_id}/read", summary="Mark one of the caller's messages as read")

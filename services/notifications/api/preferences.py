@@ -21,6 +21,8 @@ def get_preferences(principal: CurrentPrincipal, service: Service) -> Preference
 @router.put("", summary="Replace the caller's notification preferences")
 def put_preferences(body: PreferencesBody, principal: CurrentPrincipal, service: Service) -> PreferencesOut:
     quiet = (body.quiet_hours.start, body.quiet_hours.end) if body.quiet_hours else None
-    change = people.PreferenceChange(body.channels, [str(rule) for rule in body.opted_out], quiet, body.daily_cap)
+    change = people.PreferenceChange(
+        body.channels, [str(rule) for rule in body.opted_out], quiet, body.daily_cap, body.paused_until
+    )
     prefs = people.set_preferences(service, principal, change)
     return PreferencesOut.of(principal.actor_id, prefs, service.settings.sms_enabled)

@@ -19,7 +19,7 @@ import logging
 from datetime import datetime
 
 from services.notifications import store
-from services.notifications.domain import PERSONAL_CHANNELS, Notify
+from services.notifications.domain import COMMUNITY_PREFIX, PERSONAL_CHANNELS, Notify
 from services.notifications.messages import stored
 from services.notifications.routing import route
 from services.notifications.service.batch import Batch
@@ -30,8 +30,6 @@ from shared.ids import new_id
 from shared.uow import UnitOfWork
 
 log = logging.getLogger("vejviser.notifications.notify")
-
-COMMUNITY_PREFIX = "community:"
 
 
 def _addresses(batch: Batch, recipient_ids: list[str]) -> dict[str, tuple[str | None, str | None]]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from services.notifications import store
-from services.notifications.domain import community_recipient
+from services.notifications.domain import community_recipient, pause_problem
 from services.notifications.messages import Rendered
-from services.notifications.routing import Preferences
+from services.notifications.routing import Preferences, moved_delivery
 from services.notifications.service.core import Notifications
-from shared.errors import NotFound
+from shared.errors import Invalid, NotFound
 from shared.principal import Principal
 from shared.uow import UnitOfWork
 
@@ -53,6 +54,11 @@ def read_inbox(app: Notifications, principal: Principal, *, unread_only: bool, l
     return Inbox(unread=sum(1 for r in rows if r.read_at is None), messages=messages)
 
 
+def unread(app: Notifications, principal: Principal) -> int:
+    """All of the caller's unread messages (the header's badge), not only the newest page."""
+    return app.runtime.read(lambda session: store.unread_count(session, recipient_ids(principal)))
+
+
 def mark_read(app: Notifications, principal: Principal, message_id: str) -> Letter:
     def work(uow: UnitOfWork) -> store.NudgeRow:
         row = uow.session.get(store.NudgeRow, message_id)
@@ -75,20 +81,53 @@ class PreferenceChange:
     opted_out: Sequence[str]
     quiet_hours: tuple[str, str] | None  # (HH:MM, HH:MM) on the Copenhagen wall clock
     daily_cap: int
+    paused_until: datetime | None = None
+
+
+def preference_row(uow: UnitOfWork, app: Notifications, recipient_id: str) -> store.PreferenceRow:
+    """The recipient's preferences row, made from the defaults when they have none yet."""
+    row = uow.session.get(store.PreferenceRow, recipient_id)
+    if row is None:
+        defaults = app.defaults
+        row = store.PreferenceRow(
+            recipient_id=recipient_id,
+            channels=sorted(defaults.channels),
+            opted_out=sorted(defaults.opted_out),
+            quiet_start=defaults.quiet_start.strftime("%H:%M") if defaults.quiet_start else None,
+            quiet_end=defaults.quiet_end.strftime("%H:%M") if defaults.quiet_end else None,
+            daily_cap=defaults.daily_cap,
+        )
+        uow.session.add(row)
+    return row
+
+
+def check_pause(until: datetime | None, now: datetime, field: str = "paused_until") -> None:
+    problem = pause_problem(until, now)
+    if problem:
+        raise Invalid(f"{field}: {problem}", field=field)
+
+
+def settle_preferences(app: Notifications, uow: UnitOfWork, row: store.PreferenceRow) -> Preferences:
+    """Store a changed row and move the recipient's waiting e-mails and SMS to what the new
+    pause and quiet hours allow (lifting a pause sends what it held back)."""
+    now = uow.now()
+    row.updated_at = now
+    uow.session.flush()
+    prefs = store.preferences(uow.session, row.recipient_id, app.defaults)
+    for delivery in store.pending_personal_deliveries(uow.session, row.recipient_id):
+        delivery.next_attempt_at = moved_delivery(prefs, now, due=delivery.next_attempt_at, tried=delivery.attempts > 0)
+    return prefs
 
 
 def set_preferences(app: Notifications, principal: Principal, change: PreferenceChange) -> Preferences:
     def work(uow: UnitOfWork) -> Preferences:
-        row = uow.session.get(store.PreferenceRow, principal.actor_id)
-        if row is None:
-            row = store.PreferenceRow(recipient_id=principal.actor_id)
-            uow.session.add(row)
+        check_pause(change.paused_until, uow.now())
+        row = preference_row(uow, app, principal.actor_id)
         row.channels = list(change.channels)
         row.opted_out = sorted(set(change.opted_out))
         row.quiet_start, row.quiet_end = change.quiet_hours or (None, None)
         row.daily_cap = change.daily_cap
-        row.updated_at = uow.now()
-        uow.session.flush()
-        return store.preferences(uow.session, principal.actor_id, app.defaults)
+        row.paused_until = change.paused_until
+        return settle_preferences(app, uow, row)
 
     return app.runtime.write(work)

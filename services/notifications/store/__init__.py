@@ -36,10 +36,12 @@ from services.notifications.store.work import (
     insert_nudges,
     is_empty,
     nudges,
+    pending_personal_deliveries,
     personal_deliveries_since,
     preferences,
     preferences_of,
     timers,
+    unread_count,
     unsettled_deliveries,
     webhooks,
 )
@@ -68,6 +70,7 @@ __all__ = [
     "insert_nudges",
     "is_empty",
     "nudges",
+    "pending_personal_deliveries",
     "personal_deliveries_since",
     "preferences",
     "preferences_of",
@@ -78,6 +81,7 @@ __all__ = [
     "save_timers",
     "timers",
     "timers_of",
+    "unread_count",
     "unsettled_deliveries",
     "webhooks",
 ]

@@ -148,6 +148,7 @@ class PreferenceRow(Base):
     quiet_start: Mapped[str | None] = mapped_column(String(5))
     quiet_end: Mapped[str | None] = mapped_column(String(5))
     daily_cap: Mapped[int] = mapped_column(Integer)
+    paused_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 

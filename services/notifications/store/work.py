@@ -42,6 +42,7 @@ def _preferences(row: PreferenceColumns) -> Preferences:
         quiet_start=_time(row.quiet_start),
         quiet_end=_time(row.quiet_end),
         daily_cap=row.daily_cap,
+        paused_until=row.paused_until,
     )
 
 
@@ -51,6 +52,7 @@ class PreferenceColumns(Protocol):
     quiet_start: str | None
     quiet_end: str | None
     daily_cap: int
+    paused_until: datetime | None
 
 
 def _time(text: str | None) -> time | None:
@@ -68,6 +70,7 @@ def preferences_of(session: Session, recipient_ids: Iterable[str]) -> dict[str, 
             PREFERENCE.c.quiet_start,
             PREFERENCE.c.quiet_end,
             PREFERENCE.c.daily_cap,
+            PREFERENCE.c.paused_until,
         ).where(among(session, PREFERENCE.c.recipient_id, chunk))
         for row in session.execute(query):
             found[row.recipient_id] = _preferences(row)
@@ -143,6 +146,20 @@ def claim_due_deliveries(session: Session, now: datetime, lease_until: datetime,
     return rows
 
 
+def pending_personal_deliveries(session: Session, recipient_id: str) -> list[DeliveryRow]:
+    """A recipient's e-mails and SMS not sent yet (a pause or new quiet hours move them)."""
+    query = (
+        select(DeliveryRow)
+        .join(NudgeRow, NudgeRow.id == DeliveryRow.nudge_id)
+        .where(
+            NudgeRow.recipient_id == recipient_id,
+            DeliveryRow.status == "pending",
+            DeliveryRow.channel.in_(PERSONAL_CHANNELS),
+        )
+    )
+    return list(session.scalars(query))
+
+
 def unsettled_deliveries(session: Session, nudge_id: str) -> int:
     query = select(func.count()).select_from(DeliveryRow)
     return int(session.scalar(query.where(DeliveryRow.nudge_id == nudge_id, DeliveryRow.status == "pending")) or 0)
@@ -160,6 +177,12 @@ def nudges(
     if recipients is not None:
         query = query.where(NudgeRow.recipient_id.in_(list(recipients)))
     return list(session.scalars(query))
+
+
+def unread_count(session: Session, recipients: Sequence[str]) -> int:
+    query = select(func.count()).select_from(NudgeRow)
+    query = query.where(NudgeRow.recipient_id.in_(list(recipients)), NudgeRow.read_at.is_(None))
+    return int(session.scalar(query) or 0)
 
 
 def timers(session: Session, *, status: str, limit: int = 200) -> list[TimerRow]:

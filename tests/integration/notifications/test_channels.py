@@ -74,6 +74,7 @@ async def test_preferences_validate_with_messages_a_person_can_act_on(service: S
             "opted_out": [],
             "quiet_hours": {"start": "21:00", "end": "07:00"},
             "daily_cap": 10,
+            "paused_until": None,
             "sms_available": False,
         }
         bad = await client.put("/v1/preferences", json={"quiet_hours": {"start": "25:00", "end": "07:00"}})

@@ -200,3 +200,32 @@ def test_retry_back_off_and_webhook_signature() -> None:
     assert routing.retry_at(5, [10, 60], NOW) == NOW + timedelta(seconds=60)
     sig = routing.sign_webhook("secret", b'{"a":1}')
     assert sig == "sha256=" + __import__("hmac").new(b"secret", b'{"a":1}', "sha256").hexdigest()
+
+
+def test_a_pause_holds_mail_until_it_ends_and_then_quiet_hours_still_count() -> None:
+    paused = Preferences(paused_until=NOW + timedelta(days=2))
+    [held] = _route(paused) or []
+    assert held.not_before == NOW + timedelta(days=2)
+    late = Preferences(paused_until=datetime(2024, 3, 14, 21, 0, tzinfo=UTC))  # ends 22:00 in Copenhagen
+    assert routing.release_at(late, NOW) == datetime(2024, 3, 15, 6, 0, tzinfo=UTC)  # 07:00 next morning
+    assert routing.release_at(Preferences(paused_until=NOW - timedelta(days=1)), NOW) == NOW  # over
+
+
+def test_a_changed_pause_moves_waiting_mail_but_not_a_retry_into_the_past() -> None:
+    later = NOW + timedelta(days=5)
+    lifted = Preferences(paused_until=None)
+    assert routing.moved_delivery(lifted, NOW, due=later, tried=False) == NOW  # the pause was lifted
+    assert routing.moved_delivery(lifted, NOW, due=later, tried=True) == later  # its back-off stays
+    paused = Preferences(paused_until=later)
+    assert routing.moved_delivery(paused, NOW, due=NOW + timedelta(minutes=5), tried=True) == later
+
+
+def test_who_may_pause_a_community_and_for_how_long() -> None:
+    from shared.principal import Principal, Role
+
+    assert domain.may_pause(Principal("community:c1", Role.community_contact, ("c1",)), "c1")
+    assert not domain.may_pause(Principal("x", Role.community_contact, ("c2",)), "c1")
+    assert domain.may_pause(Principal("g", Role.guide), "c1") and domain.may_pause(Principal("a", Role.admin), "c1")
+    assert not domain.may_pause(Principal("p", Role.professional), "c1")
+    assert domain.pause_problem(None, NOW) is None and domain.pause_problem(NOW + timedelta(days=300), NOW) is None
+    assert domain.pause_problem(NOW + timedelta(days=400), NOW) is not None

@@ -61,6 +61,13 @@ def test_every_rule_renders_danish_text_and_html(rule: Rule) -> None:
     assert "{{" not in rendered.text + rendered.html
 
 
+@pytest.mark.parametrize("rule", list(Rule))
+def test_every_message_links_to_the_settings_page(rule: Rule) -> None:
+    rendered = Messages("https://vejviser.kommune.example").render(rule, {**BASE, **CONTEXTS[rule]})
+    assert "https://vejviser.kommune.example/indstillinger" in rendered.text
+    assert '<a href="https://vejviser.kommune.example/indstillinger">Indstillinger i Vejviser</a>' in rendered.html
+
+
 def test_welcome_contact_text_says_what_is_needed_and_escapes_html() -> None:
     rendered = Messages().render(Rule.welcome_contact, {**BASE, **CONTEXTS[Rule.welcome_contact]})
     assert "brug for følgeskab" in rendered.text and "særlige hensyn" in rendered.text
