@@ -1,9 +1,10 @@
 """Referral drafts: the wizard's answers, kept server-side (never in the cookie) under the
 session and the person, so every step re-renders from them and the back button loses nothing.
 
-The citizen's contact data is encrypted with Fernet under a key derived (HKDF-SHA256) from
-`draft_secret`. Issue 13 revisits key management (a key of its own, rotation); until then a
-leaked drafts table without the secret shows no names, phone numbers or e-mail addresses.
+The citizen's contact data and answers to the loneliness questions are encrypted with Fernet
+under a key derived (HKDF-SHA256) from `draft_secret`. Issue 13 revisits key management (a key
+of its own, rotation); until then a leaked drafts table without the secret shows no names,
+phone numbers, e-mail addresses or answers.
 Drafts are deleted when sent, when consent is refused, and after `DRAFT_HOURS`.
 """
 
@@ -22,7 +23,7 @@ from sqlalchemy import JSON, LargeBinary, delete, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from services.web.store import DIGEST, ID, Base
-from services.web.wizard import CONTACT_FIELDS, Answers
+from services.web.wizard import SEALED_FIELDS, Answers
 from shared.db import UtcDateTime
 
 DRAFT_HOURS = 24
@@ -58,8 +59,8 @@ class DraftBox:
         self.cipher = draft_cipher(secret)
 
     def seal(self, answers: Answers) -> tuple[dict[str, object], bytes | None]:
-        contact = {name: answers[name] for name in CONTACT_FIELDS if answers.get(name)}
-        plain = {name: value for name, value in answers.items() if name not in CONTACT_FIELDS}
+        contact = {name: answers[name] for name in SEALED_FIELDS if answers.get(name)}
+        plain = {name: value for name, value in answers.items() if name not in SEALED_FIELDS}
         return plain, self.cipher.encrypt(json.dumps(contact).encode()) if contact else None
 
     def open(self, row: Draft) -> DraftAnswers:

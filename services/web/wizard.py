@@ -33,18 +33,30 @@ STEPS = (
     Step("behov", "Behov", "Hvad betyder noget for borgeren?"),
     Step("foelgeskab", "Følgeskab", "Har borgeren brug for følgeskab?"),
     Step("faellesskab", "Fællesskab", "Hvilket fællesskab henviser du til?"),
+    Step("ensomhed", "Ensomhed", "Vil borgeren svare på tre spørgsmål om ensomhed?"),
     Step("tjek", "Tjek", "Tjek dine svar"),
 )
 BY_SLUG = {step.slug: step for step in STEPS}
 CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
+# The three-item UCLA loneliness scale as the national survey "Hvordan har du det?" asks it.
+UCLA_QUESTIONS = (
+    "Hvor ofte føler du, at du savner nogen at være sammen med?",
+    "Hvor ofte føler du dig holdt udenfor?",
+    "Hvor ofte føler du dig isoleret fra andre?",
+)
+UCLA_ANSWERS = (("1", "Sjældent eller aldrig"), ("2", "En gang imellem"), ("3", "Ofte"))
+UCLA_FIELDS = ("ucla_1", "ucla_2", "ucla_3")
+# Encrypted in the draft: how to reach the citizen, and how lonely they say they are.
+SEALED_FIELDS = CONTACT_FIELDS + UCLA_FIELDS
 # The form fields each step asks (a backing service's refusal of one is sent back to its step).
 STEP_FIELDS = {
     "borger": ("citizen_mode", "citizen_ref"),
     "samtykke": ("consent", "consent_purpose", "consent_date"),
-    "kontakt": CONTACT_FIELDS,
+    "kontakt": (*CONTACT_FIELDS, "share_contact"),
     "behov": ("note", "special_considerations", "area"),
     "foelgeskab": ("accompaniment", "companion_id"),
     "faellesskab": ("community_id", "override_full", "override_reason"),
+    "ensomhed": ("loneliness_consent", *UCLA_FIELDS),
 }
 # Only a new citizen is asked for consent and contact data: a registered one has them.
 NEW_CITIZEN_ONLY = ("samtykke", "kontakt")
@@ -55,9 +67,16 @@ EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def steps_for(answers: Mapping[str, object]) -> list[Step]:
-    if answers.get("citizen_mode") == "existing":
-        return [step for step in STEPS if step.slug not in NEW_CITIZEN_ONLY]
-    return list(STEPS)
+    skipped = set(NEW_CITIZEN_ONLY) if answers.get("citizen_mode") == "existing" else set()
+    if not profile().loneliness_scale:
+        skipped.add("ensomhed")
+    return [step for step in STEPS if step.slug not in skipped]
+
+
+def asks(answers: Mapping[str, object], slug: str) -> bool:
+    """Whether this draft goes through the step (a registered citizen skips consent and contact;
+    the loneliness questions only where the municipality's profile has them)."""
+    return any(step.slug == slug for step in steps_for(answers))
 
 
 def next_slug(answers: Mapping[str, object], slug: str) -> str:
@@ -132,7 +151,12 @@ def check_consent(form: Mapping[str, str], today: date) -> tuple[Answers, list[F
 
 def check_contact(form: Mapping[str, str]) -> tuple[Answers, list[FieldError]]:
     name, phone, email = (_text(form, field) for field in CONTACT_FIELDS)
-    answers: Answers = {"contact_name": name, "contact_phone": phone, "contact_email": email}
+    answers: Answers = {
+        "contact_name": name,
+        "contact_phone": phone,
+        "contact_email": email,
+        "share_contact": form.get("share_contact") == "ja",
+    }
     errors: list[FieldError] = []
     _free_text(errors, "contact_name", name, label="borgerens navn", low=1, high=200)
     if not phone and not email:
@@ -144,13 +168,17 @@ def check_contact(form: Mapping[str, str]) -> tuple[Answers, list[FieldError]]:
     return answers, errors
 
 
-def check_needs(form: Mapping[str, str]) -> tuple[Answers, list[FieldError]]:
+def check_needs(form: Mapping[str, str], *, existing: bool = False) -> tuple[Answers, list[FieldError]]:
+    """`existing`: a registered citizen, who is asked here whether to share contact data (a
+    new citizen is asked on the contact step)."""
     note, area = _text(form, "note"), _text(form, "area")
     answers: Answers = {
         "note": note,
         "special_considerations": form.get("special_considerations") == "ja",
         "area": area,
     }
+    if existing:
+        answers["share_contact"] = form.get("share_contact") == "ja"
     errors: list[FieldError] = []
     _free_text(errors, "note", note, label="hvad der betyder noget for borgeren", low=3, high=1500)
     if area and area not in profile().area.codes:
@@ -190,6 +218,38 @@ def check_community(form: Mapping[str, str], *, found: bool, full: bool) -> tupl
         errors, "override_reason", reason, label="hvorfor fællesskabet tager borgeren alligevel", low=3, high=400
     )
     return answers, errors
+
+
+def check_loneliness(form: Mapping[str, str]) -> tuple[Answers, list[FieldError]]:
+    """The optional loneliness questions: kept only with the citizen's "ja"; skipping (the
+    button, or no choice and no answers) never blocks the referral."""
+    skipped: Answers = {"loneliness_consent": "nej", **dict.fromkeys(UCLA_FIELDS, "")}
+    if form.get("spring_over"):
+        return skipped, []
+    consent = _text(form, "loneliness_consent")
+    given = {name: _text(form, name) for name in UCLA_FIELDS}
+    answered = {name: value for name, value in given.items() if value in dict(UCLA_ANSWERS)}
+    if consent != "ja":
+        if not answered:
+            return skipped, []
+        message = (
+            "Borgeren skal sige ja til at svare, før svarene gemmes. Vælg “Borgeren vil gerne svare”, eller spring over"
+        )
+        return {"loneliness_consent": consent, **answered}, [("loneliness_consent", message)]
+    errors = [
+        (name, f"Vælg et svar på spørgsmål {number}")
+        for number, name in enumerate(UCLA_FIELDS, start=1)
+        if name not in answered
+    ]
+    return {"loneliness_consent": "ja", **dict.fromkeys(UCLA_FIELDS, ""), **answered}, errors
+
+
+def loneliness_answers(answers: Mapping[str, object]) -> list[int] | None:
+    """The three answers to send with the referral, when the citizen agreed and answered all."""
+    if answers.get("loneliness_consent") != "ja" or not profile().loneliness_scale:
+        return None
+    values = [str(answers.get(name) or "") for name in UCLA_FIELDS]
+    return [int(value) for value in values] if all(value in dict(UCLA_ANSWERS) for value in values) else None
 
 
 def referral_note(answers: Mapping[str, object]) -> str:

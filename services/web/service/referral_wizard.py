@@ -1,6 +1,7 @@
 """The referral wizard's use cases: a draft per referral in the making (server-side, under the
 session), each step's answers checked and saved, and sending it: the citizen is registered
-and the referral created only then, so an abandoned or refused draft leaves nothing behind."""
+and the referral created only then (with the loneliness answers, when the citizen gave them),
+so an abandoned or refused draft leaves nothing behind."""
 
 from __future__ import annotations
 
@@ -29,10 +30,20 @@ class Owner:
     user: WebUser
 
 
-def start(pages: Pages, owner: Owner, community: Community | None) -> str:
+@dataclass(frozen=True)
+class Sent:
+    referral: Referral
+    loneliness_saved: bool | None  # None: the citizen was not asked, or did not answer
+
+
+def start(pages: Pages, owner: Owner, community: Community | None, citizen_ref: str = "") -> str:
+    """A new draft; from a community's card it names the community, from "Henvis igen" a
+    registered citizen (whose existence the caller has checked)."""
     answers: wizard.Answers = {}
     if community is not None:
         answers = {"community_id": community.id, "community_name": community.name}
+    if citizen_ref:
+        answers |= {"citizen_mode": "existing", "citizen_ref": citizen_ref, "done_borger": True}
     draft_id = new_id()
 
     def work(uow: UnitOfWork) -> None:
@@ -87,9 +98,10 @@ def named_companions(pages: Pages, user: WebUser) -> dict[str, str]:
 
 
 def check_step(
-    pages: Pages, user: WebUser, slug: str, form: Mapping[str, str]
+    pages: Pages, user: WebUser, slug: str, form: Mapping[str, str], draft: Mapping[str, object] | None = None
 ) -> tuple[wizard.Answers, list[wizard.FieldError]]:
-    """A step's answers and errors; the steps that name something elsewhere ask its service."""
+    """A step's answers and errors (`draft`: the answers so far); the steps that name
+    something elsewhere ask its service."""
     if slug == "borger":
         answers, errors = wizard.check_citizen(form)
         if not errors and answers["citizen_mode"] == "existing":
@@ -105,9 +117,11 @@ def check_step(
     if slug == "kontakt":
         return wizard.check_contact(form)
     if slug == "behov":
-        return wizard.check_needs(form)
+        return wizard.check_needs(form, existing=(draft or {}).get("citizen_mode") == "existing")
     if slug == "foelgeskab":
         return wizard.check_accompaniment(form, named_companions(pages, user))
+    if slug == "ensomhed":
+        return wizard.check_loneliness(form)
     if slug == "faellesskab":
         card = find_community(pages, user, (form.get("community_id") or "").strip())
         answers, errors = wizard.check_community(form, found=card is not None, full=bool(card and card.capacity.full))
@@ -128,9 +142,9 @@ def find_community(pages: Pages, user: WebUser, community_id: str) -> Community 
         raise
 
 
-def send(pages: Pages, owner: Owner, draft: DraftAnswers) -> Referral:
+def send(pages: Pages, owner: Owner, draft: DraftAnswers) -> Sent:
     """Register the citizen (a new one, with consent and contact data), create the referral,
-    arrange a named companion, and forget the draft."""
+    arrange a named companion, record the loneliness answers, and forget the draft."""
     user, answers = owner.user, draft.answers
     citizen_ref = str(answers.get("citizen_ref") or "")
     if answers.get("citizen_mode") == "new" and not citizen_ref:
@@ -155,6 +169,7 @@ def send(pages: Pages, owner: Owner, draft: DraftAnswers) -> Referral:
             "special_considerations": bool(answers.get("special_considerations")),
             "override_full": bool(answers.get("override_full")),
             "note": wizard.referral_note(answers) or None,
+            "share_contact_with_community": bool(answers.get("share_contact")),
         },
     )
     if answers.get("accompaniment") == "named" and answers.get("companion_id"):
@@ -166,8 +181,20 @@ def send(pages: Pages, owner: Owner, draft: DraftAnswers) -> Referral:
                 Referral,
                 json={"companion_id": answers["companion_id"]},
             )
+    loneliness = wizard.loneliness_answers(answers)
+    saved = None if loneliness is None else _measure_loneliness(pages, user, referral.referral_id, loneliness)
     discard(pages, draft.draft_id)
-    return referral
+    return Sent(referral, saved)
+
+
+def _measure_loneliness(pages: Pages, user: WebUser, referral_id: str, loneliness: list[int]) -> bool:
+    """The answers at referral; the referral stands if they are refused (the receipt says so)."""
+    body = {"moment": "referral", "answers": loneliness, "consent": True}
+    try:
+        pages.referrals.call(user, "POST", f"/v1/referrals/{referral_id}/loneliness", json=body)
+    except BackendError:
+        return False
+    return True
 
 
 def community_choices(pages: Pages, user: WebUser, draft: DraftAnswers, query: str) -> list[Community]:

@@ -1,11 +1,20 @@
-"""The referral wizard's steps and their validation (Danish messages tied to each field)."""
+"""The referral wizard's steps and their validation (Danish messages tied to each field),
+the optional loneliness questions (only where the profile has them, only with consent), the
+citizen's choice to share first name and phone, and what the "Tjek dine svar" page shows."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import date
+from pathlib import Path
+
+import pytest
 
 from services.web import wizard
-from shared.profile import profile
+from services.web.api.pages.wizard_views import check_rows
+from services.web.drafts import DraftAnswers, DraftBox
+from shared.profile import DEFAULT_PROFILE, profile
 
 TODAY = date(2026, 12, 2)
 
@@ -22,6 +31,7 @@ def test_a_registered_citizen_skips_consent_and_contact() -> None:
         "behov",
         "foelgeskab",
         "faellesskab",
+        "ensomhed",
         "tjek",
     ]
     existing = {"citizen_mode": "existing"}
@@ -34,6 +44,8 @@ def test_first_unanswered() -> None:
     answers: dict[str, object] = {"citizen_mode": "existing", "done_borger": True, "done_behov": True}
     assert wizard.first_unanswered(answers) == "foelgeskab"
     answers |= {"done_foelgeskab": True, "done_faellesskab": True}
+    assert wizard.first_unanswered(answers) == "ensomhed"
+    answers |= {"done_ensomhed": True}
     assert wizard.first_unanswered(answers) is None
 
 
@@ -86,3 +98,83 @@ def test_a_full_community_needs_an_override_and_a_reason() -> None:
     answers, errors = wizard.check_community(form, found=True, full=True)
     assert not errors and answers["override_full"] is True
     assert "Aftalt med Birthe" in wizard.referral_note({"note": "Strik", **answers})
+
+
+@pytest.fixture
+def without_loneliness(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A municipality whose profile does not ask the loneliness questions."""
+    data = json.loads(DEFAULT_PROFILE.read_text(encoding="utf-8")) | {"loneliness_scale": False}
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    monkeypatch.setenv("MUNICIPALITY_PROFILE", str(path))
+    yield
+
+
+def test_the_loneliness_step_only_where_the_profile_has_it(without_loneliness: None) -> None:
+    assert not profile().loneliness_scale
+    assert "ensomhed" not in [step.slug for step in wizard.steps_for({"citizen_mode": "new"})]
+    assert not wizard.asks({}, "ensomhed")
+    assert wizard.next_slug({}, "faellesskab") == "tjek"
+    # answers left in a draft from before are never sent
+    given = {"loneliness_consent": "ja", "ucla_1": "1", "ucla_2": "2", "ucla_3": "3"}
+    assert wizard.loneliness_answers(given) is None
+
+
+def test_loneliness_answers_need_the_citizens_yes() -> None:
+    assert wizard.asks({}, "ensomhed") and wizard.next_slug({}, "faellesskab") == "ensomhed"
+    answered = {"ucla_1": "3", "ucla_2": "2", "ucla_3": "1"}
+    # answers without the citizen's "ja" are refused, with the choice to make
+    answers, errors = wizard.check_loneliness(answered)
+    assert fields(errors) == ["loneliness_consent"] and "Borgeren vil gerne svare" in errors[0][1]
+    assert wizard.loneliness_answers(answers) is None
+    # "ja" with a missing answer names the question
+    answers, errors = wizard.check_loneliness({"loneliness_consent": "ja", "ucla_1": "3", "ucla_3": "4"})
+    assert errors == [("ucla_2", "Vælg et svar på spørgsmål 2"), ("ucla_3", "Vælg et svar på spørgsmål 3")]
+    answers, errors = wizard.check_loneliness({"loneliness_consent": "ja", **answered})
+    assert not errors and wizard.loneliness_answers(answers) == [3, 2, 1]
+
+
+def test_skipping_the_loneliness_questions_never_blocks() -> None:
+    for form in ({}, {"loneliness_consent": "nej"}, {"spring_over": "ja", "ucla_1": "3"}):
+        answers, errors = wizard.check_loneliness(form)
+        assert not errors and answers["loneliness_consent"] == "nej"
+        assert wizard.loneliness_answers(answers) is None
+    assert [word for _, word in wizard.UCLA_ANSWERS] == ["Sjældent eller aldrig", "En gang imellem", "Ofte"]
+    assert len(wizard.UCLA_QUESTIONS) == 3
+
+
+def test_the_loneliness_answers_are_sealed_in_the_draft() -> None:
+    box = DraftBox("a-secret")
+    plain, sealed = box.seal({"note": "Strik", "loneliness_consent": "ja", "ucla_1": "3", "contact_name": "Kim"})
+    assert plain == {"note": "Strik", "loneliness_consent": "ja"} and sealed is not None
+    assert json.loads(box.cipher.decrypt(sealed)) == {"contact_name": "Kim", "ucla_1": "3"}
+
+
+def test_sharing_first_name_and_phone_is_the_citizens_choice() -> None:
+    form = {"contact_name": "Kim Hansen", "contact_phone": "12345678"}
+    assert wizard.check_contact(form)[0]["share_contact"] is False
+    assert wizard.check_contact(form | {"share_contact": "ja"})[0]["share_contact"] is True
+    # a registered citizen is asked on the needs step instead; a new one is not asked twice
+    needs = {"note": "Vil gerne strikke", "share_contact": "ja"}
+    assert wizard.check_needs(needs, existing=True)[0]["share_contact"] is True
+    assert "share_contact" not in wizard.check_needs(needs)[0]
+
+
+def test_check_rows_show_sharing_and_loneliness() -> None:
+    answers: dict[str, object] = {
+        "citizen_mode": "new",
+        "consent_date": "2026-12-02",
+        "contact_name": "Kim",
+        "share_contact": True,
+        "loneliness_consent": "ja",
+        "ucla_1": "1",
+        "ucla_2": "2",
+        "ucla_3": "3",
+    }
+    rows = {row.label: row.value for row in check_rows(DraftAnswers("d", answers))}
+    assert rows["Fællesskab og følgeperson må se fornavn og telefon"] == "Ja"
+    assert rows["Spørgsmål om ensomhed"] == (
+        "Besvaret med borgerens samtykke: sjældent eller aldrig, en gang imellem, ofte"
+    )
+    skipped = {row.label: row.value for row in check_rows(DraftAnswers("d", {"loneliness_consent": "nej"}))}
+    assert skipped["Spørgsmål om ensomhed"] == "Ikke besvaret"

@@ -1,5 +1,6 @@
 """Henvisning (`/henvis/...`): the referral wizard, one question a page, its answers in a
-server-side draft; nothing reaches the referrals service before "Send henvisning"."""
+server-side draft; nothing reaches the referrals service before "Send henvisning".
+`/henvis?borger=<citizen_ref>` ("Henvis igen") starts it for a registered citizen."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from services.web import wizard
 from services.web.api.deps import CsrfForm, LoggedIn, Page, PageContext, PageForbidden
 from services.web.api.pages.deps import GUARDED, DraftOwner, PagesDep
 from services.web.api.pages.wizard_views import check_rows, step_context
+from services.web.domain import WebUser
 from services.web.drafts import DraftAnswers
 from services.web.service import Pages
 from services.web.service import referral_wizard as use
@@ -28,18 +30,39 @@ def _expired(page: PageContext) -> HTMLResponse:
     return page.render("pages/wizard/expired.html", status=404)
 
 
+def _render_start(page: PageContext, user: WebUser, citizen_ref: str, errors: list[tuple[str, str]]) -> HTMLResponse:
+    return page.render(
+        "pages/wizard/start.html",
+        status=422 if errors else 200,
+        refers=user.refers,
+        citizen_ref=citizen_ref,
+        errors=errors,
+        error_of=dict(errors),
+    )
+
+
 @router.get("", response_class=HTMLResponse)
-def start_page(page: Page, user: LoggedIn) -> HTMLResponse:
-    return page.render("pages/wizard/start.html", refers=user.refers)
+def start_page(page: Page, user: LoggedIn, borger: str = "") -> HTMLResponse:
+    citizen_ref = borger.strip().lower()[:80]
+    if citizen_ref and not wizard.CITIZEN_REF.match(citizen_ref):
+        return _render_start(page, user, citizen_ref, [("citizen_ref", "Borgerens reference er ikke gyldig")])
+    return _render_start(page, user, citizen_ref, [])
 
 
 @router.post("", response_class=HTMLResponse)
-def start(form: CsrfForm, owner: DraftOwner, pages: PagesDep) -> Response:
+def start(form: CsrfForm, page: Page, owner: DraftOwner, pages: PagesDep) -> Response:
     if not owner.user.refers:
         raise PageForbidden()
     community = use.find_community(pages, owner.user, str(form.get("community_id") or "").strip())
-    draft_id = use.start(pages, owner, community)
-    return RedirectResponse(f"/henvis/{draft_id}/borger", status_code=303)
+    citizen_ref = str(form.get("citizen_ref") or "").strip()
+    if citizen_ref:
+        known = {"citizen_mode": "existing", "citizen_ref": citizen_ref}
+        answers, errors = use.check_step(pages, owner.user, "borger", known)
+        if errors:
+            return _render_start(page, owner.user, citizen_ref, errors)
+        citizen_ref = str(answers["citizen_ref"])
+    draft_id = use.start(pages, owner, community, citizen_ref)
+    return RedirectResponse(f"/henvis/{draft_id}/{'behov' if citizen_ref else 'borger'}", status_code=303)
 
 
 @router.get("/ikke-samtykke", response_class=HTMLResponse)
@@ -48,9 +71,9 @@ def no_consent(page: Page, user: LoggedIn) -> HTMLResponse:
 
 
 @router.get("/kvittering/{referral_id}", response_class=HTMLResponse)
-def receipt(referral_id: str, page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
+def receipt(referral_id: str, page: Page, user: LoggedIn, pages: PagesDep, ensomhed: str = "") -> HTMLResponse:
     referral = pages.referrals.get(user, f"/v1/referrals/{referral_id}", Referral)
-    return page.render("pages/wizard/receipt.html", referral=referral)
+    return page.render("pages/wizard/receipt.html", referral=referral, loneliness=ensomhed)
 
 
 @router.get("/{draft_id}/tjek", response_class=HTMLResponse)
@@ -83,7 +106,7 @@ def send(draft_id: str, form: CsrfForm, page: Page, owner: DraftOwner, pages: Pa
     if wizard.first_unanswered(draft.answers):
         return RedirectResponse(f"/henvis/{draft_id}/tjek", status_code=303)
     try:
-        referral = use.send(pages, owner, draft)
+        sent = use.send(pages, owner, draft)
     except BackendError as error:
         if error.status not in (409, 422):
             raise
@@ -91,7 +114,10 @@ def send(draft_id: str, form: CsrfForm, page: Page, owner: DraftOwner, pages: Pa
             ("send-button", error.message)
         ]
         return _render_check(page, draft, errors, status=error.status)
-    return RedirectResponse(f"/henvis/kvittering/{referral.referral_id}", status_code=303)
+    receipt = f"/henvis/kvittering/{sent.referral.referral_id}"
+    if sent.loneliness_saved is not None:
+        receipt += "?ensomhed=" + ("gemt" if sent.loneliness_saved else "fejl")
+    return RedirectResponse(receipt, status_code=303)
 
 
 def _step_of(field: str) -> str:
@@ -108,6 +134,8 @@ def step_page(draft_id: str, slug: str, page: Page, owner: DraftOwner, pages: Pa
     draft = use.load(pages, owner, draft_id)
     if draft is None:
         return _expired(page)
+    if not wizard.asks(draft.answers, slug):
+        return RedirectResponse(f"/henvis/{draft_id}/tjek", status_code=303)
     return _render_step(page, pages, owner, draft, slug, [])
 
 
@@ -117,6 +145,9 @@ def _render_step(
     extra: dict[str, object] = {}
     if slug == "foelgeskab":
         extra["companions"] = use.named_companions(pages, owner.user)
+    if slug == "ensomhed":
+        extra.update(questions=list(zip(wizard.UCLA_FIELDS, wizard.UCLA_QUESTIONS, strict=True)))
+        extra.update(scale=wizard.UCLA_ANSWERS)
     if slug == "faellesskab":
         query = (page.request.query_params.get("q") or "").strip()[:200]
         extra.update(query=query, choices=use.community_choices(pages, owner.user, draft, query))
@@ -134,8 +165,10 @@ def answer(draft_id: str, slug: str, form: CsrfForm, page: Page, owner: DraftOwn
     draft = use.load(pages, owner, draft_id)
     if draft is None or slug not in wizard.BY_SLUG or slug == "tjek":
         return _expired(page)
+    if not wizard.asks(draft.answers, slug):
+        return RedirectResponse(f"/henvis/{draft_id}/tjek", status_code=303)
     posted = _form(form)
-    updates, errors = use.check_step(pages, owner.user, slug, posted)
+    updates, errors = use.check_step(pages, owner.user, slug, posted, draft.answers)
     if errors:
         draft.answers.update(updates)  # shown again as typed, saved only once valid
         return _render_step(page, pages, owner, draft, slug, errors)

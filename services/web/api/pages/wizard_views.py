@@ -9,6 +9,7 @@ from services.web import wizard
 from services.web.drafts import DraftAnswers
 from shared.profile import profile
 
+SHARE_LABEL = "Fællesskab og følgeperson må se fornavn og telefon"
 ACCOMPANIMENT_WORDS = {
     "none": "Nej, borgeren kommer selv",
     "needed": "Ja, borgeren har brug for følgeskab",
@@ -64,6 +65,14 @@ def step_context(draft: DraftAnswers, step: wizard.Step, errors: list[tuple[str,
     }
 
 
+def loneliness_words(answers: dict[str, object]) -> str:
+    given = wizard.loneliness_answers(answers)
+    if given is None:
+        return "Ikke besvaret"
+    words = dict(wizard.UCLA_ANSWERS)
+    return "Besvaret med borgerens samtykke: " + ", ".join(words[str(value)].lower() for value in given)
+
+
 def _day(value: object) -> str:
     day = wizard.parse_date(str(value or ""))
     return f"{day.day}.{day.month}.{day.year}" if day else ""
@@ -89,10 +98,13 @@ def check_rows(draft: DraftAnswers) -> list[Row]:
         )
         contact = [str(answers.get(name) or "") for name in wizard.CONTACT_FIELDS]
         rows.append(Row("kontakt", "Kontaktoplysninger", ", ".join(part for part in contact if part)))
+        rows.append(Row("kontakt", SHARE_LABEL, _yes_no(answers.get("share_contact"))))
     rows.append(Row("behov", "Det betyder noget for borgeren", str(answers.get("note") or "")))
     rows.append(Row("behov", "Særlige hensyn", _yes_no(answers.get("special_considerations"))))
     area = str(answers.get("area") or "")
     rows.append(Row("behov", "Borgerens område", profile().area.label(area) if area else "Ikke oplyst"))
+    if answers.get("citizen_mode") == "existing":
+        rows.append(Row("behov", SHARE_LABEL, _yes_no(answers.get("share_contact"))))
     accompaniment = ACCOMPANIMENT_WORDS.get(str(answers.get("accompaniment")), "")
     if answers.get("accompaniment") == "named":
         accompaniment += f": {answers.get('companion_name')}"
@@ -101,5 +113,7 @@ def check_rows(draft: DraftAnswers) -> list[Row]:
     if answers.get("override_full"):
         community += f" (fuldt – aftalt: {answers.get('override_reason')})"
     rows.append(Row("faellesskab", "Fællesskab", community))
+    if wizard.asks(answers, "ensomhed"):
+        rows.append(Row("ensomhed", "Spørgsmål om ensomhed", loneliness_words(answers)))
     slugs = [row.slug for row in rows]
     return [Row(row.slug, row.label, row.value, slugs.index(row.slug) == index) for index, row in enumerate(rows)]
