@@ -7,10 +7,12 @@ No I/O here: everything is a function of its arguments, so every rule is unit-te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
+from shared.clock import COPENHAGEN
 from shared.principal import Principal, Role
 
 
@@ -185,3 +187,101 @@ def needs_my_action(user: WebUser, status: str, allowed_actions: list[str], need
 def worklist_order(needs_action: bool, overdue: bool, updated_at: datetime) -> tuple[int, int, float]:
     """Sort key: what needs my action first, overdue next, then the oldest change first."""
     return (0 if needs_action else 1, 0 if overdue else 1, updated_at.timestamp())
+
+
+def sees_note(user: WebUser, referrer_id: str) -> bool:
+    """The referrer's note is theirs, the guides' and the admins' (the referrals service decides
+    too; this keeps a page from showing one that reaches it anyway)."""
+    return user.sees_all or user.actor_id == referrer_id
+
+
+def refers_again(user: WebUser, status: str, referrer_id: str) -> bool:
+    """After "kom ikke" the referrer (or a guide) may start a new referral for the same citizen."""
+    return status == "no_show" and user.refers and (user.sees_all or user.actor_id == referrer_id)
+
+
+# ---------------------------------------------------------------------- reception
+
+# A community contact's answers to a referral, in the order a first meeting goes.
+RECEPTION_MOVES = ("accept", "propose_visit", "welcome", "no_show", "reject")
+# The reasons a volunteer declines for (the guides' "other" needs words a mail cannot carry).
+DECLINE_WORDS = {reason: words for reason, words in REJECTION_WORDS.items() if reason != "other"}
+CAPACITY_CHOICES = {"open": "Åben", "few": "Få pladser", "full": "Fuld"}
+# "Få pladser" without a number of seats means this many (and at most the community's total).
+FEW_SEATS_DEFAULT = 2
+PAUSE_WEEKS = (1, 2, 4)
+
+
+def reception_group(status: str) -> str:
+    """Where a referral stands on the contact's page: "new" (waits for their answer), "coming"
+    (accepted, the welcome not yet confirmed) or "closed"."""
+    if status == "requested":
+        return "new"
+    return "coming" if status in OPEN_STATUSES else "closed"
+
+
+def capacity_report(choice: str, total: int | None, available: int | None) -> dict[str, object]:
+    """The catalogue's capacity report for a contact's "åben", "få pladser" or "fuld" (the
+    total is kept; seats already counted are kept when they still say the same)."""
+    if choice == "full":
+        return {"total": total, "available": 0, "status": "full"}
+    if choice == "few":
+        few = FEW_SEATS_DEFAULT if total is None else max(1, min(FEW_SEATS_DEFAULT, total))
+        keep = available is not None and 0 < available <= FEW_SEATS
+        return {"total": total, "available": available if keep else few, "status": "open"}
+    if choice == "open":
+        keep = available is not None and available > FEW_SEATS
+        return {"total": total, "available": available if keep else None, "status": "open"}
+    raise ValueError(f"unknown capacity choice {choice!r}")
+
+
+def pause_until(weeks: int, now: datetime) -> datetime:
+    """The end of a pause of `weeks` weeks: that many weeks on, at the start of the day
+    (Copenhagen), so mail comes back in the morning."""
+    day = (now.astimezone(COPENHAGEN) + timedelta(weeks=weeks)).date()
+    return datetime.combine(day, time(7, 0), COPENHAGEN)
+
+
+_DATE_FORMATS = (r"(\d{4})-(\d{1,2})-(\d{1,2})", r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
+_TIME_FORMAT = r"(\d{1,2})[:.](\d{2})"
+
+
+def _day(text: str) -> date | None:
+    for number, pattern in enumerate(_DATE_FORMATS):
+        found = re.fullmatch(pattern, text)
+        if found:
+            first, month, last = (int(part) for part in found.groups())
+            year, day = (first, last) if number == 0 else (last, first)
+            try:
+                return date(year, month, day)
+            except ValueError:
+                return None
+    return None
+
+
+def _clock(text: str) -> time | None:
+    found = re.fullmatch(_TIME_FORMAT, text)
+    if not found or int(found[1]) > 23 or int(found[2]) > 59:
+        return None
+    return time(int(found[1]), int(found[2]))
+
+
+def visit_time(
+    day_text: str, clock_text: str, now: datetime, ids: tuple[str, str]
+) -> tuple[datetime | None, list[tuple[str, str]]]:
+    """A first visit's date ("2026-12-08" as a date field sends it, or "8.12.2026") and time
+    ("17:00" or "17.00") on the Copenhagen wall clock; or the fields (`ids`) to fix."""
+    day, clock = _day(day_text.strip()), _clock(clock_text.strip())
+    errors = []
+    if day is None:
+        errors.append((ids[0], "Skriv datoen for besøget, fx 8.12.2026"))
+    if clock is None:
+        errors.append((ids[1], "Skriv klokkeslættet for besøget, fx 17.00"))
+    if day is None or clock is None:
+        return None, errors
+    moment = datetime.combine(day, clock, COPENHAGEN)
+    if moment <= now:
+        return None, [(ids[0], "Besøget skal ligge ude i fremtiden")]
+    if moment > now + timedelta(days=366):
+        return None, [(ids[0], "Besøget skal ligge inden for et år")]
+    return moment, []

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import TypeAdapter
 
 from services.web import domain
 from services.web.domain import WebUser
 from services.web.service import Pages
-from services.web.service.answers import REFERRALS, TIMELINE, Referral, Referrer, TimelineEntry
+from services.web.service.answers import REFERRALS, TIMELINE, Answer, Referral, Referrer, TimelineEntry
 from services.web.service.backends import BackendError
 
 PER_PAGE = 20
@@ -84,9 +87,26 @@ def worklist(pages: Pages, user: WebUser, work: WorkFilter) -> WorkList:
     return WorkList(work, items, len(found) > PER_PAGE)
 
 
+class SharedContact(Answer):
+    first_name: str
+    phone: str | None = None
+
+
+class ReferralDetail(Referral):
+    """A referral with what issue 12 added: the proposed first visit, the first name and phone
+    the citizen agreed to share with the community, and a follow-up that is due."""
+
+    visit_at: datetime | None = None
+    shared_contact: SharedContact | None = None
+    follow_up_due: int | None = None
+
+
+DETAILS = TypeAdapter(list[ReferralDetail])
+
+
 @dataclass(frozen=True)
 class ReferralView:
-    referral: Referral
+    referral: ReferralDetail
     timeline: list[TimelineEntry]
     moves: list[str]
     overdue: bool
@@ -106,11 +126,14 @@ def names_of(pages: Pages, user: WebUser, actor_ids: set[str]) -> dict[str, str]
 
 
 def referral(pages: Pages, user: WebUser, referral_id: str) -> ReferralView:
-    found = pages.referrals.get(user, f"/v1/referrals/{referral_id}", Referral)
+    found = pages.referrals.get(user, f"/v1/referrals/{referral_id}", ReferralDetail)
     timeline = pages.referrals.get_list(user, f"/v1/referrals/{referral_id}/timeline", TIMELINE)
     overdue = domain.is_overdue(found.status, found.updated_at, pages.runtime.clock.now())
     actors = {found.referrer_id} | {domain.actor_of(entry.data) for entry in timeline} - {""}
-    names = names_of(pages, user, actors)
+    # A one-click link's holder is the community itself (shared/links.community_link).
+    community = f"community:{found.community_id}"
+    names = names_of(pages, user, actors - {community})
+    names[community] = f"Kontaktpersonen i {found.community_name or found.community_id}"
     return ReferralView(found, timeline, domain.moves_for(user, found.allowed_actions), overdue, names)
 
 

@@ -39,7 +39,7 @@ def test_pending_words() -> None:
 
 def test_every_status_and_move_has_a_danish_word() -> None:
     statuses = {"requested", "accepted", "accompaniment_arranged", "accompanied", "welcomed"}
-    statuses |= {"participating", "ended", "rejected", "cancelled"}
+    statuses |= {"participating", "ended", "rejected", "no_show", "cancelled"}
     assert set(domain.STATUS_WORDS) == statuses
     assert set(domain.ACTION_WORDS) == set(domain.ACTORS_FOR)
     assert domain.status_word("requested") == "Sendt"
@@ -83,3 +83,71 @@ def test_actor_of_a_timeline_event() -> None:
     assert domain.actor_of({"confirmed_by": "contact-birthe", "referrer_id": "x"}) == "contact-birthe"
     assert domain.actor_of({"referral_id": "r"}) == ""
     assert WebUser("a", Role.guide).sees_all and not WebUser("a", Role.ambassador).reads_contact
+
+
+def test_a_note_and_referring_again_belong_to_the_referrer() -> None:
+    mette, jens = WebUser("prof-mette", Role.professional), WebUser("prof-jens", Role.professional)
+    contact = WebUser("community:c1", Role.community_contact, communities=("c1",))
+    assert domain.sees_note(mette, "prof-mette") and domain.sees_note(WebUser("g", Role.guide), "prof-mette")
+    assert not domain.sees_note(jens, "prof-mette") and not domain.sees_note(contact, "prof-mette")
+    assert domain.refers_again(mette, "no_show", "prof-mette")
+    assert not domain.refers_again(mette, "rejected", "prof-mette")
+    assert not domain.refers_again(jens, "no_show", "prof-mette")
+    assert not domain.refers_again(contact, "no_show", "prof-mette")
+
+
+def test_reception_groups() -> None:
+    assert domain.reception_group("requested") == "new"
+    assert [domain.reception_group(s) for s in ("accepted", "accompaniment_arranged", "accompanied")] == ["coming"] * 3
+    assert {domain.reception_group(s) for s in ("welcomed", "no_show", "rejected", "cancelled")} == {"closed"}
+    assert set(domain.DECLINE_WORDS) == {"full", "not_suitable", "no_contact"}
+
+
+@pytest.mark.parametrize(
+    ("choice", "total", "available", "report"),
+    [
+        ("full", 12, 8, {"total": 12, "available": 0, "status": "full"}),
+        ("few", 12, 8, {"total": 12, "available": 2, "status": "open"}),
+        ("few", 12, 3, {"total": 12, "available": 3, "status": "open"}),
+        ("few", 1, None, {"total": 1, "available": 1, "status": "open"}),
+        ("few", None, None, {"total": None, "available": 2, "status": "open"}),
+        ("open", 12, 0, {"total": 12, "available": None, "status": "open"}),
+        ("open", 12, 8, {"total": 12, "available": 8, "status": "open"}),
+        ("open", None, 2, {"total": None, "available": None, "status": "open"}),
+    ],
+)
+def test_a_contacts_capacity_words_become_a_capacity_report(
+    choice: str, total: int | None, available: int | None, report: dict[str, object]
+) -> None:
+    assert domain.capacity_report(choice, total, available) == report
+    shown = domain.capacity_key(str(report["status"]), report["available"])  # type: ignore[arg-type]
+    assert shown == choice
+
+
+def test_a_pause_ends_in_the_morning_weeks_later() -> None:
+    until = domain.pause_until(2, NOW)
+    assert until.isoformat() == "2026-12-16T07:00:00+01:00"
+
+
+@pytest.mark.parametrize(
+    ("day", "clock", "expected"),
+    [
+        ("2026-12-08", "17:00", "2026-12-08T17:00:00+01:00"),
+        ("8.12.2026", "17.00", "2026-12-08T17:00:00+01:00"),
+        ("08-12-2026", "9:30", "2026-12-08T09:30:00+01:00"),
+        ("2027-06-01", "17:00", "2027-06-01T17:00:00+02:00"),  # summer time
+    ],
+)
+def test_a_first_visit_is_read_on_the_copenhagen_clock(day: str, clock: str, expected: str) -> None:
+    moment, errors = domain.visit_time(day, clock, NOW, ("d", "t"))
+    assert errors == [] and moment is not None and moment.isoformat() == expected
+
+
+def test_a_first_visit_must_be_a_real_future_time() -> None:
+    assert domain.visit_time("", "", NOW, ("d", "t"))[1] == [
+        ("d", "Skriv datoen for besøget, fx 8.12.2026"),
+        ("t", "Skriv klokkeslættet for besøget, fx 17.00"),
+    ]
+    assert domain.visit_time("2026-02-30", "25:00", NOW, ("d", "t"))[0] is None
+    assert domain.visit_time("2026-12-01", "17:00", NOW, ("d", "t"))[1] == [("d", "Besøget skal ligge ude i fremtiden")]
+    assert domain.visit_time("2028-12-01", "17:00", NOW, ("d", "t"))[1][0][0] == "d"

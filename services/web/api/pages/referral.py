@@ -1,8 +1,13 @@
 """Henvisningen (`/henvisninger/{id}`): the timeline and only the moves the state machine
 allows this person; a move the referrals service refuses as stale (409) is explained on the
-page, and another professional's referral is the 403 page."""
+page, and another professional's referral is the 403 page. The proposed first visit and the
+contact the citizen shared with the community are shown to those the referrals service gives
+them to; after "kom ikke" the referrer may refer the citizen again."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
 
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -25,7 +30,12 @@ DONE_WORDS = {
     "confirm_participation": "Deltagelsen er registreret.",
     "reject": "Henvisningen er afvist.",
     "cancel": "Henvisningen er annulleret.",
+    "propose_visit": "Forslaget til første besøg er sendt.",
+    "no_show": "Det er registreret, at borgeren ikke kom. Den, der henviste, får besked.",
 }
+# The first visit's fields on this page (the date carries the backing service's field name, so
+# a refusal of `visit_at` lands on it).
+VISIT_FIELDS = ("visit_at", "visit_time")
 
 
 def _render(
@@ -37,6 +47,7 @@ def _render(
     errors: list[tuple[str, str]] | None = None,
     problem: str = "",
     status: int = 200,
+    entered: Mapping[str, object] | None = None,
 ) -> HTMLResponse:
     view = worklist.referral(pages, user, referral_id)
     done = page.request.query_params.get("udfoert", "")
@@ -48,7 +59,10 @@ def _render(
         errors=errors or [],
         error_of=dict(reversed(errors or [])),
         problem=problem,
+        entered={key: str(value) for key, value in (entered or {}).items() if key != "csrf_token"},
         done=DONE_WORDS.get(done, ""),
+        shows_note=domain.sees_note(user, view.referral.referrer_id),
+        refer_again=domain.refers_again(user, view.referral.status, view.referral.referrer_id),
         action_words=domain.ACTION_WORDS,
         rejection_words=domain.REJECTION_WORDS,
         event_word=domain.event_word,
@@ -63,9 +77,15 @@ def referral_page(referral_id: str, page: Page, user: LoggedIn, pages: PagesDep)
     return _render(page, pages, user, referral_id)
 
 
-def move_body(action: str, form: CsrfForm) -> tuple[dict[str, object], list[tuple[str, str]]]:
+def move_body(
+    action: str, form: Mapping[str, object], now: datetime, visit_fields: tuple[str, str] = VISIT_FIELDS
+) -> tuple[dict[str, object], list[tuple[str, str]]]:
     """The move's request body from its form, or the fields a person must fix."""
     value = {key: str(form.get(key) or "").strip() for key in ("companion_id", "reason", "note", "weeks", "still")}
+    if action == "propose_visit":
+        day, clock = (str(form.get(name) or "") for name in visit_fields)
+        visit_at, errors = domain.visit_time(day, clock, now, visit_fields)
+        return ({"visit_at": visit_at.isoformat()} if visit_at else {}), errors
     if action == "arrange_accompaniment":
         if not value["companion_id"]:
             return {}, [("companion_id", "Vælg hvem der skal følge borgeren")]
@@ -90,9 +110,9 @@ def move_body(action: str, form: CsrfForm) -> tuple[dict[str, object], list[tupl
 def make_move(referral_id: str, action: str, form: CsrfForm, page: Page, user: LoggedIn, pages: PagesDep) -> Response:
     if action not in domain.ACTION_WORDS:
         return _render(page, pages, user, referral_id, problem="Den handling findes ikke.", status=404)
-    body, errors = move_body(action, form)
+    body, errors = move_body(action, form, pages.runtime.clock.now())
     if errors:
-        return _render(page, pages, user, referral_id, errors=errors, status=422)
+        return _render(page, pages, user, referral_id, errors=errors, status=422, entered=form)
     try:
         worklist.move(pages, user, referral_id, action, body)
     except BackendError as error:
@@ -100,6 +120,6 @@ def make_move(referral_id: str, action: str, form: CsrfForm, page: Page, user: L
             return _render(page, pages, user, referral_id, problem=error.message, status=409)
         if error.status == 422:
             fields = error.fields or [("moves", error.message)]
-            return _render(page, pages, user, referral_id, errors=fields, status=422)
+            return _render(page, pages, user, referral_id, errors=fields, status=422, entered=form)
         raise
     return RedirectResponse(f"/henvisninger/{referral_id}?udfoert={action}", status_code=303)
