@@ -9,6 +9,7 @@ from services.analytics.columns import (
     ActorColumns,
     Codes,
     Tables,
+    Times,
     code_ids,
     code_keys,
     encode,
@@ -17,6 +18,7 @@ from services.analytics.columns import (
     times,
     vocabulary,
 )
+from services.analytics.domain import READINESS_LEVELS
 from services.analytics.snapshot import PRACTICE_TRACK, Actors, Citizens, Referrals, Snapshot
 
 
@@ -83,7 +85,21 @@ def build(tables: Tables) -> Snapshot:
         needs=tables.needs,
         outreach=tables.outreach,
         bridges=tables.bridges,
+        readiness=_readiness(tables, actor_ids),
+        loneliness=tables.loneliness,
     )
+
+
+def _readiness(tables: Tables, actor_ids: list[str | None]) -> Times:
+    """Per actor code, the earliest evidence of each readiness level; referrers with evidence
+    but no code (never activated, never referred) are not in any funnel and are left out."""
+    evidence = np.full((len(actor_ids), len(READINESS_LEVELS)), np.nan, np.float64)
+    code = {actor_id: position for position, actor_id in enumerate(actor_ids)}
+    for row in tables.readiness:
+        actor = code.get(row.actor_id)
+        if actor is not None:
+            evidence[actor] = times(row[1:])
+    return evidence
 
 
 def _actors(

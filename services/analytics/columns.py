@@ -14,7 +14,7 @@ Coding conventions (see `snapshot.py` for why):
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Self, TypeVar
 
 import numpy as np
@@ -99,6 +99,21 @@ class BridgeRow(NamedTuple):
     time_us: int
 
 
+class ReadinessRow(NamedTuple):
+    actor_id: str
+    aware_us: int | None
+    trained_us: int | None
+    referring_us: int | None
+    accompanying_us: int | None
+
+
+class LonelinessRow(NamedTuple):
+    referral_id: str
+    created_us: int  # the referral's: the cohort is by it
+    moment: str
+    score: int
+
+
 @dataclass(frozen=True, slots=True)
 class Tables:
     """Everything the metrics read from the projections, as known at `as_of_us`."""
@@ -112,6 +127,8 @@ class Tables:
     needs: list[NeedRow]
     outreach: list[OutreachRow]
     bridges: list[BridgeRow]
+    readiness: list[ReadinessRow] = field(default_factory=list)
+    loneliness: list[LonelinessRow] = field(default_factory=list)
 
     @classmethod
     def empty(cls, as_of_us: int) -> Self:

@@ -20,6 +20,12 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Breakdown cells that identify few citizens; values 1..MAX_SMALL_CELL are hidden.
 MAX_SMALL_CELL = 4
+# A referrer's readiness, lowest first: reaching a level means having reached every one below.
+READINESS_LEVELS = ("aware", "trained", "referring", "accompanying")
+# The loneliness scale's moments, and the score from which a citizen counts as often lonely.
+LONELINESS_MOMENTS = ("referral", "week_12")
+LONELINESS_SCORES = range(3, 10)
+LONELY_FROM = 7
 
 
 # --------------------------------------------------------------------------- time
@@ -169,6 +175,21 @@ DISCLOSED_BREAKDOWNS: tuple[tuple[tuple[str, ...], tuple[str, ...] | None], ...]
     (("areas", "welcomed_by_area"), None),
     (("referrers", "referrals_by_sector"), None),
     (("cascade", "reach_by_guide"), None),
+    (("readiness", "by_sector"), ("activated", *READINESS_LEVELS)),
+    (("loneliness", "referral", "scores"), None),
+    (("loneliness", "week_12", "scores"), None),
+)
+# Single counts hidden when small, and values worked out over a base (a share, a mean), hidden
+# when that base is small: (path of the value, path of its base).
+DISCLOSED_COUNTS: tuple[tuple[str, ...], ...] = (
+    ("loneliness", "referral", "measured"),
+    ("loneliness", "week_12", "measured"),
+    ("loneliness", "paired"),
+)
+DISCLOSED_BY_BASE: tuple[tuple[tuple[str, ...], tuple[str, ...]], ...] = (
+    (("loneliness", "referral", "lonely_share"), ("loneliness", "referral", "measured")),
+    (("loneliness", "week_12", "lonely_share"), ("loneliness", "week_12", "measured")),
+    (("loneliness", "mean_change"), ("loneliness", "paired")),
 )
 
 
@@ -176,26 +197,44 @@ def is_small(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_SMALL_CELL
 
 
+def _at(tree: Any, path: tuple[str, ...]) -> Any:
+    """The value at `path`, None where the document has no such part (a section that is null,
+    or a snapshot taken before the section existed)."""
+    for part in path:
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return tree
+
+
 def disclose(metrics: Mapping[str, Any], *, suppress: bool) -> dict[str, Any]:
-    """A copy of `metrics` with every small breakdown cell nulled and listed in `suppressed`."""
+    """A copy of `metrics` with every small cell nulled and listed in `suppressed`: breakdown
+    cells and single counts of 1..4, and shares and means whose base is 1..4."""
     result = copy.deepcopy(dict(metrics))
     suppressed: list[str] = []
+
+    def hide(path: tuple[str, ...]) -> None:
+        _at(result, path[:-1])[path[-1]] = None
+        suppressed.append(".".join(path))
+
     if suppress:
         for path, leaves in DISCLOSED_BREAKDOWNS:
-            breakdown: Any = result
-            for part in path:
-                breakdown = breakdown[part]
-            for key in sorted(breakdown):
-                cell = breakdown[key]
+            breakdown = _at(result, path)
+            for key in sorted(breakdown or {}):
                 if leaves is None:
-                    if is_small(cell):
-                        breakdown[key] = None
-                        suppressed.append(".".join((*path, key)))
+                    if is_small(breakdown[key]):
+                        hide((*path, key))
                     continue
                 for leaf in leaves:
-                    if is_small(cell[leaf]):
-                        cell[leaf] = None
-                        suppressed.append(".".join((*path, key, leaf)))
+                    if is_small(breakdown[key][leaf]):
+                        hide((*path, key, leaf))
+        # Bases are judged on the undisclosed numbers, before the counts below hide them.
+        for path, base in DISCLOSED_BY_BASE:
+            if is_small(_at(metrics, base)) and _at(result, path) is not None:
+                hide(path)
+        for path in DISCLOSED_COUNTS:
+            if is_small(_at(result, path)):
+                hide(path)
     result["suppressed"] = suppressed
     return result
 
@@ -210,6 +249,11 @@ def flatten(metrics: Mapping[str, Any], prefix: str = "") -> list[tuple[str, Any
         path = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, Mapping):
             rows.extend(flatten(value, path))
+        elif isinstance(value, list):
+            # A list of rows (the cascade's generations): one path per row by its position.
+            for position, item in enumerate(value):
+                at = f"{path}.{position}"
+                rows.extend(flatten(item, at) if isinstance(item, Mapping) else [(at, item)])
         else:
             rows.append((path, value))
     return rows

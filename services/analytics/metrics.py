@@ -17,6 +17,8 @@ import numpy as np
 
 from services.analytics.columns import Codes, Flags
 from services.analytics.domain import Period, minus_local_days, percentile, ratio, to_us
+from services.analytics.loneliness import loneliness
+from services.analytics.readiness import funnel
 from services.analytics.snapshot import Snapshot, code_of
 
 US_PER_DAY = 86_400_000_000
@@ -186,6 +188,7 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
             "participating_12w": reached(snapshot, "participating_12w", cohort),
             "rejected": int(np.count_nonzero(rejected)),
             "cancelled": reached(snapshot, "cancelled", cohort),
+            "no_show": reached(snapshot, "no_show", cohort),
             "welcome_rate": ratio(welcomed, created),
             "time_to_welcome_days": {"median": percentile(days, 0.5), "p90": percentile(days, 0.9)},
         },
@@ -205,6 +208,7 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
                 str(g): passed_on[g] / n for g, n in enumerate(actors_by_generation.tolist()) if n
             },
             "reach_by_guide": {guide: reach_of.get(guide, 0) for guide in guides},
+            "generations": by_generation_rows(generations, actors_by_generation.tolist(), passed_on),
         },
         "referrers": {
             "active_30d": int(np.count_nonzero(active_30)),
@@ -238,8 +242,25 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
             kind: sum(row.amount for row in snapshot.outreach if row.kind == kind and start_us <= row.time_us < end)
             for kind in OUTREACH_KINDS
         },
+        "readiness": funnel(snapshot, end),
+        "loneliness": loneliness(snapshot, start_us, end),
         "suppressed": [],
     }
+
+
+def by_generation_rows(referrals: dict[str, int], actors: list[int], passed_on: list[int]) -> list[dict[str, Any]]:
+    """The cascade one generation a row (for drawing): the same numbers as
+    `actors_by_generation`, `referrals_by_generation` and `branching_factor_by_generation`."""
+    known = sorted({int(g) for g in referrals} | {g for g, n in enumerate(actors) if n})
+    return [
+        {
+            "generation": g,
+            "referrers": actors[g] if g < len(actors) else 0,
+            "referrals": referrals.get(str(g), 0),
+            "branching_factor": passed_on[g] / actors[g] if g < len(actors) and actors[g] else None,
+        }
+        for g in known
+    ]
 
 
 def checked_as_of(snapshot: Snapshot, as_of: datetime) -> int:

@@ -18,9 +18,11 @@ from services.analytics.specs import (
     CAPACITY,
     CITIZENS,
     COMMUNITIES,
+    LONELINESS,
     NEEDS,
     NUDGES,
     OUTREACH,
+    READINESS,
     REFERRALS,
     SPECS,
     TableSpec,
@@ -151,6 +153,35 @@ def _participation(changes: Changes, _event_id: str, time_us: int, event: ref.Pa
         changes.put(REFERRALS, {"referral_id": event.referral_id, f"participating_{event.weeks_after}w_us": time_us})
 
 
+def _readiness(changes: Changes, _event_id: str, time_us: int, event: ref.ReadinessRecorded) -> None:
+    changes.put(READINESS, {"actor_id": event.actor_id, f"{event.level}_us": time_us})
+
+
+def _trained(changes: Changes, _event_id: str, time_us: int, event: ref.TrainingRecorded) -> None:
+    # A recorded training is evidence of "trained" even without the ReadinessRecorded the
+    # referrals service stages beside it (an ingested training, say).
+    changes.put(READINESS, {"actor_id": event.actor_id, "trained_us": time_us})
+
+
+def _accompanied(changes: Changes, _event_id: str, time_us: int, event: ref.CitizenAccompanied) -> None:
+    changes.put(REFERRALS, {"referral_id": event.referral_id, "accompanied_us": time_us})
+    # The companion has accompanied a citizen: evidence of "accompanying" (see `_trained`).
+    changes.put(READINESS, {"actor_id": event.companion_id, "accompanying_us": time_us})
+
+
+def _loneliness(changes: Changes, _event_id: str, time_us: int, event: ref.LonelinessMeasured) -> None:
+    changes.put(
+        LONELINESS,
+        {
+            "measure_id": f"{event.referral_id}|{event.moment}",
+            "time_us": time_us,
+            "referral_id": event.referral_id,
+            "moment": event.moment,
+            "score": event.score,
+        },
+    )
+
+
 def _bridged(changes: Changes, event_id: str, time_us: int, event: ref.CitizenBridged) -> None:
     changes.put(
         BRIDGES,
@@ -219,17 +250,21 @@ def _ignore(changes: Changes, _event_id: str, time_us: int, event: Any) -> None:
 
 APPLY: dict[type[Event], Apply] = {
     ref.ReferrerActivated: _activated,
-    ref.ReadinessRecorded: _ignore,
+    ref.ReadinessRecorded: _readiness,
+    ref.TrainingRecorded: _trained,
     ref.CitizenRegistered: _registered,
     ref.CitizenErased: _erased,
     ref.ReferralCreated: _created,
     ref.ReferralAccepted: _stage("accepted_us"),
     ref.AccompanimentArranged: _stage("arranged_us"),
-    ref.CitizenAccompanied: _stage("accompanied_us"),
+    ref.CitizenAccompanied: _accompanied,
     ref.WelcomeConfirmed: _welcomed,
     ref.ParticipationConfirmed: _participation,
     ref.ReferralRejected: _rejected,
     ref.ReferralCancelled: _stage("cancelled_us"),
+    ref.NoShowReported: _stage("no_show_us"),
+    ref.FirstVisitProposed: _ignore,
+    ref.LonelinessMeasured: _loneliness,
     ref.CitizenBridged: _bridged,
     ref.OutreachRecorded: _outreach,
     cat.CommunityRegistered: _community,

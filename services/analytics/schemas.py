@@ -32,6 +32,7 @@ class ReferralCounts(Out):
     participating_12w: int
     rejected: int
     cancelled: int
+    no_show: int = Field(0, description="ended without welcome: the citizen did not come (NoShowReported)")
     welcome_rate: float | None
     time_to_welcome_days: TimeToWelcome
 
@@ -43,6 +44,13 @@ class Accompaniment(Out):
     gap: int
 
 
+class Generation(Out):
+    generation: int = Field(description="0 = the guides")
+    referrers: int = Field(description="actors_by_generation[generation]")
+    referrals: int = Field(description="referrals_by_generation[generation]")
+    branching_factor: float | None = Field(description="branching_factor_by_generation[generation]")
+
+
 class Cascade(Out):
     referrals_by_generation: dict[str, int]
     unattributed_referrals: int
@@ -51,6 +59,9 @@ class Cascade(Out):
     actors_by_generation: dict[str, int]
     branching_factor_by_generation: dict[str, float]
     reach_by_guide: dict[str, int | None]
+    generations: list[Generation] = Field(
+        default_factory=list, description="the cascade one generation a row, oldest first (for drawing)"
+    )
 
 
 class ByRole(Out):
@@ -106,6 +117,36 @@ class Outreach(Out):
     door_to_door: int
 
 
+class ReadinessCounts(Out):
+    """Referrers activated by the period end, and of them those who reached at least each level."""
+
+    activated: int | None
+    aware: int | None
+    trained: int | None
+    referring: int | None
+    accompanying: int | None
+
+
+class Readiness(Out):
+    by_sector: dict[str, ReadinessCounts] = Field(
+        description="professionals by sector code; ambassadors in the row 'ambassador'"
+    )
+    total: ReadinessCounts = Field(description="every professional and ambassador (never suppressed)")
+
+
+class LonelinessAt(Out):
+    measured: int | None = Field(description="cohort referrals with a score at this moment")
+    scores: dict[str, int | None] = Field(description="how many scored 3, 4, ... 9")
+    lonely_share: float | None = Field(description="share with a score of 7 or more")
+
+
+class Loneliness(Out):
+    referral: LonelinessAt
+    week_12: LonelinessAt
+    paired: int | None = Field(description="cohort referrals with a score at both moments")
+    mean_change: float | None = Field(description="mean of week_12 - referral among the paired")
+
+
 class Metrics(Out):
     """Every metric of metrics.md for one period (the cohort of referrals created in it)."""
 
@@ -120,6 +161,10 @@ class Metrics(Out):
     capacity: Capacity
     practice_tracks: PracticeTracks
     outreach: Outreach
+    readiness: Readiness | None = Field(None, description="the readiness funnel (null in older snapshots)")
+    loneliness: Loneliness | None = Field(
+        None, description="null when no cohort referral has a loneliness score (the scale is optional)"
+    )
     suppressed: list[str] = Field(description="paths of the cells hidden by disclosure control")
 
 

@@ -29,7 +29,16 @@ from typing import TypeVar
 
 import numpy as np
 
-from services.analytics.columns import BridgeRow, CapacityRow, Codes, Flags, NeedRow, OutreachRow, Times
+from services.analytics.columns import (
+    BridgeRow,
+    CapacityRow,
+    Codes,
+    Flags,
+    LonelinessRow,
+    NeedRow,
+    OutreachRow,
+    Times,
+)
 from services.analytics.domain import Lineage, citizen_key, resolve_lineage
 
 PRACTICE_TRACK = "practice_track"
@@ -38,7 +47,16 @@ V = TypeVar("V")
 # Stages of a referral that the metrics only ever test against `as_of` ("reached by then"):
 # the loader asks the database for one small bit set per referral instead of seven
 # microsecond columns (a million rows x seven Python ints was most of the load time).
-STAGES = ("accepted", "arranged", "accompanied", "rejected", "cancelled", "participating_4w", "participating_12w")
+STAGES = (
+    "accepted",
+    "arranged",
+    "accompanied",
+    "rejected",
+    "cancelled",
+    "participating_4w",
+    "participating_12w",
+    "no_show",
+)
 
 
 @dataclass(frozen=True)
@@ -104,6 +122,10 @@ class Snapshot:
     needs: list[NeedRow]
     outreach: list[OutreachRow]
     bridges: list[BridgeRow]
+    # Per actor code and readiness level (`domain.READINESS_LEVELS`): the earliest recorded
+    # evidence of exactly that level, NaN none (`readiness.py` adds referrals and cumulates).
+    readiness: Times
+    loneliness: list[LonelinessRow]  # scores measured by `as_of` (rows: few)
 
     # Period-independent, computed once per snapshot (the nightly run computes three periods
     # and a monthly series from one load).

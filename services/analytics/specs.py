@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from services.analytics.domain import READINESS_LEVELS
+
 
 @dataclass(frozen=True)
 class Group:
@@ -73,6 +75,7 @@ REFERRALS = TableSpec(
         Group("cancelled_us", (), "min"),
         Group("participating_4w_us", (), "min"),
         Group("participating_12w_us", (), "min"),
+        Group("no_show_us", (), "min"),
     ),
 )
 COMMUNITIES = TableSpec(
@@ -85,4 +88,13 @@ NEEDS = TableSpec("an_need", "need_id", (Group("time_us", ("area", "category"), 
 OUTREACH = TableSpec("an_outreach", "event_id")
 BRIDGES = TableSpec("an_bridge", "event_id")
 NUDGES = TableSpec("an_nudge", "event_id")
-SPECS = (ACTORS, CITIZENS, REFERRALS, COMMUNITIES, CAPACITY, NEEDS, OUTREACH, BRIDGES, NUDGES)
+# The earliest evidence that a referrer reached each readiness level (see `readiness.py`).
+READINESS = TableSpec(
+    "an_readiness",
+    "actor_id",
+    tuple(Group(f"{level}_us", (), "min") for level in READINESS_LEVELS),
+)
+# One loneliness score per referral and moment (key "<referral_id>|<moment>"); the earliest
+# measurement counts, as the referrals service records only one.
+LONELINESS = TableSpec("an_loneliness", "measure_id", (Group("time_us", ("referral_id", "moment", "score"), "min"),))
+SPECS = (ACTORS, CITIZENS, REFERRALS, COMMUNITIES, CAPACITY, NEEDS, OUTREACH, BRIDGES, NUDGES, READINESS, LONELINESS)

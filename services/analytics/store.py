@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.analytics import assemble, columns
-from services.analytics.domain import to_us
+from services.analytics.domain import READINESS_LEVELS, to_us
 from services.analytics.snapshot import STAGES, Snapshot
 
 ID = String(100)
@@ -78,6 +78,7 @@ class Referral(Base):
     cancelled_us: Mapped[int | None] = mapped_column(BigInteger)
     participating_4w_us: Mapped[int | None] = mapped_column(BigInteger)
     participating_12w_us: Mapped[int | None] = mapped_column(BigInteger)
+    no_show_us: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Community(Base):
@@ -135,6 +136,28 @@ class Nudge(Base):
     delivered: Mapped[bool] = mapped_column(Boolean)
 
 
+class Readiness(Base):
+    """The earliest evidence of each readiness level per referrer (`readiness.py` has the rule)."""
+
+    __tablename__ = "an_readiness"
+    actor_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    aware_us: Mapped[int | None] = mapped_column(BigInteger)
+    trained_us: Mapped[int | None] = mapped_column(BigInteger)
+    referring_us: Mapped[int | None] = mapped_column(BigInteger)
+    accompanying_us: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class Loneliness(Base):
+    """A loneliness score (3..9) per referral and moment; nothing else about the citizen."""
+
+    __tablename__ = "an_loneliness"
+    measure_id: Mapped[str] = mapped_column(String(120), primary_key=True)  # "<referral_id>|<moment>"
+    time_us: Mapped[int | None] = mapped_column(BigInteger)
+    referral_id: Mapped[str | None] = mapped_column(ID)
+    moment: Mapped[str | None] = mapped_column(String(20))
+    score: Mapped[int | None] = mapped_column(Integer)
+
+
 class MetricsSnapshot(Base):
     """A stored nightly (or on-demand) computation: undisclosed metrics per named period;
     disclosure is applied when it is read, according to the reader's role."""
@@ -186,6 +209,13 @@ def load_snapshot(session: Session, as_of: datetime) -> Snapshot:
         f"CASE WHEN welcomed_us <= {as_of_us} THEN welcomed_us END, rejection_reason "
         "FROM an_referral WHERE created_us IS NOT NULL"
     )
+    levels = ", ".join(f"{level}_us" for level in READINESS_LEVELS)
+    # Scores measured by `as_of`, with their referral's creation time (the cohort is by it).
+    loneliness = (
+        "SELECT l.referral_id, r.created_us, l.moment, l.score FROM an_loneliness l "
+        f"JOIN an_referral r ON r.referral_id = l.referral_id WHERE l.time_us <= {as_of_us} "
+        "AND r.created_us IS NOT NULL"
+    )
     tables = columns.Tables(
         as_of_us=as_of_us,
         actors=columns.columns_of(columns.ActorColumns, _rows(session, actors)),
@@ -202,6 +232,8 @@ def load_snapshot(session: Session, as_of: datetime) -> Snapshot:
         bridges=_named(
             columns.BridgeRow, _rows(session, "SELECT citizen_ref, from_community_id, time_us FROM an_bridge")
         ),
+        readiness=_named(columns.ReadinessRow, _rows(session, f"SELECT actor_id, {levels} FROM an_readiness")),
+        loneliness=_named(columns.LonelinessRow, _rows(session, loneliness)),
     )
     return assemble.build(tables)
 

@@ -101,6 +101,26 @@ def test_first_half_of_2024(db: Database) -> None:
     assert m["practice_tracks"] == {"participants": 1, "bridged": 1, "bridging_rate": 1.0}
     assert m["outreach"] == {"postcards": 20, "website_visit": 100, "info_meeting": 0, "door_to_door": 0}
 
+    # Readiness with no ReadinessRecorded at all: every referrer who referred counts as
+    # referring (and so aware and trained); amb-1 also accompanied r2 as companion. prof-1
+    # (health), prof-x (library), amb-1 and amb-c (ambassadors, whatever their sector).
+    assert m["readiness"] == {
+        "by_sector": {
+            "health": {"activated": 1, "aware": 1, "trained": 1, "referring": 1, "accompanying": 0},
+            "library": {"activated": 1, "aware": 1, "trained": 1, "referring": 1, "accompanying": 0},
+            "ambassador": {"activated": 2, "aware": 2, "trained": 2, "referring": 2, "accompanying": 1},
+        },
+        "total": {"activated": 4, "aware": 4, "trained": 4, "referring": 4, "accompanying": 1},
+    }
+    assert m["loneliness"] is None  # nobody was asked the loneliness scale
+    assert r["no_show"] == 0
+    # The cascade one generation a row: the same numbers as the three maps above.
+    assert c["generations"] == [
+        {"generation": 0, "referrers": 2, "referrals": 1, "branching_factor": 1.0},
+        {"generation": 1, "referrers": 1, "referrals": 1, "branching_factor": 2.0},
+        {"generation": 2, "referrers": 2, "referrals": 2, "branching_factor": 1.0},
+    ]
+
 
 def test_all_time_and_disclosure(db: Database) -> None:
     project(db, history(), batch=1000)
@@ -130,7 +150,12 @@ def test_all_time_and_disclosure(db: Database) -> None:
         "referrers.referrals_by_sector.library",
         "referrers.referrals_by_sector.volunteer",
         "cascade.reach_by_guide.guide-a",
+        # The readiness funnel's rows are referrers, hidden the same way (zeros stay).
+        *(f"readiness.by_sector.ambassador.{n}" for n in ("activated", "aware", "trained", "referring", "accompanying")),
+        *(f"readiness.by_sector.health.{n}" for n in ("activated", "aware", "trained", "referring")),
+        *(f"readiness.by_sector.library.{n}" for n in ("activated", "aware", "trained", "referring")),
     ]
+    assert shown["readiness"]["total"] == h1["readiness"]["total"]  # totals are never suppressed
     assert shown["referrals"] == h1["referrals"]  # totals are never suppressed
     assert disclose(h1, suppress=False)["suppressed"] == []
 
