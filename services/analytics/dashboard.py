@@ -121,7 +121,30 @@ def _charts(
             color=charts.PALETTE[6],
         ),
     }
+    built.update(_followup_charts(metrics))
     return {name: Markup(svg) for name, svg in built.items()}
+
+
+def _followup_charts(metrics: dict[str, Any]) -> dict[str, str]:
+    """The readiness funnel's totals and the loneliness scores (when the snapshot has them)."""
+    built: dict[str, str] = {}
+    readiness, lonely = metrics.get("readiness"), metrics.get("loneliness")
+    if readiness:
+        built["readiness"] = charts.hbar(
+            "Parathed: vejvisere, der mindst er nået hertil",
+            [(labels.READINESS[count], n) for count, n in readiness["total"].items()],
+            color=charts.PALETTE[2],
+        )
+    if lonely:
+        built["loneliness"] = charts.paired_bars(
+            "Ensomhedsscore (3–9) ved henvisningen og efter 12 uger",
+            [
+                (f"Score {score}", lonely["referral"]["scores"][score], lonely["week_12"]["scores"][score])
+                for score in lonely["referral"]["scores"]
+            ],
+            ("Ved henvisningen", "Efter 12 uger"),
+        )
+    return built
 
 
 def percent(value: float | None) -> str:
@@ -134,6 +157,11 @@ def days(value: float | None) -> str:
 
 def number(value: int | None) -> str:
     return "<5" if value is None else f"{value:,}".replace(",", ".")
+
+
+def change(value: float | None) -> str:
+    """A mean change in score points with its sign, Danish decimal comma; '–' when hidden."""
+    return "–" if value is None else f"{value:+.1f}".replace(".", ",").replace("-", "−")
 
 
 def _page(template: str, **values: object) -> str:
@@ -158,6 +186,9 @@ def render_dashboard(
         percent=percent,
         days=days,
         number=number,
+        change=change,
+        labels=labels,
+        loneliness_scale=profile().loneliness_scale,
     )
 
 

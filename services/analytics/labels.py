@@ -22,6 +22,14 @@ OUTREACH_KINDS = {
     "info_meeting": "Infomøder",
     "door_to_door": "Dør-til-dør",
 }
+# The readiness funnel's columns (the same words as the web client's /parathed and /overblik).
+READINESS = {
+    "activated": "Aktiveret",
+    "aware": "Kender Vejviser",
+    "trained": "Uddannet",
+    "referring": "Har henvist",
+    "accompanying": "Har fulgt en borger",
+}
 UNKNOWN = "ukendt"
 
 
@@ -39,6 +47,11 @@ def outreach_kind(code: str) -> str:
 
 def sector(code: str) -> str:
     return profile().sector.label(code)
+
+
+def funnel_row(code: str) -> str:
+    """A row of the readiness funnel: a sector, or the ambassadors' own row."""
+    return ROLES["ambassador"] if code == "ambassador" else sector(code)
 
 
 def target_group(code: str) -> str:

@@ -7,11 +7,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from services.analytics.api.deps import Service
+from services.analytics.api.deps import DashboardAccess, Service
 from services.analytics.dashboard import render_dashboard, render_no_snapshot
 from shared.errors import NotFound
 
-router = APIRouter(tags=["dashboard"])
+# Off (404) with DASHBOARD_ENABLED=false; public in development; else analysts, guides, admins.
+router = APIRouter(tags=["dashboard"], dependencies=[DashboardAccess])
 
 
 @router.get(

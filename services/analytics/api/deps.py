@@ -7,17 +7,20 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from services.analytics.domain import Period
 from services.analytics.service import Analytics
-from shared.auth import require
-from shared.errors import Forbidden, Invalid
+from services.analytics.settings import AnalyticsSettings
+from shared.auth import current_principal, require
+from shared.errors import Forbidden, Invalid, NotFound
 from shared.principal import Principal, Role
 
 # Guides and admins see every cell; everyone else always gets disclosure control.
 UNSUPPRESSING_ROLES = (Role.guide, Role.admin)
 
-Reader = Annotated[Principal, Depends(require(Role.analyst, Role.guide, Role.admin))]
+READERS = (Role.analyst, Role.guide, Role.admin)
+Reader = Annotated[Principal, Depends(require(*READERS))]
 
 
 def get_analytics(request: Request) -> Analytics:
@@ -26,6 +29,23 @@ def get_analytics(request: Request) -> Analytics:
 
 
 Service = Annotated[Analytics, Depends(get_analytics)]
+
+
+_optional_bearer = HTTPBearer(auto_error=False)
+
+
+def _dashboard_access(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_optional_bearer)]
+) -> None:
+    """The dashboard is off (404), public (development) or for readers of the metrics only."""
+    settings = AnalyticsSettings.for_service(request.app.state.settings)
+    if not settings.dashboard_enabled:
+        raise NotFound("the dashboard is switched off here (DASHBOARD_ENABLED=false); GET /v1/metrics has the numbers")
+    if not settings.dashboard_public:
+        require(*READERS)(current_principal(request, credentials))
+
+
+DashboardAccess = Depends(_dashboard_access)
 
 
 def _period(

@@ -151,7 +151,10 @@ def test_all_time_and_disclosure(db: Database) -> None:
         "referrers.referrals_by_sector.volunteer",
         "cascade.reach_by_guide.guide-a",
         # The readiness funnel's rows are referrers, hidden the same way (zeros stay).
-        *(f"readiness.by_sector.ambassador.{n}" for n in ("activated", "aware", "trained", "referring", "accompanying")),
+        *(
+            f"readiness.by_sector.ambassador.{n}"
+            for n in ("activated", "aware", "trained", "referring", "accompanying")
+        ),
         *(f"readiness.by_sector.health.{n}" for n in ("activated", "aware", "trained", "referring")),
         *(f"readiness.by_sector.library.{n}" for n in ("activated", "aware", "trained", "referring")),
     ]
