@@ -1,12 +1,100 @@
-"""The logged-in person's notifications inbox (the notifications service's `/v1/inbox`)."""
+"""The logged-in person's notifications inbox (the notifications service's `/v1/inbox`):
+the header's unread count, the Beskeder page's messages (newest first, 20 a page) and
+marking one as read."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import Field, ValidationError
+
 from services.web.domain import WebUser
 from services.web.service import Pages
+from services.web.service.answers import Answer
+from services.web.service.backends import BackendError
+
+PER_PAGE = 20
+MOST = 500  # the notifications service hands out at most this many (newest first)
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+class Message(Answer):
+    id: str
+    rule: str
+    title: str
+    text: str = ""
+    referral_id: str | None = None
+    created_at: datetime
+    read_at: datetime | None = None
+
+    @property
+    def unread(self) -> bool:
+        return self.read_at is None
+
+    def pieces(self) -> list[tuple[str, bool]]:
+        """The plain text as (text, is_address) pieces, so the page can link the addresses."""
+        return pieces(self.text)
+
+
+class InboxAnswer(Answer):
+    unread: int = 0
+    messages: list[Message] = Field(default_factory=list)
+
+
+class Unread(Answer):
+    unread: int
+
+
+@dataclass(frozen=True)
+class Inbox:
+    messages: list[Message]
+    unread: int
+    page: int
+    unread_only: bool
+    has_next: bool
+    capped: bool  # older messages exist than the notifications service hands out
+
+
+def pieces(text: str) -> list[tuple[str, bool]]:
+    found: list[tuple[str, bool]] = []
+    at = 0
+    for match in _URL.finditer(text):
+        address = match.group().rstrip(".,)")
+        found += [(text[at : match.start()], False), (address, True)]
+        at = match.start() + len(address)
+    return [piece for piece in [*found, (text[at:], False)] if piece[0]]
 
 
 def unread_count(pages: Pages, user: WebUser) -> int | None:
     """How many of the person's messages are unread; None when it cannot be known now (a page
     never fails for the header's count)."""
-    return None
+    try:
+        return pages.notifications.get(user, "/v1/inbox/unread", Unread).unread
+    except (BackendError, ValidationError):
+        return None
+
+
+def inbox(pages: Pages, user: WebUser, page: int, unread_only: bool) -> Inbox:
+    """One page of the person's messages, newest first. The inbox API has a limit but no
+    offset, so a page asks for everything up to its end (and one more, to know of a next)."""
+    wanted = page * PER_PAGE + 1
+    params: dict[str, str | int | bool] = {"limit": min(wanted, MOST)}
+    if unread_only:
+        params["unread_only"] = True
+    found = pages.notifications.get(user, "/v1/inbox", InboxAnswer, params=params)
+    messages = sorted(found.messages, key=lambda message: message.created_at, reverse=True)
+    shown = messages[(page - 1) * PER_PAGE : page * PER_PAGE]
+    return Inbox(
+        messages=shown,
+        unread=found.unread,
+        page=page,
+        unread_only=unread_only,
+        has_next=len(messages) > page * PER_PAGE,
+        capped=wanted > MOST and len(messages) >= MOST,
+    )
+
+
+def mark_read(pages: Pages, user: WebUser, message_id: str) -> Message:
+    return pages.notifications.post(user, f"/v1/inbox/{message_id}/read", Message)

@@ -1,4 +1,5 @@
-"""Mine henvisninger (`/henvisninger`): what waits for me first, overdue flagged, 20 a page."""
+"""Mine henvisninger (`/henvisninger`): what waits for me first, overdue flagged, 20 a page;
+for guides also the referrers who were trained but have not referred yet."""
 
 from __future__ import annotations
 
@@ -9,12 +10,25 @@ from fastapi.responses import HTMLResponse
 
 from services.web.api.deps import LoggedIn, Page
 from services.web.api.pages.deps import GUARDED, PagesDep
-from services.web.domain import OVERDUE_DAYS, STATUS_WORDS
+from services.web.domain import OVERDUE_DAYS, STATUS_WORDS, WebUser
+from services.web.service import Pages
+from services.web.service.backends import BackendError
+from services.web.service.readiness import ReadyReferrer, trained_not_referring
 from services.web.service.worklist import WorkFilter, worklist
+from shared.principal import Role
 
 router = APIRouter(dependencies=GUARDED)
 
 STATUS_CHOICES = [("aabne", "Åbne henvisninger"), ("alle", "Alle"), *STATUS_WORDS.items()]
+
+
+def _trained_not_referring(pages: Pages, user: WebUser) -> list[ReadyReferrer] | None:
+    """For guides: who was trained but has not referred yet (None when it cannot be known now;
+    the worklist never fails for it)."""
+    try:
+        return trained_not_referring(pages, user)
+    except BackendError:
+        return None
 
 
 @router.get("/henvisninger", response_class=HTMLResponse)
@@ -29,4 +43,6 @@ def worklist_page(page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
         sees_all=user.sees_all,
         previous_href="/henvisninger?" + urlencode(work.pairs(work.page - 1)) if work.page > 1 else None,
         next_href="/henvisninger?" + urlencode(work.pairs(work.page + 1)) if found.has_next else None,
+        trained=_trained_not_referring(pages, user) if user.role == Role.guide else [],
+        shows_trained=user.role == Role.guide,
     )
