@@ -23,15 +23,18 @@ FILLED = {
 
 
 def test_the_services_preferences_become_the_forms_choices() -> None:
-    assert CURRENT == form.Choices(
-        email=True,
-        sms=True,
-        digest=True,
-        quiet=True,
-        quiet_from="21:00",
-        quiet_to="07:00",
-        paused_through=None,
-        daily_cap=10,
+    assert (
+        form.Choices(
+            email=True,
+            sms=True,
+            digest=True,
+            quiet=True,
+            quiet_from="21:00",
+            quiet_to="07:00",
+            paused_through=None,
+            daily_cap=10,
+        )
+        == CURRENT
     )
     plain = form.choices_of(["inbox"], ["weekly_digest"], None, 0, None, NOW)
     assert (plain.email, plain.digest, plain.quiet, plain.quiet_from) == (False, False, False, "21:00")
