@@ -4,20 +4,25 @@ projected event by event in any order and rebuilt from a real nats-server's stre
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from services.analytics import replay, store, upsert
 from services.analytics.domain import Period, disclose
+from services.analytics.main import build
 from services.analytics.metrics import compute
 from services.analytics.projection import Changes
+from services.analytics.settings import AnalyticsSettings
 from shared.db import Database
 from shared.events import Envelope, Event
 from shared.events import referrals as ref
-from tests.helpers import publish
+from tests.helpers import ServedApp, eventually, publish, token
 
 AS_OF = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 SPRING = Period(date(2025, 3, 1), date(2025, 5, 31))
@@ -205,3 +210,42 @@ async def test_rebuilt_from_the_streams(nats_clean: str, db: Database) -> None:
     report = await replay.rebuild(db, nats_clean)
     assert report.events == len(history()) and report.skipped == 0
     check_spring(metrics(db, SPRING))
+
+
+async def test_live_consumers_and_the_api(nats_clean: str, tmp_path: Path) -> None:
+    await publish(nats_clean, *history())
+    config = AnalyticsSettings(
+        database_url=f"sqlite:///{tmp_path / 'live.db'}", nats_url=nats_clean, relay_interval_seconds=0.05
+    )
+    spring = {"from": "2025-03-01", "to": "2025-05-31"}
+    async with (
+        ServedApp(build(config)) as served,
+        served.client(token("analyst")) as analyst,
+        served.client(token("admin")) as admin,
+    ):
+
+        async def caught_up() -> bool:
+            body = (await admin.get("/v1/metrics", params={**spring, "suppress": "false"})).json()
+            try:
+                check_spring(body)  # every event projected by the live consumer
+            except AssertionError:
+                return False
+            return True
+
+        await eventually(caught_up, timeout=20)
+        shown = (await analyst.get("/v1/metrics", params=spring)).json()
+        assert shown["referrals"]["no_show"] == 1 and shown["referrals"]["participating_4w"] == 1
+        assert shown["readiness"]["by_sector"]["job_centre"]["referring"] is None  # 3: hidden
+        assert shown["readiness"]["by_sector"]["job_centre"]["trained"] == 5
+        assert shown["cascade"]["generations"][0] == {
+            "generation": 0,
+            "referrers": 1,
+            "referrals": 0,
+            "branching_factor": 0.0,  # guide-1 activated everyone in January, before the spring
+        }
+        rows = dict(csv.reader(io.StringIO((await analyst.get("/v1/metrics.csv", params=spring)).text)))
+        assert rows["readiness.by_sector.job_centre.referring"] == ""
+        assert rows["readiness.by_sector.ambassador.activated"] == "5"
+        assert rows["loneliness.paired"] == "5" and rows["loneliness.mean_change"] == "-2.4"
+        assert rows["loneliness.referral.scores.7"] == ""
+        assert rows["cascade.generations.1.referrals"] == "12"

@@ -88,3 +88,51 @@ def test_nightly_schedule_on_the_copenhagen_clock() -> None:
     assert periods.yesterday == Period(date(2024, 6, 30), date(2024, 6, 30))
     assert periods.last_30_days == Period(date(2024, 6, 1), date(2024, 6, 30))
     assert periods.all_time == Period()
+
+
+def loneliness(measured: int, week_12: int, paired: int, mean_change: float | None) -> dict[str, object]:
+    def at(n: int, share: float | None) -> dict[str, object]:
+        return {"measured": n, "scores": {"3": 0, "7": min(n, 3), "8": max(0, n - 3)}, "lonely_share": share}
+
+    return {
+        "referral": at(measured, 1.0 if measured else None),
+        "week_12": at(week_12, 0.5 if week_12 else None),
+        "paired": paired,
+        "mean_change": mean_change,
+    }
+
+
+def test_disclosure_of_loneliness_judges_shares_and_means_by_their_base() -> None:
+    shown = disclose({"loneliness": loneliness(8, 3, 3, -1.5), "suppressed": []}, suppress=True)
+    lonely = shown["loneliness"]
+    # Eight measured at the referral: the count and share shown, the cell of 3 hidden, 5 shown.
+    assert lonely["referral"] == {"measured": 8, "scores": {"3": 0, "7": None, "8": 5}, "lonely_share": 1.0}
+    # Three at week 12 and three paired: the counts, the share and the mean are all hidden.
+    assert lonely["week_12"] == {"measured": None, "scores": {"3": 0, "7": None, "8": 0}, "lonely_share": None}
+    assert (lonely["paired"], lonely["mean_change"]) == (None, None)
+    assert shown["suppressed"] == [
+        "loneliness.referral.scores.7",
+        "loneliness.week_12.scores.7",
+        "loneliness.week_12.lonely_share",
+        "loneliness.mean_change",
+        "loneliness.week_12.measured",
+        "loneliness.paired",
+    ]
+    five = disclose({"loneliness": loneliness(5, 5, 5, -0.4), "suppressed": []}, suppress=True)["loneliness"]
+    assert (five["paired"], five["mean_change"], five["week_12"]["lonely_share"]) == (5, -0.4, 0.5)
+
+
+def test_disclosure_leaves_missing_and_empty_sections_alone() -> None:
+    assert disclose({"loneliness": None, "suppressed": []}, suppress=True) == {"loneliness": None, "suppressed": []}
+    empty = loneliness(0, 0, 0, None)
+    assert disclose({"loneliness": empty, "suppressed": []}, suppress=True)["suppressed"] == []
+
+
+def test_flatten_gives_each_row_of_a_list_its_position() -> None:
+    rows = flatten({"cascade": {"generations": [{"generation": 0, "referrals": 2}, {"generation": 1, "referrals": 0}]}})
+    assert rows == [
+        ("cascade.generations.0.generation", 0),
+        ("cascade.generations.0.referrals", 2),
+        ("cascade.generations.1.generation", 1),
+        ("cascade.generations.1.referrals", 0),
+    ]
