@@ -190,6 +190,7 @@ class LinkPage:
     referral: ReferralDetail | None = None
     community: Community | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
+    entered: dict[str, str] = field(default_factory=dict)  # the form as sent, shown again to fix
 
     @property
     def status(self) -> int:
@@ -228,9 +229,9 @@ def follow_link(pages: Pages, token: str, form: Mapping[str, object]) -> LinkPag
     call, errors = plan(
         shown.link, form, pages.runtime.clock.now(), (capacity.total, capacity.available) if capacity else (None, None)
     )
+    shown.entered = {key: str(value) for key, value in form.items()}
     if call is None:
-        shown.errors = errors
-        shown.state = "fix"
+        shown.errors, shown.state = errors, "fix"
         return shown
     backend = {"referrals": pages.referrals, "catalogue": pages.catalogue, "notifications": pages.notifications}
     try:
