@@ -2,12 +2,11 @@
 municipality of the profile in force: its areas, sectors, target groups and categories).
 
 Guides activate professionals and ambassadors, who activate more of both and refer citizens;
-some welcomed citizens become ambassadors themselves. Referrals move through acceptance,
-accompaniment, welcome and participation or are rejected or cancelled; there are target
-groups, practice tracks with bridges, capacity changes, needs and outreach.
-
-One generator feeds both paths: `as_cloudevents` (bytes for the streams) and `as_changes`
-(straight into the projections), so the benchmark and a rebuild see the same events.
+some welcomed citizens become ambassadors. Referrals are accepted, accompanied, welcomed,
+followed up, rejected or cancelled; there are target groups, practice tracks with bridges,
+capacity, needs, outreach, and (`synth_followup.py`) readiness, loneliness and no-shows.
+One generator feeds both paths, `as_cloudevents` (the streams) and `as_changes` (straight into
+the projections), so the benchmark and a rebuild see the same events.
 """
 
 from __future__ import annotations
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from services.analytics import synth_followup
 from services.analytics.domain import to_us
 from services.analytics.projection import Changes
 from shared.events import Event
@@ -146,7 +146,7 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
                 "target_groups": groups,
             },
         )
-    converted = 0
+    converted, referred = 0, []
     for number in range(referrals):
         citizen = number if number < n_citizens else rng.randrange(n_citizens)
         day = citizen_day[citizen] + (0 if number < n_citizens else rng.uniform(0, 60))
@@ -198,8 +198,9 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
                     ref.CitizenAccompanied,
                     {"referral_id": rid, "companion_id": companion},
                 )
-        if fate < 0.7:
-            welcomed = created + int(rng.lognormvariate(2.0, 0.6) * DAY_US)
+        welcomed = created + int(rng.lognormvariate(2.0, 0.6) * DAY_US) if fate < 0.7 else None
+        referred.append((rid, created, welcomed))
+        if welcomed is not None:
             yield (
                 eid(),
                 welcomed,
@@ -268,6 +269,7 @@ def generate(referrals: int, seed: int = 1) -> Iterator[Generated]:
             ref.CitizenErased,
             {"citizen_ref": f"syn-cit-{rng.randrange(n_citizens)}"},
         )
+    yield from synth_followup.generate(seed, [(a.actor_id, a.role, a.since) for a in actors], referred)
 
 
 def _rfc3339(us: int) -> str:

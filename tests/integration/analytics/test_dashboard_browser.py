@@ -30,6 +30,8 @@ CHART_TITLES = [
     "Afviste henvisninger pr. årsag",
     "Uopfyldte behov pr. kategori",
     "Uopfyldte behov pr. boligområde",
+    "Parathed: vejvisere, der mindst er nået hertil",
+    "Ensomhedsscore (3–9) ved henvisningen og efter 12 uger",
 ]
 
 pytestmark = pytest.mark.browser
