@@ -38,6 +38,13 @@ def readiness_changed(current: Readiness | str | None, recorded: Readiness | str
     return current is None or Readiness(current) is not Readiness(recorded)
 
 
+def readiness_reached(current: Readiness | str | None, reached: Readiness | str) -> bool:
+    """Whether doing something (a training, a first referral, a first accompaniment) moves a
+    referrer up to `reached`: only from below, never down (aware < trained < referring <
+    accompanying), and doing it again says nothing new."""
+    return current is None or readiness_rank(reached) > readiness_rank(current)
+
+
 @dataclass(frozen=True)
 class Activation:
     activated_by: str | None

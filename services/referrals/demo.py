@@ -175,6 +175,11 @@ class _Seeder:
                 path.append((facts.ReferralAccepted(referral_id=rid), Status.accepted, 3))
             rejected = facts.ReferralRejected(referral_id=rid, reason=self.rng.choice(REASONS))
             path.append((rejected, Status.rejected, 6))
+        elif target is Status.no_show:
+            path.append((facts.ReferralAccepted(referral_id=rid), Status.accepted, 4))
+            visit = facts.FirstVisitProposed(referral_id=rid, visit_at=at + timedelta(days=10), proposed_by=contact)
+            path.append((visit, Status.accepted, 1))
+            path.append((facts.NoShowReported(referral_id=rid, reported_by=contact), Status.no_show, 7))
         elif target is not Status.requested:
             path.append((facts.ReferralAccepted(referral_id=rid), Status.accepted, 4))
             if needs and companion and target is not Status.accepted:

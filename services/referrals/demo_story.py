@@ -65,4 +65,5 @@ STATUS_MIX = (
     + [Status.ended] * 4
     + [Status.rejected] * 5
     + [Status.cancelled] * 3
+    + [Status.no_show] * 2
 )

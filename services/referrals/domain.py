@@ -12,6 +12,8 @@ with the programme's own stages in between:
         └─────────────────┴──────────────── welcome ───────────────────────────────────────────┴→ welcomed
     welcomed ─confirm_participation(4 / 12 weeks)→ participating | ended
     requested | accepted ─reject(reason)→ rejected;   any open status ─cancel→ cancelled
+    any open status ─no_show→ no_show ("Kom ikke": the citizen did not come; final)
+    requested | accepted | accompaniment_arranged ─propose_visit→ (same status, a proposed first visit)
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from shared.events import Event
 from shared.events.referrals import (
     AccompanimentArranged,
     CitizenAccompanied,
+    FirstVisitProposed,
+    NoShowReported,
     ParticipationConfirmed,
     ReferralAccepted,
     ReferralCancelled,
@@ -43,6 +47,7 @@ class Status(StrEnum):
     participating = "participating"
     ended = "ended"
     rejected = "rejected"
+    no_show = "no_show"
     cancelled = "cancelled"
 
 
@@ -53,6 +58,8 @@ class Action(StrEnum):
     welcome = "welcome"
     confirm_participation = "confirm_participation"
     reject = "reject"
+    propose_visit = "propose_visit"
+    no_show = "no_show"
     cancel = "cancel"
 
 
@@ -70,8 +77,13 @@ ALLOWED_FROM: dict[Action, frozenset[Status]] = {
     Action.welcome: OPEN,
     Action.confirm_participation: frozenset({Status.welcomed, Status.participating}),
     Action.reject: AWAITING,
+    Action.propose_visit: frozenset({Status.requested, Status.accepted, Status.accompaniment_arranged}),
+    Action.no_show: OPEN,
     Action.cancel: OPEN,
 }
+# Statuses in which someone is (or was) going along with the citizen.
+ACCOMPANYING = frozenset({Status.accompaniment_arranged, Status.accompanied})
+TAKEN_MESSAGE = "accompaniment is already taken by another companion"
 
 FOLLOW_UP_WEEKS = (4, 12)
 
@@ -102,6 +114,9 @@ class ReferralState:
     companion_id: str | None = None
     participation: dict[int, bool] = field(default_factory=dict)  # weeks_after -> still participating
     rejection_reason: str | None = None
+    visit_at: datetime | None = None  # the community's proposed first visit (the latest proposal)
+    arranged_at: datetime | None = None  # when the companion took it (the "taken" window counts from here)
+    welcomed_at: datetime | None = None  # follow-ups are due counted from here
 
 
 def action_of(event: Event) -> Action:
@@ -119,6 +134,8 @@ EVENT_OF_ACTION: dict[Action, type[Event]] = {
     Action.welcome: WelcomeConfirmed,
     Action.confirm_participation: ParticipationConfirmed,
     Action.reject: ReferralRejected,
+    Action.propose_visit: FirstVisitProposed,
+    Action.no_show: NoShowReported,
     Action.cancel: ReferralCancelled,
 }
 
@@ -126,6 +143,8 @@ EVENT_OF_ACTION: dict[Action, type[Event]] = {
 def transition(state: ReferralState, event: Event, at: datetime) -> ReferralState:
     """The referral after `event` happened at `at`; raises when the move is impossible."""
     action = action_of(event)
+    if isinstance(event, AccompanimentArranged):
+        check_not_taken(state, event.companion_id)
     if state.status not in ALLOWED_FROM[action]:
         raise TransitionNotAllowed(state.status, action)
     if at < state.updated_at:
@@ -138,21 +157,35 @@ def transition(state: ReferralState, event: Event, at: datetime) -> ReferralStat
     if isinstance(event, ReferralAccepted):
         return replace(moved, status=Status.accepted)
     if isinstance(event, AccompanimentArranged):
-        return replace(moved, status=Status.accompaniment_arranged, companion_id=event.companion_id)
+        return replace(moved, status=Status.accompaniment_arranged, companion_id=event.companion_id, arranged_at=at)
     if isinstance(event, CitizenAccompanied):
-        return replace(moved, status=Status.accompanied, companion_id=event.companion_id)
+        arranged = state.arranged_at or at
+        return replace(moved, status=Status.accompanied, companion_id=event.companion_id, arranged_at=arranged)
+    if isinstance(event, FirstVisitProposed):
+        return replace(moved, visit_at=event.visit_at)
+    if isinstance(event, NoShowReported):
+        return replace(moved, status=Status.no_show)
     if isinstance(event, WelcomeConfirmed):
         if event.community_id != state.community_id:
             raise Invalid(
                 f"community_id: the referral is to community {state.community_id!r}, not {event.community_id!r}",
                 field="community_id",
             )
-        return replace(moved, status=Status.welcomed)
+        return replace(moved, status=Status.welcomed, welcomed_at=at)
     if isinstance(event, ParticipationConfirmed):
         return _confirm_participation(moved, event)
     if isinstance(event, ReferralRejected):
         return replace(moved, status=Status.rejected, rejection_reason=event.reason)
     return replace(moved, status=Status.cancelled)
+
+
+def check_not_taken(state: ReferralState, companion_id: str) -> None:
+    """First to take wins: arranging a companion where another already goes along is a 409
+    that says so (the loser of a race gets the same answer as a late comer)."""
+    if state.status in ACCOMPANYING and state.companion_id not in (None, companion_id):
+        raise Conflict(
+            TAKEN_MESSAGE, status=state.status.value, allowed=[a.value for a in allowed_actions(state.status)]
+        )
 
 
 def _confirm_participation(state: ReferralState, event: ParticipationConfirmed) -> ReferralState:
@@ -207,6 +240,8 @@ ACTORS_FOR: dict[Action, frozenset[Role]] = {
     Action.confirm_participation: frozenset(
         {Role.guide, Role.admin, Role.community_contact, Role.professional, Role.ambassador}
     ),
+    Action.propose_visit: frozenset({Role.guide, Role.admin, Role.community_contact}),
+    Action.no_show: frozenset({Role.guide, Role.admin, Role.community_contact}),
     Action.cancel: frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador}),
 }
 

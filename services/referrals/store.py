@@ -5,12 +5,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from services.referrals.domain import AWAITING, ReferralState, Status
-from services.referrals.tables import Community, ContactAudit, Referral, Referrer, TimelineEntry
+from services.referrals import followup
+from services.referrals.access import REQUEST_STATUSES
+from services.referrals.domain import ACCOMPANYING, AWAITING, FOLLOW_UP_WEEKS, ReferralState, Status
+from services.referrals.tables import (
+    AccompanimentDecline,
+    Community,
+    ContactAudit,
+    Loneliness,
+    Referral,
+    Referrer,
+    TimelineEntry,
+    Training,
+)
 
 
 def state_values(state: ReferralState, version: int) -> dict[str, object]:
@@ -19,6 +30,10 @@ def state_values(state: ReferralState, version: int) -> dict[str, object]:
         "companion_id": state.companion_id,
         "rejection_reason": state.rejection_reason,
         "participation": {str(weeks): still for weeks, still in state.participation.items()},
+        "last_follow_up": followup.last_follow_up(state.participation),
+        "visit_at": state.visit_at,
+        "arranged_at": state.arranged_at,
+        "welcomed_at": state.welcomed_at,
         "updated_at": state.updated_at,
         "version": version,
     }
@@ -59,6 +74,7 @@ def list_referrals(
     citizen_ref: str | None = None,
     visible_to_actor: str | None = None,
     overdue_days: int | None = None,
+    follow_up_overdue: bool = False,
     now: datetime,
     limit: int = 200,
     offset: int = 0,
@@ -77,8 +93,85 @@ def list_referrals(
     if overdue_days is not None:
         cutoff = now - timedelta(days=overdue_days)
         query = query.where(Referral.status.in_([s.value for s in AWAITING]), Referral.updated_at <= cutoff)
+    if follow_up_overdue:
+        query = query.where(_follow_up_overdue(now))
     query = query.order_by(Referral.created_at.desc(), Referral.referral_id).limit(limit).offset(offset)
     return list(session.scalars(query))
+
+
+def _follow_up_overdue(now: datetime) -> ColumnElement[bool]:
+    """SQL for `followup.follow_up_overdue`: a follow-up week passed more than the grace ago
+    and nothing at or after it answered."""
+    late = [
+        and_(
+            Referral.welcomed_at <= now - timedelta(weeks=weeks) - followup.FOLLOW_UP_GRACE,
+            func.coalesce(Referral.last_follow_up, 0) < weeks,
+        )
+        for weeks in FOLLOW_UP_WEEKS
+    ]
+    return and_(Referral.status.in_([s.value for s in followup.FOLLOWED_UP]), or_(*late))
+
+
+def accompaniment_requests(
+    session: Session, *, actor_id: str | None, taken_since: datetime
+) -> list[tuple[Referral, Community | None]]:
+    """Referrals waiting for a companion, and for `actor_id` also those they accompany and
+    those taken since `taken_since` (the rules in `access.py` sort out whose is which)."""
+    asks = Referral.needs_accompaniment.is_(True)
+    waiting = and_(asks, Referral.status.in_([s.value for s in REQUEST_STATUSES]), Referral.companion_id.is_(None))
+    wanted = [waiting]
+    if actor_id is not None:
+        mine = [s.value for s in (*ACCOMPANYING, Status.welcomed)]
+        wanted.append(and_(Referral.companion_id == actor_id, Referral.status.in_(mine)))
+        wanted.append(and_(asks, Referral.companion_id.is_not(None), Referral.arranged_at >= taken_since))
+    query = (
+        select(Referral, Community)
+        .join(Community, Community.community_id == Referral.community_id, isouter=True)
+        .where(or_(*wanted))
+        .order_by(Referral.created_at, Referral.referral_id)
+    )
+    return [(referral, community) for referral, community in session.execute(query).tuples()]
+
+
+def declined_by(session: Session, actor_id: str, referral_ids: Sequence[str]) -> set[str]:
+    if not referral_ids:
+        return set()
+    query = select(AccompanimentDecline.referral_id).where(
+        AccompanimentDecline.actor_id == actor_id, AccompanimentDecline.referral_id.in_(set(referral_ids))
+    )
+    return set(session.scalars(query))
+
+
+def loneliness_moments(session: Session, referral_ids: Sequence[str]) -> dict[str, list[str]]:
+    if not referral_ids:
+        return {}
+    query = select(Loneliness.referral_id, Loneliness.moment).where(Loneliness.referral_id.in_(set(referral_ids)))
+    found: dict[str, list[str]] = {}
+    for referral_id, moment in session.execute(query.order_by(Loneliness.time)).tuples():
+        found.setdefault(referral_id, []).append(moment)
+    return found
+
+
+def trainings_of(session: Session, actor_ids: Sequence[str]) -> dict[str, list[Training]]:
+    if not actor_ids:
+        return {}
+    query = select(Training).where(Training.actor_id.in_(set(actor_ids)))
+    found: dict[str, list[Training]] = {}
+    for row in session.scalars(query.order_by(Training.trained_on, Training.event_id)):
+        found.setdefault(row.actor_id, []).append(row)
+    return found
+
+
+def referral_counts(session: Session, actor_ids: Sequence[str]) -> dict[str, tuple[int, datetime]]:
+    """How many referrals each referrer made, and when the last one was."""
+    if not actor_ids:
+        return {}
+    query = (
+        select(Referral.referrer_id, func.count(), func.max(Referral.created_at))
+        .where(Referral.referrer_id.in_(set(actor_ids)))
+        .group_by(Referral.referrer_id)
+    )
+    return {actor: (count, last) for actor, count, last in session.execute(query).tuples()}
 
 
 def companion_candidates(session: Session, month_start: datetime) -> list[tuple[Referrer, set[str], int]]:
@@ -134,8 +227,18 @@ def list_referrers(
     area: str | None = None,
     activated_by: str | None = None,
     offers_accompaniment: bool | None = None,
+    email: str | None = None,
+    readiness: str | None = None,
+    has_referred: bool | None = None,
 ) -> list[Referrer]:
     query = select(Referrer).order_by(Referrer.activated_at, Referrer.actor_id)
+    if email:
+        query = query.where(func.lower(Referrer.contact_email) == email.strip().lower())
+    if readiness:
+        query = query.where(Referrer.readiness == readiness)
+    if has_referred is not None:
+        referred = exists().where(Referral.referrer_id == Referrer.actor_id)
+        query = query.where(referred if has_referred else ~referred)
     if role:
         query = query.where(Referrer.role == role)
     if area:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -110,6 +111,13 @@ class Referral(Base):
     companion_id: Mapped[str | None] = mapped_column(String(100), index=True)
     rejection_reason: Mapped[str | None] = mapped_column(String(20))
     participation: Mapped[dict[str, bool]] = mapped_column(JSON, default=dict)
+    # The latest follow-up answered (weeks), so "overdue" is one query over indexed columns.
+    last_follow_up: Mapped[int | None] = mapped_column(Integer)
+    # The citizen agreed that the community and the companion see their first name and phone.
+    share_contact: Mapped[bool] = mapped_column(Boolean, default=False)
+    visit_at: Mapped[datetime | None]
+    arranged_at: Mapped[datetime | None]
+    welcomed_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(index=True)
     updated_at: Mapped[datetime]
 
@@ -122,7 +130,37 @@ class Referral(Base):
             companion_id=self.companion_id,
             participation={int(k): v for k, v in (self.participation or {}).items()},
             rejection_reason=self.rejection_reason,
+            visit_at=self.visit_at,
+            arranged_at=self.arranged_at,
+            welcomed_at=self.welcomed_at,
         )
+
+
+class AccompanimentDecline(Base):
+    """A volunteer said no to an accompaniment request (no event: it changes nothing for others)."""
+
+    __tablename__ = "accompaniment_decline"
+    referral_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    actor_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    at: Mapped[datetime]
+
+
+class Loneliness(Base):
+    """The loneliness measure's sum at one moment; the answers themselves are not kept."""
+
+    __tablename__ = "loneliness"
+    referral_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    moment: Mapped[str] = mapped_column(String(20), primary_key=True)
+    score: Mapped[int] = mapped_column(Integer)
+    time: Mapped[datetime]
+
+
+class Training(Base):
+    __tablename__ = "training"
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    actor_id: Mapped[str] = mapped_column(String(100), index=True)
+    trained_on: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str] = mapped_column(String(64))
 
 
 class TimelineEntry(Base):

@@ -3,12 +3,13 @@ OpenAPI document lists them (ingestion, built on the runtime, is added by `main.
 
 from __future__ import annotations
 
-from services.referrals.api import citizens, communities, outreach, referrals, referrers, welcome
+from services.referrals.api import accompaniment, citizens, communities, outreach, referrals, referrers, welcome
 
 ROUTERS = (
     referrers.router,
     citizens.router,
     referrals.router,
+    accompaniment.router,
     outreach.router,
     communities.router,
     welcome.router,

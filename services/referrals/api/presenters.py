@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from services.referrals import domain
+from services.referrals import access, domain, followup
 from services.referrals.schemas import (
+    AccompanimentRequestOut,
     AuditOut,
     CitizenOut,
     CommunityOut,
@@ -11,12 +12,17 @@ from services.referrals.schemas import (
     RankedCompanionOut,
     ReferralOut,
     ReferrerOut,
+    SharedContactOut,
     TimelineOut,
+    TrainingOut,
     WorkContactOut,
 )
-from services.referrals.service.referrals import Companion, Shown
+from services.referrals.service.accompaniment import RequestView
+from services.referrals.service.referrals import Companion
+from services.referrals.service.referrers import ReferrerView
+from services.referrals.service.views import SharedContact, Shown
 from services.referrals.settings import ReferralsSettings
-from services.referrals.tables import Citizen, Community, ContactAudit, Referral, Referrer, TimelineEntry
+from services.referrals.tables import Citizen, Community, ContactAudit, Referral, TimelineEntry
 from shared.clock import local
 from shared.principal import Principal
 from shared.profile import profile
@@ -27,7 +33,8 @@ def area_label(code: str | None) -> str | None:
     return profile().area.label(code) if code else None
 
 
-def referrer_out(referrer: Referrer) -> ReferrerOut:
+def referrer_out(view: ReferrerView) -> ReferrerOut:
+    referrer = view.referrer
     return ReferrerOut(
         actor_id=referrer.actor_id,
         role=referrer.role,
@@ -44,6 +51,12 @@ def referrer_out(referrer: Referrer) -> ReferrerOut:
         activated_at=referrer.activated_at,
         was_referred_citizen=referrer.citizen_ref is not None,
         readiness=referrer.readiness,
+        trainings=[
+            TrainingOut(trained_on=t.trained_on, topic=t.topic, topic_label=profile().training_topic.label(t.topic))
+            for t in view.trainings
+        ],
+        referral_count=view.referral_count,
+        last_referral_at=view.last_referral_at,
     )
 
 
@@ -76,12 +89,14 @@ def audit_out(row: ContactAudit) -> AuditOut:
 
 
 def referrals_out(shown: Shown, principal: Principal, settings: ReferralsSettings) -> list[ReferralOut]:
-    return [referral_out(r, principal, settings, shown.community_names) for r in shown.referrals]
+    return [referral_out(r, principal, settings, shown) for r in shown.referrals]
 
 
-def referral_out(
-    referral: Referral, principal: Principal, settings: ReferralsSettings, community_names: dict[str, str]
-) -> ReferralOut:
+def shared_contact_out(contact: SharedContact | None) -> SharedContactOut | None:
+    return SharedContactOut(first_name=contact.first_name, phone=contact.phone) if contact else None
+
+
+def referral_out(referral: Referral, principal: Principal, settings: ReferralsSettings, shown: Shown) -> ReferralOut:
     state = referral.state()
     link = None
     # The welcome link lets anyone holding it confirm the welcome: only guides hand it out.
@@ -93,12 +108,12 @@ def referral_out(
         referral_id=referral.referral_id,
         citizen_ref=referral.citizen_ref,
         community_id=referral.community_id,
-        community_name=community_names.get(referral.community_id),
+        community_name=shown.community_names.get(referral.community_id),
         referrer_id=referral.referrer_id,
         needs_accompaniment=referral.needs_accompaniment,
         special_considerations=referral.special_considerations,
         channel=referral.channel,
-        note=referral.note,
+        note=referral.note if access.sees_note(principal, referrer_id=referral.referrer_id) else None,
         status=state.status,
         allowed_actions=[a.value for a in domain.allowed_actions_for(state)],
         version=referral.version,
@@ -108,6 +123,30 @@ def referral_out(
         created_at=referral.created_at,
         updated_at=referral.updated_at,
         welcome_url=link,
+        visit_at=referral.visit_at,
+        share_contact_with_community=referral.share_contact,
+        shared_contact=shared_contact_out(shown.shared_contacts.get(referral.referral_id)),
+        follow_up_due=followup.follow_up_due(state.status, state.welcomed_at, state.participation, shown.now),
+        loneliness=shown.loneliness.get(referral.referral_id, []),
+    )
+
+
+def request_out(item: RequestView, shown: Shown) -> AccompanimentRequestOut:
+    referral, community = item.referral, item.community
+    mine = item.state is access.RequestState.mine
+    return AccompanimentRequestOut(
+        referral_id=referral.referral_id,
+        community_id=referral.community_id,
+        community_name=community.name if community else None,
+        area=community.area if community else None,
+        area_label=area_label(community.area if community else None),
+        created_at=referral.created_at,
+        special_considerations=referral.special_considerations,
+        visit_at=referral.visit_at,
+        status=domain.Status(referral.status),
+        state=item.state.value,
+        companion_id=referral.companion_id if mine else None,
+        shared_contact=shared_contact_out(shown.shared_contacts.get(referral.referral_id)) if mine else None,
     )
 
 

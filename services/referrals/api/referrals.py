@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from services.referrals.api.deps import Referring, Service
 from services.referrals.api.presenters import companion_out, referrals_out, timeline_out
@@ -14,21 +14,24 @@ from services.referrals.schemas import (
     AccompanyIn,
     CancelIn,
     CompanionIn,
+    LonelinessIn,
     ParticipationIn,
     RankedCompanionOut,
     ReferralIn,
     ReferralOut,
     RejectIn,
     TimelineOut,
+    VisitIn,
 )
-from services.referrals.service.referrals import Shown
+from services.referrals.service.views import Shown
 from services.referrals.tables import Referral
 from shared.auth import CurrentPrincipal
 from shared.errors import Invalid
 from shared.events import Event
 from shared.events.referrals import (
-    AccompanimentArranged,
     CitizenAccompanied,
+    FirstVisitProposed,
+    NoShowReported,
     ParticipationConfirmed,
     ReferralAccepted,
     ReferralCancelled,
@@ -60,6 +63,10 @@ def visible(
     overdue: Annotated[
         int | None, Query(ge=0, le=3650, description="Requested/accepted with no change for N days")
     ] = None,
+    follow_up: Annotated[
+        Literal["overdue"] | None,
+        Query(description="overdue: welcomed, and the 4- or 12-week follow-up is unanswered 14 days past due"),
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[ReferralOut]:
@@ -70,6 +77,7 @@ def visible(
         community=community,
         citizen=citizen,
         overdue=overdue,
+        follow_up_overdue=follow_up == "overdue",
         limit=limit,
         offset=offset,
     )
@@ -104,12 +112,18 @@ def accept(referral_id: str, principal: CurrentPrincipal, service: Service) -> R
     return step(service, principal, referral_id, Action.accept, lambda r: ReferralAccepted(referral_id=r.referral_id))
 
 
-@router.post("/{referral_id}/arrange_accompaniment")
+@router.post(
+    "/{referral_id}/arrange_accompaniment",
+    summary="Arrange a companion: the referrer or a guide names anyone, a volunteer takes it (first wins)",
+)
 def arrange(referral_id: str, body: CompanionIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
-    def make(referral: Referral) -> AccompanimentArranged:
-        return AccompanimentArranged(referral_id=referral.referral_id, companion_id=body.companion_id)
+    return one(service.accompaniment.arrange(principal, referral_id, body.companion_id), principal, service)
 
-    return step(service, principal, referral_id, Action.arrange_accompaniment, make)
+
+@router.post("/{referral_id}/decline_accompaniment", status_code=204, summary="Say no to an accompaniment request")
+def decline(referral_id: str, principal: CurrentPrincipal, service: Service) -> Response:
+    service.accompaniment.decline(principal, referral_id)
+    return Response(status_code=204)
 
 
 @router.post("/{referral_id}/accompany")
@@ -156,6 +170,29 @@ def reject(referral_id: str, body: RejectIn, principal: CurrentPrincipal, servic
         Action.reject,
         lambda r: ReferralRejected(referral_id=r.referral_id, reason=body.reason),
     )
+
+
+@router.post("/{referral_id}/propose_visit", summary="Propose the first visit (replaces an earlier proposal)")
+def propose_visit(referral_id: str, body: VisitIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+    def make(referral: Referral) -> FirstVisitProposed:
+        return FirstVisitProposed(
+            referral_id=referral.referral_id, visit_at=body.visit_at, proposed_by=principal.actor_id
+        )
+
+    return step(service, principal, referral_id, Action.propose_visit, make)
+
+
+@router.post("/{referral_id}/no_show", summary="The citizen did not come (ends the referral)")
+def no_show(referral_id: str, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+    def make(referral: Referral) -> NoShowReported:
+        return NoShowReported(referral_id=referral.referral_id, reported_by=principal.actor_id)
+
+    return step(service, principal, referral_id, Action.no_show, make)
+
+
+@router.post("/{referral_id}/loneliness", status_code=201, summary="Record the loneliness measure (with consent)")
+def loneliness(referral_id: str, body: LonelinessIn, principal: Referring, service: Service) -> ReferralOut:
+    return one(service.referrals.measure_loneliness(principal, referral_id, body), principal, service)
 
 
 @router.post("/{referral_id}/cancel")

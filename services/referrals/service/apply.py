@@ -17,22 +17,29 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from services.referrals import cascade
+from services.referrals.cascade import Readiness
 from services.referrals.crypto import CitizenVault
+from services.referrals.service import transitions
 from services.referrals.service.batch import Seen, get_citizen, get_referrer, prefetch
 from services.referrals.service.bulk import Bulk, append, new_row, table_of
-from services.referrals.service.transitions import bridge, create_referral, move
-from services.referrals.tables import Citizen, Outreach, Referrer
+from services.referrals.service.progress import Progress
+from services.referrals.service.transitions import bridge
+from services.referrals.tables import Citizen, Outreach, Referral, Referrer
 from shared.errors import Conflict, Invalid
 from shared.events import Envelope, Event
 from shared.events.referrals import (
+    CitizenAccompanied,
     CitizenBridged,
     CitizenErased,
     CitizenRegistered,
+    LonelinessMeasured,
     OutreachRecorded,
     ReadinessRecorded,
     ReferralCreated,
     ReferrerActivated,
+    TrainingRecorded,
 )
+from shared.runtime import Runtime
 
 
 @dataclass(frozen=True)
@@ -59,14 +66,17 @@ def handler_for(kind: type[E], applier: Callable[[Session, Envelope, E], object]
 class Appliers:
     """The event appliers, and `apply` for events that arrive whole (ingestion, demo)."""
 
-    def __init__(self, vault: CitizenVault) -> None:
+    def __init__(self, vault: CitizenVault, runtime: Runtime) -> None:
         self.vault = vault
+        self.progress = Progress(runtime)
         self._by_type: dict[type[Event], Applier] = dict(
             (
                 handler_for(ReferrerActivated, self.activate_referrer),
                 handler_for(ReadinessRecorded, self.record_readiness),
+                handler_for(TrainingRecorded, self.progress.record_training),
+                handler_for(LonelinessMeasured, self.progress.record_loneliness),
                 handler_for(CitizenRegistered, self._registered_elsewhere),
-                handler_for(ReferralCreated, _created_elsewhere),
+                handler_for(ReferralCreated, self._created_elsewhere),
                 handler_for(CitizenBridged, bridge),
                 handler_for(OutreachRecorded, self.record_outreach),
                 handler_for(CitizenErased, self.erase_citizen),
@@ -89,7 +99,26 @@ class Appliers:
         if applier is not None:
             applier(session, envelope, event)
         else:
-            move(session, envelope, event)  # raises ValueError for a type it does not know
+            self.move(session, envelope, event)  # raises ValueError for a type it does not know
+
+    # ------------------------------------------------------------------ referrals
+
+    def create_referral(
+        self, session: Session, envelope: Envelope, event: ReferralCreated, details: transitions.Details
+    ) -> Referral:
+        referral = transitions.create_referral(session, envelope, event, details)
+        self.progress.reach(session, event.referrer_id, Readiness.referring, envelope.time)
+        return referral
+
+    def move(self, session: Session, envelope: Envelope, event: Event, referral: Referral | None = None) -> Referral:
+        moved = transitions.move(session, envelope, event, referral)
+        if isinstance(event, CitizenAccompanied):
+            self.progress.reach(session, event.companion_id, Readiness.accompanying, envelope.time)
+        return moved
+
+    def _created_elsewhere(self, session: Session, envelope: Envelope, event: ReferralCreated) -> None:
+        # An ingested referral already happened: today's capacity does not undo it.
+        self.create_referral(session, envelope, event, transitions.Details(override_full=True))
 
     # ------------------------------------------------------------------ referrers
 
@@ -197,8 +226,3 @@ class Appliers:
         citizen.age_band = citizen.area = None
         citizen.target_groups, citizen.languages = [], []
         citizen.erased_at = envelope.time
-
-
-def _created_elsewhere(session: Session, envelope: Envelope, event: ReferralCreated) -> None:
-    # An ingested referral already happened: today's capacity does not undo it.
-    create_referral(session, envelope, event, override_full=True)

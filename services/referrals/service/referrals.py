@@ -1,38 +1,32 @@
 """Use cases of referrals: refer a citizen, list and read what you may see, the timeline,
-companions for accompaniment, and every lifecycle move."""
+companions for accompaniment, every lifecycle move, and the loneliness measure."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from services.referrals import companions, domain, store
+from services.referrals import access, companions, domain, followup, store
 from services.referrals.domain import Action
-from services.referrals.schemas import ReferralIn
+from services.referrals.schemas import LonelinessIn, ReferralIn
+from services.referrals.service.accompaniment import request_facts
 from services.referrals.service.apply import Appliers
 from services.referrals.service.batch import get_citizen, get_referral
 from services.referrals.service.citizens import check_knows_citizen
-from services.referrals.service.transitions import create_referral, move
+from services.referrals.service.transitions import Details
+from services.referrals.service.views import Shown, Views
 from services.referrals.tables import Citizen, Community, Referral, Referrer, TimelineEntry
 from shared.clock import local
 from shared.errors import Forbidden
 from shared.events import Event
-from shared.events.referrals import ReferralCreated
+from shared.events.referrals import LonelinessMeasured, ReferralCreated
 from shared.ids import new_id
 from shared.principal import Principal, Role
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
-
-
-@dataclass(frozen=True)
-class Shown:
-    """Referrals with the names of their communities, as one reads them."""
-
-    referrals: list[Referral]
-    community_names: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -42,8 +36,8 @@ class Companion:
 
 
 class Referrals:
-    def __init__(self, runtime: Runtime, appliers: Appliers) -> None:
-        self.runtime, self.appliers = runtime, appliers
+    def __init__(self, runtime: Runtime, appliers: Appliers, views: Views) -> None:
+        self.runtime, self.appliers, self.views = runtime, appliers, views
 
     def create(self, principal: Principal, body: ReferralIn) -> Shown:
         referrer_id = body.referrer_id or principal.actor_id
@@ -64,8 +58,9 @@ class Referrals:
                 channel=body.channel,
             )
             envelope = uow.stage(event)[0]
-            referral = create_referral(uow.session, envelope, event, override_full=body.override_full, note=body.note)
-            return _shown(uow.session, [referral])
+            details = Details(body.override_full, body.note, body.share_contact_with_community)
+            referral = self.appliers.create_referral(uow.session, envelope, event, details)
+            return self.views.in_unit(uow, principal, [referral])
 
         return self.runtime.write(work)
 
@@ -78,6 +73,7 @@ class Referrals:
         community: str | None,
         citizen: str | None,
         overdue: int | None,
+        follow_up_overdue: bool = False,
         limit: int,
         offset: int,
     ) -> Shown:
@@ -92,8 +88,8 @@ class Referrals:
             raise Forbidden(f"role '{principal.role.value}' cannot list referrals; analysts read aggregates")
         now = self.runtime.clock.now()
 
-        def work(session: Session) -> Shown:
-            rows = store.list_referrals(
+        def find(session: Session) -> list[Referral]:
+            return store.list_referrals(
                 session,
                 status=[s.value for s in status],
                 referrer_id=referrer,
@@ -101,16 +97,18 @@ class Referrals:
                 citizen_ref=citizen,
                 visible_to_actor=visible_to,
                 overdue_days=overdue,
+                follow_up_overdue=follow_up_overdue,
                 now=now,
                 limit=limit,
                 offset=offset,
             )
-            return _shown(session, rows)
 
-        return self.runtime.read(work)
+        return self.views.read(principal, find)
 
     def get(self, principal: Principal, referral_id: str) -> Shown:
-        return self.runtime.read(lambda session: _shown(session, [visible_referral(session, principal, referral_id)]))
+        now = self.runtime.clock.now()
+        # A candidate companion reads an open request too (the view hides the note and contact).
+        return self.views.read(principal, lambda s: [visible_referral(s, principal, referral_id, candidate_at=now)])
 
     def timeline(self, principal: Principal, referral_id: str) -> list[TimelineEntry]:
         def work(session: Session) -> list[TimelineEntry]:
@@ -157,22 +155,37 @@ class Referrals:
         def work(uow: UnitOfWork) -> Shown:
             referral = visible_referral(uow.session, principal, referral_id)
             event = make(referral)
-            moved = move(uow.session, uow.stage(event)[0], event, referral)
-            return _shown(uow.session, [moved])
+            moved = self.appliers.move(uow.session, uow.stage(event)[0], event, referral)
+            return self.views.in_unit(uow, principal, [moved])
+
+        return self.runtime.write(work)
+
+    def measure_loneliness(self, principal: Principal, referral_id: str, body: LonelinessIn) -> Shown:
+        score = followup.loneliness_score(body.answers, consent=body.consent)
+
+        def work(uow: UnitOfWork) -> Shown:
+            referral = visible_referral(uow.session, principal, referral_id)
+            if not access.sees_note(principal, referrer_id=referral.referrer_id):
+                raise Forbidden("the loneliness measure is recorded by the referrer (or a guide), with the citizen")
+            event = LonelinessMeasured(referral_id=referral_id, moment=body.moment, score=score)
+            self.appliers.progress.record_loneliness(uow.session, uow.stage(event)[0], event)
+            return self.views.in_unit(uow, principal, [referral])
 
         return self.runtime.write(work)
 
 
-def visible_referral(session: Session, principal: Principal, referral_id: str) -> Referral:
+def visible_referral(
+    session: Session, principal: Principal, referral_id: str, *, candidate_at: datetime | None = None
+) -> Referral:
+    """The referral if `principal` may see it (with `candidate_at`: also as an open accompaniment
+    request at that time); 404 unknown, 403 not theirs."""
     referral = get_referral(session, referral_id)
-    domain.check_can_see(
-        principal,
-        referrer_id=referral.referrer_id,
-        companion_id=referral.companion_id,
-        community_id=referral.community_id,
-    )
+    referrer_id, companion_id, community_id = referral.referrer_id, referral.companion_id, referral.community_id
+    if candidate_at is not None and not domain.can_see(
+        principal, referrer_id=referrer_id, companion_id=companion_id, community_id=community_id
+    ):
+        volunteer, request = request_facts(session, referral, principal.actor_id)
+        if access.is_candidate(principal, volunteer, request, candidate_at):
+            return referral
+    domain.check_can_see(principal, referrer_id=referrer_id, companion_id=companion_id, community_id=community_id)
     return referral
-
-
-def _shown(session: Session, referrals: list[Referral]) -> Shown:
-    return Shown(referrals, store.community_names(session, [r.community_id for r in referrals]))

@@ -3,6 +3,8 @@ locking), a bridge out of a practice track, and the timeline row every one of th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
@@ -18,9 +20,16 @@ from shared.events.referrals import AccompanimentArranged, CitizenAccompanied, C
 TIMELINE = table_of(TimelineEntry)
 
 
-def create_referral(
-    session: Session, envelope: Envelope, event: ReferralCreated, *, override_full: bool, note: str | None = None
-) -> Referral:
+@dataclass(frozen=True)
+class Details:
+    """What a referral holds beyond its event (never published: a note, the consent to share)."""
+
+    override_full: bool
+    note: str | None = None
+    share_contact: bool = False
+
+
+def create_referral(session: Session, envelope: Envelope, event: ReferralCreated, details: Details) -> Referral:
     seen = Seen.of(session)
     if seen.get(Referral, event.referral_id) is not None:
         raise Conflict(f"referral {event.referral_id!r} already exists")
@@ -32,7 +41,7 @@ def create_referral(
         known=community is not None,
         archived=bool(community and community.archived),
         capacity_status=community.capacity_status if community else None,
-        override_full=override_full,
+        override_full=details.override_full,
     )
     referral = new_row(
         Referral,
@@ -43,13 +52,18 @@ def create_referral(
         needs_accompaniment=event.needs_accompaniment,
         special_considerations=event.special_considerations,
         channel=event.channel,
-        note=note,
-        override_full=override_full,
+        note=details.note,
+        override_full=details.override_full,
         status=domain.Status.requested.value,
         version=1,
         companion_id=None,
         rejection_reason=None,
         participation={},
+        last_follow_up=None,
+        share_contact=details.share_contact,
+        visit_at=None,
+        arranged_at=None,
+        welcomed_at=None,
         created_at=envelope.time,
         updated_at=envelope.time,
     )
@@ -77,6 +91,8 @@ def move(session: Session, envelope: Envelope, event: Event, referral: Referral 
         except StaleReferral:
             session.refresh(referral)
             current = referral.state()
+            if isinstance(event, AccompanimentArranged):  # lost the race to take it: say so
+                domain.check_not_taken(current, event.companion_id)
             raise Conflict(
                 "the referral was changed by someone else at the same moment; reload it and try again",
                 status=current.status.value,
@@ -84,6 +100,13 @@ def move(session: Session, envelope: Envelope, event: Event, referral: Referral 
             ) from None
     _timeline(session, envelope, event, referral_id, new_state.status)
     return referral
+
+
+def note_on_timeline(
+    session: Session, envelope: Envelope, event: Event, referral: Referral, data: dict[str, object]
+) -> None:
+    """A referral's event that is no move (a measure), with only the `data` it may show."""
+    _timeline(session, envelope, event, referral.referral_id, domain.Status(referral.status), data)
 
 
 def bridge(session: Session, envelope: Envelope, event: CitizenBridged) -> None:
@@ -120,8 +143,16 @@ def bridge(session: Session, envelope: Envelope, event: CitizenBridged) -> None:
     Bulk.of(session).add(session, row)
 
 
-def _timeline(session: Session, envelope: Envelope, event: Event, referral_id: str, status: domain.Status) -> None:
-    data = {k: v for k, v in event.model_dump(mode="json").items() if k != "referral_id"}
+def _timeline(
+    session: Session,
+    envelope: Envelope,
+    event: Event,
+    referral_id: str,
+    status: domain.Status,
+    data: dict[str, object] | None = None,
+) -> None:
+    if data is None:
+        data = {k: v for k, v in event.model_dump(mode="json").items() if k != "referral_id"}
     entry: Row = {"referral_id": referral_id, "event_id": envelope.id, "event_type": type(event).__name__}
     entry.update(source=envelope.source, time=envelope.time, status=status.value, data=data)
     append(session, TIMELINE, entry)

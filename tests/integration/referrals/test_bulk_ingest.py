@@ -111,8 +111,9 @@ def test_a_whole_run_lands_with_its_timeline_outreach_and_defaults(service: Refe
 
     referrer, citizen = service.runtime.read(rows)
     assert referrer is not None and citizen is not None
+    # Recorded trained, then the first referral moved them up to referring by itself.
     assert (referrer.readiness, referrer.languages, referrer.name, referrer.activated_by) == (
-        "trained",
+        "referring",
         [],
         None,
         "guide-0",

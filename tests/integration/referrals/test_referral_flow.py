@@ -261,8 +261,12 @@ async def test_referrers_cascade_readiness_outreach_companions_and_bridges(sqlit
             json={"from_community_id": "spis", "to_referral_id": lasting["referral_id"]},
         )
 
-        readiness = await svc.wait_events(1, type_suffix="ReadinessRecorded.v1")
-        assert len(readiness) == 1
+        # The recorded level once (the repeat changed nothing), then the first referral's own move.
+        readiness = await svc.wait_events(2, type_suffix="ReadinessRecorded.v1")
+        assert [(e.subject, e.data["level"]) for e in readiness] == [
+            ("prof-mette", "trained"),
+            ("prof-mette", "referring"),
+        ]
         outreach = await svc.wait_events(1, type_suffix="OutreachRecorded.v1")
         assert outreach[0].data == {
             "actor_id": "prof-mette",

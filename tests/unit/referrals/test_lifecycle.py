@@ -21,6 +21,8 @@ from shared.events import Event
 from shared.events.referrals import (
     AccompanimentArranged,
     CitizenAccompanied,
+    FirstVisitProposed,
+    NoShowReported,
     ParticipationConfirmed,
     ReferralAccepted,
     ReferralCancelled,
@@ -30,6 +32,7 @@ from shared.events.referrals import (
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 LATER = T0 + timedelta(days=3)
+VISIT = T0 + timedelta(days=7, hours=10)
 
 
 def event_for(action: Action) -> Event:
@@ -40,6 +43,8 @@ def event_for(action: Action) -> Event:
         Action.welcome: WelcomeConfirmed(referral_id="r1", community_id="strik", confirmed_by="contact"),
         Action.confirm_participation: ParticipationConfirmed(referral_id="r1", weeks_after=4, still_participating=True),
         Action.reject: ReferralRejected(referral_id="r1", reason="full"),
+        Action.propose_visit: FirstVisitProposed(referral_id="r1", visit_at=VISIT, proposed_by="contact"),
+        Action.no_show: NoShowReported(referral_id="r1", reported_by="contact"),
         Action.cancel: ReferralCancelled(referral_id="r1"),
     }[action]
 
@@ -68,6 +73,14 @@ EXPECTED: dict[tuple[Status, Action], Status] = {
     (S.accompanied, A.cancel): S.cancelled,
     (S.welcomed, A.confirm_participation): S.participating,
     (S.participating, A.confirm_participation): S.participating,
+    # A proposed first visit keeps the status; "Kom ikke" ends any open referral.
+    (S.requested, A.propose_visit): S.requested,
+    (S.accepted, A.propose_visit): S.accepted,
+    (S.accompaniment_arranged, A.propose_visit): S.accompaniment_arranged,
+    (S.requested, A.no_show): S.no_show,
+    (S.accepted, A.no_show): S.no_show,
+    (S.accompaniment_arranged, A.no_show): S.no_show,
+    (S.accompanied, A.no_show): S.no_show,
 }
 ALL_PAIRS = [(s, a) for s in Status for a in Action]
 ALLOWED = [pair for pair in ALL_PAIRS if pair in EXPECTED]
@@ -75,8 +88,8 @@ FORBIDDEN = [pair for pair in ALL_PAIRS if pair not in EXPECTED]
 
 
 def test_the_matrix_covers_every_pair() -> None:
-    assert len(ALLOWED) + len(FORBIDDEN) == len(Status) * len(Action) == 63
-    assert len(ALLOWED) == 17
+    assert len(ALLOWED) + len(FORBIDDEN) == len(Status) * len(Action) == 90
+    assert len(ALLOWED) == 24
 
 
 @pytest.mark.parametrize(("status", "action"), ALLOWED, ids=[f"{s}-{a}" for s, a in ALLOWED])
@@ -108,7 +121,7 @@ def test_forbidden_transition_explains_status_and_allowed_moves(status: Status, 
 
 
 def test_final_statuses_allow_nothing() -> None:
-    for status in (S.rejected, S.cancelled, S.ended):
+    for status in (S.rejected, S.cancelled, S.ended, S.no_show):
         assert allowed_actions(status) == []
 
 
@@ -168,3 +181,34 @@ def test_a_back_dated_event_cannot_precede_the_last_change() -> None:
 def test_the_welcome_must_be_for_the_referral_community() -> None:
     with pytest.raises(Invalid, match="community_id"):
         transition(state(S.accepted), WelcomeConfirmed(referral_id="r1", community_id="other", confirmed_by="x"), LATER)
+
+
+def test_a_proposed_visit_is_kept_and_a_new_one_replaces_it() -> None:
+    proposed = transition(state(S.accepted), event_for(A.propose_visit), LATER)
+    assert proposed.visit_at == VISIT and proposed.status is S.accepted
+    moved = VISIT + timedelta(days=2)
+    again = transition(
+        proposed, FirstVisitProposed(referral_id="r1", visit_at=moved, proposed_by="guide"), LATER + timedelta(hours=1)
+    )
+    assert again.visit_at == moved
+
+
+def test_the_times_a_referral_remembers() -> None:
+    arranged = transition(state(S.accepted), event_for(A.arrange_accompaniment), LATER)
+    assert arranged.arranged_at == LATER
+    went = transition(arranged, event_for(A.accompany), LATER + timedelta(days=1))
+    assert went.arranged_at == LATER  # taken when it was arranged, not when they went
+    welcomed = transition(went, event_for(A.welcome), LATER + timedelta(days=2))
+    assert welcomed.welcomed_at == LATER + timedelta(days=2)
+    straight = transition(state(S.accepted), event_for(A.accompany), LATER)
+    assert straight.arranged_at == LATER
+
+
+def test_first_to_take_wins() -> None:
+    taken = state(S.accompaniment_arranged, companion_id="amb-sofie")
+    with pytest.raises(Conflict, match="accompaniment is already taken by another companion") as caught:
+        transition(taken, event_for(A.arrange_accompaniment), LATER)
+    assert caught.value.details["status"] == "accompaniment_arranged"
+    # The same companion asking again is an ordinary impossible move, not "taken".
+    with pytest.raises(TransitionNotAllowed):
+        transition(state(S.accompaniment_arranged, companion_id="amb-lars"), event_for(A.arrange_accompaniment), LATER)

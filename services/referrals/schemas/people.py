@@ -1,38 +1,18 @@
-"""Request and response bodies of the referrals HTTP API (English JSON)."""
+"""Bodies of `/v1/referrers` and `/v1/citizens`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from datetime import datetime
-from typing import Annotated, Literal, Self
+from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.config import JsonDict
+from pydantic import BaseModel, Field, model_validator
 
 from services.referrals.cascade import Readiness
-from services.referrals.domain import Status
-from shared.events.referrals import OutreachKind, ReferralChannel, RejectionReason
+from services.referrals.schemas.common import AreaField, Email, codes
+from services.referrals.schemas.common import In as _In
 from shared.privacy import FreeText
 from shared.profile import profile
-
-# A plain shape check: deliverability is the mail server's business, not a dependency's.
-Email = Annotated[str, Field(max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-
-
-def _codes(name: str, codes: tuple[str, ...]) -> JsonDict:
-    return {
-        "description": f"A {name} code of the municipality profile (a Danish label is accepted too)",
-        "enum": list(codes),
-    }
-
-
-# Checked against the municipality profile in the service (a code or a Danish label; stored as the code).
-AreaField = Field(default=None, max_length=200, json_schema_extra=_codes("area", profile().area.codes))
-
-
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
 
 # ---------------------------------------------------------------------- referrers
 
@@ -46,7 +26,7 @@ class ReferrerIn(_In):
     actor_id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")
     role: Literal["guide", "professional", "ambassador"]
     name: FreeText | None = Field(default=None, max_length=200)
-    sector: str | None = Field(default=None, max_length=100, json_schema_extra=_codes("sector", profile().sector.codes))
+    sector: str | None = Field(default=None, max_length=100, json_schema_extra=codes("sector", profile().sector.codes))
     organization: FreeText | None = Field(default=None, max_length=200)
     area: FreeText | None = AreaField
     languages: list[str] = Field(default_factory=list, max_length=20)
@@ -73,6 +53,19 @@ class ReadinessIn(_In):
     level: Readiness
 
 
+class TrainingIn(_In):
+    trained_on: dt.date
+    topic: str = Field(
+        max_length=64, json_schema_extra=codes("training topic", tuple(t.code for t in profile().training_topics))
+    )
+
+
+class TrainingOut(BaseModel):
+    trained_on: dt.date
+    topic: str
+    topic_label: str
+
+
 class WorkContactOut(BaseModel):
     email: str | None
     phone: str | None
@@ -94,6 +87,9 @@ class ReferrerOut(BaseModel):
     activated_at: datetime
     was_referred_citizen: bool
     readiness: str | None
+    trainings: list[TrainingOut] = Field(default_factory=list)
+    referral_count: int = 0
+    last_referral_at: datetime | None = None
 
 
 # ---------------------------------------------------------------------- citizens
@@ -176,108 +172,3 @@ class BridgeOut(BaseModel):
     citizen_ref: str
     from_community_id: str
     to_referral_id: str
-
-
-# ---------------------------------------------------------------------- referrals
-
-
-class ReferralIn(_In):
-    citizen_ref: str
-    community_id: str
-    referrer_id: str | None = Field(default=None, description="Defaults to the caller")
-    needs_accompaniment: bool = False
-    special_considerations: bool = False
-    channel: ReferralChannel = "in_person"
-    override_full: bool = False
-    note: FreeText | None = Field(default=None, max_length=2000)
-
-
-class CompanionIn(_In):
-    companion_id: str
-
-
-class AccompanyIn(_In):
-    companion_id: str | None = Field(default=None, description="Defaults to the arranged companion")
-
-
-class ParticipationIn(_In):
-    weeks_after: Literal[4, 12]
-    still_participating: bool
-
-
-class RejectIn(_In):
-    reason: RejectionReason
-    note: FreeText | None = Field(default=None, max_length=2000)
-
-
-class CancelIn(_In):
-    note: FreeText | None = Field(default=None, max_length=2000)
-
-
-class ReferralOut(BaseModel):
-    referral_id: str
-    citizen_ref: str
-    community_id: str
-    community_name: str | None
-    referrer_id: str
-    needs_accompaniment: bool
-    special_considerations: bool
-    channel: str
-    note: str | None
-    status: Status
-    allowed_actions: list[str]
-    version: int
-    companion_id: str | None
-    rejection_reason: str | None
-    participation: dict[str, bool]
-    created_at: datetime
-    updated_at: datetime
-    welcome_url: str | None = None
-
-
-class TimelineOut(BaseModel):
-    event_id: str
-    type: str
-    time: datetime
-    time_local: str
-    source: str
-    status: str
-    data: dict[str, object]
-
-
-class RankedCompanionOut(BaseModel):
-    actor_id: str
-    name: str | None
-    area: str | None
-    area_label: str | None
-    languages: list[str]
-    score: float
-    reasons: list[str]
-
-
-class OutreachIn(_In):
-    kind: OutreachKind
-    count: int = Field(ge=1, le=100_000)
-    area: FreeText | None = AreaField
-    actor_id: str | None = Field(default=None, description="Defaults to the caller")
-
-
-class OutreachOut(BaseModel):
-    event_id: str
-    time: datetime
-    actor_id: str
-    kind: str
-    count: int
-    area: str | None
-
-
-class CommunityOut(BaseModel):
-    community_id: str
-    name: str
-    area: str | None
-    area_label: str | None
-    kind: str
-    categories: list[str]
-    accepts_special_needs: bool
-    capacity_status: str
-    archived: bool
