@@ -19,6 +19,7 @@ from services.web.devidp import dev_idp_router
 from services.web.security import SecurityHeaders
 from services.web.service import Pages
 from services.web.service.login import OidcLogin
+from services.web.service.magic_link import MagicLinks
 from services.web.service.sessions import Sessions
 from services.web.settings import WebSettings
 from services.web.store import Base
@@ -38,6 +39,10 @@ def build(settings: Settings | None = None) -> FastAPI:
     runtime = Runtime(config, Base.metadata)
     sessions = Sessions(runtime, config)
     pages = Pages(runtime, config)
+    templates = make_templates()
+    magic_links = MagicLinks(
+        runtime, config, pages.backends, mail_html=templates.get_template("login_mail_message.html").render
+    )
 
     async def sweep_sessions(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -49,6 +54,7 @@ def build(settings: Settings | None = None) -> FastAPI:
         # The pages' backend clients are made here once and closed here at shutdown only
         # (the stop signal is create_app's shutdown; it has no other stop hook).
         await stop.wait()
+        await asyncio.to_thread(magic_links.close)  # a login mail on its way is finished first
         pages.close()
 
     app = create_app(
@@ -62,9 +68,10 @@ def build(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = sessions
     app.state.pages = pages
     app.state.oidc = OidcLogin(runtime, config)
+    app.state.magic_links = magic_links
     if config.dev_idp:
         app.include_router(dev_idp_router(config))
-    app.state.templates = make_templates()
+    app.state.templates = templates
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_page_errors(app)
     app.add_middleware(GZipMiddleware, minimum_size=500)

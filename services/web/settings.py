@@ -38,6 +38,14 @@ class WebSettings(Settings):
     referrals_url: str = "http://localhost:8002"
     notifications_url: str = "http://localhost:8003"
     analytics_url: str = "http://localhost:8004"
+    # Login by e-mail for volunteers (ambassadors, community contacts): a link works once,
+    # within this long. Asking for links is limited per address and per client address
+    # (uvicorn's client address: behind a reverse proxy set FORWARDED_ALLOW_IPS to it), in a
+    # sliding window; a request whose link was used does not count.
+    login_link_minutes: float = 15.0
+    login_mail_window_minutes: float = 15.0
+    login_mail_per_address: int = 3
+    login_mail_per_ip: int = 20
     # Keys the server-side drafts' contact data; defaults to the token secret like the
     # welcome links' key.
     draft_secret: str = ""

@@ -1,11 +1,11 @@
-"""Tables of the web client (its own database): server-side sessions and the login attempts
-that lead to them (and the referral drafts)."""
+"""Tables of the web client (its own database): server-side sessions, the login attempts and
+login links that lead to them, the asks for login links (and the referral drafts)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, MetaData, String, delete, select
+from sqlalchemy import JSON, MetaData, String, delete, func, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from shared.db import UtcDateTime
@@ -72,3 +72,66 @@ def take_login_attempt(db: Session, state: str) -> LoginAttempt | None:
 
 def delete_login_attempts_before(db: Session, moment: datetime) -> None:
     db.execute(delete(LoginAttempt).where(LoginAttempt.created_at < moment))
+
+
+# ---------------------------------------------------------------------- login by e-mail
+
+
+class LoginLink(Base):
+    """A login link mailed to a volunteer: the person it logs in and until when. Only the
+    SHA-256 of the link's token is stored. A used link stays until it expires, so a second
+    use is told "already used" rather than "unknown"."""
+
+    __tablename__ = "web_login_link"
+    token_hash: Mapped[str] = mapped_column(DIGEST, primary_key=True)
+    actor_id: Mapped[str] = mapped_column(ID)
+    role: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    communities: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class LoginMailAsk(Base):
+    """One ask for a login link, counted twice: under its address's key and under its
+    client's key (keyed hashes, never the address or IP itself), each row naming the token
+    hash the ask was given, so a used link's asks stop counting."""
+
+    __tablename__ = "web_login_mail_ask"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    key: Mapped[str] = mapped_column(DIGEST, index=True)
+    token_hash: Mapped[str] = mapped_column(DIGEST, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
+def count_asks(db: Session, key: str, since: datetime) -> int:
+    counted = select(func.count()).select_from(LoginMailAsk)
+    return db.scalar(counted.where(LoginMailAsk.key == key, LoginMailAsk.created_at >= since)) or 0
+
+
+def login_link(db: Session, token_hash: str) -> LoginLink | None:
+    return db.get(LoginLink, token_hash)
+
+
+def use_login_link(db: Session, token_hash: str, now: datetime) -> bool:
+    """Mark the link used if it is unused and unexpired; one statement, so of two uses at
+    the same moment only one wins (on PostgreSQL as on SQLite)."""
+    used = db.execute(
+        update(LoginLink)
+        .where(LoginLink.token_hash == token_hash, LoginLink.used_at.is_(None), LoginLink.expires_at > now)
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(used, "rowcount", 0):
+        return False
+    db.execute(delete(LoginMailAsk).where(LoginMailAsk.token_hash == token_hash))
+    return True
+
+
+def delete_login_links_before(db: Session, moment: datetime) -> None:
+    db.execute(delete(LoginLink).where(LoginLink.expires_at < moment))
+
+
+def delete_login_mail_asks_before(db: Session, moment: datetime) -> None:
+    db.execute(delete(LoginMailAsk).where(LoginMailAsk.created_at < moment))

@@ -42,6 +42,7 @@ class Sessions:
         # Saving every request's time would make each page a write; a tenth of the idle
         # timeout (at most a minute) is precise enough.
         self.touch_after = min(self.idle / 10, timedelta(minutes=1))
+        self.ask_window = timedelta(minutes=settings.login_mail_window_minutes)
 
     def open(self, user: WebUser) -> tuple[str, ActiveSession]:
         """A new session for a user who just logged in: the cookie value and the session."""
@@ -92,11 +93,14 @@ class Sessions:
         self.runtime.write(lambda uow: store.delete_session(uow.session, id_hash))
 
     def sweep(self) -> None:
-        """Delete expired sessions (and login attempts nobody finished)."""
+        """Delete expired sessions, login attempts nobody finished, expired login links and
+        asks for links older than the rate limits' window."""
 
         def work(uow: UnitOfWork) -> None:
             now = uow.now()
             store.delete_sessions_before(uow.session, created_before=now - self.absolute, seen_before=now - self.idle)
             store.delete_login_attempts_before(uow.session, now - timedelta(minutes=15))
+            store.delete_login_links_before(uow.session, now)
+            store.delete_login_mail_asks_before(uow.session, now - self.ask_window)
 
         self.runtime.write(work)
