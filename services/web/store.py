@@ -130,7 +130,7 @@ def use_login_link(db: Session, token_hash: str, now: datetime) -> bool:
 
 
 def delete_login_links_before(db: Session, moment: datetime) -> None:
-    db.execute(delete(LoginLink).where(LoginLink.expires_at < moment))
+    db.execute(delete(LoginLink).where(LoginLink.expires_at <= moment))
 
 
 def delete_login_mail_asks_before(db: Session, moment: datetime) -> None:
