@@ -14,8 +14,8 @@ import pytest
 from services.web.service.answers import Community, CommunityPage
 from services.web.service.magic_link import (
     DirectoryEntry,
-    LinkState,
     Limits,
+    LinkState,
     MagicLinks,
     contact_actor_id,
     landing,
@@ -39,7 +39,8 @@ NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
 
 
 def referrer(actor_id: str, role: str, email: str, name: str = "Lars Bech") -> DirectoryEntry:
-    return DirectoryEntry.model_validate({"actor_id": actor_id, "role": role, "name": name, "contact": {"email": email}})
+    values = {"actor_id": actor_id, "role": role, "name": name, "contact": {"email": email}}
+    return DirectoryEntry.model_validate(values)
 
 
 def community(community_id: str, email: str, name: str = "Birthe Holm") -> Community:
@@ -152,7 +153,9 @@ class Outbox:
 
 @pytest.fixture
 def system(tmp_path: Path) -> Iterator[tuple[MagicLinks, FakeClock, Outbox, Directory]]:
-    settings = WebSettings(database_url=f"sqlite:///{tmp_path / 'web.db'}", web_public_url="https://vejviser.example.dk")
+    settings = WebSettings(
+        database_url=f"sqlite:///{tmp_path / 'web.db'}", web_public_url="https://vejviser.example.dk"
+    )
     clock = FakeClock(NOW)
     runtime = Runtime(settings, Base.metadata, clock=clock)
     runtime.db.create_schema(Base.metadata)
