@@ -25,11 +25,9 @@ from shared.clock import COPENHAGEN
 from shared.danish import da_datetime
 from tests.helpers import token
 from tests.integration.web.conftest import (
-    EMAILS,
     WebSystem,
     axe_check,
     login_as,
-    login_by_mail,
     no_foreign_requests,
     screenshot,
 )
