@@ -19,7 +19,7 @@ with the programme's own stages in between:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 from shared.errors import Conflict, Forbidden, Invalid
@@ -162,7 +162,7 @@ def transition(state: ReferralState, event: Event, at: datetime) -> ReferralStat
         arranged = state.arranged_at or at
         return replace(moved, status=Status.accompanied, companion_id=event.companion_id, arranged_at=arranged)
     if isinstance(event, FirstVisitProposed):
-        return replace(moved, visit_at=event.visit_at)
+        return replace(moved, visit_at=event.visit_at.astimezone(UTC))
     if isinstance(event, NoShowReported):
         return replace(moved, status=Status.no_show)
     if isinstance(event, WelcomeConfirmed):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
@@ -175,9 +176,9 @@ def reject(referral_id: str, body: RejectIn, principal: CurrentPrincipal, servic
 @router.post("/{referral_id}/propose_visit", summary="Propose the first visit (replaces an earlier proposal)")
 def propose_visit(referral_id: str, body: VisitIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
     def make(referral: Referral) -> FirstVisitProposed:
-        return FirstVisitProposed(
-            referral_id=referral.referral_id, visit_at=body.visit_at, proposed_by=principal.actor_id
-        )
+        # Stored and published in UTC, as every time is; shown in Copenhagen time.
+        visit_at = body.visit_at.astimezone(UTC)
+        return FirstVisitProposed(referral_id=referral.referral_id, visit_at=visit_at, proposed_by=principal.actor_id)
 
     return step(service, principal, referral_id, Action.propose_visit, make)
 

@@ -22,6 +22,9 @@ ADMIN = token("admin", "admin-ringsted")
 PROF = token("professional", "prof-mette")
 OTHER_PROF = token("professional", "prof-other")
 AMB = token("ambassador", "amb-lars")
+AMB_SOFIE = token("ambassador", "amb-sofie")  # offers accompaniment in vestervang too (`volunteers`)
+AMB_FAR = token("ambassador", "amb-far")  # offers accompaniment, but in ringsted_midtby
+AMB_HOME = token("ambassador", "amb-home")  # does not offer accompaniment
 CONTACT = token("community_contact", "contact-strik", ["strik"])
 OTHER_CONTACT = token("community_contact", "contact-kor", ["kor"])
 ANALYST = token("analyst", "analyst-vive")
@@ -85,6 +88,18 @@ class Svc:
             return found if len(found) >= count else None
 
         return await eventually(enough, timeout=15)  # type: ignore[no-any-return]
+
+
+async def volunteers(svc: Svc) -> None:
+    """More ambassadors for accompaniment: amb-sofie (vestervang), amb-far (another area),
+    amb-home (does not go along)."""
+    for actor_id, area, offers in (
+        ("amb-sofie", "vestervang", True),
+        ("amb-far", "ringsted_midtby", True),
+        ("amb-home", "vestervang", False),
+    ):
+        body = {"actor_id": actor_id, "role": "ambassador", "area": area, "offers_accompaniment": offers}
+        await svc.ok(GUIDE, "POST", "/v1/referrers", 201, json=body)
 
 
 def settings(database_url: str, nats_url: str, **kw: Any) -> ReferralsSettings:
