@@ -88,6 +88,7 @@ class LoginLink(Base):
     role: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(200))
     communities: Mapped[list[str]] = mapped_column(JSON)
+    next_path: Mapped[str] = mapped_column(String(2000), default="/")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

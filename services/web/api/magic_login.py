@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from services.web.api.deps import Page
 from services.web.api.login import FORM_FIELD, anonymous_form, form_token_ok, see_other, start_session
+from services.web.service.login import safe_next
 from services.web.service.magic_link import Asked, LinkState, MagicLinks, landing, normal_address
 
 router = APIRouter(tags=["login"], include_in_schema=False)
@@ -38,22 +39,28 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _ask_again(page: Page, email: str, message: str, status: int) -> Response:
+def _ask_again(page: Page, email: str, next_path: str, message: str, status: int) -> Response:
     error_of = {"email": message}
     context = {"email": email, "error_of": error_of, "errors": list(error_of.items())}
-    return anonymous_form(page, "login.html", status, next_path="/", **context)
+    return anonymous_form(page, "login.html", status, next_path=next_path, **context)
 
 
 @router.post("/login/mail", response_class=HTMLResponse)
 def ask_for_link(
-    request: Request, page: Page, links: Links, email: Annotated[str, Form()] = "", form_token: FormToken = ""
+    request: Request,
+    page: Page,
+    links: Links,
+    email: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/",
+    form_token: FormToken = "",
 ) -> Response:
+    next_path = safe_next(next)
     if not form_token_ok(request, form_token):
-        return _ask_again(page, email, STALE_FORM, 403)
+        return _ask_again(page, email, next_path, STALE_FORM, 403)
     address = normal_address(email)
     if address is None:
-        return _ask_again(page, email, "Skriv din e-mailadresse, fx navn@eksempel.dk", 422)
-    if links.ask(address, client_address(request)) is Asked.ip_limited:
+        return _ask_again(page, email, next_path, "Skriv din e-mailadresse, fx navn@eksempel.dk", 422)
+    if links.ask(address, client_address(request), next_path) is Asked.ip_limited:
         return page.render("login_mail_limited.html", status=429)
     return see_other(SENT)
 
@@ -87,4 +94,4 @@ def use_link(request: Request, page: Page, links: Links, token: Token, form_toke
     opened = links.use(token)
     if opened.user is None:
         return _refused(page, opened.state)
-    return start_session(request, page, opened.user, landing(opened.user))
+    return start_session(request, page, opened.user, landing(opened.user, opened.next_path))

@@ -81,6 +81,7 @@ class Limits:
 class Opened:
     state: LinkState
     user: WebUser | None = None
+    next_path: str = "/"
 
 
 class DirectoryEntry(Referrer):
@@ -115,8 +116,9 @@ def link_state(used_at: datetime | None, expires_at: datetime | None, now: datet
     return LinkState.used if used_at is not None else LinkState.valid
 
 
-def landing(user: WebUser) -> str:
-    return LANDING.get(user.role, "/")
+def landing(user: WebUser, next_path: str = "/") -> str:
+    """Where a volunteer goes after login: where they were going, else their role's page."""
+    return next_path if next_path != "/" else LANDING.get(user.role, "/")
 
 
 def _same(address: str, contact: Contact | None) -> bool:
@@ -176,8 +178,9 @@ class MagicLinks:
         """A keyed hash: a leaked table cannot be checked against a list of addresses."""
         return hmac.new(self._key_secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
 
-    def ask(self, address: str, client: str) -> Asked:
-        """Someone asks for a link to `address` (normalised) from `client` (an IP)."""
+    def ask(self, address: str, client: str, next_path: str = "/") -> Asked:
+        """Someone asks for a link to `address` (normalised) from `client` (an IP), to go to
+        `next_path` (a safe local path) after login."""
         token = secrets.token_urlsafe(32)
         hashed = token_hash(token)
         address_key, client_key = self.key("address", address), self.key("client", client)
@@ -195,7 +198,7 @@ class MagicLinks:
 
         asked = self.runtime.write(count)
         if asked is Asked.queued:
-            self.worker.submit(self._deliver, address, token)
+            self.worker.submit(self._deliver, address, token, next_path)
         else:
             log.info("login link not sent: %s (address %s, client %s)", asked, address_key[:8], client_key[:8])
         return asked
@@ -208,7 +211,7 @@ class MagicLinks:
         page = self.backends.catalogue.get(LOOKUP_ACTOR, "/v1/communities", CommunityPage, params=params)
         return volunteer(address, referrers, page.items)
 
-    def _deliver(self, address: str, token: str) -> None:
+    def _deliver(self, address: str, token: str, next_path: str) -> None:
         """In the worker: look the address up and, for a volunteer, store and mail the link."""
         hint = self.key("address", address)[:8]
         try:
@@ -224,6 +227,7 @@ class MagicLinks:
                 role=str(user.role),
                 name=user.name,
                 communities=list(user.communities),
+                next_path=next_path,
                 created_at=now,
                 expires_at=expires_at,
             )
@@ -262,7 +266,7 @@ class MagicLinks:
             used = store.use_login_link(uow.session, hashed, now)
             row = store.login_link(uow.session, hashed)
             if used and row is not None:
-                return Opened(LinkState.valid, _user(row))
+                return Opened(LinkState.valid, _user(row), row.next_path)
             return Opened(link_state(row.used_at, row.expires_at, now) if row else LinkState.expired)
 
         return self.runtime.write(work)

@@ -56,8 +56,8 @@ def form_token(http: httpx.Client, path: str = "/login") -> str:
     return found.group(1)
 
 
-def ask(http: httpx.Client, email: str) -> httpx.Response:
-    return http.post("/login/mail", data={"email": email, "form_token": form_token(http)})
+def ask(http: httpx.Client, email: str, next_path: str = "/") -> httpx.Response:
+    return http.post("/login/mail", data={"email": email, "next": next_path, "form_token": form_token(http)})
 
 
 def mails(web_system: WebSystem, email: str) -> list[EmailMessage]:
@@ -133,12 +133,16 @@ def test_an_ambassador_logs_in_once_with_the_link_in_the_mail(web_system: WebSys
 def test_a_community_contact_logs_in_for_their_communities(web_system: WebSystem) -> None:
     before = len(mails(web_system, CONTACT_EMAIL))
     with client(web_system.url) as http:
-        assert ask(http, CONTACT_EMAIL).status_code == 303
+        assert ask(http, CONTACT_EMAIL, next_path="https://evil.example/").status_code == 303  # not a place to go
         link = link_of(next_mail(web_system, CONTACT_EMAIL, before))
         assert "Birthe Holm" in http.get(link).text
         used = use(http, link)
         assert used.status_code == 303 and used.headers["location"] == "/modtagelse"
         session = session_of(web_system.web, used.cookies["vejviser_session"])
+    with client(web_system.url) as http:  # sent to log in from a page (a mail's link): back there after
+        assert ask(http, CONTACT_EMAIL, next_path="/henvisninger/abc").status_code == 303
+        again = use(http, link_of(next_mail(web_system, CONTACT_EMAIL, before + 1)))
+        assert again.headers["location"] == "/henvisninger/abc"
     expected_id = "contact:" + hashlib.sha256(CONTACT_EMAIL.encode()).hexdigest()[:16]
     assert (session.actor_id, session.role, session.name) == (expected_id, "community_contact", "Birthe Holm")
     assert sorted(session.communities) == sorted([web_system.knitting_id, web_system.full_id])

@@ -98,6 +98,7 @@ def test_an_ambassador_logs_in_as_their_referrer_and_is_preferred_over_a_contact
     assert user is not None
     assert (user.actor_id, user.role, user.name, user.communities) == ("amb-lars", Role.ambassador, "Lars Bech", ())
     assert landing(user) == "/foelgeopgaver"
+    assert landing(user, "/henvisninger/r-1") == "/henvisninger/r-1"  # where they were going
 
 
 def test_a_community_contact_logs_in_for_all_their_communities() -> None:
@@ -178,7 +179,7 @@ def token_of(mail: Mail) -> str:
 
 def test_a_link_logs_in_once_and_only_its_hash_is_kept(system: Any) -> None:
     links, _, outbox, directory = system
-    assert links.ask(LARS, "198.51.100.7") == "queued"
+    assert links.ask(LARS, "198.51.100.7", "/henvisninger/r-1") == "queued"
     settle(links)
     assert [path for path, _ in directory.asked] == ["/v1/referrers", "/v1/communities"]
     assert directory.asked[0][1] == {"email": LARS, "role": "ambassador"}
@@ -194,6 +195,7 @@ def test_a_link_logs_in_once_and_only_its_hash_is_kept(system: Any) -> None:
     assert links.state(token).state is LinkState.valid  # looking does not use it
     used = links.use(token)
     assert used.state is LinkState.valid and used.user is not None and used.user.actor_id == "amb-lars"
+    assert used.next_path == "/henvisninger/r-1"
     assert links.use(token).state is LinkState.used and links.use(token).user is None
     assert links.state(token).state is LinkState.used
     assert links.use("x" * 43).state is LinkState.expired
