@@ -33,6 +33,7 @@ from services.referrals.demo_story import (
     SAME_AREA,
     STATUS_MIX,
     Actor,
+    readiness_step,
 )
 from services.referrals.domain import Status
 from services.referrals.service import ReferralsService
@@ -103,9 +104,8 @@ class _Seeder:
         self.record(event, at)
         if actor.role != "guide":
             for step, level in enumerate(LEVELS if actor.accompanies else LEVELS[:3], start=1):
-                self.record(
-                    facts.ReadinessRecorded(actor_id=actor.actor_id, level=level), at + timedelta(days=7 * step)
-                )
+                when = at + timedelta(days=7 * step)
+                self.record(readiness_step(actor.actor_id, level, when), when)
 
     def citizen(self, number: int, at: datetime, area: str) -> str:
         ref = f"c-demo-{number:03d}"

@@ -4,12 +4,15 @@ the statuses its referrals reach, and how often a citizen crosses areas."""
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from services.referrals.domain import Status
+from shared.clock import local
 from shared.demo import DEMO_ACTORS
+from shared.events import Event
 from shared.events import referrals as facts
 from shared.profile import profile
 
@@ -22,6 +25,16 @@ CHANNELS: tuple[facts.ReferralChannel, ...] = ("in_person", "in_person", "postca
 REASONS: tuple[facts.RejectionReason, ...] = ("full", "not_suitable", "no_contact", "other")
 OUTREACH: tuple[facts.OutreachKind, ...] = ("postcards", "postcards", "info_meeting", "door_to_door")
 LEVELS: tuple[facts.ReadinessLevel, ...] = ("aware", "trained", "referring", "accompanying")
+
+
+def readiness_step(actor_id: str, level: facts.ReadinessLevel, at: datetime) -> Event:
+    """How a demo referrer reaches `level`: "trained" by a training (which moves readiness by
+    itself), the rest recorded by a guide."""
+    topics = [t.code for t in profile().training_topics]
+    if level == "trained" and topics:
+        topic = topics[len(actor_id) % len(topics)]  # varied, without drawing from the story's random stream
+        return facts.TrainingRecorded(actor_id=actor_id, trained_on=local(at).date(), topic=topic)
+    return facts.ReadinessRecorded(actor_id=actor_id, level=level)
 
 
 class Actor(BaseModel):

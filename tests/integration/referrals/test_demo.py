@@ -96,6 +96,8 @@ def test_the_demo_world(sqlite_url: str) -> None:
     assert min(r.created_at for r in referrals) < NOW - timedelta(days=150)
     assert all(r.updated_at <= NOW for r in referrals)
     assert counts["CitizenBridged"] >= 1 and counts["OutreachRecorded"] >= 5
+    assert counts["TrainingRecorded"] >= 5  # trainings move the demo referrers to trained
+    assert all(r.readiness for r in referrers.values() if r.role != "guide")
     assert all(r.contact_email and r.contact_email.endswith("@ringsted.example.dk") for r in referrers.values())
 
     outbox = b"\n".join(payloads).decode()

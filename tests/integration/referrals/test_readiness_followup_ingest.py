@@ -83,9 +83,9 @@ async def test_training_and_the_first_referral_move_readiness_up_once(database_u
 
 
 async def test_the_directory_finds_by_email_readiness_and_whether_they_referred(
-    sqlite_url: str, nats_clean: str
+    database_url: str, nats_clean: str
 ) -> None:
-    async with running(sqlite_url, nats_clean) as svc:
+    async with running(database_url, nats_clean) as svc:
         kim = {"actor_id": "prof-kim", "role": "professional", "sector": "library", "readiness": "trained"}
         await svc.ok(GUIDE, "POST", "/v1/referrers", 201, json={**kim, "contact": {"email": "Kim.Hansen@ringsted.dk"}})
         await svc.referral()
@@ -107,8 +107,8 @@ async def test_the_directory_finds_by_email_readiness_and_whether_they_referred(
         assert (await svc.call(GUIDE, "GET", "/v1/referrers", params={"readiness": "expert"})).status_code == 422
 
 
-async def test_follow_ups_are_overdue_14_days_after_they_fall_due(sqlite_url: str, nats_clean: str) -> None:
-    async with running(sqlite_url, nats_clean) as svc:
+async def test_follow_ups_are_overdue_14_days_after_they_fall_due(database_url: str, nats_clean: str) -> None:
+    async with running(database_url, nats_clean) as svc:
         now = datetime.now(UTC)
         events: list[dict[str, Any]] = []
 
