@@ -28,6 +28,8 @@ AMBASSADORS = "ambassador"  # the readiness funnel's own row for ambassadors (th
 LONELY_FROM = 7  # the UCLA 3-item scale runs 3..9; 7 or more counts as lonely
 
 Cell = int | str | None  # a count, a worded value, or None: hidden by disclosure control
+# A share or mean worked out over 1-4 people is hidden too; it is no count, so not "<5".
+HIDDEN_DERIVED = "skjult (færre end 5 målt)"
 
 
 class TimeToWelcome(Answer):
@@ -109,10 +111,10 @@ class Metrics(Answer):
     suppressed: list[str] = Field(default_factory=list)
 
     def shown(self, path: str, value: float | None, words: str) -> Cell:
-        """A value worked out over a base (a share, a mean): None when analytics hid it,
+        """A value worked out over a base (a share, a mean): hidden when analytics hid it,
         '–' when there is nothing to work it out from, else `words`."""
         if path in self.suppressed:
-            return None
+            return HIDDEN_DERIVED
         return "–" if value is None else words
 
 

@@ -12,6 +12,7 @@ ambassador he activated, and six referrals between them, so the cells are known 
 from __future__ import annotations
 
 import csv
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -24,6 +25,7 @@ from playwright.sync_api import expect
 from shared.events import Envelope, Event
 from shared.events.referrals import (
     CitizenRegistered,
+    LonelinessMeasured,
     ReferralAccepted,
     ReferralCreated,
     ReferrerActivated,
@@ -47,6 +49,7 @@ START = datetime(2021, 5, 3, 9, 0, tzinfo=UTC)
 SYSTEM_TOKEN = token("municipal_system", "system-overblik")
 # The PDF is kept beside the screenshots only while it stays small enough for the repository.
 PDF_LIMIT = 400_000
+REFERRAL_SCORES = (9, 8, 7, 3, 4, 5)  # three of six at 7 or more: 50 %
 
 
 def _event(event: Event, hours: float) -> dict[str, Any]:
@@ -55,7 +58,8 @@ def _event(event: Event, hours: float) -> dict[str, Any]:
 
 def _cohort(community_id: str) -> list[dict[str, Any]]:
     """Generation 0 refers 2 citizens, generation 1 (sector health_centre) 3, generation 2 one;
-    three are welcomed. Every breakdown cell is 1-4."""
+    three are welcomed. Every breakdown cell is 1-4. All six answered the loneliness scale at
+    the referral (shown: six), the three welcomed again after 12 weeks (hidden: three)."""
     tag = uuid.uuid4().hex[:8]
     guide, professional, ambassador = f"guide-ov-{tag}", f"prof-ov-{tag}", f"amb-ov-{tag}"
     events = [
@@ -80,6 +84,7 @@ def _cohort(community_id: str) -> list[dict[str, Any]]:
                 ),
                 n + 0.5,
             ),
+            _event(LonelinessMeasured(referral_id=referral, moment="referral", score=REFERRAL_SCORES[n]), n + 1),
         ]
         if n < 3:
             events += [
@@ -87,6 +92,7 @@ def _cohort(community_id: str) -> list[dict[str, Any]]:
                 _event(
                     WelcomeConfirmed(referral_id=referral, community_id=community_id, confirmed_by="contact-ov"), n + 48
                 ),
+                _event(LonelinessMeasured(referral_id=referral, moment="week_12", score=5), n + 12 * 7 * 24),
             ]
     return events
 
@@ -108,7 +114,9 @@ def cohort(web_system: WebSystem) -> dict[str, Any]:
     async def counted() -> dict[str, Any] | None:
         async with web_system.analytics.client(GUIDE_TOKEN) as client:  # in the servers' loop: no blocking
             metrics: dict[str, Any] = (await client.get("/v1/metrics", params=params)).json()
-        done = metrics["referrals"]["created"] == 6 and metrics["referrals"]["welcomed"] == 3
+        lonely = metrics.get("loneliness") or {}
+        done = (metrics["referrals"]["created"], metrics["referrals"]["welcomed"]) == (6, 3) and lonely.get("week_12")
+        done = done and lonely["referral"]["measured"] == 6 and lonely["week_12"]["measured"] is None
         return metrics if done else None
 
     found: dict[str, Any] = web_system.run(eventually(counted, timeout=30))
@@ -152,6 +160,15 @@ def test_an_analyst_sees_the_dashboard_with_small_cells_hidden(
         "Generation 2: 1 vejviser, 1 henvisning."
     )
     assert chart.locator("rect").count() == 6
+    lonely = page.locator("#loneliness-table")
+    measured = lonely.get_by_role("row", name=re.compile("^Målt "))
+    expect(measured).to_contain_text("6")  # six answered: shown
+    expect(measured).to_contain_text("<5")  # three after 12 weeks: hidden
+    expect(lonely.get_by_role("row", name="Andel med score 7 eller mere")).to_contain_text("50 %")
+    change = page.locator("#loneliness-change-table")  # three paired: the count and their mean change hidden
+    expect(change.get_by_role("row", name="Målt begge gange")).to_contain_text("<5")
+    expect(change.get_by_role("row", name="Gennemsnitlig ændring")).to_contain_text("skjult (færre end 5 målt)")
+    expect(change).not_to_contain_text("3")
     table = page.locator("#cascade-table")
     expect(table.get_by_role("row", name="Generation 1")).to_contain_text("3")
     axe_check(page, "overblik: May 2021 with hidden cells")

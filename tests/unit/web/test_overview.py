@@ -11,6 +11,7 @@ import pytest
 
 from services.web.overview import Column, Month, OverviewPeriod, cascade_chart, decimal, nice_top, parse_period
 from services.web.service.overview import (
+    HIDDEN_DERIVED,
     Cascade,
     Generation,
     Metrics,
@@ -185,9 +186,12 @@ def test_loneliness_rows_keep_hidden_values_hidden() -> None:
         ("Score 3", (0, None)),
         ("Score 7", (None, 0)),
         ("Score 9", (None, 0)),
-        ("Andel med score 7 eller mere", ("50 %", None)),
+        ("Andel med score 7 eller mere", ("50 %", HIDDEN_DERIVED)),
     ]
-    assert [(r.label, r.cells) for r in change] == [("Målt begge gange", (None,)), ("Gennemsnitlig ændring", (None,))]
+    assert [(r.label, r.cells) for r in change] == [
+        ("Målt begge gange", (None,)),
+        ("Gennemsnitlig ændring", (HIDDEN_DERIVED,)),
+    ]
     shown = metrics.model_copy(update={"suppressed": []})
     assert loneliness_rows(shown)[0][-1].cells == ("50 %", "–")  # nothing to work out from: a dash
     assert loneliness_rows(metrics.model_copy(update={"loneliness": None})) == ([], [])
