@@ -1,12 +1,11 @@
 """The rules of the volunteers' login by e-mail: addresses, the rate limits, who an address
-logs in as, the link's states and the mail; and the use case on a real SQLite database with a
-fake clock (directory and mail server replaced), so expiry needs no waiting."""
+logs in as, the link's states and the mail; and the use case with a fake clock on SQLite and
+PostgreSQL (directory and mail server replaced), so expiry needs no waiting."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,10 +152,8 @@ class Outbox:
 
 
 @pytest.fixture
-def system(tmp_path: Path) -> Iterator[tuple[MagicLinks, FakeClock, Outbox, Directory]]:
-    settings = WebSettings(
-        database_url=f"sqlite:///{tmp_path / 'web.db'}", web_public_url="https://vejviser.example.dk"
-    )
+def system(database_url: str) -> Iterator[tuple[MagicLinks, FakeClock, Outbox, Directory]]:
+    settings = WebSettings(database_url=database_url, web_public_url="https://vejviser.example.dk")
     clock = FakeClock(NOW)
     runtime = Runtime(settings, Base.metadata, clock=clock)
     runtime.db.create_schema(Base.metadata)
