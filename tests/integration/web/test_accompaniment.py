@@ -25,9 +25,11 @@ from shared.clock import COPENHAGEN
 from shared.danish import da_datetime
 from tests.helpers import token
 from tests.integration.web.conftest import (
+    EMAILS,
     WebSystem,
     axe_check,
     login_as,
+    login_by_mail,
     no_foreign_requests,
     screenshot,
 )
@@ -81,8 +83,7 @@ def next_tuesday_evening() -> datetime:
 
 def log_in(page: Any, web_system: WebSystem, key: str) -> None:
     """A volunteer logs in by a magic link and lands on their accompaniment tasks."""
-    # TEMPORARY until the magic link lands: login_by_mail(page, web_system, EMAILS[key])
-    login_as(page, key, "/foelgeopgaver")
+    login_by_mail(page, web_system, EMAILS[key])
     expect(page).to_have_url(re.compile(r"/foelgeopgaver$"))
 
 
