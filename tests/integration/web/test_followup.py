@@ -1,0 +1,145 @@
+"""Issue 12's follow-up journey through the running system and Chromium: a municipal system
+reports (back-dated) a referral by Jens Mortensen that Strikkeklubben Vestervang welcomed 29
+days ago; the 4-week question "Deltager borgeren stadig i …?" reaches Jens by mail at once,
+with one-click answers signed for him; the "ja" link, opened in a browser where nobody is
+logged in, asks once more and its button records the answer: the referrals service shows the
+participation after 4 weeks, the analytics service counts it, and Jens finds the question in
+Beskeder too. axe-core on the link's page, before and after, and on the inbox."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from services.web.devidp.personas import BY_KEY
+from shared.events import Envelope, Event
+from shared.events.referrals import CitizenRegistered, ReferralCreated, WelcomeConfirmed
+from shared.links import Link, verify_link
+from tests.helpers import eventually, token
+from tests.integration.web.conftest import (
+    AREA,
+    EMAILS,
+    WebSystem,
+    axe_check,
+    links_in,
+    login_as,
+    no_foreign_requests,
+)
+
+pytestmark = pytest.mark.browser
+REFERRER = "professional-2"
+SYSTEM = token("municipal_system", "system-jobcenter")
+QUESTION = "Deltager borgeren stadig i Strikkeklubben Vestervang?"
+
+
+def cloudevent(event: Event, time: datetime) -> dict[str, Any]:
+    return Envelope.wrap(event, source="/systems/jobcenter", time=time, id=str(uuid.uuid4())).to_dict()
+
+
+def ingest(web_system: WebSystem, batch: list[dict[str, Any]]) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {SYSTEM}", "Content-Type": "application/cloudevents-batch+json"}
+    with httpx.Client(base_url=web_system.referrals.base_url, timeout=30) as client:
+        response = client.post("/v1/events", json=batch, headers=headers)
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def welcomed_four_weeks_ago(web_system: WebSystem, referrer_id: str) -> str:
+    """A referral reported by a municipal system: created and welcomed 29 days ago. Its id."""
+    referral_id, citizen_ref = str(uuid.uuid4()), str(uuid.uuid4())
+    welcomed_at = datetime.now(UTC) - timedelta(days=29)
+    community_id = web_system.knitting_id
+    batch = [
+        cloudevent(CitizenRegistered(citizen_ref=citizen_ref, area=AREA), welcomed_at - timedelta(hours=3)),
+        cloudevent(
+            ReferralCreated(
+                referral_id=referral_id,
+                citizen_ref=citizen_ref,
+                community_id=community_id,
+                referrer_id=referrer_id,
+                channel="system",
+            ),
+            welcomed_at - timedelta(hours=2),
+        ),
+        cloudevent(
+            WelcomeConfirmed(referral_id=referral_id, community_id=community_id, confirmed_by="contact-strikkeklub"),
+            welcomed_at,
+        ),
+    ]
+    result = ingest(web_system, batch)
+    assert (result["accepted"], result["rejected"]) == (3, 0), result
+    return referral_id
+
+
+def participating_after_four_weeks(web_system: WebSystem) -> int:
+    metrics = web_system.api(web_system.analytics, "GET", "/v1/metrics", params={"suppress": "false"})
+    return int(metrics["referrals"]["participating_4w"])
+
+
+def answer_links(web_system: WebSystem, mail: EmailMessage) -> dict[str, tuple[Link, str]]:
+    """The mail's one-click links by action, each verified with the web's secret."""
+    secret = str(web_system.web.app.state.pages.settings.welcome_link_secret)
+    found = {}
+    for url in links_in(mail):
+        if "/l/" in url:
+            link = verify_link(secret, url.rsplit("/l/", 1)[1], datetime.now(UTC))
+            found[link.action] = (link, url)
+    return found
+
+
+def test_the_four_week_question_is_answered_by_mail_and_counted(page: Any, web_system: WebSystem) -> None:
+    referrer = BY_KEY[REFERRER]
+    counted_before = participating_after_four_weeks(web_system)
+    referral_id = welcomed_four_weeks_ago(web_system, referrer.actor_id)
+
+    # The question reaches the referrer at once (the welcome is 29 days old), by mail.
+    def question() -> EmailMessage | None:
+        for mail in web_system.mail.to(EMAILS[REFERRER], QUESTION):
+            if f"/henvisninger/{referral_id}" in mail.get_body(preferencelist=("plain",)).get_content():
+                return mail
+        return None
+
+    mail = web_system.run(eventually(question, timeout=30))
+    assert mail["Subject"] == QUESTION
+    links = answer_links(web_system, mail)
+    assert {"participation:4:yes", "participation:4:no"} <= set(links), sorted(links)
+    yes, yes_url = links["participation:4:yes"]
+    assert (yes.subject_id, yes.actor_id, yes.role) == (referral_id, referrer.actor_id, "professional")
+
+    # Opened in a browser where nobody is logged in: the page asks, the button answers.
+    foreign = no_foreign_requests(page)
+    page.goto(yes_url)
+    expect(page.get_by_text(QUESTION)).to_be_visible()
+    axe_check(page, "follow-up link")
+    page.get_by_role("button", name="Ja, borgeren deltager stadig").click()
+    expect(page.get_by_text("Tak for svaret!")).to_be_visible()
+    axe_check(page, "follow-up link answered")
+
+    referral = web_system.api(web_system.referrals, "GET", f"/v1/referrals/{referral_id}")
+    assert referral["participation"] == {"4": True}
+    assert referral["status"] == "participating"
+
+    async def counted() -> int | None:
+        async with web_system.analytics.client(token("guide", "guide-anne")) as client:
+            response = await client.get("/v1/metrics", params={"suppress": "false"})
+        now = int(response.json()["referrals"]["participating_4w"])
+        return now if now == counted_before + 1 else None
+
+    assert web_system.run(eventually(counted, timeout=30)) == counted_before + 1
+
+    # The same question waits in the referrer's inbox on the web.
+    login_as(page, REFERRER, "/beskeder")
+    message = page.locator("article", has=page.locator(f'a[href="/henvisninger/{referral_id}"]')).filter(
+        has=page.get_by_role("heading", name=QUESTION)
+    )
+    expect(message).to_have_count(1)
+    expect(message).to_contain_text("Svar med et klik")
+    axe_check(page, "inbox with the follow-up question")
+    assert foreign == []
