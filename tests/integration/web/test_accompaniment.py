@@ -154,6 +154,11 @@ def test_an_ambassador_takes_a_request_goes_along_and_the_other_sees_it_taken(
     assert stored["status"] == "accompanied" and stored["companion_id"] == LARS
     sofie.goto("/foelgeopgaver")
     expect(sofie.locator(f"#taget-{referral_id}")).to_be_visible()
+    # volunteers often use a phone
+    lars.set_viewport_size({"width": 390, "height": 844})
+    lars.reload()
+    axe_check(lars, "accompaniment: on a phone")
+    shot("foelgeopgaver-mobil")
     assert foreign == []
 
 
