@@ -202,8 +202,12 @@ def refers_again(user: WebUser, status: str, referrer_id: str) -> bool:
 
 # ---------------------------------------------------------------------- reception
 
-# A community contact's answers to a referral, in the order a first meeting goes.
+# A community contact's answers to a referral, in the order a first meeting goes: a new one is
+# accepted (or declined), with a first visit proposed; one on its way is welcomed or did not come.
 RECEPTION_MOVES = ("accept", "propose_visit", "welcome", "no_show", "reject")
+RECEPTION_MOVES_OF = {"new": ("accept", "propose_visit", "reject"), "coming": RECEPTION_MOVES, "closed": ()}
+# The receiving side reads a sent referral as new.
+RECEIVED_WORDS = STATUS_WORDS | {"requested": "Ny"}
 # The reasons a volunteer declines for (the guides' "other" needs words a mail cannot carry).
 DECLINE_WORDS = {reason: words for reason, words in REJECTION_WORDS.items() if reason != "other"}
 CAPACITY_CHOICES = {"open": "Åben", "few": "Få pladser", "full": "Fuld"}
@@ -274,9 +278,9 @@ def visit_time(
     day, clock = _day(day_text.strip()), _clock(clock_text.strip())
     errors = []
     if day is None:
-        errors.append((ids[0], "Skriv datoen for besøget, fx 8.12.2026"))
+        errors.append((ids[0], "Skriv datoen for besøget"))
     if clock is None:
-        errors.append((ids[1], "Skriv klokkeslættet for besøget, fx 17.00"))
+        errors.append((ids[1], "Skriv klokkeslættet for besøget"))
     if day is None or clock is None:
         return None, errors
     moment = datetime.combine(day, clock, COPENHAGEN)

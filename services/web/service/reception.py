@@ -23,7 +23,11 @@ CLOSED_STATUSES = ("welcomed", "participating", "ended", "rejected", "no_show", 
 @dataclass(frozen=True)
 class Incoming:
     referral: ReferralDetail
-    moves: list[str]  # the contact's answers the state machine allows now, in RECEPTION_MOVES order
+    moves: list[str]  # the contact's answers that fit the referral's stage and are allowed now
+
+    @property
+    def status_word(self) -> str:
+        return domain.RECEIVED_WORDS.get(self.referral.status, self.referral.status)
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,8 @@ class Reception:
 
 def incoming(user: WebUser, referral: ReferralDetail) -> Incoming:
     allowed = domain.moves_for(user, referral.allowed_actions)
-    return Incoming(referral, [move for move in domain.RECEPTION_MOVES if move in allowed])
+    fitting = domain.RECEPTION_MOVES_OF[domain.reception_group(referral.status)]
+    return Incoming(referral, [move for move in domain.RECEPTION_MOVES if move in allowed and move in fitting])
 
 
 def reception(pages: Pages, user: WebUser) -> Reception:

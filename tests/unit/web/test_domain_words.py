@@ -101,6 +101,10 @@ def test_reception_groups() -> None:
     assert [domain.reception_group(s) for s in ("accepted", "accompaniment_arranged", "accompanied")] == ["coming"] * 3
     assert {domain.reception_group(s) for s in ("welcomed", "no_show", "rejected", "cancelled")} == {"closed"}
     assert set(domain.DECLINE_WORDS) == {"full", "not_suitable", "no_contact"}
+    assert domain.RECEIVED_WORDS["requested"] == "Ny" and domain.RECEIVED_WORDS["welcomed"] == "Budt velkommen"
+    assert (
+        set(domain.RECEPTION_MOVES_OF["new"]) < set(domain.RECEPTION_MOVES) == set(domain.RECEPTION_MOVES_OF["coming"])
+    )
 
 
 @pytest.mark.parametrize(
@@ -145,8 +149,8 @@ def test_a_first_visit_is_read_on_the_copenhagen_clock(day: str, clock: str, exp
 
 def test_a_first_visit_must_be_a_real_future_time() -> None:
     assert domain.visit_time("", "", NOW, ("d", "t"))[1] == [
-        ("d", "Skriv datoen for besøget, fx 8.12.2026"),
-        ("t", "Skriv klokkeslættet for besøget, fx 17.00"),
+        ("d", "Skriv datoen for besøget"),
+        ("t", "Skriv klokkeslættet for besøget"),
     ]
     assert domain.visit_time("2026-02-30", "25:00", NOW, ("d", "t"))[0] is None
     assert domain.visit_time("2026-12-01", "17:00", NOW, ("d", "t"))[1] == [("d", "Besøget skal ligge ude i fremtiden")]
