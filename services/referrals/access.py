@@ -31,6 +31,12 @@ def sees_note(principal: Principal, *, referrer_id: str) -> bool:
     return principal.role in SEE_ALL or (principal.role in REFERRER_ROLES and principal.actor_id == referrer_id)
 
 
+def check_can_measure(principal: Principal, *, referrer_id: str) -> None:
+    """The loneliness measure is asked with the citizen: by the referrer, or a guide or admin."""
+    if not sees_note(principal, referrer_id=referrer_id):
+        raise Forbidden("the loneliness measure is recorded by the referrer (or a guide), with the citizen")
+
+
 def sees_shared_contact(principal: Principal, *, referrer_id: str, companion_id: str | None, community_id: str) -> bool:
     """Who may see the first name and phone the citizen agreed to share (when they did): the
     community they go to, the arranged companion, the referrer and the staff."""

@@ -165,8 +165,7 @@ class Referrals:
 
         def work(uow: UnitOfWork) -> Shown:
             referral = visible_referral(uow.session, principal, referral_id)
-            if not access.sees_note(principal, referrer_id=referral.referrer_id):
-                raise Forbidden("the loneliness measure is recorded by the referrer (or a guide), with the citizen")
+            access.check_can_measure(principal, referrer_id=referral.referrer_id)
             event = LonelinessMeasured(referral_id=referral_id, moment=body.moment, score=score)
             self.appliers.progress.record_loneliness(uow.session, uow.stage(event)[0], event)
             return self.views.in_unit(uow, principal, [referral])

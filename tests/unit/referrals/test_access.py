@@ -42,6 +42,14 @@ def test_who_sees_the_note_and_the_shared_contact(principal: Principal, note: bo
     assert access.sees_shared_contact(principal, **REFERRAL) is contact
 
 
+def test_the_referrer_and_the_staff_measure_loneliness() -> None:
+    for principal in (who(Role.professional, "prof-a"), who(Role.guide), who(Role.admin)):
+        access.check_can_measure(principal, referrer_id="prof-a")
+    for principal in (who(Role.ambassador, "amb-b"), who(Role.community_contact, "c", ("strik",))):
+        with pytest.raises(Forbidden, match="recorded by the referrer"):
+            access.check_can_measure(principal, referrer_id="prof-a")
+
+
 def test_no_companion_yet_means_nobody_sees_it_as_companion() -> None:
     amb_b = who(Role.ambassador, "amb-b")
     assert not access.sees_shared_contact(amb_b, referrer_id="prof-a", companion_id=None, community_id="strik")
