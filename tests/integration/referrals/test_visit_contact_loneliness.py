@@ -4,14 +4,22 @@ NATS and SQLite + PostgreSQL."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from shared.events import Envelope
+from shared.events.referrals import LonelinessMeasured
+from shared.profile import DEFAULT_PROFILE
 from tests.integration.referrals.support import (
     AMB,
     CONTACT,
     GUIDE,
     OTHER_CONTACT,
     PROF,
+    SYSTEM,
     running,
 )
 
@@ -154,3 +162,21 @@ async def test_the_loneliness_measure(sqlite_url: str, nats_clean: str) -> None:
             {"moment": "referral"},
             {"moment": "week_12"},
         ]
+
+
+async def test_no_loneliness_measure_where_the_profile_does_not_use_it(
+    sqlite_url: str, nats_clean: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    without = json.loads(DEFAULT_PROFILE.read_text(encoding="utf-8")) | {"loneliness_scale": False}
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(without), encoding="utf-8")
+    monkeypatch.setenv("MUNICIPALITY_PROFILE", str(path))
+    async with running(sqlite_url, nats_clean) as svc:
+        rid = (await svc.referral())["referral_id"]
+        body = {"moment": "referral", "answers": [1, 2, 3], "consent": True}
+        refused = await svc.call(PROF, "POST", f"/v1/referrals/{rid}/loneliness", json=body)
+        assert refused.status_code == 422 and "not used in" in refused.json()["error"]["message"]
+        event = Envelope.wrap(LonelinessMeasured(referral_id=rid, moment="referral", score=6), source="/systems/x")
+        ingested = await svc.ok(SYSTEM, "POST", "/v1/events", json=event.to_dict())
+        assert ingested["rejected"] == 1 and "not used in" in ingested["results"][0]["reason"]
+        assert (await svc.ok(PROF, "GET", f"/v1/referrals/{rid}"))["loneliness"] == []
