@@ -160,8 +160,8 @@ def system(database_url: str) -> Iterator[tuple[MagicLinks, FakeClock, Outbox, D
     directory = Directory([referrer("amb-lars", "ambassador", LARS)], [community("c-1", BIRTHE)])
     backends: Any = type("Backends", (), {"referrals": directory, "catalogue": directory})()
     outbox = Outbox()
-    links = MagicLinks(runtime, settings, backends, mail_html=lambda **values: "<p>{url}</p>".format(**values))
-    links.smtp = outbox  # type: ignore[assignment]
+    html = "<p>{url}</p>".format
+    links = MagicLinks(runtime, settings, backends, mail_html=lambda **values: html(**values), smtp=outbox)  # type: ignore[arg-type]
     yield links, clock, outbox, directory
     links.close()
 
