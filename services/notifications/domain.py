@@ -11,6 +11,7 @@ referrals directory, or `community:<id>` for a community's welcome contact.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -26,10 +27,18 @@ class Rule(StrEnum):
     welcome_confirmed = "welcome_confirmed"  # 4: close the loop with the referrer
     dormant_referrer = "dormant_referrer"  # 5: no referral for 30 days
     weekly_digest = "weekly_digest"  # 6: the referrer's week
+    visit_proposed = "visit_proposed"  # 7: the community proposed a first visit
+    no_show = "no_show"  # 8: the citizen did not come; the referrer may refer again
+    participation_followup = "participation_followup"  # 9: still taking part, 4 and 12 weeks on?
+    participation_reminder = "participation_reminder"  # 9b: once, a week later, if unanswered
+    participation_unanswered = "participation_unanswered"  # 9c: still no answer: tell the guides
 
 
-# The timers a referral's ending makes pointless.
+# The timers a referral's welcome (or ending) makes pointless.
 REFERRAL_TIMERS = (Rule.welcome_contact, Rule.accompaniment_needed, Rule.welcome_followup, Rule.welcome_escalation)
+# After the welcome: asked at 4 and 12 weeks, each question with its own timers.
+PARTICIPATION_WEEKS = (4, 12)
+PARTICIPATION_RULES = (Rule.participation_followup, Rule.participation_reminder, Rule.participation_unanswered)
 PERSONAL_CHANNELS = ("email", "sms")
 REFERRER_ROLES_FOR_NUDGES = ("professional", "ambassador")
 
@@ -48,6 +57,8 @@ class Thresholds:
     dormant_grace: timedelta = timedelta(hours=1)
     digest_weekday: int = 0
     digest_hour: int = 8
+    participation_reminder_after: timedelta = timedelta(days=7)
+    participation_unanswered_after: timedelta = timedelta(days=7)
 
 
 # ---------------------------------------------------------------------------- facts
@@ -92,10 +103,17 @@ class Referral:
     rejected_at: datetime | None = None
     rejection_reason: str | None = None
     cancelled_at: datetime | None = None
+    companion_id: str | None = None
+    no_show_at: datetime | None = None
+
+    @property
+    def ended(self) -> bool:
+        """Rejected, cancelled or the citizen did not come: nothing more to follow up."""
+        return self.rejected_at is not None or self.cancelled_at is not None or self.no_show_at is not None
 
     @property
     def is_open(self) -> bool:
-        return self.welcomed_at is None and self.rejected_at is None and self.cancelled_at is None
+        return self.welcomed_at is None and not self.ended
 
     @property
     def has_companion(self) -> bool:
@@ -110,6 +128,7 @@ class Referral:
             (self.welcomed_at, "welcomed"),
             (self.rejected_at, "rejected"),
             (self.cancelled_at, "cancelled"),
+            (self.no_show_at, "no_show"),
         ]
         return sorted((at, kind) for at, kind in moments if at is not None and since < at <= until)
 
@@ -122,6 +141,26 @@ LONGEST_PAUSE = timedelta(days=366)
 def community_recipient(community_id: str) -> str:
     """The recipient id of a community's welcome contact (their token lists the community)."""
     return f"{COMMUNITY_PREFIX}{community_id}"
+
+
+def participation_subject(referral_id: str, weeks: int) -> str:
+    """The subject of a follow-up question's timers and messages: one per referral and week."""
+    return f"{referral_id}@{weeks}w"
+
+
+def weeks_of(subject_id: str) -> int:
+    return int(subject_id.rsplit("@", 1)[1].removesuffix("w"))
+
+
+TimerKey = tuple[Rule, str]  # (rule, subject): a timer is unique per both
+
+
+def welcome_timer_keys(referral_id: str) -> list[TimerKey]:
+    return [(rule, referral_id) for rule in REFERRAL_TIMERS]
+
+
+def participation_timer_keys(referral_id: str, weeks: Iterable[int] = PARTICIPATION_WEEKS) -> list[TimerKey]:
+    return [(rule, participation_subject(referral_id, w)) for w in weeks for rule in PARTICIPATION_RULES]
 
 
 def may_pause(principal: Principal, community_id: str) -> bool:
@@ -168,6 +207,7 @@ class Timer:
 class Fired:
     notify: list[Notify] = field(default_factory=list)
     again_at: datetime | None = None  # None: the timer is done
+    then: list[Timer] = field(default_factory=list)  # the next step's timers (a reminder)
 
 
 def is_historic(event_time: datetime, now: datetime, thresholds: Thresholds) -> bool:

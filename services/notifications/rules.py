@@ -39,7 +39,7 @@ def timers_for_referral(referral: Referral, now: datetime, thresholds: Threshold
     return timers
 
 
-def _referral_context(referral: Referral, community: Community | None) -> dict[str, object]:
+def referral_context(referral: Referral, community: Community | None) -> dict[str, object]:
     return {
         "referral_id": referral.referral_id,
         "community_name": community.name if community else "fællesskabet",
@@ -50,9 +50,23 @@ def _referral_context(referral: Referral, community: Community | None) -> dict[s
     }
 
 
+def community_holder(community_id: str) -> dict[str, object]:
+    """A community's contact holds its one-click links as the community (they may have no
+    account): the links' actor is `community:<id>` in the role community_contact."""
+    return {"actor_id": community_recipient(community_id), "role": "community_contact", "communities": [community_id]}
+
+
+def referrer_name(referral: Referral, directory: Sequence[Recipient]) -> str:
+    """How the guides know the referrer: by name, else by actor id."""
+    referrer = next((person for person in directory if person.actor_id == referral.referrer_id), None)
+    return (referrer.name or referrer.actor_id) if referrer else referral.referrer_id
+
+
 def fire_welcome_contact(
-    referral: Referral, community: Community | None, welcome_link: str, now: datetime, thresholds: Thresholds
+    referral: Referral, community: Community | None, now: datetime, thresholds: Thresholds
 ) -> Fired:
+    """The community hears someone is coming, with one-click links to answer (signed when the
+    message is rendered, for the community as their holder, valid from now)."""
     if not referral.is_open:
         return Fired()
     if community is None:
@@ -60,9 +74,11 @@ def fire_welcome_contact(
         if now - referral.created_at < thresholds.community_wait:
             return Fired(again_at=now + thresholds.community_retry)
         return Fired()
-    context = _referral_context(referral, community) | {
-        "welcome_link": welcome_link,
+    context = referral_context(referral, community) | {
         "contact_name": community.contact_name,
+        "community_id": community.community_id,
+        "holder": community_holder(community.community_id),
+        "issued_at": now,
     }
     recipient = community_recipient(community.community_id)
     return Fired([Notify(Rule.welcome_contact, recipient, referral.referral_id, referral.referral_id, context)])
@@ -95,7 +111,7 @@ def fire_accompaniment_needed(
     ]
     guides = [person for person in directory if person.role == "guide"]
     waited_hours = int((now - referral.created_at).total_seconds() // 3600)
-    context = _referral_context(referral, community) | {"waited_hours": waited_hours}
+    context = referral_context(referral, community) | {"waited_hours": waited_hours}
     return Fired(
         [
             Notify(
@@ -113,7 +129,7 @@ def fire_accompaniment_needed(
 def fire_welcome_followup(referral: Referral, community: Community | None, now: datetime) -> Fired:
     if not referral.is_open:
         return Fired()
-    context = _referral_context(referral, community) | {"days": (now - referral.created_at).days}
+    context = referral_context(referral, community) | {"days": (now - referral.created_at).days}
     rid = referral.referral_id
     return Fired([Notify(Rule.welcome_followup, referral.referrer_id, rid, rid, context)])
 
@@ -123,10 +139,9 @@ def fire_welcome_escalation(
 ) -> Fired:
     if not referral.is_open:
         return Fired()
-    referrer = next((person for person in directory if person.actor_id == referral.referrer_id), None)
-    context = _referral_context(referral, community) | {
+    context = referral_context(referral, community) | {
         "days": (now - referral.created_at).days,
-        "referrer_name": (referrer.name or referrer.actor_id) if referrer else referral.referrer_id,
+        "referrer_name": referrer_name(referral, directory),
     }
     rid = referral.referral_id
     return Fired(
@@ -143,7 +158,7 @@ def on_welcome_confirmed(
 ) -> list[Notify]:
     if is_historic(event_time, now, thresholds):
         return []
-    context = _referral_context(referral, community) | {"welcomed_at": event_time}
+    context = referral_context(referral, community) | {"welcomed_at": event_time}
     rid = referral.referral_id
     return [Notify(Rule.welcome_confirmed, referral.referrer_id, rid, rid, context)]
 

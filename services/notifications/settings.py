@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from shared.settings import Settings
@@ -23,6 +25,12 @@ class NotificationSettings(Settings):
     community_wait_hours: float = 24
     digest_weekday: int = 0  # Monday
     digest_hour: int = 8  # Europe/Copenhagen
+    # After a welcome: who is asked at 4 and 12 weeks whether the citizen still takes part
+    # ("contact": the community, with links for the community), the reminder a week after an
+    # unanswered question, and word to the guides a week after that.
+    followup_recipient: Literal["referrer", "contact"] = "referrer"
+    participation_reminder_days: float = 7
+    participation_unanswered_days: float = 7
 
     # Defaults for recipients who have not set preferences.
     quiet_start: str = "21:00"

@@ -14,7 +14,17 @@ from typing import Generic, TypeVar
 from sqlalchemy.orm import Session
 
 from services.notifications import store
-from services.notifications.domain import Community, Notify, Recipient, Referral, Rule, Timer
+from services.notifications.domain import (
+    PARTICIPATION_WEEKS,
+    Community,
+    Notify,
+    Recipient,
+    Referral,
+    Rule,
+    Timer,
+    TimerKey,
+    participation_subject,
+)
 from services.notifications.store import TimerRecord
 
 F = TypeVar("F", Referral, Recipient, Community)
@@ -84,7 +94,9 @@ class Batch:
             self._timer_subjects.add(record.subject_id)
         # A referral's timers are written with the referral: one not stored yet has none.
         known = [referral.referral_id for referral in referrals if referral.referral_id in self.referrals.stored]
-        subjects = [subject for subject in dict.fromkeys([*known, *actor_ids]) if subject not in self._timer_subjects]
+        asked = [participation_subject(rid, weeks) for rid in known for weeks in PARTICIPATION_WEEKS]
+        wanted = dict.fromkeys([*known, *asked, *actor_ids])
+        subjects = [subject for subject in wanted if subject not in self._timer_subjects]
         for record in store.timers_of(self.session, subjects):
             self.timers.setdefault((record.rule, record.subject_id), record)
         self._timer_subjects.update(subjects)
@@ -122,9 +134,10 @@ class Batch:
         elif record.status == "scheduled" and (not keep_later or planned.due_at > record.due_at):
             record.due_at, record.changed = planned.due_at, True
 
-    def cancel(self, referral_id: str, rules: Iterable[Rule]) -> None:
-        for rule in rules:
-            record = self.timer(rule, referral_id)
+    def cancel(self, referral_id: str, keys: Iterable[TimerKey]) -> None:
+        """Cancel the referral's scheduled timers among `keys` (rule, subject)."""
+        for rule, subject_id in keys:
+            record = self.timer(rule, subject_id)
             if record is not None and record.status == "scheduled" and record.referral_id == referral_id:
                 record.status, record.settled_at, record.changed = "cancelled", self.now, True
 

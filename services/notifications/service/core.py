@@ -25,6 +25,8 @@ def thresholds_from(settings: NotificationSettings) -> Thresholds:
         community_wait=timedelta(hours=settings.community_wait_hours),
         digest_weekday=settings.digest_weekday,
         digest_hour=settings.digest_hour,
+        participation_reminder_after=timedelta(days=settings.participation_reminder_days),
+        participation_unanswered_after=timedelta(days=settings.participation_unanswered_days),
     )
 
 
@@ -43,7 +45,7 @@ class Notifications:
         self.settings = settings
         self.thresholds = thresholds_from(settings)
         self.defaults = default_preferences(settings)
-        self.messages = Messages(settings.web_public_url)
+        self.messages = Messages(settings.web_public_url, link_secret=settings.welcome_link_secret)
 
     def now(self) -> datetime:
         return self.runtime.clock.now()

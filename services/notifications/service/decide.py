@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.notifications import rules
-from services.notifications.domain import REFERRAL_TIMERS, Community, Recipient, Referral, Rule
+from services.notifications import followup, rules
+from services.notifications.domain import (
+    PARTICIPATION_WEEKS,
+    Community,
+    Recipient,
+    Referral,
+    Rule,
+    participation_subject,
+    participation_timer_keys,
+    welcome_timer_keys,
+)
 from services.notifications.service import notify
 from services.notifications.service.batch import Batch
 from services.notifications.service.core import Notifications
@@ -30,6 +39,9 @@ REFERRAL_EVENTS = (
     ref.WelcomeConfirmed,
     ref.ReferralRejected,
     ref.ReferralCancelled,
+    ref.FirstVisitProposed,
+    ref.NoShowReported,
+    ref.ParticipationConfirmed,
 )
 ABOUT_A_REFERRAL = REFERRAL_EVENTS[1:]
 CATALOGUE_EVENTS = (
@@ -66,8 +78,12 @@ def _apply_referral_event(app: Notifications, batch: Batch, envelope: Envelope, 
         _companion(batch, envelope, event)
     elif isinstance(event, ref.WelcomeConfirmed):
         welcome_confirmed(app, batch, envelope, event)
-    elif isinstance(event, ref.ReferralRejected | ref.ReferralCancelled):
-        _ended(batch, envelope, event)
+    elif isinstance(event, ref.ReferralRejected | ref.ReferralCancelled | ref.NoShowReported):
+        _ended(app, batch, envelope, event)
+    elif isinstance(event, ref.FirstVisitProposed):
+        visit_proposed(app, batch, envelope, event)
+    elif isinstance(event, ref.ParticipationConfirmed):
+        _answered(batch, event)
 
 
 def referrer_activated(app: Notifications, batch: Batch, envelope: Envelope, event: ref.ReferrerActivated) -> None:
@@ -131,31 +147,66 @@ def _companion(batch: Batch, envelope: Envelope, event: ref.AccompanimentArrange
         referral = replace(referral, accompaniment_arranged_at=referral.accompaniment_arranged_at or envelope.time)
     else:
         referral = replace(referral, accompanied_at=referral.accompanied_at or envelope.time)
-    batch.referrals.put(referral.referral_id, referral)
-    batch.cancel(referral.referral_id, [Rule.accompaniment_needed])
+    batch.referrals.put(referral.referral_id, replace(referral, companion_id=event.companion_id))
+    batch.cancel(referral.referral_id, [(Rule.accompaniment_needed, referral.referral_id)])
 
 
 def welcome_confirmed(app: Notifications, batch: Batch, envelope: Envelope, event: ref.WelcomeConfirmed) -> None:
     referral = batch.referrals.get(event.referral_id)
     if referral is None:
         return
+    first = referral.welcomed_at is None
     referral = replace(referral, welcomed_at=referral.welcomed_at or envelope.time)
     batch.referrals.put(referral.referral_id, referral)
-    batch.cancel(referral.referral_id, REFERRAL_TIMERS)
+    batch.cancel(referral.referral_id, welcome_timer_keys(referral.referral_id))
     community = batch.communities.get(referral.community_id)
     batch.decided += rules.on_welcome_confirmed(referral, community, envelope.time, batch.now, app.thresholds)
+    if first:  # the questions 4 and 12 weeks on, counted from the welcome's event time
+        for timer in followup.participation_timers(referral, envelope.time, batch.now, app.thresholds):
+            batch.schedule(timer)
+        for weeks in PARTICIPATION_WEEKS:  # a back-dated welcome asks a passed question now
+            fire_now_if_due(app, batch, Rule.participation_followup, participation_subject(referral.referral_id, weeks))
 
 
-def _ended(batch: Batch, envelope: Envelope, event: ref.ReferralRejected | ref.ReferralCancelled) -> None:
+def _ended(
+    app: Notifications,
+    batch: Batch,
+    envelope: Envelope,
+    event: ref.ReferralRejected | ref.ReferralCancelled | ref.NoShowReported,
+) -> None:
     referral = batch.referrals.get(event.referral_id)
     if referral is None:
         return
     if isinstance(event, ref.ReferralRejected):
         referral = replace(referral, rejected_at=referral.rejected_at or envelope.time, rejection_reason=event.reason)
-    else:
+    elif isinstance(event, ref.ReferralCancelled):
         referral = replace(referral, cancelled_at=referral.cancelled_at or envelope.time)
+    else:
+        referral = replace(referral, no_show_at=referral.no_show_at or envelope.time)
+        community = batch.communities.get(referral.community_id)
+        batch.decided += followup.on_no_show(referral, community, envelope.time, batch.now, app.thresholds)
     batch.referrals.put(referral.referral_id, referral)
-    batch.cancel(referral.referral_id, REFERRAL_TIMERS)
+    rid = referral.referral_id
+    batch.cancel(rid, [*welcome_timer_keys(rid), *participation_timer_keys(rid)])
+
+
+def visit_proposed(app: Notifications, batch: Batch, envelope: Envelope, event: ref.FirstVisitProposed) -> None:
+    referral = batch.referrals.get(event.referral_id)
+    if referral is None:
+        return
+    community = batch.communities.get(referral.community_id)
+    batch.decided += followup.on_visit_proposed(
+        referral, community, event.visit_at, event.proposed_by, envelope.time, batch.now, app.thresholds
+    )
+
+
+def _answered(batch: Batch, event: ref.ParticipationConfirmed) -> None:
+    """An answer ends its question's reminder and word to the guides; a citizen who stopped
+    taking part is not asked again later."""
+    weeks = [event.weeks_after]
+    if not event.still_participating:
+        weeks += [later for later in PARTICIPATION_WEEKS if later > event.weeks_after]
+    batch.cancel(event.referral_id, participation_timer_keys(event.referral_id, weeks))
 
 
 # ---------------------------------------------------------------------------- catalogue stream

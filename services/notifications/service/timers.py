@@ -6,14 +6,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from services.notifications import rules, store
-from services.notifications.domain import Fired, Rule
+from services.notifications import followup, rules, store
+from services.notifications.domain import Fired, Rule, weeks_of
 from services.notifications.service import notify
 from services.notifications.service.batch import Batch
 from services.notifications.service.core import Notifications
 from services.notifications.store import TimerRecord
 from shared.uow import UnitOfWork
-from shared.welcome import welcome_url
 
 log = logging.getLogger("vejviser.notifications.timers")
 
@@ -47,17 +46,31 @@ def _evaluate(app: Notifications, batch: Batch, record: TimerRecord) -> Fired:
     batch.communities.load(batch.session, [referral.community_id])
     community = batch.communities.get(referral.community_id)
     if rule is Rule.welcome_contact:
-        settings = app.settings
-        link = welcome_url(
-            settings.referrals_public_url, settings.welcome_link_secret, referral.referral_id, referral.created_at
-        )
-        return rules.fire_welcome_contact(referral, community, link, now, thresholds)
+        return rules.fire_welcome_contact(referral, community, now, thresholds)
     if rule is Rule.accompaniment_needed:
         return rules.fire_accompaniment_needed(referral, community, batch.directory(), now)
     if rule is Rule.welcome_followup:
         return rules.fire_welcome_followup(referral, community, now)
     if rule is Rule.welcome_escalation:
         return rules.fire_welcome_escalation(referral, community, batch.directory(), now)
+    return _participation(app, batch, record, rule)
+
+
+def _participation(app: Notifications, batch: Batch, record: TimerRecord, rule: Rule) -> Fired:
+    """The follow-up question of the timer's week, its reminder, or word to the guides."""
+    referral = batch.referrals.get(record.referral_id or "")
+    if referral is None:
+        return Fired()
+    community = batch.communities.get(referral.community_id)
+    weeks, asked, now = weeks_of(record.subject_id), app.settings.followup_recipient, batch.now
+    if rule is Rule.participation_unanswered:
+        return followup.fire_participation_unanswered(referral, community, batch.directory(), weeks, asked)
+    batch.recipients.load(batch.session, [referral.referrer_id])
+    referrer = batch.recipients.get(referral.referrer_id)
+    if rule is Rule.participation_followup:
+        return followup.fire_participation_followup(referral, community, referrer, weeks, asked, now, app.thresholds)
+    if rule is Rule.participation_reminder:
+        return followup.fire_participation_reminder(referral, community, referrer, weeks, asked, now, app.thresholds)
     return Fired()
 
 
@@ -65,6 +78,8 @@ def fire(app: Notifications, batch: Batch, record: TimerRecord) -> None:
     fired = _evaluate(app, batch, record)
     batch.decided.extend(fired.notify)
     batch.settle(record, fired.again_at)
+    for timer in fired.then:
+        batch.schedule(timer)
 
 
 def fire_now_if_due(app: Notifications, batch: Batch, rule: Rule, subject_id: str) -> None:

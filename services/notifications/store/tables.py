@@ -70,6 +70,8 @@ class ReferralRow(Base):
     rejected_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     rejection_reason: Mapped[str | None] = mapped_column(String(30))
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    companion_id: Mapped[str | None] = mapped_column(String(100))
+    no_show_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 # ---------------------------------------------------------------------------- work

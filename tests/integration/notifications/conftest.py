@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from tests.helpers import MailBox, ServedApp, eventually, publish
 START = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)
 WELCOME_SECRET = "test-welcome-secret"
 REFERRALS_URL = "http://referrals.test"
+WEB_URL = "http://web.test"
 AREA = "ringsted_syd"
 AREA_LABEL = "Ringsted Syd"
 
@@ -60,6 +61,7 @@ def make_settings(database_url: str, nats_url: str, smtp_port: int, **overrides:
         "delivery_backoff_seconds": [60.0],
         "delivery_max_attempts": 3,
         "referrals_public_url": REFERRALS_URL,
+        "web_public_url": WEB_URL,
         "welcome_link_secret": WELCOME_SECRET,
     }
     return NotificationSettings(**(values | overrides))
@@ -116,9 +118,23 @@ class Service:
         while await worker.deliver_due():
             pass
 
-    async def advance(self, **delta: float) -> None:
-        from datetime import timedelta
+    def in_flight(self) -> bool:
+        """A delivery is out with its channel (claimed, its outcome not recorded yet)."""
+        lease = self.served.app.state.notifications.settings.delivery_lease_seconds
+        leased = self.clock.now() + timedelta(seconds=lease - 1)
+        rows = self.query(
+            select(store.DeliveryRow.id).where(
+                store.DeliveryRow.status == "pending",
+                store.DeliveryRow.attempts > 0,
+                store.DeliveryRow.next_attempt_at > leased,
+            )
+        )
+        return bool(rows)
 
+    async def advance(self, **delta: float) -> None:
+        """Move time on once the worker has recorded what it is sending (a failure recorded
+        after the move would count its back-off from the later time)."""
+        await eventually(lambda: not self.in_flight())
         self.clock.advance(timedelta(**delta))
         await self.settle()
 

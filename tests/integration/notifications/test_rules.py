@@ -12,10 +12,10 @@ from services.notifications import store
 from shared.clock import local
 from shared.events import catalogue as cat
 from shared.events import referrals as ref
-from shared.welcome import verify_welcome
+from shared.links import verify_link
 from tests.helpers import eventually, stream_events, token
 
-from .conftest import AREA, AREA_LABEL, REFERRALS_URL, WELCOME_SECRET, Service, referral_created
+from .conftest import AREA, AREA_LABEL, WEB_URL, WELCOME_SECRET, Service, referral_created
 
 
 def body(message: object, subtype: str = "plain") -> str:
@@ -32,9 +32,14 @@ async def test_rule1_the_welcome_contact_hears_someone_is_coming_with_a_one_clic
     text, html = body(mail), body(mail, "html")
     assert "brug for følgeskab" in text and "særlige hensyn" in text
     assert "12. marts 2024 kl. 11.00" in text  # shown in Copenhagen time
-    link = next(word for word in text.split() if word.startswith(REFERRALS_URL))
-    assert verify_welcome(WELCOME_SECRET, link.rsplit("/", 1)[1], now=service.clock.now()) == "ref-1"
-    assert f'href="{link}"' in html
+    links = {line.split(": ")[0][2:]: line.split(": ")[1] for line in text.splitlines() if f"{WEB_URL}/l/" in line}
+    assert len(links) == 9
+    welcome = verify_link(WELCOME_SECRET, links["Borgeren er budt velkommen"].rsplit("/", 1)[1], service.clock.now())
+    assert (welcome.action, welcome.subject_id, welcome.actor_id) == ("welcome", "ref-1", "community:c-strik")
+    pause = verify_link(WELCOME_SECRET, links["Pause mails"].rsplit("/", 1)[1], service.clock.now())
+    assert (pause.action, pause.subject_id, pause.communities) == ("pause", "c-strik", ("c-strik",))
+    assert all(f'href="{link}"' in html for link in links.values())
+    assert f"{WEB_URL}/indstillinger" in text and f'href="{WEB_URL}/indstillinger"' in html
     assert "cit-7f3a" not in text + html  # never the citizen's identity
 
     # The contact also finds it in the inbox (their token names the community).

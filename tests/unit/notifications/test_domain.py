@@ -47,20 +47,21 @@ def test_a_historic_referral_schedules_nothing_but_a_recent_back_dated_one_does(
     assert all(t.due_at <= NOW for t in recent)  # every deadline passed: all fire at once
 
 
-def test_welcome_contact_gets_link_and_needs_but_no_citizen() -> None:
+def test_welcome_contact_gets_the_community_as_link_holder_and_needs_but_no_citizen() -> None:
     r = referral(needs_accompaniment=True, special_considerations=True)
-    fired = rules.fire_welcome_contact(r, COMMUNITY, "http://x/welcome/tok", NOW, TH)
+    fired = rules.fire_welcome_contact(r, COMMUNITY, NOW, TH)
     [n] = fired.notify
     assert n.recipient_id == "community:c1" and n.rule is Rule.welcome_contact
-    assert n.context["welcome_link"] == "http://x/welcome/tok"
+    assert n.context["holder"] == {"actor_id": "community:c1", "role": "community_contact", "communities": ["c1"]}
+    assert n.context["issued_at"] == NOW and n.context["community_id"] == "c1"
     assert n.context["needs_accompaniment"] and n.context["special_considerations"]
     assert "citizen_ref" not in n.context and fired.again_at is None
 
 
 def test_welcome_contact_waits_for_an_unknown_community_then_gives_up() -> None:
-    waiting = rules.fire_welcome_contact(referral(), None, "l", NOW, TH)
+    waiting = rules.fire_welcome_contact(referral(), None, NOW, TH)
     assert waiting.notify == [] and waiting.again_at == NOW + TH.community_retry
-    late = rules.fire_welcome_contact(referral(NOW - timedelta(days=2)), None, "l", NOW, TH)
+    late = rules.fire_welcome_contact(referral(NOW - timedelta(days=2)), None, NOW, TH)
     assert late == domain.Fired()
 
 
