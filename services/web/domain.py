@@ -214,6 +214,8 @@ CAPACITY_CHOICES = {"open": "Åben", "few": "Få pladser", "full": "Fuld"}
 # "Få pladser" without a number of seats means this many (and at most the community's total).
 FEW_SEATS_DEFAULT = 2
 PAUSE_WEEKS = (1, 2, 4)
+# A first visit's form fields (the date has the referrals service's name, so its refusal lands there).
+VISIT_FIELDS = ("visit_at", "visit_time")
 
 
 def reception_group(status: str) -> str:

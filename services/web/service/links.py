@@ -17,21 +17,17 @@ from services.web.service import Pages, reception
 from services.web.service.answers import Community
 from services.web.service.backends import BackendError
 from services.web.service.worklist import ReferralDetail
+from services.web.wizard import check_loneliness, loneliness_answers
 from shared.links import InvalidLink, Link, verify_link
+from shared.profile import profile
 
 # ---------------------------------------------------------------------- the verbs (pure)
 
 # The referral move each referral verb makes (and must be allowed for it to make sense).
-REFERRAL_MOVES = {
-    "accept": "accept",
-    "propose_visit": "propose_visit",
-    "welcome": "welcome",
-    "no_show": "no_show",
-    "reject": "reject",
-    "participation": "confirm_participation",
+REFERRAL_MOVES = {verb: verb for verb in ("accept", "propose_visit", "welcome", "no_show", "reject")} | {
+    "participation": "confirm_participation"
 }
 COMMUNITY_VERBS = ("capacity", "pause")
-VISIT_FIELDS = ("visit_at", "visit_time")
 
 
 @dataclass(frozen=True)
@@ -153,8 +149,8 @@ def plan(
         return Call("notifications", "PUT", f"/v1/communities/{subject}/pause", {"until": until}), []
     path = f"/v1/referrals/{subject}/{REFERRAL_MOVES[verb]}"
     if verb == "propose_visit":
-        day, clock = (str(form.get(name) or "") for name in VISIT_FIELDS)
-        visit_at, errors = domain.visit_time(day, clock, now, VISIT_FIELDS)
+        day, clock = (str(form.get(name) or "") for name in domain.VISIT_FIELDS)
+        visit_at, errors = domain.visit_time(day, clock, now, domain.VISIT_FIELDS)
         return (Call("referrals", "POST", path, {"visit_at": visit_at.isoformat()}) if visit_at else None), errors
     if verb == "reject":
         return Call("referrals", "POST", path, {"reason": args[0]}), []
@@ -171,6 +167,13 @@ def already_done(link: Link, referral: ReferralDetail) -> bool:
     return REFERRAL_MOVES[link.verb] not in referral.allowed_actions
 
 
+def offers_loneliness(link: Link, referral: ReferralDetail) -> bool:
+    """After "yes, still participating" at 12 weeks the referrer may ask the three loneliness
+    questions again (only where the municipality measures it, and only once)."""
+    asks = link.action == "participation:12:yes" and link.role in domain.REFERRING
+    return asks and profile().loneliness_scale and "week_12" not in referral.loneliness
+
+
 def link_user(link: Link) -> WebUser:
     """The link's holder as the backends see them: exactly the person the link was made for."""
     return WebUser(link.actor_id, link.role, "", link.communities)
@@ -181,7 +184,9 @@ def link_user(link: Link) -> WebUser:
 
 @dataclass
 class LinkPage:
-    """What `/l/{token}` shows: `state` is "show", "done", "already", "expired" or "invalid"."""
+    """What `/l/{token}` shows: `state` is "show", "done", "already", "expired" or "invalid";
+    "fix" (the form needs more); after a 12-week "yes", "measure" asks the loneliness questions
+    and "measured" thanks for the answers."""
 
     state: str
     link: Link | None = None
@@ -194,17 +199,31 @@ class LinkPage:
 
     @property
     def status(self) -> int:
-        return {"show": 200, "done": 200, "already": 409, "expired": 410, "invalid": 404}.get(self.state, 422)
+        return {"already": 409, "expired": 410, "invalid": 404, "fix": 422}.get(self.state, 422 if self.errors else 200)
 
 
-def open_link(pages: Pages, token: str) -> LinkPage:
-    """The link's page before its button: what it will do, for which community."""
+def _refusal(error: BackendError) -> LinkPage:
+    """A backing service's 403 or 404: the link is not for this (like a forged one); anything
+    else is the error page."""
+    if error.forbidden or error.not_found:
+        return LinkPage("invalid")
+    raise error
+
+
+def _verified(pages: Pages, token: str) -> Link | LinkPage:
+    """The token's link, or the page that refuses it."""
     try:
         link = verify_link(pages.settings.welcome_link_secret, token, pages.runtime.clock.now())
     except InvalidLink as error:
         return LinkPage("expired" if error.expired else "invalid")
-    if not valid(link):
-        return LinkPage("invalid")
+    return link if valid(link) else LinkPage("invalid")
+
+
+def open_link(pages: Pages, token: str) -> LinkPage:
+    """The link's page before its button: what it will do, for which community."""
+    link = _verified(pages, token)
+    if isinstance(link, LinkPage):
+        return link
     user = link_user(link)
     try:
         if link.verb in COMMUNITY_VERBS:
@@ -212,9 +231,7 @@ def open_link(pages: Pages, token: str) -> LinkPage:
             return LinkPage("show", link, words(link), community.name, community=community)
         referral = pages.referrals.get(user, f"/v1/referrals/{link.subject_id}", ReferralDetail)
     except BackendError as error:
-        if error.forbidden or error.not_found:
-            return LinkPage("invalid")
-        raise
+        return _refusal(error)
     state = "already" if already_done(link, referral) else "show"
     return LinkPage(state, link, words(link), referral.community_name or "", referral=referral)
 
@@ -243,8 +260,38 @@ def follow_link(pages: Pages, token: str, form: Mapping[str, object]) -> LinkPag
         if error.status == 422:
             shown.errors, shown.state = error.fields or [("form", error.message)], "fix"
             return shown
-        if error.forbidden or error.not_found:
-            return LinkPage("invalid")
-        raise
-    shown.state = "done"
+        return _refusal(error)
+    shown.state = "measure" if shown.referral and offers_loneliness(shown.link, shown.referral) else "done"
+    return shown
+
+
+def measure_loneliness(pages: Pages, token: str, form: Mapping[str, str]) -> LinkPage:
+    """The loneliness questions after a 12-week "yes", asked with the citizen's consent; only
+    the score is kept (by the referrals service). No consent or skipping sends nothing."""
+    link = _verified(pages, token)
+    if isinstance(link, LinkPage) or link.action != "participation:12:yes":
+        return link if isinstance(link, LinkPage) else LinkPage("invalid")
+    try:
+        referral = pages.referrals.get(link_user(link), f"/v1/referrals/{link.subject_id}", ReferralDetail)
+    except BackendError as error:
+        return _refusal(error)
+    shown = LinkPage("measure", link, words(link), referral.community_name or "", referral=referral)
+    if not offers_loneliness(link, referral):
+        shown.state = "already"
+        return shown
+    answers, shown.errors = check_loneliness(form)
+    shown.entered = {key: str(value) for key, value in answers.items()}
+    values = loneliness_answers(answers)
+    if shown.errors or values is None:
+        shown.state = "measure" if shown.errors else "done"
+        return shown
+    body = {"moment": "week_12", "answers": values, "consent": True}
+    try:
+        pages.referrals.call(link_user(link), "POST", f"/v1/referrals/{link.subject_id}/loneliness", json=body)
+    except BackendError as error:
+        if not error.conflict:
+            raise
+        shown.state = "already"
+        return shown
+    shown.state = "measured"
     return shown

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from pydantic import TypeAdapter
+from pydantic import Field, TypeAdapter
 
 from services.web import domain
 from services.web.domain import WebUser
@@ -99,6 +99,7 @@ class ReferralDetail(Referral):
     visit_at: datetime | None = None
     shared_contact: SharedContact | None = None
     follow_up_due: int | None = None
+    loneliness: list[str] = Field(default_factory=list)  # the moments measured
 
 
 DETAILS = TypeAdapter(list[ReferralDetail])

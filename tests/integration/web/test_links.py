@@ -20,7 +20,8 @@ import pytest
 from playwright.sync_api import expect
 
 from shared.clock import local
-from shared.links import community_link, link_url, verify_link
+from shared.links import FOLLOW_UP_VALIDITY, Link, community_link, link_url, verify_link
+from shared.principal import Role
 from tests.helpers import eventually, token
 from tests.integration.web.conftest import (
     ADMIN_TOKEN,
@@ -242,3 +243,33 @@ def test_capacity_and_pause_links_change_the_community(
     pause = web_system.api(web_system.notifications, "GET", f"/v1/communities/{community_id}/pause")
     until = datetime.fromisoformat(pause["paused_until"])
     assert timedelta(days=13) < until - datetime.now(UTC) < timedelta(days=15)
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_follow_up_link_answers_yes_at_12_weeks_and_asks_about_loneliness(
+    new_page: Callable[..., Any], web_system: WebSystem, javascript: bool
+) -> None:
+    referral_id = refer(web_system)["referral_id"]
+    web_system.api(web_system.referrals, "POST", f"/v1/referrals/{referral_id}/welcome")
+    expires = datetime.now(UTC) + FOLLOW_UP_VALIDITY
+    link = Link("participation:12:yes", referral_id, "prof-jobcenter-mette", Role.professional, (), expires)
+    address = link_url(web_system.url, secret(web_system), link)
+    page = new_page(javascript=javascript)
+    page.goto(address)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Opfølgning efter 12 uger")
+    axe_check(page, "link: follow-up")
+    page.get_by_role("button", name="Ja, borgeren deltager stadig").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vil borgeren svare på tre spørgsmål om ensomhed?")
+    axe_check(page, "link: loneliness questions")
+    page.get_by_label("Borgeren vil gerne svare").check()
+    page.get_by_role("button", name="Gem svarene").click()  # no answers yet
+    expect(page.locator("[data-error-summary]")).to_contain_text("Vælg et svar på spørgsmål 1")
+    axe_check(page, "link: loneliness questions with errors")
+    for number, answer in ((1, "Ofte"), (2, "En gang imellem"), (3, "Sjældent eller aldrig")):
+        page.get_by_role("group", name=re.compile(f"^{number}\\. ")).get_by_label(answer).check()
+    page.get_by_role("button", name="Gem svarene").click()
+    expect(page.locator("main")).to_contain_text("Svarene er gemt")
+    stored = referrals_api(web_system, "GET", f"/v1/referrals/{referral_id}")
+    assert stored["participation"] == {"12": True} and "week_12" in stored["loneliness"]
+    page.goto(address)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Det er allerede registreret")

@@ -18,17 +18,21 @@ from services.web.api.deps import PageContext, PageForbidden
 from services.web.api.pages.deps import GUARDED, PagesDep
 from services.web.service import links
 from services.web.service.links import LinkPage
+from services.web.wizard import UCLA_ANSWERS, UCLA_FIELDS, UCLA_QUESTIONS
 
 router = APIRouter(prefix="/l", dependencies=GUARDED)
 
 
-def _render(request: Request, shown: LinkPage) -> HTMLResponse:
+def _render(request: Request, shown: LinkPage, token: str = "") -> HTMLResponse:
     # Whoever holds the link is not logged in as anyone: no name, no navigation, no CSRF token.
     context = PageContext(request, None, "", request.app.state.settings, request.app.state.templates)
     return context.render(
         "pages/link.html",
         status=shown.status,
         shown=shown,
+        token=token,
+        questions=list(zip(UCLA_FIELDS, UCLA_QUESTIONS, strict=True)),
+        scale=UCLA_ANSWERS,
         errors=shown.errors,
         error_of=dict(reversed(shown.errors)),
         pause_weeks=[("1", "1 uge"), ("2", "2 uger"), ("4", "4 uger")],
@@ -60,4 +64,12 @@ async def same_site_form(request: Request) -> FormData:
 def follow(
     token: str, request: Request, form: Annotated[FormData, Depends(same_site_form)], pages: PagesDep
 ) -> HTMLResponse:
-    return _render(request, links.follow_link(pages, token, form))
+    return _render(request, links.follow_link(pages, token, form), token)
+
+
+@router.post("/{token}/ensomhed", response_class=HTMLResponse)
+def loneliness(
+    token: str, request: Request, form: Annotated[FormData, Depends(same_site_form)], pages: PagesDep
+) -> HTMLResponse:
+    answers = {key: value for key, value in form.items() if isinstance(value, str)}
+    return _render(request, links.measure_loneliness(pages, token, answers), token)

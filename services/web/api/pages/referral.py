@@ -33,9 +33,6 @@ DONE_WORDS = {
     "propose_visit": "Forslaget til første besøg er sendt.",
     "no_show": "Det er registreret, at borgeren ikke kom. Den, der henviste, får besked.",
 }
-# The first visit's fields on this page (the date carries the backing service's field name, so
-# a refusal of `visit_at` lands on it).
-VISIT_FIELDS = ("visit_at", "visit_time")
 
 
 def _render(
@@ -78,7 +75,7 @@ def referral_page(referral_id: str, page: Page, user: LoggedIn, pages: PagesDep)
 
 
 def move_body(
-    action: str, form: Mapping[str, object], now: datetime, visit_fields: tuple[str, str] = VISIT_FIELDS
+    action: str, form: Mapping[str, object], now: datetime, visit_fields: tuple[str, str] = domain.VISIT_FIELDS
 ) -> tuple[dict[str, object], list[tuple[str, str]]]:
     """The move's request body from its form, or the fields a person must fix."""
     value = {key: str(form.get(key) or "").strip() for key in ("companion_id", "reason", "note", "weeks", "still")}
