@@ -219,6 +219,15 @@ def test_the_csv_download_is_the_periods_metrics(page: Any, web_system: WebSyste
     assert rows["equity.by_target_group.newcomer.referred"] == ""
 
 
+def test_a_guide_sees_the_same_hidden_cells(web_system: WebSystem, cohort: dict[str, Any]) -> None:
+    # Guides may lift disclosure control in the analytics API; the dashboard never does.
+    with http_login(web_system, "guide") as client:
+        answer = client.get("/overblik", params={"from": MONTH, "to": MONTH})
+    assert answer.status_code == 200 and 'aria-current="page"><span>Overblik' in answer.text
+    sector = answer.text.split('id="sector-table"')[1].split("</table>")[0]
+    assert "Sundhedscenter" in sector and "&lt;5" in sector and ">3<" not in sector
+
+
 def test_a_bad_period_on_the_csv_and_print_addresses_is_explained(web_system: WebSystem) -> None:
     with http_login(web_system, "analyst") as client:
         csv_answer = client.get("/overblik.csv", params={"from": "2021-13", "to": MONTH})
