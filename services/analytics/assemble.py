@@ -19,7 +19,7 @@ from services.analytics.columns import (
     vocabulary,
 )
 from services.analytics.domain import READINESS_LEVELS
-from services.analytics.snapshot import PRACTICE_TRACK, Actors, Citizens, Referrals, Snapshot
+from services.analytics.snapshot import PRACTICE_TRACK, Actors, Citizens, Referrals, Scores, Snapshot
 
 
 def build(tables: Tables) -> Snapshot:
@@ -86,7 +86,11 @@ def build(tables: Tables) -> Snapshot:
         outreach=tables.outreach,
         bridges=tables.bridges,
         readiness=_readiness(tables, actor_ids),
-        loneliness=tables.loneliness,
+        loneliness=Scores(
+            created=times(tables.loneliness.created_us),
+            referral=times(tables.loneliness.referral),
+            week_12=times(tables.loneliness.week_12),
+        ),
     )
 
 

@@ -107,11 +107,12 @@ class ReadinessRow(NamedTuple):
     accompanying_us: int | None
 
 
-class LonelinessRow(NamedTuple):
-    referral_id: str
-    created_us: int  # the referral's: the cohort is by it
-    moment: str
-    score: int
+class LonelinessColumns(NamedTuple):
+    """One entry per referral with a loneliness score measured by `as_of`."""
+
+    created_us: Sequence[int]  # the referral's: the cohort is by it
+    referral: Sequence[int | None]  # the score at the referral, NULL none
+    week_12: Sequence[int | None]  # the score at the 12-week follow-up, NULL none
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +129,7 @@ class Tables:
     outreach: list[OutreachRow]
     bridges: list[BridgeRow]
     readiness: list[ReadinessRow] = field(default_factory=list)
-    loneliness: list[LonelinessRow] = field(default_factory=list)
+    loneliness: LonelinessColumns = field(default_factory=lambda: columns_of(LonelinessColumns, []))
 
     @classmethod
     def empty(cls, as_of_us: int) -> Self:

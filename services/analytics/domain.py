@@ -22,8 +22,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MAX_SMALL_CELL = 4
 # A referrer's readiness, lowest first: reaching a level means having reached every one below.
 READINESS_LEVELS = ("aware", "trained", "referring", "accompanying")
-# The loneliness scale's moments, and the score from which a citizen counts as often lonely.
-LONELINESS_MOMENTS = ("referral", "week_12")
+# The loneliness scale's scores, and the one from which a citizen counts as often lonely.
 LONELINESS_SCORES = range(3, 10)
 LONELY_FROM = 7
 

@@ -7,37 +7,36 @@ by `as_of` count, and the cohort is the period's, as everywhere else.
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
-from services.analytics.domain import LONELINESS_MOMENTS, LONELINESS_SCORES, LONELY_FROM, ratio
+import numpy as np
+
+from services.analytics.columns import Times
+from services.analytics.domain import LONELINESS_SCORES, LONELY_FROM, ratio
 from services.analytics.snapshot import Snapshot
 
 
-def _moment(scores: dict[str, int]) -> dict[str, Any]:
-    tally = Counter(scores.values())
-    lonely = sum(n for score, n in tally.items() if score >= LONELY_FROM)
+def _moment(scores: Times) -> dict[str, Any]:
+    tally = np.bincount(scores.astype(np.int64), minlength=LONELINESS_SCORES.stop).tolist()
     return {
-        "measured": len(scores),
-        "scores": {str(score): tally.get(score, 0) for score in LONELINESS_SCORES},
-        "lonely_share": ratio(lonely, len(scores)),
+        "measured": int(scores.size),
+        "scores": {str(score): tally[score] for score in LONELINESS_SCORES},
+        "lonely_share": ratio(int(np.count_nonzero(scores >= LONELY_FROM)), int(scores.size)),
     }
 
 
 def loneliness(snapshot: Snapshot, start_us: int, end_us: int) -> dict[str, Any] | None:
     """The cohort's scores; None when no cohort referral has any (the scale is optional)."""
-    by_moment: dict[str, dict[str, int]] = {moment: {} for moment in LONELINESS_MOMENTS}
-    for row in snapshot.loneliness:
-        if start_us <= row.created_us < end_us and row.moment in by_moment:
-            by_moment[row.moment][row.referral_id] = row.score
-    if not any(by_moment.values()):
+    scores = snapshot.loneliness
+    cohort = (scores.created >= start_us) & (scores.created < end_us)
+    if not cohort.any():
         return None
-    before, after = by_moment["referral"], by_moment["week_12"]
-    paired = sorted(before.keys() & after.keys())
-    change = sum(after[referral] - before[referral] for referral in paired)
+    before, after = scores.referral[cohort], scores.week_12[cohort]
+    paired = ~np.isnan(before) & ~np.isnan(after)
+    changes = after[paired] - before[paired]
     return {
-        "referral": _moment(before),
-        "week_12": _moment(after),
-        "paired": len(paired),
-        "mean_change": change / len(paired) if paired else None,
+        "referral": _moment(before[~np.isnan(before)]),
+        "week_12": _moment(after[~np.isnan(after)]),
+        "paired": int(np.count_nonzero(paired)),
+        "mean_change": float(changes.mean()) if changes.size else None,
     }

@@ -34,7 +34,6 @@ from services.analytics.columns import (
     CapacityRow,
     Codes,
     Flags,
-    LonelinessRow,
     NeedRow,
     OutreachRow,
     Times,
@@ -77,6 +76,15 @@ class Referrals:
 
     def reached(self, stage: str) -> Flags:
         return (self.stages & (1 << STAGES.index(stage))) != 0  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class Scores:
+    """Loneliness scores, one entry per referral with any measured by `as_of` (NaN: none)."""
+
+    created: Times  # the referral's creation time
+    referral: Times
+    week_12: Times
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,7 @@ class Snapshot:
     # Per actor code and readiness level (`domain.READINESS_LEVELS`): the earliest recorded
     # evidence of exactly that level, NaN none (`readiness.py` adds referrals and cumulates).
     readiness: Times
-    loneliness: list[LonelinessRow]  # scores measured by `as_of` (rows: few)
+    loneliness: Scores
 
     # Period-independent, computed once per snapshot (the nightly run computes three periods
     # and a monthly series from one load).

@@ -210,11 +210,13 @@ def load_snapshot(session: Session, as_of: datetime) -> Snapshot:
         "FROM an_referral WHERE created_us IS NOT NULL"
     )
     levels = ", ".join(f"{level}_us" for level in READINESS_LEVELS)
-    # Scores measured by `as_of`, with their referral's creation time (the cohort is by it).
+    # Per measured referral: its creation time (the cohort is by it) and both moments' scores,
+    # paired here so the metrics never handle referral ids.
     loneliness = (
-        "SELECT l.referral_id, r.created_us, l.moment, l.score FROM an_loneliness l "
+        "SELECT r.created_us, MIN(CASE WHEN l.moment = 'referral' THEN l.score END), "
+        "MIN(CASE WHEN l.moment = 'week_12' THEN l.score END) FROM an_loneliness l "
         f"JOIN an_referral r ON r.referral_id = l.referral_id WHERE l.time_us <= {as_of_us} "
-        "AND r.created_us IS NOT NULL"
+        "AND r.created_us IS NOT NULL GROUP BY l.referral_id, r.created_us"
     )
     tables = columns.Tables(
         as_of_us=as_of_us,
@@ -233,7 +235,7 @@ def load_snapshot(session: Session, as_of: datetime) -> Snapshot:
             columns.BridgeRow, _rows(session, "SELECT citizen_ref, from_community_id, time_us FROM an_bridge")
         ),
         readiness=_named(columns.ReadinessRow, _rows(session, f"SELECT actor_id, {levels} FROM an_readiness")),
-        loneliness=_named(columns.LonelinessRow, _rows(session, loneliness)),
+        loneliness=columns.columns_of(columns.LonelinessColumns, _rows(session, loneliness)),
     )
     return assemble.build(tables)
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from services.analytics import assemble, dashboard
-from services.analytics.columns import ActorColumns, LonelinessRow, ReadinessRow, Tables, columns_of
+from services.analytics.columns import ActorColumns, LonelinessColumns, ReadinessRow, Tables, columns_of
 from services.analytics.dashboard import render_dashboard
 from services.analytics.domain import nightly_periods, to_us
 from services.analytics.metrics import compute
@@ -28,16 +28,12 @@ def content(scores: bool = True) -> dict[str, Any]:
     actors += [(f"amb-{n}", "ambassador", None, None, None, EARLIER) for n in range(5)]
     readiness = [ReadinessRow(f"job-{n}", None, EARLIER, None, None) for n in range(6)]
     readiness += [ReadinessRow(f"hc-{n}", EARLIER, None, None, None) for n in range(3)]
-    lonely = [
-        LonelinessRow(f"r{n}", EARLIER, moment, score)
-        for n in range(6)
-        for moment, score in (("referral", 8), ("week_12", 6))
-    ]
+    lonely = columns_of(LonelinessColumns, [(EARLIER, 8, 6)] * 6 if scores else [])
     tables = replace(
         Tables.empty(to_us(AS_OF)),
         actors=columns_of(ActorColumns, actors),
         readiness=readiness,
-        loneliness=lonely if scores else [],
+        loneliness=lonely,
     )
     snapshot = assemble.build(tables)
     return {"periods": {name: compute(snapshot, period, AS_OF) for name, period in nightly_periods(AS_OF).items()}}
