@@ -126,7 +126,8 @@ def _still_asking(referral: Referral) -> bool:
     return referral.welcomed_at is not None and not referral.ended
 
 
-def fire_participation_followup(
+def fire_participation_question(
+    rule: Rule,
     referral: Referral,
     community: Community | None,
     referrer: Recipient | None,
@@ -135,38 +136,18 @@ def fire_participation_followup(
     now: datetime,
     thresholds: Thresholds,
 ) -> Fired:
+    """The question (`participation_followup`) or its one reminder (`participation_reminder`);
+    each sets the next step's timer: the reminder, then word to the guides. An answer
+    cancels them."""
     if not _still_asking(referral):
         return Fired()
-    reminder = Timer(
-        Rule.participation_reminder,
-        participation_subject(referral.referral_id, weeks),
-        now + thresholds.participation_reminder_after,
-        referral.referral_id,
-    )
-    question = _question(Rule.participation_followup, referral, community, referrer, weeks, recipient, now)
-    return Fired([question], then=[reminder])
-
-
-def fire_participation_reminder(
-    referral: Referral,
-    community: Community | None,
-    referrer: Recipient | None,
-    weeks: int,
-    recipient: str,
-    now: datetime,
-    thresholds: Thresholds,
-) -> Fired:
-    """Once, a week after the question (an answer cancels it)."""
-    if not _still_asking(referral):
-        return Fired()
-    unanswered = Timer(
-        Rule.participation_unanswered,
-        participation_subject(referral.referral_id, weeks),
-        now + thresholds.participation_unanswered_after,
-        referral.referral_id,
-    )
-    reminder = _question(Rule.participation_reminder, referral, community, referrer, weeks, recipient, now)
-    return Fired([reminder], then=[unanswered])
+    if rule is Rule.participation_followup:
+        step, wait = Rule.participation_reminder, thresholds.participation_reminder_after
+    else:
+        step, wait = Rule.participation_unanswered, thresholds.participation_unanswered_after
+    subject = participation_subject(referral.referral_id, weeks)
+    question = _question(rule, referral, community, referrer, weeks, recipient, now)
+    return Fired([question], then=[Timer(step, subject, now + wait, referral.referral_id)])
 
 
 def fire_participation_unanswered(

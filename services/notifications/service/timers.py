@@ -7,7 +7,7 @@ import logging
 from datetime import timedelta
 
 from services.notifications import followup, rules, store
-from services.notifications.domain import Fired, Rule, weeks_of
+from services.notifications.domain import PARTICIPATION_RULES, Fired, Rule, weeks_of
 from services.notifications.service import notify
 from services.notifications.service.batch import Batch
 from services.notifications.service.core import Notifications
@@ -53,7 +53,9 @@ def _evaluate(app: Notifications, batch: Batch, record: TimerRecord) -> Fired:
         return rules.fire_welcome_followup(referral, community, now)
     if rule is Rule.welcome_escalation:
         return rules.fire_welcome_escalation(referral, community, batch.directory(), now)
-    return _participation(app, batch, record, rule)
+    if rule in PARTICIPATION_RULES:
+        return _participation(app, batch, record, rule)
+    return Fired()
 
 
 def _participation(app: Notifications, batch: Batch, record: TimerRecord, rule: Rule) -> Fired:
@@ -67,11 +69,7 @@ def _participation(app: Notifications, batch: Batch, record: TimerRecord, rule: 
         return followup.fire_participation_unanswered(referral, community, batch.directory(), weeks, asked)
     batch.recipients.load(batch.session, [referral.referrer_id])
     referrer = batch.recipients.get(referral.referrer_id)
-    if rule is Rule.participation_followup:
-        return followup.fire_participation_followup(referral, community, referrer, weeks, asked, now, app.thresholds)
-    if rule is Rule.participation_reminder:
-        return followup.fire_participation_reminder(referral, community, referrer, weeks, asked, now, app.thresholds)
-    return Fired()
+    return followup.fire_participation_question(rule, referral, community, referrer, weeks, asked, now, app.thresholds)
 
 
 def fire(app: Notifications, batch: Batch, record: TimerRecord) -> None:

@@ -47,11 +47,17 @@ def welcomed(referral_id: str = "ref-1") -> ref.WelcomeConfirmed:
     return ref.WelcomeConfirmed(referral_id=referral_id, community_id="c-strik", confirmed_by="contact")
 
 
-async def test_a_back_dated_welcome_asks_the_4_week_question_at_once_with_links_that_verify(service: Service) -> None:
+async def welcomed_29_days_ago(service: Service) -> datetime:
+    """A referral made 35 days ago and welcomed 29 days ago, ingested now (back-dated)."""
     await service.world()
     now = service.clock.now()
     await service.send(referral_created(), at=now - timedelta(days=35))
     await service.send(welcomed(), at=now - timedelta(days=29))
+    return now
+
+
+async def test_a_back_dated_welcome_asks_the_4_week_question_at_once_with_links_that_verify(service: Service) -> None:
+    now = await welcomed_29_days_ago(service)
     [question] = await service.mail_to("mette@ringsted.dk", subject=QUESTION)
     assert "For 4 uger siden blev borgeren, du henviste, budt velkommen" in text_of(question)
     yes = one_click(question, "Ja, borgeren deltager stadig", now)
@@ -72,10 +78,7 @@ async def test_a_back_dated_welcome_asks_the_4_week_question_at_once_with_links_
 
 
 async def test_an_answer_ends_its_reminder_and_a_no_ends_the_later_question(service: Service) -> None:
-    await service.world()
-    now = service.clock.now()
-    await service.send(referral_created(), at=now - timedelta(days=35))
-    await service.send(welcomed(), at=now - timedelta(days=29))
+    await welcomed_29_days_ago(service)
     await service.mail_to("mette@ringsted.dk", subject=QUESTION)
     await service.send(ref.ParticipationConfirmed(referral_id="ref-1", weeks_after=4, still_participating=False))
     await eventually(lambda: service.timers("participation_reminder", "cancelled"))
@@ -177,10 +180,7 @@ async def test_with_followup_recipient_contact_the_community_is_asked_with_its_o
     asking_the_contact: Service,
 ) -> None:
     service = asking_the_contact
-    await service.world()
-    now = service.clock.now()
-    await service.send(referral_created(), at=now - timedelta(days=35))
-    await service.send(welcomed(), at=now - timedelta(days=29))
+    now = await welcomed_29_days_ago(service)
     [question] = await service.mail_to("birthe@maskerne.dk", subject=QUESTION)
     assert "For 4 uger siden bød I en ny deltager velkommen" in text_of(question)
     yes = one_click(question, "Ja, borgeren deltager stadig", now)

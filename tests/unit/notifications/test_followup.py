@@ -11,6 +11,7 @@ import pytest
 from services.notifications import followup
 from services.notifications.domain import (
     Community,
+    Fired,
     Recipient,
     Referral,
     Rule,
@@ -39,6 +40,12 @@ def referral(**kw: object) -> Referral:
 
 def welcomed(at: datetime = NOW - timedelta(days=28), **kw: object) -> Referral:
     return referral(welcomed_at=at, **kw)
+
+
+def ask(
+    rule: Rule, about: Referral, referrer: Recipient | None = METTE, weeks: int = 4, recipient: str = "referrer"
+) -> Fired:
+    return followup.fire_participation_question(rule, about, COMMUNITY, referrer, weeks, recipient, NOW, TH)
 
 
 # ---------------------------------------------------------------------------- the first visit
@@ -101,7 +108,9 @@ def test_a_back_dated_welcome_asks_a_passed_question_at_once_but_not_one_that_is
 
 
 def test_the_question_goes_to_the_referrer_with_their_links_and_sets_the_reminder() -> None:
-    fired = followup.fire_participation_followup(welcomed(), COMMUNITY, METTE, 4, followup.REFERRER, NOW, TH)
+    fired = followup.fire_participation_question(
+        Rule.participation_followup, welcomed(), COMMUNITY, METTE, 4, followup.REFERRER, NOW, TH
+    )
     [asked] = fired.notify
     assert asked.rule is Rule.participation_followup and asked.recipient_id == "prof-1"
     assert asked.subject_id == "r1@4w" and asked.context["weeks"] == 4 and not asked.context["to_contact"]
@@ -113,19 +122,25 @@ def test_the_question_goes_to_the_referrer_with_their_links_and_sets_the_reminde
 
 
 def test_with_followup_recipient_contact_the_community_is_asked_and_holds_the_links() -> None:
-    fired = followup.fire_participation_followup(welcomed(), COMMUNITY, METTE, 12, followup.CONTACT, NOW, TH)
+    fired = followup.fire_participation_question(
+        Rule.participation_followup, welcomed(), COMMUNITY, METTE, 12, followup.CONTACT, NOW, TH
+    )
     [asked] = fired.notify
     assert asked.recipient_id == "community:c1" and asked.context["to_contact"]
     assert asked.context["holder"] == {"actor_id": "community:c1", "role": "community_contact", "communities": ["c1"]}
 
 
 def test_an_unknown_referrer_is_asked_without_one_click_links() -> None:
-    [asked] = followup.fire_participation_followup(welcomed(), COMMUNITY, None, 4, "referrer", NOW, TH).notify
+    [asked] = followup.fire_participation_question(
+        Rule.participation_followup, welcomed(), COMMUNITY, None, 4, "referrer", NOW, TH
+    ).notify
     assert asked.recipient_id == "prof-1" and asked.context["holder"] is None
 
 
 def test_the_reminder_comes_once_then_the_guides_hear_nobody_answered() -> None:
-    reminder = followup.fire_participation_reminder(welcomed(), COMMUNITY, METTE, 4, "referrer", NOW, TH)
+    reminder = followup.fire_participation_question(
+        Rule.participation_reminder, welcomed(), COMMUNITY, METTE, 4, "referrer", NOW, TH
+    )
     [again] = reminder.notify
     assert again.rule is Rule.participation_reminder and again.recipient_id == "prof-1"
     [(rule, due)] = [(t.rule, t.due_at) for t in reminder.then]
@@ -141,8 +156,18 @@ def test_the_reminder_comes_once_then_the_guides_hear_nobody_answered() -> None:
 
 def test_nothing_is_asked_about_a_referral_that_ended_or_was_never_welcomed() -> None:
     for ended in (welcomed(no_show_at=NOW), welcomed(cancelled_at=NOW), referral()):
-        assert followup.fire_participation_followup(ended, COMMUNITY, METTE, 4, "referrer", NOW, TH).notify == []
-        assert followup.fire_participation_reminder(ended, COMMUNITY, METTE, 4, "referrer", NOW, TH).notify == []
+        assert (
+            followup.fire_participation_question(
+                Rule.participation_followup, ended, COMMUNITY, METTE, 4, "referrer", NOW, TH
+            ).notify
+            == []
+        )
+        assert (
+            followup.fire_participation_question(
+                Rule.participation_reminder, ended, COMMUNITY, METTE, 4, "referrer", NOW, TH
+            ).notify
+            == []
+        )
         assert followup.fire_participation_unanswered(ended, COMMUNITY, [Recipient("g", "guide")], 4, "x").notify == []
 
 
@@ -193,7 +218,9 @@ def test_the_welcome_contact_mail_carries_a_signed_link_for_every_answer() -> No
 
 
 def test_the_question_carries_yes_and_no_links_for_its_recipient() -> None:
-    fired = followup.fire_participation_followup(welcomed(), COMMUNITY, METTE, 12, "referrer", NOW, TH)
+    fired = followup.fire_participation_question(
+        Rule.participation_followup, welcomed(), COMMUNITY, METTE, 12, "referrer", NOW, TH
+    )
     [asked] = fired.notify
     rendered = Messages(WEB, link_secret=SECRET).render(asked.rule, asked.context)
     assert rendered.subject == "Deltager borgeren stadig i Strikkeklubben?"
