@@ -17,13 +17,11 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
 from shared.clock import COPENHAGEN
 from shared.danish import da_datetime
-from tests.helpers import token
 from tests.integration.web.conftest import (
     EMAILS,
     WebSystem,
@@ -33,19 +31,11 @@ from tests.integration.web.conftest import (
     no_foreign_requests,
     screenshot,
 )
+from tests.integration.web.test_wizard_issue12 import as_mette, new_citizen
 
 pytestmark = pytest.mark.browser
-METTE = "prof-jobcenter-mette"
 LARS, SOFIE = "amb-lars", "amb-sofie"
 RACE_LOST = "En anden ambassadør nåede at tage opgaven"
-
-
-def as_mette(web_system: WebSystem, method: str, path: str, status: int, **kwargs: Any) -> Any:
-    headers = {"Authorization": f"Bearer {token('professional', METTE)}"}
-    with httpx.Client(base_url=web_system.referrals.base_url, headers=headers, timeout=30) as client:
-        response = client.request(method, path, **kwargs)
-    assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
-    return response.json() if response.content else None
 
 
 def refer_needing_accompaniment(web_system: WebSystem, *, visit: datetime | None = None) -> str:
@@ -201,14 +191,7 @@ def test_an_ambassador_refers_a_citizen_they_met(
     log_in(page, web_system, "ambassador")
     page.get_by_role("link", name="Henvis en borger").click()
     page.get_by_role("button", name="Start henvisning").click()
-    page.get_by_label("En ny borger").check()
-    page.get_by_role("button", name="Fortsæt").click()
-    expect(page.get_by_text("Samtykket registreres af Lars Bech")).to_be_visible()
-    page.get_by_label("Ja, borgeren giver samtykke").check()
-    page.get_by_role("button", name="Fortsæt").click()
-    page.get_by_label("Borgerens navn").fill("Ib Jensen")
-    page.get_by_label("Telefon", exact=True).fill("87 65 43 21")
-    page.get_by_role("button", name="Fortsæt").click()
+    new_citizen(page, "Ib Jensen", "87 65 43 21", recorder="Lars Bech")
     page.get_by_label("Hvad betyder noget for borgeren?").fill("Mødte Ib i biblioteket; vil gerne strikke")
     page.get_by_role("button", name="Fortsæt").click()
     page.get_by_label("Ja, find en følgeperson").check()

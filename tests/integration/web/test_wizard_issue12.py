@@ -58,21 +58,29 @@ def through_to_community(page: Any, web_system: WebSystem, *, share: bool) -> No
     including the community step."""
     page.goto(f"/faellesskaber/{web_system.knitting_id}")
     page.get_by_role("button", name="Henvis en borger").click()
-    page.get_by_label("En ny borger").check()
-    proceed(page)
-    page.get_by_label("Ja, borgeren giver samtykke").check()
-    proceed(page)
-    page.get_by_label("Borgerens navn").fill("Kim Hansen")
-    page.get_by_label("Telefon", exact=True).fill("12 34 56 78")
-    if share:
-        page.get_by_label(re.compile("ser fornavn og telefonnummer")).check()
-        axe_check(page, "wizard: contact, sharing chosen")
-    proceed(page)
+    new_citizen(page, "Kim Hansen", "12 34 56 78", share=share)
     page.get_by_label("Hvad betyder noget for borgeren?").fill("Vil gerne møde andre og strikke")
     proceed(page)
     page.get_by_label("Ja, find en følgeperson").check()
     proceed(page)
     expect(page.get_by_label(re.compile("Strikkeklubben Vestervang"))).to_be_checked()
+    proceed(page)
+
+
+def new_citizen(page: Any, name: str, phone: str, *, share: bool = False, recorder: str = "") -> None:
+    """The wizard's first steps for a new citizen: consent "ja" (recorded by whoever is
+    logged in, today: `recorder`'s name when given), name and phone, and the choice to share."""
+    page.get_by_label("En ny borger").check()
+    proceed(page)
+    if recorder:
+        expect(page.get_by_text(f"Samtykket registreres af {recorder}")).to_be_visible()
+    page.get_by_label("Ja, borgeren giver samtykke").check()
+    proceed(page)
+    page.get_by_label("Borgerens navn").fill(name)
+    page.get_by_label("Telefon", exact=True).fill(phone)
+    if share:
+        page.get_by_label(re.compile("ser fornavn og telefonnummer")).check()
+        axe_check(page, "wizard: contact, sharing chosen")
     proceed(page)
 
 
