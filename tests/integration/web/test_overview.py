@@ -192,7 +192,9 @@ def test_an_analyst_sees_the_dashboard_with_small_cells_hidden(
     assert foreign == []
 
 
-def test_a_professional_gets_the_403_page(page: Any, web_system: WebSystem) -> None:
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_a_professional_gets_the_403_page(new_page: Callable[..., Any], javascript: bool) -> None:
+    page = new_page(javascript=javascript)
     login_as(page, "professional")
     expect(page.get_by_role("link", name="Overblik")).to_have_count(0)  # not in their menu either
     response = page.goto("/overblik")
