@@ -67,6 +67,13 @@ def through_to_community(page: Any, web_system: WebSystem, *, share: bool) -> No
     proceed(page)
 
 
+def pick_knitting_club(page: Any) -> None:
+    """On the community step: search "strik" and choose the knitting club."""
+    page.get_by_role("searchbox", name="Find et fællesskab").fill("strik")
+    page.get_by_role("button", name="Søg", exact=True).click()
+    page.get_by_label(re.compile("Strikkeklubben Vestervang")).check()
+
+
 def new_citizen(page: Any, name: str, phone: str, *, share: bool = False, recorder: str = "") -> None:
     """The wizard's first steps for a new citizen: consent "ja" (recorded by whoever is
     logged in, today: `recorder`'s name when given), name and phone, and the choice to share."""
@@ -217,9 +224,7 @@ def test_refer_a_registered_citizen_again(new_page: Any, web_system: WebSystem, 
     proceed(page)
     page.get_by_label("Nej, borgeren kommer selv").check()
     proceed(page)
-    page.get_by_role("searchbox", name="Find et fællesskab").fill("strik")
-    page.get_by_role("button", name="Søg", exact=True).click()
-    page.get_by_label(re.compile("Strikkeklubben Vestervang")).check()
+    pick_knitting_club(page)
     proceed(page)
     page.get_by_role("button", name="Spring over").click()
     expect(page.get_by_role("row", name=re.compile("^Borger Allerede"))).to_contain_text(citizen_ref)
