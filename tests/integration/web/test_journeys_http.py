@@ -50,6 +50,7 @@ def test_a_professional_refers_a_new_citizen_without_javascript(web_system: WebS
         answer("behov", {"note": "Vil gerne lære at strikke", "special_considerations": "ja"})
         answer("foelgeskab", {"accompaniment": "needed"})
         answer("faellesskab", {"community_id": web_system.knitting_id})
+        answer("ensomhed", {"spring_over": "ja"})
         check = web.get(f"/henvis/{draft}/tjek")
         assert check.status_code == 200 and "Tjek dine svar" in check.text and "Kim Hansen" in check.text
         receipt = web.post(f"/henvis/{draft}/send", data={"csrf_token": token})
