@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from services.referrals import access, store
@@ -75,12 +75,19 @@ class Views:
         )
 
     def audit(self, uow: UnitOfWork, principal: Principal, shown: Shown) -> None:
-        by_id = {r.referral_id: r for r in shown.referrals}
-        for referral_id in shown.shared_contacts:
-            row = ContactAudit(citizen_ref=by_id[referral_id].citizen_ref, actor_id=principal.actor_id)
-            row.role, row.what, row.at = principal.role.value, SHARED, uow.now()
-            row.purpose = f"first name and phone shared with the citizen's consent (referral {referral_id})"
-            uow.session.add(row)
+        if not shown.shared_contacts:
+            return
+        by_id, now = {r.referral_id: r for r in shown.referrals}, uow.now()
+        who = {"actor_id": principal.actor_id, "role": principal.role.value, "what": SHARED, "at": now}
+        rows = [
+            {
+                **who,
+                "citizen_ref": by_id[referral_id].citizen_ref,
+                "purpose": f"first name and phone shared with the citizen's consent (referral {referral_id})",
+            }
+            for referral_id in shown.shared_contacts
+        ]
+        uow.session.execute(insert(ContactAudit), rows)  # one statement for a whole list
 
     def _shared_contacts(
         self, session: Session, principal: Principal, referrals: list[Referral]
