@@ -16,6 +16,7 @@ from services.web.service.answers import REFERRALS, TIMELINE, Answer, Referral, 
 from services.web.service.backends import BackendError
 
 PER_PAGE = 20
+COMMUNITY_SIDE = ("community:", "contact:")
 STATUS_FILTERS = {"aabne": list(domain.OPEN_STATUSES), "alle": []} | {
     status: [status] for status in domain.STATUS_WORDS
 }
@@ -131,10 +132,11 @@ def referral(pages: Pages, user: WebUser, referral_id: str) -> ReferralView:
     timeline = pages.referrals.get_list(user, f"/v1/referrals/{referral_id}/timeline", TIMELINE)
     overdue = domain.is_overdue(found.status, found.updated_at, pages.runtime.clock.now())
     actors = {found.referrer_id} | {domain.actor_of(entry.data) for entry in timeline} - {""}
-    # A one-click link's holder is the community itself (shared/links.community_link).
-    community = f"community:{found.community_id}"
-    names = names_of(pages, user, actors - {community})
-    names[community] = f"Kontaktpersonen i {found.community_name or found.community_id}"
+    # The community's side by its role: a one-click link's holder is the community itself
+    # (shared/links.community_link), a contact logged in by mail has no directory entry.
+    community_side = {actor for actor in actors if actor.startswith(COMMUNITY_SIDE)}
+    names = names_of(pages, user, actors - community_side)
+    names |= dict.fromkeys(community_side, f"Kontaktpersonen i {found.community_name or found.community_id}")
     return ReferralView(found, timeline, domain.moves_for(user, found.allowed_actions), overdue, names)
 
 

@@ -128,7 +128,11 @@ def test_a_contact_answers_and_after_kom_ikke_the_referrer_refers_again(
     login_as(professional, "professional", f"/henvisninger/{referral_id}")
     expect(professional.locator("main")).to_contain_text("Kom ikke")
     expect(professional.locator("ol.timeline")).to_contain_text("Borgeren kom ikke")
+    expect(professional.locator("ol.timeline")).to_contain_text("Kontaktpersonen i Strikkeklubben Vestervang")
+    expect(professional.locator("main")).not_to_contain_text("Der er ikke noget, du kan gøre")
     axe_check(professional, "referral after kom ikke")
+    if javascript:
+        screenshot(professional, "henvisning-kom-ikke")
     professional.get_by_role("link", name="Henvis igen").click()
     assert f"borger={made['citizen_ref']}" in professional.url or "/behov" in professional.url
     refer_again(professional)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.web.service.links import Call, already_done, link_user, plan, valid, words
+from services.web.service.links import Call, already_done, link_user, offers_loneliness, plan, valid, words
 from services.web.service.worklist import ReferralDetail
 from shared.links import Link, community_link
 from shared.principal import Role
@@ -112,3 +112,13 @@ def test_the_link_holder_is_exactly_the_person_it_was_made_for() -> None:
     user = link_user(contact("welcome"))
     assert (user.actor_id, user.role, user.communities) == ("community:c-1", Role.community_contact, ("c-1",))
     assert user.principal == contact("welcome").principal
+
+
+def test_the_loneliness_questions_follow_only_a_referrers_yes_at_12_weeks() -> None:
+    welcomed = referral("welcomed", ["confirm_participation"])
+    referrer = Link("participation:12:yes", "r-1", "prof-mette", Role.professional, (), NOW)
+    assert offers_loneliness(referrer, welcomed)
+    assert not offers_loneliness(referrer, welcomed.model_copy(update={"loneliness": ["referral", "week_12"]}))
+    assert not offers_loneliness(Link("participation:4:yes", "r-1", "prof-mette", Role.professional, (), NOW), welcomed)
+    assert not offers_loneliness(Link("participation:12:no", "r-1", "prof-mette", Role.professional, (), NOW), welcomed)
+    assert not offers_loneliness(contact("participation:12:yes"), welcomed)  # a community contact does not ask
