@@ -19,7 +19,7 @@ from services.analytics.columns import (
     vocabulary,
 )
 from services.analytics.domain import READINESS_LEVELS
-from services.analytics.snapshot import PRACTICE_TRACK, Actors, Citizens, Referrals, Scores, Snapshot
+from services.analytics.snapshot import PRACTICE_TRACK, Actors, Citizens, Referrals, Snapshot
 
 
 def build(tables: Tables) -> Snapshot:
@@ -65,6 +65,7 @@ def build(tables: Tables) -> Snapshot:
         stages=np.fromiter(referral_table.stages, np.int64, len(referral_table.stages)),
         welcomed=times(referral_table.welcomed_us),
         rejection_reason=encode(referral_table.rejection_reason, reasons),
+        loneliness=np.fromiter(referral_table.loneliness, np.int64, len(referral_table.loneliness)),
     )
     return Snapshot(
         as_of_us=tables.as_of_us,
@@ -86,11 +87,6 @@ def build(tables: Tables) -> Snapshot:
         outreach=tables.outreach,
         bridges=tables.bridges,
         readiness=_readiness(tables, actor_ids),
-        loneliness=Scores(
-            created=times(tables.loneliness.created_us),
-            referral=times(tables.loneliness.referral),
-            week_12=times(tables.loneliness.week_12),
-        ),
     )
 
 

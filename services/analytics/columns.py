@@ -67,6 +67,7 @@ class ReferralColumns(NamedTuple):
     stages: Sequence[int]  # bit i set: snapshot.STAGES[i] happened by `as_of`
     welcomed_us: Sequence[int | None]  # NULL unless welcomed by `as_of`
     rejection_reason: Sequence[str | None]
+    loneliness: Sequence[int]  # both scores by `as_of` (`domain.LONELINESS_BASE`), 0 none
 
 
 class CommunityColumns(NamedTuple):
@@ -107,14 +108,6 @@ class ReadinessRow(NamedTuple):
     accompanying_us: int | None
 
 
-class LonelinessColumns(NamedTuple):
-    """One entry per referral with a loneliness score measured by `as_of`."""
-
-    created_us: Sequence[int]  # the referral's: the cohort is by it
-    referral: Sequence[int | None]  # the score at the referral, NULL none
-    week_12: Sequence[int | None]  # the score at the 12-week follow-up, NULL none
-
-
 @dataclass(frozen=True, slots=True)
 class Tables:
     """Everything the metrics read from the projections, as known at `as_of_us`."""
@@ -129,7 +122,6 @@ class Tables:
     outreach: list[OutreachRow]
     bridges: list[BridgeRow]
     readiness: list[ReadinessRow] = field(default_factory=list)
-    loneliness: LonelinessColumns = field(default_factory=lambda: columns_of(LonelinessColumns, []))
 
     @classmethod
     def empty(cls, as_of_us: int) -> Self:

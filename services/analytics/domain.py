@@ -25,6 +25,8 @@ READINESS_LEVELS = ("aware", "trained", "referring", "accompanying")
 # The loneliness scale's scores, and the one from which a citizen counts as often lonely.
 LONELINESS_SCORES = range(3, 10)
 LONELY_FROM = 7
+# A referral's two scores travel as one small int: referral + LONELINESS_BASE * week_12 (0: none).
+LONELINESS_BASE = 16
 
 
 # --------------------------------------------------------------------------- time

@@ -11,13 +11,13 @@ from typing import Any
 
 import numpy as np
 
-from services.analytics.columns import Times
-from services.analytics.domain import LONELINESS_SCORES, LONELY_FROM, ratio
+from services.analytics.columns import Codes, Flags
+from services.analytics.domain import LONELINESS_BASE, LONELINESS_SCORES, LONELY_FROM, ratio
 from services.analytics.snapshot import Snapshot
 
 
-def _moment(scores: Times) -> dict[str, Any]:
-    tally = np.bincount(scores.astype(np.int64), minlength=LONELINESS_SCORES.stop).tolist()
+def _moment(scores: Codes) -> dict[str, Any]:
+    tally = np.bincount(scores, minlength=LONELINESS_SCORES.stop).tolist()
     return {
         "measured": int(scores.size),
         "scores": {str(score): tally[score] for score in LONELINESS_SCORES},
@@ -25,18 +25,18 @@ def _moment(scores: Times) -> dict[str, Any]:
     }
 
 
-def loneliness(snapshot: Snapshot, start_us: int, end_us: int) -> dict[str, Any] | None:
+def loneliness(snapshot: Snapshot, cohort: Flags) -> dict[str, Any] | None:
     """The cohort's scores; None when no cohort referral has any (the scale is optional)."""
-    scores = snapshot.loneliness
-    cohort = (scores.created >= start_us) & (scores.created < end_us)
-    if not cohort.any():
+    codes = snapshot.referrals.loneliness[cohort]
+    codes = codes[codes > 0]
+    if not codes.size:
         return None
-    before, after = scores.referral[cohort], scores.week_12[cohort]
-    paired = ~np.isnan(before) & ~np.isnan(after)
+    before, after = codes % LONELINESS_BASE, codes // LONELINESS_BASE
+    paired = (before > 0) & (after > 0)
     changes = after[paired] - before[paired]
     return {
-        "referral": _moment(before[~np.isnan(before)]),
-        "week_12": _moment(after[~np.isnan(after)]),
+        "referral": _moment(before[before > 0]),
+        "week_12": _moment(after[after > 0]),
         "paired": int(np.count_nonzero(paired)),
         "mean_change": float(changes.mean()) if changes.size else None,
     }

@@ -243,7 +243,7 @@ def compute(snapshot: Snapshot, period: Period, as_of: datetime) -> dict[str, An
             for kind in OUTREACH_KINDS
         },
         "readiness": funnel(snapshot, end),
-        "loneliness": loneliness(snapshot, start_us, end),
+        "loneliness": loneliness(snapshot, cohort),
         "suppressed": [],
     }
 

@@ -18,7 +18,6 @@ from services.analytics.specs import (
     CAPACITY,
     CITIZENS,
     COMMUNITIES,
-    LONELINESS,
     NEEDS,
     NUDGES,
     OUTREACH,
@@ -170,16 +169,8 @@ def _accompanied(changes: Changes, _event_id: str, time_us: int, event: ref.Citi
 
 
 def _loneliness(changes: Changes, _event_id: str, time_us: int, event: ref.LonelinessMeasured) -> None:
-    changes.put(
-        LONELINESS,
-        {
-            "measure_id": f"{event.referral_id}|{event.moment}",
-            "time_us": time_us,
-            "referral_id": event.referral_id,
-            "moment": event.moment,
-            "score": event.score,
-        },
-    )
+    score = {f"loneliness_{event.moment}_us": time_us, f"loneliness_{event.moment}": event.score}
+    changes.put(REFERRALS, {"referral_id": event.referral_id, **score})
 
 
 def _bridged(changes: Changes, event_id: str, time_us: int, event: ref.CitizenBridged) -> None:

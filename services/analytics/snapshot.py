@@ -70,21 +70,13 @@ class Referrals:
     stages: Codes  # bit i set: STAGES[i] happened by `as_of`
     welcomed: Times  # NaN unless welcomed by `as_of`
     rejection_reason: Codes  # into Snapshot.reasons, -1 unknown
+    loneliness: Codes  # both scores by `as_of` (`domain.LONELINESS_BASE`), 0 none
 
     def __len__(self) -> int:
         return int(self.created.size)
 
     def reached(self, stage: str) -> Flags:
         return (self.stages & (1 << STAGES.index(stage))) != 0  # type: ignore[no-any-return]
-
-
-@dataclass(frozen=True)
-class Scores:
-    """Loneliness scores, one entry per referral with any measured by `as_of` (NaN: none)."""
-
-    created: Times  # the referral's creation time
-    referral: Times
-    week_12: Times
 
 
 @dataclass(frozen=True)
@@ -133,7 +125,6 @@ class Snapshot:
     # Per actor code and readiness level (`domain.READINESS_LEVELS`): the earliest recorded
     # evidence of exactly that level, NaN none (`readiness.py` adds referrals and cumulates).
     readiness: Times
-    loneliness: Scores
 
     # Period-independent, computed once per snapshot (the nightly run computes three periods
     # and a monthly series from one load).

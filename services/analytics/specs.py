@@ -76,6 +76,9 @@ REFERRALS = TableSpec(
         Group("participating_4w_us", (), "min"),
         Group("participating_12w_us", (), "min"),
         Group("no_show_us", (), "min"),
+        # The loneliness scale's score at each moment (the earliest counts; one is recorded).
+        Group("loneliness_referral_us", ("loneliness_referral",), "min"),
+        Group("loneliness_week_12_us", ("loneliness_week_12",), "min"),
     ),
 )
 COMMUNITIES = TableSpec(
@@ -94,7 +97,4 @@ READINESS = TableSpec(
     "actor_id",
     tuple(Group(f"{level}_us", (), "min") for level in READINESS_LEVELS),
 )
-# One loneliness score per referral and moment (key "<referral_id>|<moment>"); the earliest
-# measurement counts, as the referrals service records only one.
-LONELINESS = TableSpec("an_loneliness", "measure_id", (Group("time_us", ("referral_id", "moment", "score"), "min"),))
-SPECS = (ACTORS, CITIZENS, REFERRALS, COMMUNITIES, CAPACITY, NEEDS, OUTREACH, BRIDGES, NUDGES, READINESS, LONELINESS)
+SPECS = (ACTORS, CITIZENS, REFERRALS, COMMUNITIES, CAPACITY, NEEDS, OUTREACH, BRIDGES, NUDGES, READINESS)

@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from services.analytics import assemble, columns
-from services.analytics.domain import READINESS_LEVELS, to_us
+from services.analytics.domain import LONELINESS_BASE, READINESS_LEVELS, to_us
 from services.analytics.snapshot import STAGES, Snapshot
 
 ID = String(100)
@@ -79,6 +79,10 @@ class Referral(Base):
     participating_4w_us: Mapped[int | None] = mapped_column(BigInteger)
     participating_12w_us: Mapped[int | None] = mapped_column(BigInteger)
     no_show_us: Mapped[int | None] = mapped_column(BigInteger)
+    loneliness_referral_us: Mapped[int | None] = mapped_column(BigInteger)
+    loneliness_referral: Mapped[int | None] = mapped_column(Integer)  # 3..9, nothing else kept
+    loneliness_week_12_us: Mapped[int | None] = mapped_column(BigInteger)
+    loneliness_week_12: Mapped[int | None] = mapped_column(Integer)
 
 
 class Community(Base):
@@ -147,17 +151,6 @@ class Readiness(Base):
     accompanying_us: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class Loneliness(Base):
-    """A loneliness score (3..9) per referral and moment; nothing else about the citizen."""
-
-    __tablename__ = "an_loneliness"
-    measure_id: Mapped[str] = mapped_column(String(120), primary_key=True)  # "<referral_id>|<moment>"
-    time_us: Mapped[int | None] = mapped_column(BigInteger)
-    referral_id: Mapped[str | None] = mapped_column(ID)
-    moment: Mapped[str | None] = mapped_column(String(20))
-    score: Mapped[int | None] = mapped_column(Integer)
-
-
 class MetricsSnapshot(Base):
     """A stored nightly (or on-demand) computation: undisclosed metrics per named period;
     disclosure is applied when it is read, according to the reader's role."""
@@ -204,20 +197,18 @@ def load_snapshot(session: Session, as_of: datetime) -> Snapshot:
         "SELECT citizen_key, area, target_groups FROM an_citizen WHERE erased_us IS NULL "
         "AND (area IS NOT NULL OR (target_groups IS NOT NULL AND target_groups <> ''))"
     )
+    # Both loneliness scores by `as_of` as one small int (`domain.LONELINESS_BASE`): mostly 0,
+    # an int Python keeps cached, so a million of them cost next to nothing.
+    scores = (
+        f"CASE WHEN loneliness_referral_us <= {as_of_us} THEN loneliness_referral ELSE 0 END + "
+        f"{LONELINESS_BASE} * CASE WHEN loneliness_week_12_us <= {as_of_us} THEN loneliness_week_12 ELSE 0 END"
+    )
     referrals = (
         f"SELECT created_us, citizen_key, community_id, referrer_id, needs_accompaniment, {stages}, "
-        f"CASE WHEN welcomed_us <= {as_of_us} THEN welcomed_us END, rejection_reason "
+        f"CASE WHEN welcomed_us <= {as_of_us} THEN welcomed_us END, rejection_reason, {scores} "
         "FROM an_referral WHERE created_us IS NOT NULL"
     )
     levels = ", ".join(f"{level}_us" for level in READINESS_LEVELS)
-    # Per measured referral: its creation time (the cohort is by it) and both moments' scores,
-    # paired here so the metrics never handle referral ids.
-    loneliness = (
-        "SELECT r.created_us, MIN(CASE WHEN l.moment = 'referral' THEN l.score END), "
-        "MIN(CASE WHEN l.moment = 'week_12' THEN l.score END) FROM an_loneliness l "
-        f"JOIN an_referral r ON r.referral_id = l.referral_id WHERE l.time_us <= {as_of_us} "
-        "AND r.created_us IS NOT NULL GROUP BY l.referral_id, r.created_us"
-    )
     tables = columns.Tables(
         as_of_us=as_of_us,
         actors=columns.columns_of(columns.ActorColumns, _rows(session, actors)),
@@ -235,7 +226,6 @@ def load_snapshot(session: Session, as_of: datetime) -> Snapshot:
             columns.BridgeRow, _rows(session, "SELECT citizen_ref, from_community_id, time_us FROM an_bridge")
         ),
         readiness=_named(columns.ReadinessRow, _rows(session, f"SELECT actor_id, {levels} FROM an_readiness")),
-        loneliness=columns.columns_of(columns.LonelinessColumns, _rows(session, loneliness)),
     )
     return assemble.build(tables)
 

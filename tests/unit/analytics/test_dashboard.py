@@ -43,7 +43,7 @@ def content() -> dict[str, Any]:
         citizens=columns_of(CitizenColumns, [(citizen_key(c), "benloese", "unemployed") for c in citizens]),
         referrals=columns_of(
             ReferralColumns,
-            [(CREATED, citizen_key(c), "com-1", "prof-1", 0, 0, CREATED + 10**9, None) for c in citizens],
+            [(CREATED, citizen_key(c), "com-1", "prof-1", 0, 0, CREATED + 10**9, None, 0) for c in citizens],
         ),
         communities=columns_of(CommunityColumns, [("com-1", "ringsted_midtby", "permanent")]),
     )

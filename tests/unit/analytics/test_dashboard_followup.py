@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from services.analytics import assemble, dashboard
-from services.analytics.columns import ActorColumns, LonelinessColumns, ReadinessRow, Tables, columns_of
+from services.analytics.columns import ActorColumns, ReadinessRow, ReferralColumns, Tables, columns_of
 from services.analytics.dashboard import render_dashboard
-from services.analytics.domain import nightly_periods, to_us
+from services.analytics.domain import LONELINESS_BASE, citizen_key, nightly_periods, to_us
 from services.analytics.metrics import compute
 from shared.profile import profile
 
@@ -28,12 +28,13 @@ def content(scores: bool = True) -> dict[str, Any]:
     actors += [(f"amb-{n}", "ambassador", None, None, None, EARLIER) for n in range(5)]
     readiness = [ReadinessRow(f"job-{n}", None, EARLIER, None, None) for n in range(6)]
     readiness += [ReadinessRow(f"hc-{n}", EARLIER, None, None, None) for n in range(3)]
-    lonely = columns_of(LonelinessColumns, [(EARLIER, 8, 6)] * 6 if scores else [])
+    code = 8 + LONELINESS_BASE * 6 if scores else 0
+    referrals = [(EARLIER, citizen_key(f"cit-{n}"), "com-1", "job-0", 0, 0, None, None, code) for n in range(6)]
     tables = replace(
         Tables.empty(to_us(AS_OF)),
         actors=columns_of(ActorColumns, actors),
         readiness=readiness,
-        loneliness=lonely,
+        referrals=columns_of(ReferralColumns, referrals),
     )
     snapshot = assemble.build(tables)
     return {"periods": {name: compute(snapshot, period, AS_OF) for name, period in nightly_periods(AS_OF).items()}}

@@ -29,7 +29,7 @@ NO_STAGES = 0
 
 def referral(day: int, citizen: str, referrer: str, community: str = "c1") -> tuple[Any, ...]:
     # (created, citizen key, community, referrer, needs, stages by as_of, welcomed, reason)
-    return (T0 + day * DAY, citizen_key(citizen), community, referrer, 0, NO_STAGES, None, None)
+    return (T0 + day * DAY, citizen_key(citizen), community, referrer, 0, NO_STAGES, None, None, 0)
 
 
 def build(referrals: list[tuple[Any, ...]], actors: list[tuple[Any, ...]] | None = None) -> Snapshot:
