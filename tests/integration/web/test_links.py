@@ -108,6 +108,9 @@ def test_the_welcome_journey_from_the_mail_without_logging_in(
     text, links = mail_links(web_system, referral_id)
     assert set(links) >= CONTACT_LINKS
     assert "Strikkeklubben Vestervang" in text and FIRST_NAME not in text and NOTE not in text
+    with httpx.Client(timeout=30) as client:  # the shared name is for the welcome, not for answering
+        answering = client.get(links["accept"]).text + client.get(links["reject:full"]).text
+    assert "Strikkeklubben Vestervang" in answering and FIRST_NAME not in answering and PHONE not in answering
 
     page = new_page(javascript=javascript)
     foreign = no_foreign_requests(page)
