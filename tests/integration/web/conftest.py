@@ -223,7 +223,11 @@ async def _start(system_tmp: Path, nats_url: str, loop: LoopThread, mail: MailBo
 def build_notifications_settings(settings: Settings) -> Settings:
     from services.notifications.settings import NotificationSettings
 
-    return NotificationSettings.for_service(settings, tick_seconds=0.05, delivery_backoff_seconds=[0.5])
+    # No quiet hours and a high daily cap: the journeys wait for mail whenever CI runs (also at
+    # night in Copenhagen), and the shared system's referrers get many mails in one run.
+    return NotificationSettings.for_service(
+        settings, tick_seconds=0.05, delivery_backoff_seconds=[0.5], quiet_start="", quiet_end="", daily_cap=100
+    )
 
 
 def _community(organization_id: str, name: str, description: str, available: int, status: str) -> dict[str, Any]:
