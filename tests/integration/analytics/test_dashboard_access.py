@@ -13,9 +13,15 @@ from tests.helpers import ServedApp
 SECRET = "a-production-secret-for-this-test-only"
 
 
-def settings(nats_url: str, tmp_path: Path, **values: object) -> AnalyticsSettings:
+def settings(
+    nats_url: str, tmp_path: Path, environment: str = "development", dashboard_enabled: bool = True
+) -> AnalyticsSettings:
     return AnalyticsSettings(
-        database_url=f"sqlite:///{tmp_path / 'dashboard.db'}", nats_url=nats_url, token_secret=SECRET, **values
+        database_url=f"sqlite:///{tmp_path / 'dashboard.db'}",
+        nats_url=nats_url,
+        token_secret=SECRET,
+        environment=environment,
+        dashboard_enabled=dashboard_enabled,
     )
 
 

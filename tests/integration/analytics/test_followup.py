@@ -17,12 +17,12 @@ from services.analytics import replay, store, upsert
 from services.analytics.domain import Period, disclose
 from services.analytics.main import build
 from services.analytics.metrics import compute
-from services.analytics.projection import Changes
 from services.analytics.settings import AnalyticsSettings
 from shared.db import Database
 from shared.events import Envelope, Event
 from shared.events import referrals as ref
 from tests.helpers import ServedApp, eventually, publish, token
+from tests.integration.analytics.worked import project
 
 AS_OF = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 SPRING = Period(date(2025, 3, 1), date(2025, 5, 31))
@@ -112,22 +112,6 @@ def history() -> list[Envelope]:
         _e(ref.CitizenAccompanied(referral_id="r11", companion_id="amb-1"), "2025-03-16"),
     ]
     return events
-
-
-@pytest.fixture
-def db(database_url: str) -> Any:
-    database = Database(database_url)
-    database.create_schema(store.Base.metadata)
-    yield database
-    database.dispose()
-
-
-def project(db: Database, envelopes: list[Envelope], batch: int) -> None:
-    for start in range(0, len(envelopes), batch):
-        changes = Changes()
-        for envelope in envelopes[start : start + batch]:
-            changes.add_envelope(envelope, envelope.decode())
-        upsert.apply(db, changes)
 
 
 def metrics(db: Database, period: Period) -> dict[str, Any]:

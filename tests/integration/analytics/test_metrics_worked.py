@@ -12,27 +12,10 @@ import pytest
 from services.analytics import store, upsert
 from services.analytics.domain import Period, disclose
 from services.analytics.metrics import compute
-from services.analytics.projection import Changes
 from shared.db import Database
-from tests.integration.analytics.worked import AS_OF, history
+from tests.integration.analytics.worked import AS_OF, history, project
 
 H1 = Period(date(2024, 1, 1), date(2024, 6, 30))
-
-
-def project(db: Database, envelopes: list[Any], batch: int) -> None:
-    for start in range(0, len(envelopes), batch):
-        changes = Changes()
-        for envelope in envelopes[start : start + batch]:
-            changes.add_envelope(envelope, envelope.decode())
-        upsert.apply(db, changes)
-
-
-@pytest.fixture
-def db(database_url: str) -> Any:
-    database = Database(database_url)
-    database.create_schema(store.Base.metadata)
-    yield database
-    database.dispose()
 
 
 def metrics(db: Database, period: Period) -> dict[str, Any]:

@@ -23,7 +23,9 @@ EARLIER = to_us(datetime(2024, 6, 1, 9, 0, tzinfo=UTC))
 def content(scores: bool = True) -> dict[str, Any]:
     """Six job-centre professionals, all trained; three health-centre ones, aware; five
     ambassadors. Six referrals scored 8 at the referral and 6 at week 12."""
-    actors = [(f"job-{n}", "professional", "job_centre", None, None, EARLIER) for n in range(6)]
+    actors: list[tuple[str, str, str | None, None, None, int]] = [
+        (f"job-{n}", "professional", "job_centre", None, None, EARLIER) for n in range(6)
+    ]
     actors += [(f"hc-{n}", "professional", "health_centre", None, None, EARLIER) for n in range(3)]
     actors += [(f"amb-{n}", "ambassador", None, None, None, EARLIER) for n in range(5)]
     readiness = [ReadinessRow(f"job-{n}", None, EARLIER, None, None) for n in range(6)]
