@@ -218,3 +218,13 @@ async def service(
     app = build(make_settings(f"sqlite:///{tmp_path / 'n.db'}", nats_clean, port), clock=clock)
     async with ServedApp(app) as served:
         yield Service(served, clock, box, nats_clean)
+
+
+@pytest.fixture
+async def service_on_both(
+    nats_clean: str, smtp: tuple[MailBox, int], clock: FakeClock, database_url: str
+) -> AsyncIterator[Service]:
+    """The service on SQLite and on PostgreSQL (the `database_url` fixture runs both)."""
+    box, port = smtp
+    async with ServedApp(build(make_settings(database_url, nats_clean, port), clock=clock)) as served:
+        yield Service(served, clock, box, nats_clean)

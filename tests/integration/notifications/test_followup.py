@@ -89,7 +89,8 @@ async def test_an_answer_ends_its_reminder_and_a_no_ends_the_later_question(serv
     assert service.mail.to("anne@faellesskabsby.dk") == []
 
 
-async def test_an_unanswered_question_is_reminded_once_then_the_guides_hear(service: Service) -> None:
+async def test_an_unanswered_question_is_reminded_once_then_the_guides_hear(service_on_both: Service) -> None:
+    service = service_on_both
     await service.world()
     await service.send(referral_created())
     await service.advance(days=2)

@@ -75,7 +75,8 @@ async def test_a_paused_community_gets_its_inbox_at_once_and_its_mail_after_the_
     assert mail["Subject"] == "En ny deltager er på vej til Strikkeklubben Maskerne"
 
 
-async def test_lifting_a_pause_early_sends_what_it_held_back(service: Service) -> None:
+async def test_lifting_a_pause_early_sends_what_it_held_back(service_on_both: Service) -> None:
+    service = service_on_both
     await service.world()
     assert (
         await _pause(service, CONTACT, "c-strik", (service.clock.now() + timedelta(days=20)).isoformat())
