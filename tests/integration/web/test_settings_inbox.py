@@ -28,11 +28,13 @@ from tests.integration.web.conftest import (
     no_foreign_requests,
     screenshot,
 )
+from tests.integration.web.test_followup import own_community
 
 pytestmark = pytest.mark.browser
 # The settings are changed for personas whose mail no other test waits for, and put back.
 SETTINGS_PERSONA = {True: "guide", False: "analyst"}
 INBOX_PERSONA = "professional-2"
+CLUB = "Kortklubben Vestervang"
 
 
 def bearer(persona: str) -> str:
@@ -139,12 +141,12 @@ def test_settings_are_checked_saved_and_kept(
     assert foreign == []
 
 
-def welcome_for(web_system: WebSystem, persona: str) -> str:
+def welcome_for(web_system: WebSystem, persona: str, community_id: str) -> str:
     """A referral by `persona` (through the referrals API), welcomed by a guide: the referrer
     gets the welcome message. Its id."""
     referrals, referrer = web_system.referrals.base_url, bearer(persona)
     citizen = call(referrals, referrer, "POST", "/v1/citizens", json={"contact": {"name": "Ida Ibsen"}})
-    body = {"citizen_ref": citizen["citizen_ref"], "community_id": web_system.knitting_id}
+    body = {"citizen_ref": citizen["citizen_ref"], "community_id": community_id}
     referral_id: str = call(referrals, referrer, "POST", "/v1/referrals", json=body)["referral_id"]
     call(referrals, GUIDE_TOKEN, "POST", f"/v1/referrals/{referral_id}/welcome")
     return referral_id
@@ -175,7 +177,7 @@ def unread_link(count: int) -> str:
 def test_a_message_reaches_the_inbox_is_counted_read_and_marked(
     new_page: Callable[..., Any], web_system: WebSystem, javascript: bool
 ) -> None:
-    referral_id = welcome_for(web_system, INBOX_PERSONA)
+    referral_id = welcome_for(web_system, INBOX_PERSONA, own_community(web_system, CLUB))
 
     def arrived(inbox: dict[str, Any]) -> dict[str, Any] | None:
         mine = [m for m in inbox["messages"] if m["referral_id"] == referral_id and m["rule"] == "welcome_confirmed"]
@@ -192,7 +194,7 @@ def test_a_message_reaches_the_inbox_is_counted_read_and_marked(
     messages_link.click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Beskeder")
     message = page.locator("article", has=page.locator(f'a[href="/henvisninger/{referral_id}"]'))
-    expect(message.get_by_role("heading")).to_have_text("Ulæst Det lykkedes: velkomst i Strikkeklubben Vestervang")
+    expect(message.get_by_role("heading")).to_have_text(f"Ulæst Det lykkedes: velkomst i {CLUB}")
     expect(message).to_contain_text("er blevet budt velkommen")
     expect(message.locator("time")).to_have_text(re.compile(r"^\d{1,2}\. \w+\.? \d{4} kl\. \d{2}\.\d{2}$"))
     expect(message.get_by_role("link", name="Se henvisningen")).to_be_visible()
@@ -206,7 +208,7 @@ def test_a_message_reaches_the_inbox_is_counted_read_and_marked(
     expect(page.get_by_role("status").filter(has_text="Beskeden er markeret som læst.")).to_be_visible()
     expect(page.get_by_role("link", name=unread_link(unread - 1), exact=True)).to_be_visible()
     message = page.locator("article", has=page.locator(f'a[href="/henvisninger/{referral_id}"]'))
-    expect(message.get_by_role("heading")).to_have_text("Det lykkedes: velkomst i Strikkeklubben Vestervang")
+    expect(message.get_by_role("heading")).to_have_text(f"Det lykkedes: velkomst i {CLUB}")
     expect(message.get_by_role("button", name="Markér som læst")).to_have_count(0)
     axe_check(page, "inbox after marking one read")
     read = [m for m in inbox_of(web_system, INBOX_PERSONA)["messages"] if m["referral_id"] == referral_id]
@@ -223,7 +225,8 @@ def test_a_message_reaches_the_inbox_is_counted_read_and_marked(
 def test_the_inbox_pages_by_twenty_newest_first(page: Any, web_system: WebSystem) -> None:
     persona = INBOX_PERSONA
     shown = inbox_of(web_system, persona)["messages"]
-    made = [welcome_for(web_system, persona) for _ in range(max(0, 21 - len(shown)))]
+    club = own_community(web_system, "Skakklubben Vestervang")
+    made = [welcome_for(web_system, persona, club) for _ in range(max(0, 21 - len(shown)))]
 
     def enough(inbox: dict[str, Any]) -> list[dict[str, Any]] | None:
         messages: list[dict[str, Any]] = inbox["messages"]
