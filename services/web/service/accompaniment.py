@@ -17,7 +17,7 @@ from pydantic import TypeAdapter
 
 from services.web.domain import WebUser, status_word
 from services.web.service import Pages
-from services.web.service.answers import REFERRALS, Answer, Community, Referral
+from services.web.service.answers import REFERRALS, Answer, Community, Referral, SharedContact
 from services.web.service.backends import BackendError
 
 # How many of their own referrals the page lists (the rest are on /henvisninger).
@@ -26,11 +26,6 @@ MOVES = ("arrange_accompaniment", "decline_accompaniment", "accompany")
 TAKEN_BY_ANOTHER = "En anden ambassadør nåede at tage opgaven. Listen er opdateret."
 NO_LONGER_OPEN = "Opgaven er ikke længere åben for dig. Listen er opdateret."
 CHANGED = "Henvisningen er lige blevet ændret, så det kan ikke registreres nu. Se aftalen nedenfor."
-
-
-class SharedContact(Answer):
-    first_name: str
-    phone: str | None = None
 
 
 class AccompanimentRequest(Answer):

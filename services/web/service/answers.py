@@ -116,6 +116,13 @@ class Area(Answer):
 # ---------------------------------------------------------------------- referrals
 
 
+class SharedContact(Answer):
+    """The first name and phone the citizen agreed to share with the community and companion."""
+
+    first_name: str
+    phone: str | None = None
+
+
 class Referral(Answer):
     referral_id: str
     citizen_ref: str
@@ -133,6 +140,10 @@ class Referral(Answer):
     participation: dict[str, bool] = Field(default_factory=dict)
     created_at: datetime
     updated_at: datetime
+    visit_at: datetime | None = None  # the community's proposed first visit
+    shared_contact: SharedContact | None = None
+    follow_up_due: int | None = None  # 4 or 12: that follow-up is due and unanswered
+    loneliness: list[str] = Field(default_factory=list)  # the moments measured
 
     @property
     def status_word(self) -> str:

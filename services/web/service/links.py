@@ -14,9 +14,8 @@ from datetime import datetime
 from services.web import domain
 from services.web.domain import WebUser
 from services.web.service import Pages, reception
-from services.web.service.answers import Community
+from services.web.service.answers import Community, Referral
 from services.web.service.backends import BackendError
-from services.web.service.worklist import ReferralDetail
 from services.web.wizard import check_loneliness, loneliness_answers
 from shared.links import InvalidLink, Link, verify_link
 from shared.profile import profile
@@ -160,14 +159,14 @@ def plan(
     return Call("referrals", "POST", path, {}), []
 
 
-def already_done(link: Link, referral: ReferralDetail) -> bool:
+def already_done(link: Link, referral: Referral) -> bool:
     """Whether the referral has moved past what the link would do (answered, or closed)."""
     if link.verb == "participation":
         return link.arguments[0] in referral.participation or "confirm_participation" not in referral.allowed_actions
     return REFERRAL_MOVES[link.verb] not in referral.allowed_actions
 
 
-def offers_loneliness(link: Link, referral: ReferralDetail) -> bool:
+def offers_loneliness(link: Link, referral: Referral) -> bool:
     """After "yes, still participating" at 12 weeks the referrer may ask the three loneliness
     questions again (only where the municipality measures it, and only once)."""
     asks = link.action == "participation:12:yes" and link.role in domain.REFERRING
@@ -192,7 +191,7 @@ class LinkPage:
     link: Link | None = None
     words: Words | None = None
     community_name: str = ""
-    referral: ReferralDetail | None = None
+    referral: Referral | None = None
     community: Community | None = None
     errors: list[tuple[str, str]] = field(default_factory=list)
     entered: dict[str, str] = field(default_factory=dict)  # the form as sent, shown again to fix
@@ -229,7 +228,7 @@ def open_link(pages: Pages, token: str) -> LinkPage:
         if link.verb in COMMUNITY_VERBS:
             community = reception.community(pages, user, link.subject_id)
             return LinkPage("show", link, words(link), community.name, community=community)
-        referral = pages.referrals.get(user, f"/v1/referrals/{link.subject_id}", ReferralDetail)
+        referral = pages.referrals.get(user, f"/v1/referrals/{link.subject_id}", Referral)
     except BackendError as error:
         return _refusal(error)
     state = "already" if already_done(link, referral) else "show"
@@ -272,7 +271,7 @@ def measure_loneliness(pages: Pages, token: str, form: Mapping[str, str]) -> Lin
     if isinstance(link, LinkPage) or link.action != "participation:12:yes":
         return link if isinstance(link, LinkPage) else LinkPage("invalid")
     try:
-        referral = pages.referrals.get(link_user(link), f"/v1/referrals/{link.subject_id}", ReferralDetail)
+        referral = pages.referrals.get(link_user(link), f"/v1/referrals/{link.subject_id}", Referral)
     except BackendError as error:
         return _refusal(error)
     shown = LinkPage("measure", link, words(link), referral.community_name or "", referral=referral)

@@ -10,9 +10,8 @@ from datetime import datetime
 from services.web import domain
 from services.web.domain import WebUser
 from services.web.service import Pages
-from services.web.service.answers import Answer, Community
+from services.web.service.answers import REFERRALS, Answer, Community, Referral
 from services.web.service.backends import BackendError
-from services.web.service.worklist import DETAILS, ReferralDetail
 
 # Enough for a club's open referrals; the closed ones are only the latest, as a reminder.
 OPEN_LIMIT = 100
@@ -22,7 +21,7 @@ CLOSED_STATUSES = ("welcomed", "participating", "ended", "rejected", "no_show", 
 
 @dataclass(frozen=True)
 class Incoming:
-    referral: ReferralDetail
+    referral: Referral
     moves: list[str]  # the contact's answers that fit the referral's stage and are allowed now
 
     @property
@@ -52,7 +51,7 @@ class Reception:
     closed: list[Incoming]
 
 
-def incoming(user: WebUser, referral: ReferralDetail) -> Incoming:
+def incoming(user: WebUser, referral: Referral) -> Incoming:
     allowed = domain.moves_for(user, referral.allowed_actions)
     fitting = domain.RECEPTION_MOVES_OF[domain.reception_group(referral.status)]
     return Incoming(referral, [move for move in domain.RECEPTION_MOVES if move in allowed and move in fitting])
@@ -60,9 +59,9 @@ def incoming(user: WebUser, referral: ReferralDetail) -> Incoming:
 
 def reception(pages: Pages, user: WebUser) -> Reception:
     params: dict[str, str | int | bool | list[str]] = {"status": list(domain.OPEN_STATUSES), "limit": OPEN_LIMIT}
-    found = pages.referrals.get_list(user, "/v1/referrals", DETAILS, params=params)
+    found = pages.referrals.get_list(user, "/v1/referrals", REFERRALS, params=params)
     params = {"status": list(CLOSED_STATUSES), "limit": CLOSED_LIMIT}
-    found += pages.referrals.get_list(user, "/v1/referrals", DETAILS, params=params)
+    found += pages.referrals.get_list(user, "/v1/referrals", REFERRALS, params=params)
     groups: dict[str, list[Incoming]] = {"new": [], "coming": [], "closed": []}
     # The API lists the newest first; each group keeps that order.
     for referral in found:

@@ -5,14 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
-
-from pydantic import Field, TypeAdapter
 
 from services.web import domain
 from services.web.domain import WebUser
 from services.web.service import Pages
-from services.web.service.answers import REFERRALS, TIMELINE, Answer, Referral, Referrer, TimelineEntry
+from services.web.service.answers import REFERRALS, TIMELINE, Referral, Referrer, TimelineEntry
 from services.web.service.backends import BackendError
 
 PER_PAGE = 20
@@ -88,27 +85,9 @@ def worklist(pages: Pages, user: WebUser, work: WorkFilter) -> WorkList:
     return WorkList(work, items, len(found) > PER_PAGE)
 
 
-class SharedContact(Answer):
-    first_name: str
-    phone: str | None = None
-
-
-class ReferralDetail(Referral):
-    """A referral with what issue 12 added: the proposed first visit, the first name and phone
-    the citizen agreed to share with the community, and a follow-up that is due."""
-
-    visit_at: datetime | None = None
-    shared_contact: SharedContact | None = None
-    follow_up_due: int | None = None
-    loneliness: list[str] = Field(default_factory=list)  # the moments measured
-
-
-DETAILS = TypeAdapter(list[ReferralDetail])
-
-
 @dataclass(frozen=True)
 class ReferralView:
-    referral: ReferralDetail
+    referral: Referral
     timeline: list[TimelineEntry]
     moves: list[str]
     overdue: bool
@@ -128,7 +107,7 @@ def names_of(pages: Pages, user: WebUser, actor_ids: set[str]) -> dict[str, str]
 
 
 def referral(pages: Pages, user: WebUser, referral_id: str) -> ReferralView:
-    found = pages.referrals.get(user, f"/v1/referrals/{referral_id}", ReferralDetail)
+    found = pages.referrals.get(user, f"/v1/referrals/{referral_id}", Referral)
     timeline = pages.referrals.get_list(user, f"/v1/referrals/{referral_id}/timeline", TIMELINE)
     overdue = domain.is_overdue(found.status, found.updated_at, pages.runtime.clock.now())
     actors = {found.referrer_id} | {domain.actor_of(entry.data) for entry in timeline} - {""}

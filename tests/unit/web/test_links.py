@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.web.service.answers import Referral
 from services.web.service.links import Call, already_done, link_user, offers_loneliness, plan, valid, words
-from services.web.service.worklist import ReferralDetail
 from shared.links import Link, community_link
 from shared.principal import Role
 
@@ -19,8 +19,8 @@ def contact(action: str, subject: str = "r-1") -> Link:
     return community_link(action, subject, "c-1", NOW)
 
 
-def referral(status: str, allowed: list[str], participation: dict[str, bool] | None = None) -> ReferralDetail:
-    return ReferralDetail(
+def referral(status: str, allowed: list[str], participation: dict[str, bool] | None = None) -> Referral:
+    return Referral(
         referral_id="r-1",
         citizen_ref="c-x",
         community_id="c-1",
