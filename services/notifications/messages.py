@@ -99,17 +99,23 @@ def _moment(value: object) -> datetime:
 
 class OneClick:
     """Signs a message's one-click links when it is rendered: its facts name the holder (the
-    person or community the links act for) and when they were issued, so the same message
-    renders the same links every time, and deciding thousands of messages signs none."""
+    person or community the links act for) and when they were issued, so deciding thousands
+    of messages signs none. A message rendered to be sent (or read) later than it was decided,
+    after a pause or quiet hours, gets links valid from then (`sent_at`): a month's pause must
+    not deliver links that have expired."""
 
     def __init__(self, web_url: str, secret: str | None) -> None:
         self.web_url, self.secret = web_url, secret
 
-    def link(self, holder: Mapping[str, object], issued_at: object, action: str, subject_id: str) -> str:
+    def link(
+        self, holder: Mapping[str, object], issued_at: object, sent_at: object, action: str, subject_id: str
+    ) -> str:
         if not self.secret:
             raise ValueError("one-click links need WELCOME_LINK_SECRET (Messages(link_secret=...))")
         validity = FOLLOW_UP_VALIDITY if action.startswith("participation:") else LINK_VALIDITY
         issued, actor_id = _moment(issued_at), str(holder["actor_id"])
+        if sent_at is not None:
+            issued = max(issued, _moment(sent_at))
         communities = tuple(str(c) for c in cast("list[object]", holder.get("communities") or []))
         if actor_id.startswith(COMMUNITY_PREFIX):
             made = community_link(action, subject_id, actor_id.removeprefix(COMMUNITY_PREFIX), issued, validity)
@@ -123,7 +129,7 @@ class OneClick:
             """`{{ one_click("accept") }}`: the link for this message's holder, about its
             referral (or, for capacity and pause, the community: `one_click("pause", community_id)`)."""
             subject = subject_id if subject_id is not None else str(context["referral_id"])
-            return self.link(context["holder"], context["issued_at"], action, subject)
+            return self.link(context["holder"], context["issued_at"], context.get("sent_at"), action, subject)
 
         return one_click
 
@@ -169,7 +175,10 @@ class Messages:
         for template in [*loaded, *(subject for subject, _, _ in self.templates.values())]:
             template.globals = dict(template.globals)
 
-    def render(self, rule: Rule, context: Mapping[str, object]) -> Rendered:
+    def render(self, rule: Rule, context: Mapping[str, object], *, sent_at: datetime | None = None) -> Rendered:
+        """`sent_at`: when the message goes out or is read (its links are valid from then)."""
+        if sent_at is not None:
+            context = {**context, "sent_at": sent_at}
         subject, text, html = self.templates[rule]
         return Rendered(
             subject=subject.render(context).strip(),
@@ -177,6 +186,6 @@ class Messages:
             html=html.render(context),
         )
 
-    def render_stored(self, rule: str, context: str) -> Rendered:
+    def render_stored(self, rule: str, context: str, *, sent_at: datetime | None = None) -> Rendered:
         """A stored message (its rule and its facts as JSON, see `stored`)."""
-        return self.render(Rule(rule), json.loads(context))
+        return self.render(Rule(rule), json.loads(context), sent_at=sent_at)

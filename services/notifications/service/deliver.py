@@ -72,7 +72,7 @@ class Worker:
             nudge = uow.session.get(store.NudgeRow, row.nudge_id)
             assert nudge is not None
             try:
-                message = self.app.messages.render_stored(nudge.rule, nudge.context)
+                message = self.app.messages.render_stored(nudge.rule, nudge.context, sent_at=now)
             except Exception as exc:
                 log.exception("message does not render", extra={"rule": nudge.rule, "nudge_id": nudge.id})
                 broken.append(Outcome(row.id, f"{nudge.rule}: the message does not render: {exc}"))

@@ -41,7 +41,7 @@ class Inbox:
 
 def _letter(app: Notifications, row: store.NudgeRow) -> Letter:
     try:
-        message = app.messages.render_stored(row.rule, row.context)
+        message = app.messages.render_stored(row.rule, row.context, sent_at=app.now())
     except Exception:  # one broken template must not hide the rest of the inbox
         log.exception("message does not render", extra={"rule": row.rule, "nudge_id": row.id})
         message = Rendered(subject=UNREADABLE, text=UNREADABLE + "\n", html=f"<p>{UNREADABLE}</p>")

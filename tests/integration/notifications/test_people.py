@@ -7,9 +7,10 @@ from datetime import timedelta
 from typing import Any
 
 from shared.events import referrals as ref
+from shared.links import LINK_VALIDITY, verify_link
 from tests.helpers import eventually, token
 
-from .conftest import Service, referral_created
+from .conftest import WELCOME_SECRET, Service, referral_created
 
 CONTACT = token("community_contact", "contact-birthe", communities=["c-strik"])
 OTHER_CONTACT = token("community_contact", "contact-else", communities=["c-other"])
@@ -73,6 +74,11 @@ async def test_a_paused_community_gets_its_inbox_at_once_and_its_mail_after_the_
     await service.advance(hours=1, minutes=1)  # the pause is over (11:01 in Copenhagen)
     [mail] = await service.mail_to("birthe@maskerne.dk")
     assert mail["Subject"] == "En ny deltager er på vej til Strikkeklubben Maskerne"
+    # Its one-click links count their 21 days from when the mail went out, not from the referral.
+    text = str(mail.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
+    [url] = [line.rsplit(": ", 1)[1] for line in text.splitlines() if line.startswith("- Pause mails: ")]
+    link = verify_link(WELCOME_SECRET, url.rsplit("/", 1)[1], service.clock.now())
+    assert link.expires_at == service.clock.now() + LINK_VALIDITY
 
 
 async def test_lifting_a_pause_early_sends_what_it_held_back(service_on_both: Service) -> None:

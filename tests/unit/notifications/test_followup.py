@@ -245,3 +245,12 @@ def test_no_links_are_signed_without_a_secret() -> None:
     [notify] = fire_welcome_contact(Referral("r1", "prof-1", "c1", NOW), COMMUNITY, NOW, TH).notify
     with pytest.raises(ValueError, match="WELCOME_LINK_SECRET"):
         Messages(WEB).render(notify.rule, notify.context)
+
+
+def test_a_message_sent_late_gets_links_valid_from_when_it_is_sent() -> None:
+    [notify] = fire_welcome_contact(Referral("r1", "prof-1", "c1", NOW), COMMUNITY, NOW, TH).notify
+    messages, after_a_pause = Messages(WEB, link_secret=SECRET), NOW + timedelta(days=40)
+    late = _links(messages.render(notify.rule, notify.context, sent_at=after_a_pause).text)["Pause mails"]
+    assert verify_link(SECRET, late.rsplit("/", 1)[1], after_a_pause).expires_at == after_a_pause + LINK_VALIDITY
+    early = _links(messages.render(notify.rule, notify.context, sent_at=NOW - timedelta(hours=1)).text)
+    assert verify_link(SECRET, early["Pause mails"].rsplit("/", 1)[1], NOW).expires_at == NOW + LINK_VALIDITY
