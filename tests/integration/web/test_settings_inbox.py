@@ -219,6 +219,13 @@ def test_a_message_reaches_the_inbox_is_counted_read_and_marked(
     expect(page.get_by_role("link", name="Kun ulæste")).to_have_attribute("aria-current", "page")
     expect(page.locator(f'a[href="/henvisninger/{referral_id}"]')).to_have_count(0)
     axe_check(page, "inbox, unread only")
+
+    # On a phone the header keeps Beskeder and Indstillinger (DKFDS would hide them in its drawer).
+    page.set_viewport_size({"width": 375, "height": 800})
+    header = page.get_by_role("banner")
+    expect(header.get_by_role("link", name=re.compile(r"^Beskeder"))).to_be_visible()
+    expect(header.get_by_role("link", name="Indstillinger", exact=True)).to_be_visible()
+    axe_check(page, "inbox on a phone")
     assert foreign == []
 
 
