@@ -24,6 +24,7 @@ from tests.integration.web.conftest import (
     GUIDE_TOKEN,
     WebSystem,
     axe_check,
+    http_login,
     login_as,
     no_foreign_requests,
     screenshot,
@@ -265,3 +266,16 @@ def test_a_page_does_not_fail_when_the_count_cannot_be_had(web_system: WebSystem
         assert worklist.status_code == 200 and "<h1>Mine henvisninger</h1>" in worklist.text
         assert 'href="/beskeder" class="function-link">Beskeder</a>' in worklist.text
         assert client.get("/beskeder").status_code == 503
+
+
+def test_the_forms_need_the_sessions_token_and_a_message_of_ones_own(web_system: WebSystem) -> None:
+    with http_login(web_system, "guide") as client:
+        page = client.get("/indstillinger")
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert csrf is not None
+        for path in ("/indstillinger", "/beskeder/0190-abc/laest", "/parathed/traening"):
+            refused = client.post(path, data={"daily_cap": "3"})
+            assert refused.status_code == 403 and "siden var for gammel" in refused.text, path
+        # Someone else's (or no) message: the notifications service's 404 is the web's.
+        assert client.post("/beskeder/0190-abc/laest", data={"csrf_token": csrf[1]}).status_code == 404
+        assert client.post("/beskeder/..%2F..%2Fx/laest", data={"csrf_token": csrf[1]}).status_code == 404
