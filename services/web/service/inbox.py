@@ -18,6 +18,7 @@ from services.web.service.backends import BackendError
 PER_PAGE = 20
 MOST = 500  # the notifications service hands out at most this many (newest first)
 _URL = re.compile(r"https?://[^\s<>\"']+")
+ONE_CLICK_WORDS = "Åbn linket"
 
 
 class Message(Answer):
@@ -33,8 +34,7 @@ class Message(Answer):
     def unread(self) -> bool:
         return self.read_at is None
 
-    def pieces(self) -> list[tuple[str, bool]]:
-        """The plain text as (text, is_address) pieces, so the page can link the addresses."""
+    def pieces(self) -> list[tuple[str, str | None]]:
         return pieces(self.text)
 
 
@@ -57,14 +57,18 @@ class Inbox:
     capped: bool  # older messages exist than the notifications service hands out
 
 
-def pieces(text: str) -> list[tuple[str, bool]]:
-    found: list[tuple[str, bool]] = []
+def pieces(text: str) -> list[tuple[str, str | None]]:
+    """The plain text as (words, address or None) pieces, so the page can link the addresses.
+    A one-click link (`/l/<token>`) reads "Åbn linket" rather than its long token: the text
+    before it on its line says what it does."""
+    found: list[tuple[str, str | None]] = []
     at = 0
     for match in _URL.finditer(text):
         address = match.group().rstrip(".,)")
-        found += [(text[at : match.start()], False), (address, True)]
+        words = ONE_CLICK_WORDS if "/l/" in address else address
+        found += [(text[at : match.start()], None), (words, address)]
         at = match.start() + len(address)
-    return [piece for piece in [*found, (text[at:], False)] if piece[0]]
+    return [piece for piece in [*found, (text[at:], None)] if piece[0]]
 
 
 def unread_count(pages: Pages, user: WebUser) -> int | None:

@@ -165,5 +165,7 @@ def test_the_four_week_question_is_answered_by_mail_and_counted(page: Any, web_s
     )
     expect(message).to_have_count(1)
     expect(message).to_contain_text("Svar med et klik")
+    # The one-click answers read "Åbn linket" after what they do, not as their long token.
+    expect(message.get_by_role("link", name="Åbn linket")).to_have_count(2)
     axe_check(page, "inbox with the follow-up question")
     assert foreign == []
