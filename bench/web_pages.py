@@ -34,6 +34,7 @@ from tqdm import tqdm
 
 from bench.catalogue_search import KINDS, QUERY_TEXTS, WORDS
 from services.catalogue.main import build as build_catalogue
+from services.notifications.main import build as build_notifications
 from services.referrals.main import build as build_referrals
 from services.web.main import build as build_web
 from services.web.service.search import SearchForm
@@ -211,6 +212,8 @@ async def run(tmp: Path, nats_url: str) -> dict[str, Any]:
     async with AsyncExitStack() as stack:
         catalogue_url = await stack.enter_async_context(served(build_catalogue(settings("catalogue"))))
         referrals_url = await stack.enter_async_context(served(build_referrals(settings("referrals"))))
+        # Every page asks notifications for the header's unread count.
+        notifications_url = await stack.enter_async_context(served(build_notifications(settings("notifications"))))
         web_port = free_port()
         web_settings = WebSettings(
             database_url=f"sqlite:///{tmp / 'web.db'}",
@@ -218,6 +221,7 @@ async def run(tmp: Path, nats_url: str) -> dict[str, Any]:
             public_base_url=f"http://127.0.0.1:{web_port}",
             catalogue_url=catalogue_url,
             referrals_url=referrals_url,
+            notifications_url=notifications_url,
         )
         web_url = await stack.enter_async_context(served(build_web(web_settings), web_port))
         admin = {"Authorization": f"Bearer {ADMIN}"}

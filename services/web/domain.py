@@ -7,11 +7,11 @@ No I/O here: everything is a function of its arguments, so every rule is unit-te
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
+from services.web import parsing
 from shared.clock import COPENHAGEN
 from shared.principal import Principal, Role
 
@@ -248,36 +248,12 @@ def pause_until(weeks: int, now: datetime) -> datetime:
     return datetime.combine(day, time(7, 0), COPENHAGEN)
 
 
-_DATE_FORMATS = (r"(\d{4})-(\d{1,2})-(\d{1,2})", r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
-_TIME_FORMAT = r"(\d{1,2})[:.](\d{2})"
-
-
-def _day(text: str) -> date | None:
-    for number, pattern in enumerate(_DATE_FORMATS):
-        found = re.fullmatch(pattern, text)
-        if found:
-            first, month, last = (int(part) for part in found.groups())
-            year, day = (first, last) if number == 0 else (last, first)
-            try:
-                return date(year, month, day)
-            except ValueError:
-                return None
-    return None
-
-
-def _clock(text: str) -> time | None:
-    found = re.fullmatch(_TIME_FORMAT, text)
-    if not found or int(found[1]) > 23 or int(found[2]) > 59:
-        return None
-    return time(int(found[1]), int(found[2]))
-
-
 def visit_time(
     day_text: str, clock_text: str, now: datetime, ids: tuple[str, str]
 ) -> tuple[datetime | None, list[tuple[str, str]]]:
     """A first visit's date ("2026-12-08" as a date field sends it, or "8.12.2026") and time
     ("17:00" or "17.00") on the Copenhagen wall clock; or the fields (`ids`) to fix."""
-    day, clock = _day(day_text.strip()), _clock(clock_text.strip())
+    day, clock = parsing.day(day_text), parsing.clock(clock_text, minutes_required=True)
     errors = []
     if day is None:
         errors.append((ids[0], "Skriv datoen for besøget"))

@@ -7,11 +7,12 @@ the service keeps the moment mail may resume, the start of the next day."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from services.web import parsing
+from services.web.parsing import day
 from shared.clock import COPENHAGEN
 from shared.principal import Role
 
@@ -22,9 +23,6 @@ MAX_DAILY_CAP = 100
 MAX_PAUSE = timedelta(days=366)
 DEFAULT_QUIET = ("21:00", "07:00")
 
-_CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?")
-_ISO_DAY = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_DANISH_DAY = re.compile(r"(\d{1,2})[./-](\d{1,2})[./-](\d{4})")
 
 Errors = list[tuple[str, str]]
 
@@ -84,27 +82,8 @@ def choices_of(
 
 def clock(text: str) -> str | None:
     """ "21:00", "21.00" or "21" as "21:00"; None when it is no time of day."""
-    found = _CLOCK.fullmatch(text.strip())
-    if not found:
-        return None
-    hour, minute = int(found[1]), int(found[2] or 0)
-    return f"{hour:02d}:{minute:02d}" if hour <= 23 and minute <= 59 else None
-
-
-def day(text: str) -> date | None:
-    """ "2026-12-24" (a date field) or "24.12.2026" as a date; None when it is no date."""
-    text = text.strip()
-    iso, danish = _ISO_DAY.fullmatch(text), _DANISH_DAY.fullmatch(text)
-    if iso:
-        year, month, number = (int(part) for part in iso.groups())
-    elif danish:
-        number, month, year = (int(part) for part in danish.groups())
-    else:
-        return None
-    try:
-        return date(year, month, number)
-    except ValueError:
-        return None
+    found = parsing.clock(text)
+    return found.strftime("%H:%M") if found else None
 
 
 def pause_end(paused_through: date) -> datetime:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
+from services.web import parsing
 from shared.privacy import contains_cpr
 from shared.profile import profile
 
@@ -110,16 +111,6 @@ def _free_text(errors: list[FieldError], field: str, value: str, *, label: str, 
         errors.append((field, "Skriv ikke CPR-nummer her"))
 
 
-def parse_date(value: str) -> date | None:
-    """A date as the date field sends it (2026-12-02) or as a person types it (2.12.2026)."""
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y", "%d-%m-%Y", "%d/%m/%Y"):
-        try:
-            return datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    return None
-
-
 def check_citizen(form: Mapping[str, str]) -> tuple[Answers, list[FieldError]]:
     mode, ref = _text(form, "citizen_mode"), _text(form, "citizen_ref").lower()
     if mode not in ("new", "existing"):
@@ -139,7 +130,7 @@ def check_consent(form: Mapping[str, str], today: date) -> tuple[Answers, list[F
     if consent == "nej":
         return answers, errors
     _free_text(errors, "consent_purpose", purpose, label="formålet med samtykket", low=3, high=500)
-    day = parse_date(given) if given else today
+    day = parsing.day(given) if given else today
     if day is None:
         errors.append(("consent_date", "Skriv datoen som dag.måned.år, fx 2.12.2026"))
     elif day > today:

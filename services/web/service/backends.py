@@ -153,7 +153,14 @@ class Backend:
         )
 
     def call(
-        self, user: WebUser, method: str, path: str, *, params: Params | None = None, json: object = None
+        self,
+        user: WebUser,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        json: object = None,
+        timeout: httpx.Timeout = TIMEOUT,
     ) -> httpx.Response:
         try:
             response = self.client.request(
@@ -162,7 +169,7 @@ class Backend:
                 params=params,
                 json=json,
                 headers={"Authorization": f"Bearer {self._token(user)}"},
-                timeout=TIMEOUT,
+                timeout=timeout,
             )
         except httpx.HTTPError as exc:
             raise BackendError(503, danish_message(self.service, 503, ""), detail=type(exc).__name__) from exc
@@ -173,8 +180,15 @@ class Backend:
             raise BackendError(status, danish_message(self.service, status, detail), detail=detail, fields=fields)
         return response
 
-    def get(self, user: WebUser, path: str, model: type[Model], params: Params | None = None) -> Model:
-        return model.model_validate_json(self.call(user, "GET", path, params=params).content)
+    def get(
+        self,
+        user: WebUser,
+        path: str,
+        model: type[Model],
+        params: Params | None = None,
+        timeout: httpx.Timeout = TIMEOUT,
+    ) -> Model:
+        return model.model_validate_json(self.call(user, "GET", path, params=params, timeout=timeout).content)
 
     def get_list(
         self, user: WebUser, path: str, adapter: TypeAdapter[list[T]], params: Params | None = None

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+import httpx
 from pydantic import Field, ValidationError
 
 from services.web.domain import WebUser
@@ -16,6 +17,9 @@ from services.web.service.answers import Answer
 from services.web.service.backends import BackendError
 
 PER_PAGE = 20
+# The header's count is on every page: a notifications service that hangs may cost a page at
+# most this long (it then shows no count), not the pages' usual 10 seconds.
+COUNT_TIMEOUT = httpx.Timeout(1.0, connect=0.5)
 MOST = 500  # the notifications service hands out at most this many (newest first)
 _URL = re.compile(r"https?://[^\s<>\"']+")
 ONE_CLICK_WORDS = "Åbn linket"
@@ -75,7 +79,7 @@ def unread_count(pages: Pages, user: WebUser) -> int | None:
     """How many of the person's messages are unread; None when it cannot be known now (a page
     never fails for the header's count)."""
     try:
-        return pages.notifications.get(user, "/v1/inbox/unread", Unread).unread
+        return pages.notifications.get(user, "/v1/inbox/unread", Unread, timeout=COUNT_TIMEOUT).unread
     except (BackendError, ValidationError):
         return None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from services.web import wizard
+from services.web import parsing, wizard
 from services.web.drafts import DraftAnswers
 from shared.profile import profile
 
@@ -74,7 +74,7 @@ def loneliness_words(answers: dict[str, object]) -> str:
 
 
 def _day(value: object) -> str:
-    day = wizard.parse_date(str(value or ""))
+    day = parsing.day(str(value or ""))
     return f"{day.day}.{day.month}.{day.year}" if day else ""
 
 
