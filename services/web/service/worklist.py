@@ -122,3 +122,20 @@ def referral(pages: Pages, user: WebUser, referral_id: str) -> ReferralView:
 def move(pages: Pages, user: WebUser, referral_id: str, action: str, body: dict[str, object]) -> Referral:
     """One lifecycle move, as the referrals service allows it (a 409 comes back as BackendError)."""
     return pages.referrals.post(user, f"/v1/referrals/{referral_id}/{action}", Referral, json=body)
+
+
+@dataclass(frozen=True)
+class UnansweredFollowUp:
+    referral: Referral
+    referrer_name: str
+
+
+def follow_ups_unanswered(pages: Pages, user: WebUser) -> list[UnansweredFollowUp]:
+    """For guides: welcomed referrals whose 4- or 12-week question nobody has answered, after the
+    mail and its reminder (the referrals service's `follow_up=overdue`), oldest change first."""
+    found = pages.referrals.get_list(user, "/v1/referrals", REFERRALS, params={"follow_up": "overdue", "limit": 50})
+    names = names_of(pages, user, {referral.referrer_id for referral in found})
+    return [
+        UnansweredFollowUp(referral, names.get(referral.referrer_id, referral.referrer_id))
+        for referral in sorted(found, key=lambda referral: referral.updated_at)
+    ]

@@ -9,6 +9,7 @@ Beskeder too. axe-core on the link's page, before and after, and on the inbox.""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -76,10 +77,10 @@ def ingest(web_system: WebSystem, batch: list[dict[str, Any]]) -> dict[str, Any]
     return result
 
 
-def welcomed_four_weeks_ago(web_system: WebSystem, referrer_id: str, community_id: str) -> str:
-    """A referral reported by a municipal system: created and welcomed 29 days ago. Its id."""
+def welcomed_four_weeks_ago(web_system: WebSystem, referrer_id: str, community_id: str, days: int = 29) -> str:
+    """A referral reported by a municipal system: created and welcomed `days` ago. Its id."""
     referral_id, citizen_ref = str(uuid.uuid4()), str(uuid.uuid4())
-    welcomed_at = datetime.now(UTC) - timedelta(days=29)
+    welcomed_at = datetime.now(UTC) - timedelta(days=days)
     batch = [
         cloudevent(CitizenRegistered(citizen_ref=citizen_ref, area=AREA), welcomed_at - timedelta(hours=3)),
         cloudevent(
@@ -169,3 +170,26 @@ def test_the_four_week_question_is_answered_by_mail_and_counted(page: Any, web_s
     expect(message.get_by_role("link", name="Åbn linket")).to_have_count(2)
     axe_check(page, "inbox with the follow-up question")
     assert foreign == []
+
+
+def test_a_follow_up_nobody_answered_is_shown_to_the_guides(
+    page: Any, new_page: Callable[..., Any], web_system: WebSystem
+) -> None:
+    """Welcomed 50 days ago and never answered: past the 4-week question and its two weeks of
+    mail and reminder, so it is the guides' to chase, on their worklist."""
+    referrer = BY_KEY[REFERRER]
+    club = "Fortællecaféen Vestervang"
+    referral_id = welcomed_four_weeks_ago(web_system, referrer.actor_id, own_community(web_system, club), days=50)
+    assert web_system.api(web_system.referrals, "GET", f"/v1/referrals/{referral_id}")["follow_up_due"] == 4
+
+    login_as(page, "guide", "/henvisninger")
+    section = page.locator("section", has=page.get_by_role("heading", name="Opfølgning uden svar"))
+    item = section.get_by_role("listitem").filter(has=page.locator(f'a[href="/henvisninger/{referral_id}"]'))
+    expect(item).to_contain_text(f"{club}: 4 uger efter velkomsten, henvist af {referrer.name}")
+    axe_check(page, "worklist with an unanswered follow-up")
+
+    # Professionals see no such section: chasing follow-ups is the guides' work.
+    professional = new_page()
+    login_as(professional, REFERRER, "/henvisninger")
+    expect(professional.get_by_role("heading", name="Mine henvisninger")).to_be_visible()
+    expect(professional.get_by_role("heading", name="Opfølgning uden svar")).to_have_count(0)

@@ -92,7 +92,7 @@ def inbox_page(page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
     )
 
 
-@router.post("/beskeder/{message_id}/laest")
+@router.post("/beskeder/{message_id}/laest", response_class=RedirectResponse, status_code=303)
 def mark_read(message_id: str, form: CsrfForm, user: LoggedIn, pages: PagesDep) -> Response:
     if not MESSAGE_ID.fullmatch(message_id):
         raise HTTPException(404)

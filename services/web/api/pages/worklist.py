@@ -1,5 +1,6 @@
 """Mine henvisninger (`/henvisninger`): what waits for me first, overdue flagged, 20 a page;
-for guides also the referrers who were trained but have not referred yet."""
+for guides also the follow-ups nobody answered and the referrers who were trained but have
+not referred yet."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from services.web.domain import OVERDUE_DAYS, STATUS_WORDS, WebUser
 from services.web.service import Pages
 from services.web.service.backends import BackendError
 from services.web.service.readiness import ReadyReferrer, trained_not_referring
-from services.web.service.worklist import WorkFilter, worklist
+from services.web.service.worklist import UnansweredFollowUp, WorkFilter, follow_ups_unanswered, worklist
 from shared.principal import Role
 
 router = APIRouter(dependencies=GUARDED)
@@ -27,6 +28,14 @@ def _trained_not_referring(pages: Pages, user: WebUser) -> list[ReadyReferrer] |
     the worklist never fails for it)."""
     try:
         return trained_not_referring(pages, user)
+    except BackendError:
+        return None
+
+
+def _follow_ups(pages: Pages, user: WebUser) -> list[UnansweredFollowUp] | None:
+    """For guides: the follow-ups nobody answered (None when it cannot be known now)."""
+    try:
+        return follow_ups_unanswered(pages, user)
     except BackendError:
         return None
 
@@ -44,5 +53,6 @@ def worklist_page(page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
         previous_href="/henvisninger?" + urlencode(work.pairs(work.page - 1)) if work.page > 1 else None,
         next_href="/henvisninger?" + urlencode(work.pairs(work.page + 1)) if found.has_next else None,
         trained=_trained_not_referring(pages, user) if user.role == Role.guide else [],
+        follow_ups=_follow_ups(pages, user) if user.role == Role.guide else [],
         shows_trained=user.role == Role.guide,
     )
