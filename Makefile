@@ -24,7 +24,7 @@ test: $(STAMP) browser
 	$(PY) -m ruff check shared services vejviser tests bench
 	$(PY) -m ruff format --check shared services vejviser tests bench
 	$(PY) -m mypy
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 ## Chromium for the dashboard's browser test, from Debian's packages (skipped where apt is absent)
 browser:
