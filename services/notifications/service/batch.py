@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.notifications import store
 from services.notifications.domain import (
+    PARTICIPATION_RULES,
     PARTICIPATION_WEEKS,
     Community,
     Notify,
@@ -73,6 +74,7 @@ class Batch:
         self._timer_subjects: set[str] = set()
         self._directory: list[Recipient] | None = None
         self.decided: list[Notify] = []  # messages to record, in the order they were decided
+        self.answered: list[str] = []  # follow-up questions' subjects whose answer came
 
     def load(
         self,
@@ -154,3 +156,5 @@ class Batch:
     def save(self) -> None:
         store.save_facts(self.session, self.referrals.changes(), self.recipients.changes(), self.communities.changes())
         store.save_timers(self.session, self.timers.values())
+        if self.answered:
+            store.mark_answered(self.session, self.answered, [str(rule) for rule in PARTICIPATION_RULES], self.now)

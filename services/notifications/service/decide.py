@@ -207,6 +207,7 @@ def _answered(batch: Batch, event: ref.ParticipationConfirmed) -> None:
     if not event.still_participating:
         weeks += [later for later in PARTICIPATION_WEEKS if later > event.weeks_after]
     batch.cancel(event.referral_id, participation_timer_keys(event.referral_id, weeks))
+    batch.answered.append(participation_subject(event.referral_id, event.weeks_after))
 
 
 # ---------------------------------------------------------------------------- catalogue stream

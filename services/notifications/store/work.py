@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Protocol
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications.domain import PERSONAL_CHANNELS
@@ -177,6 +177,17 @@ def nudges(
     if recipients is not None:
         query = query.where(NudgeRow.recipient_id.in_(list(recipients)))
     return list(session.scalars(query))
+
+
+def mark_answered(session: Session, subjects: Sequence[str], rules: Sequence[str], now: datetime) -> None:
+    """Questions that were answered (elsewhere: a link, the referral page) leave everyone's
+    unread count: the question, its reminder and the word to the guides."""
+    for part in chunks(list(subjects)):
+        session.execute(
+            update(NudgeRow)
+            .where(NudgeRow.subject_id.in_(part), NudgeRow.rule.in_(list(rules)), NudgeRow.read_at.is_(None))
+            .values(read_at=now)
+        )
 
 
 def unread_count(session: Session, recipients: Sequence[str]) -> int:

@@ -80,9 +80,14 @@ async def test_a_back_dated_welcome_asks_the_4_week_question_at_once_with_links_
 async def test_an_answer_ends_its_reminder_and_a_no_ends_the_later_question(service: Service) -> None:
     await welcomed_29_days_ago(service)
     await service.mail_to("mette@ringsted.dk", subject=QUESTION)
+    [asked] = service.nudges("participation_followup", "prof-mette")
+    assert asked.read_at is None
     await service.send(ref.ParticipationConfirmed(referral_id="ref-1", weeks_after=4, still_participating=False))
     await eventually(lambda: service.timers("participation_reminder", "cancelled"))
     assert {t.subject_id for t in service.timers("participation_followup", "cancelled")} == {"ref-1@12w"}
+    # Answered (by its link, or on the referral page): the question leaves the unread count.
+    [answered] = service.nudges("participation_followup", "prof-mette")
+    assert answered.read_at is not None
     await service.advance(days=60)
     assert len(service.mail.to("mette@ringsted.dk", QUESTION)) == 1
     assert service.mail.to("mette@ringsted.dk", "Påmindelse") == []
