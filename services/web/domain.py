@@ -210,7 +210,8 @@ RECEPTION_MOVES_OF = {"new": ("accept", "propose_visit", "reject"), "coming": RE
 RECEIVED_WORDS = STATUS_WORDS | {"requested": "Ny"}
 # The reasons a volunteer declines for (the guides' "other" needs words a mail cannot carry).
 DECLINE_WORDS = {reason: words for reason, words in REJECTION_WORDS.items() if reason != "other"}
-CAPACITY_CHOICES = {"open": "Åben", "few": "Få pladser", "full": "Fuld"}
+# What a community contact may say about its seats: the capacity words, as choices.
+CAPACITY_CHOICES = {key: CAPACITY_WORDS[key].capitalize() for key in ("open", "few", "full")}
 # "Få pladser" without a number of seats means this many (and at most the community's total).
 FEW_SEATS_DEFAULT = 2
 PAUSE_WEEKS = (1, 2, 4)
