@@ -17,6 +17,9 @@ class Role(StrEnum):
     community_contact = "community_contact"
     analyst = "analyst"
     admin = "admin"
+    # The data protection officer (databeskyttelsesrådgiver): reads the audit log and answers
+    # citizens' access requests; sees no worklists.
+    dpo = "dpo"
     municipal_system = "municipal_system"
 
 

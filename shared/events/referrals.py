@@ -20,6 +20,9 @@ RejectionReason = Literal["full", "not_suitable", "no_contact", "other"]
 OutreachKind = Literal["postcards", "website_visit", "info_meeting", "door_to_door"]
 # When the three-item UCLA loneliness scale was asked: at the referral, or at the 12-week follow-up.
 LonelinessMoment = Literal["referral", "week_12"]
+# Why a referral was cancelled: withdrawn by a person, or closed because its citizen was erased
+# (on request or by the retention job); the latter must never be followed by a message.
+CancelReason = Literal["withdrawn", "erased"]
 
 
 class WorkContact(BaseModel):
@@ -137,6 +140,7 @@ class ReferralRejected(_Referral):
 
 class ReferralCancelled(_Referral):
     referral_id: Id
+    reason: CancelReason = "withdrawn"
 
 
 class CitizenBridged(_Citizen):
@@ -166,6 +170,16 @@ class CitizenErased(_Citizen):
     citizen_ref: Id
 
 
+class RetentionApplied(Event):
+    """The nightly retention job's counts: what it did, never whom it did it to."""
+
+    context: ClassVar[str] = "referrals"
+    aggregate: ClassVar[str] = "run_on"
+    run_on: date
+    citizens_erased: int = Field(ge=0)
+    referrals_cancelled: int = Field(ge=0)
+
+
 register(
     ReferrerActivated,
     ReadinessRecorded,
@@ -185,4 +199,5 @@ register(
     OutreachRecorded,
     LonelinessMeasured,
     CitizenErased,
+    RetentionApplied,
 )

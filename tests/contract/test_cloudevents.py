@@ -66,7 +66,7 @@ def test_envelope_from_the_cloudevents_sdk_is_accepted() -> None:
 
 
 def test_every_registered_type_follows_the_naming_rule() -> None:
-    assert len(REGISTRY) == 27
+    assert len(REGISTRY) == 28
     for event_type, model in REGISTRY.items():
         assert event_type == f"dk.vejviser.{model.__name__}.v1"
         assert model.nats_subject() == f"vejviser.{model.context}.{model.__name__}"
