@@ -1,5 +1,7 @@
 """The Danish dashboard: a stored snapshot, disclosure-controlled, as one self-contained page
-with server-side SVG charts (works offline, prints on A4)."""
+with server-side SVG charts (works offline, prints on A4), or embedded: only the page's lead
+and content, without the document and its styles, for a client that shows it in its own
+layout (the web client's Evaluering)."""
 
 from __future__ import annotations
 
@@ -164,18 +166,34 @@ def change(value: float | None) -> str:
     return "–" if value is None else f"{value:+.1f}".replace(".", ",").replace("-", "−")
 
 
-def _page(template: str, **values: object) -> str:
+# The blocks of base.html an embedding client shows: the lead paragraph, then the content.
+EMBEDDED_BLOCKS = ("lead", "main")
+
+
+def _page(template: str, *, embedded: bool, **values: object) -> str:
     place = profile()
-    return _env.get_template(template).render(programme=place.programme, municipality=place.municipality, **values)
+    compiled = _env.get_template(template)
+    values = {"programme": place.programme, "municipality": place.municipality, **values}
+    if not embedded:
+        return compiled.render(values)
+    context = compiled.new_context(values)
+    return "".join(chunk for block in EMBEDDED_BLOCKS for chunk in compiled.blocks[block](context))
 
 
 def render_dashboard(
-    snapshot_id: str, label: str, computed_at: datetime, content: dict[str, Any], history: list[Listed]
+    snapshot_id: str,
+    label: str,
+    computed_at: datetime,
+    content: dict[str, Any],
+    history: list[Listed],
+    *,
+    embedded: bool = False,
 ) -> str:
     periods = {name: disclose(metrics, suppress=True) for name, metrics in content["periods"].items()}
     main = periods["all_time"]
     return _page(
         "dashboard.html",
+        embedded=embedded,
         snapshot_id=snapshot_id,
         label=label,
         computed_at=local(computed_at).strftime("%d.%m.%Y kl. %H:%M"),
@@ -192,6 +210,6 @@ def render_dashboard(
     )
 
 
-def render_no_snapshot(next_due: datetime) -> str:
+def render_no_snapshot(next_due: datetime, *, embedded: bool = False) -> str:
     """The page before the first snapshot: when the next nightly one is due, in Copenhagen."""
-    return _page("no_snapshot.html", next_due=local(next_due).strftime("%d.%m.%Y kl. %H:%M"))
+    return _page("no_snapshot.html", embedded=embedded, next_due=local(next_due).strftime("%d.%m.%Y kl. %H:%M"))

@@ -13,13 +13,9 @@ class AnalyticsSettings(Settings):
     service: str = "analytics"
     # When the nightly snapshot is taken, read on the Copenhagen wall clock (NIGHTLY_CRON).
     nightly_cron: str = "0 2 * * *"
-    # DASHBOARD_ENABLED=false switches /dashboard off (404). When on, it is public only in
-    # development; elsewhere it asks for the bearer token of an analyst, guide or admin.
+    # DASHBOARD_ENABLED=false switches /dashboard off (404). When on, it asks for the bearer
+    # token of an analyst, guide or admin in every environment.
     dashboard_enabled: bool = True
-
-    @property
-    def dashboard_public(self) -> bool:
-        return self.environment == "development"
 
     @field_validator("nightly_cron")
     @classmethod

@@ -1,5 +1,6 @@
-"""The dashboard in a real headless Chromium: the charts are there, nothing is fetched from
-outside the service, and a screenshot goes to bench/results/dashboard.png."""
+"""The dashboard in a real headless Chromium (sending an analyst's bearer token, as a proxy
+in front of it would): the charts are there, nothing is fetched from outside the service,
+and a screenshot goes to bench/results/dashboard.png."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from services.analytics.cli import write_direct
 from services.analytics.main import build
 from services.analytics.settings import AnalyticsSettings
 from shared.db import Database
-from tests.helpers import ServedApp
+from tests.helpers import ServedApp, token
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = Path(__file__).resolve().parents[3] / "bench" / "results" / "dashboard.png"
@@ -64,7 +65,10 @@ async def test_dashboard_renders_offline_in_chromium(nats_clean: str, tmp_path: 
                 ],
             )
             try:
-                page = await browser.new_page(viewport={"width": 1200, "height": 900})
+                page = await browser.new_page(
+                    viewport={"width": 1200, "height": 900},
+                    extra_http_headers={"Authorization": f"Bearer {token('analyst')}"},
+                )
                 page.on("request", lambda request: requested.append(request.url))
                 response = await page.goto(f"{served.base_url}/dashboard", wait_until="networkidle")
                 assert response is not None and response.status == 200

@@ -16,7 +16,7 @@ from services.analytics.main import build
 from services.analytics.settings import AnalyticsSettings
 from shared.clock import local
 from shared.profile import profile
-from tests.helpers import ServedApp, stream_events
+from tests.helpers import ServedApp, stream_events, token
 
 CRON = "0 2 * * *"
 
@@ -33,9 +33,9 @@ async def test_dashboard_before_the_first_snapshot_writes_nothing(nats_clean: st
         nightly_cron=CRON,
     )
     app = build(settings)
-    async with ServedApp(app) as served, served.client() as anonymous:
+    async with ServedApp(app) as served, served.client(token("analyst")) as analyst:
         before = shown(datetime.now(UTC))
-        page = await anonymous.get("/dashboard")
+        page = await analyst.get("/dashboard")
         after = shown(datetime.now(UTC))
         assert page.status_code == 200
         assert page.headers["content-type"].startswith("text/html")
