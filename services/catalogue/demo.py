@@ -4,8 +4,10 @@ municipality, in Danish (the data is in `data/demo.json`).
 Seeded through the normal use cases, so every community is published as events and the
 other services (referrals, notifications, analytics) learn the catalogue from the stream.
 The first community has the well-known id `DEMO_CONTACT_COMMUNITY_ID`, whose community
-contact owns the demo token "contact-strikkeklub". Areas are the profile's codes; names
-that mention the town, the municipality or the programme take them from the profile.
+contact owns the demo token "contact-strikkeklub". Some contact persons consented to be public
+(`public_contacts`), Birthe Holm of that first community did not: the HSDS feed shows both
+cases. Areas are the profile's codes; names that mention the town, the municipality or the
+programme take them from the profile.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ class DemoNeed(BaseModel):
 class DemoWorld(BaseModel):
     organizations: list[DemoOrganization]
     communities: list[DemoCommunity]
+    # The contact persons who consented to be shown in the public HSDS feed; the others are
+    # seen by staff only (the feed shows their organisation's contact details instead).
+    public_contacts: list[str]
     streets: list[str]
     needs: list[DemoNeed]
 
@@ -116,6 +121,7 @@ def _community_in(index: int, seed: DemoCommunity, demo: DemoWorld) -> Community
             name=seed.contact,
             email=f"{first_name}@{org.domain}.example.dk",
             phone=f"+45 20 {10 + index:02d} {30 + index % 60:02d} {index % 90 + 10:02d}",
+            public=seed.contact in demo.public_contacts,
         ),
         location=LocationIn(
             area=seed.area,

@@ -135,13 +135,21 @@ def decide_capacity(total: int | None, available: int | None, status: CapacitySt
     return Capacity(total, available, status)
 
 
-def check_capacity_reporter(principal: Principal, community_id: str) -> None:
-    """Guides and admins report any community's seats; a community contact only those of
-    the communities their token lists (a contact logged in by mail, or a one-click link)."""
+def check_own_community(principal: Principal, community_id: str, doing: str) -> None:
+    """Guides and admins act on any community; a community contact only on the communities
+    their token lists (a contact logged in by mail, or a one-click link)."""
     if principal.has(Role.guide, Role.admin):
         return
     if principal.role != Role.community_contact or community_id not in principal.communities:
-        raise Forbidden(f"only the community's own contact, a guide or an admin may report seats of {community_id!r}")
+        raise Forbidden(f"only the community's own contact, a guide or an admin may {doing} of {community_id!r}")
+
+
+def check_capacity_reporter(principal: Principal, community_id: str) -> None:
+    check_own_community(principal, community_id, "report seats")
+
+
+def check_contact_editor(principal: Principal, community_id: str) -> None:
+    check_own_community(principal, community_id, "change the contact person")
 
 
 def contact_email_filter(principal: Principal, value: str | None) -> str | None:
@@ -155,6 +163,40 @@ def contact_email_filter(principal: Principal, value: str | None) -> str | None:
     if not address:
         raise Invalid("contact_email must not be empty", field="contact_email")
     return address
+
+
+# ---------------------------------------------------------------------- the contact person
+
+
+@dataclass(frozen=True)
+class ContactPerson:
+    """A community's welcome contact: a volunteer's name, e-mail and phone, and whether they
+    consented to be shown in the public feeds. Personal data even though it is directory data:
+    staff see it, the public only with `public`."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    public: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return not (self.name or self.email or self.phone)
+
+    def same_person(self, other: ContactPerson) -> bool:
+        """Same name and e-mail (a corrected phone number is still the same person)."""
+        return (self.name, (self.email or "").casefold()) == (other.name, (other.email or "").casefold())
+
+
+def consented(before: ContactPerson, after: ContactPerson, answer: bool | None) -> bool:
+    """Whether the contact person `after` is public. Consent is the person's own: their answer
+    when one is given; without one (an HSDS import says nothing about consent) a consent stays
+    only with the same person; nobody is public where there is no contact person."""
+    if after.empty:
+        return False
+    if answer is not None:
+        return answer
+    return before.public and before.same_person(after)
 
 
 # ---------------------------------------------------------------------- schedules

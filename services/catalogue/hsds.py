@@ -6,6 +6,10 @@ HSDS import already have UUID ids; demo data and municipal systems may use other
 UUID, else a uuid5 of it (stable across restarts). Nested records (locations, schedules,
 contacts…) get uuid5 ids derived from the community id, so they are stable too.
 
+A community's welcome contact is a volunteer: their name, e-mail and phone are published only
+when they consented (`contact_public`); otherwise the service's `email` and `contacts` carry the
+organisation's own contact details.
+
 The area travels as the address `region` (its Danish name); the profile's region as
 `state_province`; an address without postal code or city takes its area's.
 """
@@ -101,6 +105,13 @@ def organization_record(org: Organization, services: list[Community]) -> HsdsOrg
     )
 
 
+def _public_email(community: Community) -> str | None:
+    """The service's e-mail: the contact person's when they consented to be public, else the
+    organisation's own."""
+    person = community.contact_person
+    return person.email if person.public and person.email else community.organization.email
+
+
 def _brief_fields(community: Community) -> dict[str, object]:
     return {
         "id": community.hsds_id,
@@ -110,7 +121,7 @@ def _brief_fields(community: Community) -> dict[str, object]:
         "status": "active" if community.archived_at is None else "inactive",
         "last_modified": _rfc3339(community.updated_at),
         "organization": organization_brief(community.organization),
-        "email": community.contact_email,
+        "email": _public_email(community),
         "fees_description": community.cost or None,
         "minimum_age": community.min_age,
         "maximum_age": community.max_age,
@@ -209,22 +220,26 @@ def _attributes(community: Community) -> list[Attribute]:
 
 
 def _contacts(community: Community) -> list[Contact]:
-    if not (community.contact_name or community.contact_email or community.contact_phone):
+    """The welcome contact when they consented to be public; otherwise the organisation's own
+    contact details, as a volunteer's name, e-mail and phone are theirs to publish. The two get
+    different ids, so a consumer never merges the organisation with the person."""
+    person = community.contact_person
+    if person.public and not person.empty:
+        ids = stable_uuid("contact", community.id), stable_uuid("phone", community.id)
+        return [_contact(community, ids, "Velkomstkontakt", person.name, person.email, person.phone)]
+    org = community.organization
+    if not (org.email or org.phone):
         return []
-    contact_id = stable_uuid("contact", community.id)
-    phones = None
-    if community.contact_phone:
-        phones = [Phone(id=stable_uuid("phone", community.id), contact_id=contact_id, number=community.contact_phone)]
-    return [
-        Contact(
-            id=contact_id,
-            service_id=community.hsds_id,
-            title="Velkomstkontakt",
-            name=community.contact_name,
-            email=community.contact_email,
-            phones=phones,
-        )
-    ]
+    ids = stable_uuid("organization-contact", community.id), stable_uuid("organization-contact-phone", community.id)
+    return [_contact(community, ids, "Arrangør", org.name, org.email, org.phone)]
+
+
+def _contact(
+    community: Community, ids: tuple[str, str], title: str, name: str | None, email: str | None, phone: str | None
+) -> Contact:
+    contact_id, phone_id = ids
+    phones = [Phone(id=phone_id, contact_id=contact_id, number=phone)] if phone else None
+    return Contact(id=contact_id, service_id=community.hsds_id, title=title, name=name, email=email, phones=phones)
 
 
 def service_record(community: Community) -> HsdsService:

@@ -251,6 +251,8 @@ def values_from(service: HsdsService, organization_id: str, warnings: list[str])
         "min_age": int(service.minimum_age) if service.minimum_age is not None else None,
         "max_age": int(service.maximum_age) if service.maximum_age is not None else None,
         "accepts_special_needs": "særlige behov" in (service.eligibility_description or ""),
+        # HSDS says nothing of consent: an imported contact person is public here only if the
+        # same person already was (`changes.with_consent`); staff see them either way.
         "contact_name": contact.name if contact else None,
         "contact_email": (contact.email if contact and contact.email else service.email),
         "contact_phone": phone[:40] if phone else None,

@@ -4,10 +4,11 @@ The answers' shapes live in `views.py` with the presenters that fill them."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from services.catalogue.domain import (
     CapacityStatus,
@@ -23,14 +24,40 @@ from shared.privacy import FreeText
 
 Name = Annotated[FreeText, Field(min_length=1, max_length=200)]
 Text = Annotated[FreeText, Field(max_length=5000)]
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+PHONE_PATTERN = r"^\+?[0-9 ()-]{6,20}$"
+
+
+def _email(value: str) -> str:
+    if not re.fullmatch(EMAIL_PATTERN, value):
+        raise ValueError("not an e-mail address; write it like navn@forening.dk")
+    return value
+
+
+def _phone(value: str) -> str:
+    if not re.fullmatch(PHONE_PATTERN, value):
+        raise ValueError("not a phone number; write 6-20 digits, e.g. +45 12 34 56 78 (spaces, ( ) and - are fine)")
+    return value
+
+
+# Checked by a validator rather than `pattern` so that a refusal says what to write.
 Email = Annotated[
     str,
     Field(
-        pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=200, description="an e-mail address such as navn@forening.dk"
+        max_length=200,
+        description="an e-mail address such as navn@forening.dk",
+        json_schema_extra={"pattern": EMAIL_PATTERN},
     ),
+    AfterValidator(_email),
 ]
 Phone = Annotated[
-    str, Field(pattern=r"^\+?[0-9 ()-]{6,20}$", max_length=40, description="a phone number such as +45 12 34 56 78")
+    str,
+    Field(
+        max_length=40,
+        description="a phone number such as +45 12 34 56 78",
+        json_schema_extra={"pattern": PHONE_PATTERN},
+    ),
+    AfterValidator(_phone),
 ]
 Url = Annotated[str, Field(pattern=r"^https?://\S+$", max_length=300)]
 
@@ -57,12 +84,66 @@ class OrganizationPatch(_In):
     website: Url | None = None
 
 
+def _blank_is_none(value: object) -> object:
+    # A form's emptied field says "none", not "an e-mail address that is empty".
+    return None if isinstance(value, str) and not value.strip() else value
+
+
 class ContactIn(_In):
-    """The welcome contact: the person in the community who receives newcomers."""
+    """The welcome contact: the person in the community who receives newcomers. A volunteer's
+    personal data: staff see it; the public feeds (HSDS) only when `public`."""
 
     name: Name | None = None
     email: Email | None = None
     phone: Phone | None = None
+    public: bool = Field(
+        default=False,
+        description="the contact person consented to be shown in the public feeds (HSDS); "
+        "without it those show only the organisation's own contact details",
+    )
+
+    @field_validator("name", "email", "phone", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return _blank_is_none(value)
+
+    @model_validator(mode="after")
+    def _someone_to_publish(self) -> Self:
+        if self.public and not (self.name or self.email or self.phone):
+            raise ValueError("there is no contact person to make public; give a name, an e-mail address or a phone")
+        return self
+
+
+class ContactUpdate(ContactIn):
+    """The contact person's own details (`PUT /v1/communities/{id}/contact`): a name, and an
+    e-mail address or a phone number (or both) so newcomers and guides can reach them."""
+
+    name: Name
+    # Checked when left out too: there must be a way to reach the contact.
+    phone: Phone | None = Field(default=None, validate_default=True)
+
+    @field_validator("email", "phone", mode="before")
+    @classmethod
+    def _blank(cls, value: object) -> object:
+        return _blank_is_none(value)
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _named(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("give the contact person's name")
+        return value
+
+    @field_validator("phone", mode="after")
+    @classmethod
+    def _reachable(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # `email` is in info.data only when it was valid: a bad address is refused on its own.
+        if value is None and "email" in info.data and info.data["email"] is None:
+            raise ValueError(
+                "give an e-mail address or a phone number (or both) so newcomers can reach the contact; "
+                "to remove the contact person, use DELETE"
+            )
+        return value
 
 
 class LocationIn(_In):

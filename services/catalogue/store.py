@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, selectinload
 
+from services.catalogue.domain import ContactPerson
+
 ID = String(64)
 
 
@@ -73,6 +75,8 @@ class Community(Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     contact_email: Mapped[str | None] = mapped_column(String(200))
     contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # The contact person consented to be shown in the public feeds (HSDS); staff always see them.
+    contact_public: Mapped[bool] = mapped_column(Boolean, default=False)
     # the location
     place_name: Mapped[str | None] = mapped_column(String(200))
     address: Mapped[str | None] = mapped_column(String(200))
@@ -96,6 +100,10 @@ class Community(Base):
     schedules: Mapped[list[ScheduleRow]] = relationship(
         cascade="all, delete-orphan", order_by="ScheduleRow.position", lazy="selectin"
     )
+
+    @property
+    def contact_person(self) -> ContactPerson:
+        return ContactPerson(self.contact_name, self.contact_email, self.contact_phone, bool(self.contact_public))
 
 
 class ScheduleRow(Base):

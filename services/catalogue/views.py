@@ -7,7 +7,14 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from services.catalogue.domain import CAPACITY_DA, Capacity, CapacityStatus, Schedule, capacity_status, shown
+from services.catalogue.domain import (
+    CAPACITY_DA,
+    Capacity,
+    CapacityStatus,
+    Schedule,
+    capacity_status,
+    shown,
+)
 from services.catalogue.store import Community, Need, NetworkMeeting, Organization, ScheduleRow
 from shared.profile import profile
 
@@ -34,9 +41,13 @@ class OrganizationDetail(OrganizationOut):
 
 
 class ContactOut(BaseModel):
+    """The community's contact person (token holders only; the public HSDS feed shows them
+    only when `public`)."""
+
     name: str | None
     email: str | None
     phone: str | None
+    public: bool = Field(description="the contact person consented to be shown in the public feeds")
 
 
 class LocationOut(BaseModel):
@@ -195,9 +206,10 @@ def capacity_of(community: Community) -> Capacity:
 
 def community_view(community: Community, pending_referrals: int = 0) -> CommunityOut:
     capacity = capacity_of(community)
+    person = community.contact_person
     contact = None
-    if community.contact_name or community.contact_email or community.contact_phone:
-        contact = ContactOut(name=community.contact_name, email=community.contact_email, phone=community.contact_phone)
+    if not person.empty:
+        contact = ContactOut(name=person.name, email=person.email, phone=person.phone, public=person.public)
     vocabulary = profile()
     return CommunityOut(
         id=community.id,

@@ -13,12 +13,24 @@ CapacityStatus = Literal["open", "waitlist", "full"]
 
 
 class WelcomeContact(BaseModel):
-    """The community's welcome contact: directory data, not a citizen's personal data."""
+    """The community's welcome contact: a volunteer's directory data, not a citizen's.
+
+    Still a person's data: `public` says they consented to be shown in the public feeds
+    (HSDS); without it only the organisation's own contact details are published there.
+    In `CommunityUpdated` a contact with no name, e-mail or phone says the community has no
+    contact person any more (removed); `contact: null` there says nothing changed.
+    """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    public: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """No name, e-mail or phone: in CommunityUpdated, the contact person was removed."""
+        return not (self.name or self.email or self.phone)
 
 
 class _Catalogue(Event):

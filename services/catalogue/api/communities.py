@@ -6,9 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from services.catalogue.api.deps import CapacityReporter, CatalogueDep, Page, PerPage, Reader, Writer
+from services.catalogue.api.deps import CatalogueDep, OwnContactOrStaff, Page, PerPage, Reader, Writer
 from services.catalogue.domain import CommunityKind, Weekday, contact_email_filter
-from services.catalogue.schemas import CapacityIn, CommunityIn, CommunityPatch
+from services.catalogue.schemas import CapacityIn, CommunityIn, CommunityPatch, ContactUpdate
 from services.catalogue.search import Filters
 from services.catalogue.service import communities, searching
 from services.catalogue.views import AreaOut, CategoryOut, CommunityOut, CommunityPage
@@ -91,9 +91,33 @@ def archive_community(community_id: str, _: Writer, catalogue: CatalogueDep) -> 
     "A report without `total` keeps the total seats already known.",
 )
 def put_capacity(
-    community_id: str, body: CapacityIn, principal: CapacityReporter, catalogue: CatalogueDep
+    community_id: str, body: CapacityIn, principal: OwnContactOrStaff, catalogue: CatalogueDep
 ) -> CommunityOut:
     return communities.report_capacity(catalogue, community_id, body, principal)
+
+
+@router.put(
+    "/communities/{community_id}/contact",
+    summary="Correct the contact person (publishes CommunityUpdated when it changed)",
+    description="The community's own contact (a community_contact token listing it), guides and admins. "
+    "The whole contact person is replaced: `name`, an `email` and/or a `phone`, and `public`: whether "
+    "they consent to be shown in the public HSDS feed (left out: not public). Staff always see them.",
+)
+def put_contact(
+    community_id: str, body: ContactUpdate, principal: OwnContactOrStaff, catalogue: CatalogueDep
+) -> CommunityOut:
+    return communities.set_contact(catalogue, community_id, body, principal)
+
+
+@router.delete(
+    "/communities/{community_id}/contact",
+    summary="Remove the contact person (publishes CommunityUpdated with an empty contact)",
+    description="The community's own contact, guides and admins; also on an archived community. "
+    "The public feeds then show the organisation's own contact details only, and no more mail goes "
+    "to the removed person.",
+)
+def delete_contact(community_id: str, principal: OwnContactOrStaff, catalogue: CatalogueDep) -> CommunityOut:
+    return communities.set_contact(catalogue, community_id, None, principal)
 
 
 @router.get("/categories", summary="The categories (taxonomy) with community counts")

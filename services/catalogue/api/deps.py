@@ -17,8 +17,9 @@ def get_catalogue(request: Request) -> Catalogue:
 
 CatalogueDep = Annotated[Catalogue, Depends(get_catalogue)]
 Writer = Annotated[Principal, Depends(require(Role.guide, Role.admin))]
-# The community's own contact too; the service checks the community is theirs.
-CapacityReporter = Annotated[Principal, Depends(require(Role.guide, Role.admin, Role.community_contact))]
+# The community's own contact too (seats, their own details); the service checks the
+# community is theirs.
+OwnContactOrStaff = Annotated[Principal, Depends(require(Role.guide, Role.admin, Role.community_contact))]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
 Reader = CurrentPrincipal
 Page = Annotated[int, Query(ge=1, le=10_000, description="page number, from 1")]

@@ -11,9 +11,11 @@ from sqlalchemy.orm import Session
 
 from services.catalogue.domain import (
     Capacity,
+    ContactPerson,
     Schedule,
     check_area,
     check_categories,
+    consented,
     hsds_id_for,
 )
 from services.catalogue.service import organizations
@@ -42,6 +44,7 @@ COLUMNS = (
     "contact_name",
     "contact_email",
     "contact_phone",
+    "contact_public",
     "place_name",
     "address",
     "postal_code",
@@ -66,6 +69,25 @@ def in_vocabulary(values: Values, *, area_field: str, categories_field: str, exa
         categories = [str(category) for category in categories]
         checked["categories"] = check_categories(categories, categories_field, exact=exact)
     return checked
+
+
+def _text(values: Values, key: str, current: str | None) -> str | None:
+    value = values.get(key, current)
+    return value if isinstance(value, str) else None
+
+
+def with_consent(before: ContactPerson, values: Values) -> Values:
+    """`values` with `contact_public` decided by `domain.consented` whenever they touch the
+    contact person: an answer given is kept, a new person without one is not public."""
+    if not any(key.startswith("contact_") for key in values):
+        return values
+    after = ContactPerson(
+        _text(values, "contact_name", before.name),
+        _text(values, "contact_email", before.email),
+        _text(values, "contact_phone", before.phone),
+    )
+    answer = values.get("contact_public")
+    return {**values, "contact_public": consented(before, after, answer if isinstance(answer, bool) else None)}
 
 
 # ---------------------------------------------------------------------- changes
@@ -134,7 +156,9 @@ def register(
         capacity_status="open",
         languages=["da"],
         description="",
+        contact_public=False,
     )
+    values = with_consent(ContactPerson(), values)
     for key in COLUMNS:
         if key in values:
             setattr(community, key, values[key])
@@ -157,6 +181,7 @@ def update(
         raise Conflict(f"community {community.id!r} is archived; it can no longer be changed")
     if "organization_id" in values and values["organization_id"] != community.organization_id:
         _active_organization(session, str(values["organization_id"]))
+    values = with_consent(community.contact_person, values)
     changed = False
     for key in COLUMNS:
         if key in values and getattr(community, key) != values[key]:
@@ -172,6 +197,23 @@ def update(
             changed = True
     if not changed:
         return []
+    community.updated_at = now
+    community.revision = bump_revision(session)
+    return [updated_event(community)]
+
+
+def change_contact(session: Session, community: Community, person: ContactPerson, now: datetime) -> list[Event]:
+    """Set the contact person, or remove them with an empty `person`. Removal works on an
+    archived community too: it is still shown by its id, and the details are the person's."""
+    if community.archived_at is not None and not person.empty:
+        raise Conflict(
+            f"community {community.id!r} is archived; its contact person can only be removed "
+            f"(DELETE /v1/communities/{community.id}/contact)"
+        )
+    if community.contact_person == person:
+        return []
+    community.contact_name, community.contact_email, community.contact_phone = person.name, person.email, person.phone
+    community.contact_public = person.public
     community.updated_at = now
     community.revision = bump_revision(session)
     return [updated_event(community)]

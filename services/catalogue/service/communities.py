@@ -6,12 +6,14 @@ from sqlalchemy.orm import Session
 
 from services.catalogue.domain import (
     Capacity,
+    ContactPerson,
     Schedule,
     check_capacity_reporter,
+    check_contact_editor,
     check_kind_dates,
     decide_capacity,
 )
-from services.catalogue.schemas import CapacityIn, CommunityIn, CommunityPatch
+from services.catalogue.schemas import CapacityIn, CommunityIn, CommunityPatch, ContactUpdate
 from services.catalogue.service import changes
 from services.catalogue.service.catalogue import Catalogue
 from services.catalogue.store import Community, pending_counts
@@ -36,6 +38,7 @@ def values_from(data: CommunityIn | CommunityPatch) -> dict[str, object]:
         values["contact_name"] = contact.name if contact else None
         values["contact_email"] = contact.email if contact else None
         values["contact_phone"] = contact.phone if contact else None
+        values["contact_public"] = contact.public if contact else False
     if data.location is not None and (full or "location" in sent):
         values.update(data.location.model_dump())
     return changes.in_vocabulary(values, area_field="location.area", categories_field="categories")
@@ -88,6 +91,22 @@ def report_capacity(catalogue: Catalogue, community_id: str, data: CapacityIn, p
         total = data.total if "total" in data.model_fields_set else community.capacity_total
         capacity = decide_capacity(total, data.available, data.status)
         uow.stage(*changes.change_capacity(uow.session, community, capacity, uow.now()))
+        return _view(uow.session, community)
+
+    return catalogue.runtime.write(work)
+
+
+def set_contact(
+    catalogue: Catalogue, community_id: str, data: ContactUpdate | None, principal: Principal
+) -> CommunityOut:
+    """The contact person corrected (`data`) or removed (None) by themselves, a guide or an
+    admin; publishes CommunityUpdated when it changed."""
+    check_contact_editor(principal, community_id)
+    person = ContactPerson(data.name, data.email, data.phone, data.public) if data else ContactPerson()
+
+    def work(uow: UnitOfWork) -> CommunityOut:
+        community = changes.get(uow.session, community_id)
+        uow.stage(*changes.change_contact(uow.session, community, person, uow.now()))
         return _view(uow.session, community)
 
     return catalogue.runtime.write(work)

@@ -7,10 +7,9 @@ from services.catalogue.store import Community
 from shared.events.catalogue import CommunityCapacityChanged, CommunityRegistered, CommunityUpdated, WelcomeContact
 
 
-def _contact(community: Community) -> WelcomeContact | None:
-    if not (community.contact_name or community.contact_email or community.contact_phone):
-        return None
-    return WelcomeContact(name=community.contact_name, email=community.contact_email, phone=community.contact_phone)
+def _contact(community: Community) -> WelcomeContact:
+    person = community.contact_person
+    return WelcomeContact(name=person.name, email=person.email, phone=person.phone, public=person.public)
 
 
 def _kind(community: Community) -> CommunityKind:
@@ -34,10 +33,15 @@ def _facts(community: Community) -> dict[str, object]:
 
 
 def registered_event(community: Community) -> CommunityRegistered:
-    return CommunityRegistered.model_validate({**_facts(community), "capacity_total": community.capacity_total})
+    facts = _facts(community)
+    if community.contact_person.empty:
+        facts["contact"] = None
+    return CommunityRegistered.model_validate({**facts, "capacity_total": community.capacity_total})
 
 
 def updated_event(community: Community) -> CommunityUpdated:
+    """Always with the contact: an empty one tells the consumers the contact person is gone
+    (notifications stop mailing them), where `None` would mean "unchanged"."""
     return CommunityUpdated.model_validate(_facts(community))
 
 

@@ -31,7 +31,13 @@ from shared.events.catalogue import (
 def _contact_values(contact: WelcomeContact | None) -> dict[str, object]:
     if contact is None:
         return {}
-    return {"contact_name": contact.name, "contact_email": contact.email, "contact_phone": contact.phone}
+    # An empty contact removes the contact person (`changes.with_consent` then drops `public`).
+    return {
+        "contact_name": contact.name,
+        "contact_email": contact.email,
+        "contact_phone": contact.phone,
+        "contact_public": contact.public,
+    }
 
 
 def _ensure_organization(session: Session, organization_id: str, envelope: Envelope) -> None:

@@ -45,6 +45,7 @@ async def test_community_lifecycle_publishes_events(database_url: str, nats_clea
             "name": "Birthe Holm",
             "email": "birthe@maskerne.example.dk",
             "phone": "+45 20 11 22 33",
+            "public": False,  # no consent given: staff see the person, the public feeds do not
         }
         assert first.data["capacity_total"] == 20
 

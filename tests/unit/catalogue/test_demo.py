@@ -35,3 +35,12 @@ def test_demo_ids_are_stable_and_names_come_from_the_profile() -> None:
         assert literal not in raw
     names = [o.name for o in world().organizations]
     assert f"{profile().city} Bibliotek" in names and profile().programme in names
+
+
+def test_some_demo_contacts_consented_to_be_public_and_the_demo_contact_did_not() -> None:
+    demo = world()
+    contacts = {c.contact for c in demo.communities}
+    assert set(demo.public_contacts) <= contacts  # no consent of a person who is not there
+    public = [c for c in demo.communities if c.contact in demo.public_contacts]
+    assert 0 < len(public) < len(demo.communities)
+    assert demo.communities[0].contact not in demo.public_contacts  # the demo contact's own community
