@@ -47,14 +47,15 @@ UCLA_QUESTIONS = (
 )
 UCLA_ANSWERS = (("1", "Sjældent eller aldrig"), ("2", "En gang imellem"), ("3", "Ofte"))
 UCLA_FIELDS = ("ucla_1", "ucla_2", "ucla_3")
-# Encrypted in the draft: how to reach the citizen, and how lonely they say they are.
-SEALED_FIELDS = CONTACT_FIELDS + UCLA_FIELDS
+# Encrypted in the draft: how to reach the citizen, how lonely they say they are, and the free
+# text written about them (the note, and why a full community takes them anyway).
+SEALED_FIELDS = (*CONTACT_FIELDS, *UCLA_FIELDS, "note", "override_reason")
 # The form fields each step asks (a backing service's refusal of one is sent back to its step).
 STEP_FIELDS = {
     "borger": ("citizen_mode", "citizen_ref"),
     "samtykke": ("consent", "consent_purpose", "consent_date"),
     "kontakt": (*CONTACT_FIELDS, "share_contact"),
-    "behov": ("note", "special_considerations", "area"),
+    "behov": ("note", "share_note", "special_considerations", "area"),
     "foelgeskab": ("accompaniment", "companion_id"),
     "faellesskab": ("community_id", "override_full", "override_reason"),
     "ensomhed": ("loneliness_consent", *UCLA_FIELDS),
@@ -159,12 +160,30 @@ def check_contact(form: Mapping[str, str]) -> tuple[Answers, list[FieldError]]:
     return answers, errors
 
 
-def check_needs(form: Mapping[str, str], *, existing: bool = False) -> tuple[Answers, list[FieldError]]:
+def offers_note_sharing(answers: Mapping[str, object]) -> bool:
+    """Whether the wizard may ask to share the note with the community and the companion: only
+    with the citizen's consent on record (a new citizen's "ja" in this draft, or a registered
+    citizen's recorded consent); the referrals service refuses the choice otherwise."""
+    if answers.get("citizen_mode") == "existing":
+        return bool(answers.get("consent_on_record"))
+    return answers.get("consent") == "ja"
+
+
+def shares_note(answers: Mapping[str, object]) -> bool:
+    """The choice as sent with the referral: "ja", and only where it may be asked."""
+    return bool(answers.get("share_note")) and offers_note_sharing(answers)
+
+
+def check_needs(
+    form: Mapping[str, str], *, existing: bool = False, offers_sharing: bool = False
+) -> tuple[Answers, list[FieldError]]:
     """`existing`: a registered citizen, who is asked here whether to share contact data (a
-    new citizen is asked on the contact step)."""
+    new citizen is asked on the contact step). `offers_sharing`: the note-sharing choice is on
+    the page (`offers_note_sharing`); without it the note is never shared."""
     note, area = _text(form, "note"), _text(form, "area")
     answers: Answers = {
         "note": note,
+        "share_note": offers_sharing and form.get("share_note") == "ja",
         "special_considerations": form.get("special_considerations") == "ja",
         "area": area,
     }

@@ -58,10 +58,12 @@ REQUESTS = TypeAdapter(list[AccompanimentRequest])
 @dataclass(frozen=True)
 class Appointment:
     """A request I took, with the community's meeting place from the catalogue (None when the
-    catalogue does not answer: the page still shows the rest)."""
+    catalogue does not answer: the page still shows the rest), and the referrer's note when
+    the referrer shared it with the companion (the referrals service decides)."""
 
     request: AccompanimentRequest
     community: Community | None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,14 @@ def _community(pages: Pages, user: WebUser, community_id: str) -> Community | No
         return None
 
 
+def _shared_note(pages: Pages, user: WebUser, referral_id: str) -> str | None:
+    """The note as the referrals service gives it to me: only when the referrer shared it."""
+    try:
+        return pages.referrals.get(user, f"/v1/referrals/{referral_id}", Referral).note
+    except BackendError:
+        return None
+
+
 def board(pages: Pages, user: WebUser) -> Board:
     requests = pages.referrals.get_list(user, "/v1/accompaniment-requests", REQUESTS)
     open_, mine, taken = sections(requests)
@@ -115,7 +125,9 @@ def board(pages: Pages, user: WebUser) -> Board:
     )
     return Board(
         open=open_,
-        mine=[Appointment(item, places[item.community_id]) for item in mine],
+        mine=[
+            Appointment(item, places[item.community_id], _shared_note(pages, user, item.referral_id)) for item in mine
+        ],
         taken=taken,
         own_referrals=own[:OWN_REFERRALS],
         more_referrals=len(own) > OWN_REFERRALS,

@@ -18,9 +18,13 @@ class Answer(BaseModel):
 
 
 class Contact(Answer):
+    """A community's contact person (staff and the contact see them; anonymous readers only
+    when `public`)."""
+
     name: str | None = None
     email: str | None = None
     phone: str | None = None
+    public: bool = False
 
 
 class Location(Answer):
@@ -132,7 +136,8 @@ class Referral(Answer):
     needs_accompaniment: bool = False
     special_considerations: bool = False
     channel: str = "in_person"
-    note: str | None = None
+    note: str | None = None  # filled only for those the referrals service lets read it
+    share_note_with_community: bool = False
     status: str
     allowed_actions: list[str] = Field(default_factory=list)
     companion_id: str | None = None

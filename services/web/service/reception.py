@@ -100,3 +100,14 @@ def pause_mail(pages: Pages, user: WebUser, community_id: str, until: datetime |
     still gets everything."""
     body = {"until": until.isoformat() if until else None}
     pages.notifications.call(user, "PUT", f"/v1/communities/{community_id}/pause", json=body)
+
+
+def save_contact(pages: Pages, user: WebUser, community_id: str, body: dict[str, object]) -> None:
+    """The contact person corrects their own details and says whether the public catalogue
+    (the HSDS feed, search without login) may show them; staff see them either way."""
+    pages.catalogue.call(user, "PUT", f"/v1/communities/{community_id}/contact", json=body)
+
+
+def remove_contact(pages: Pages, user: WebUser, community_id: str) -> None:
+    """The contact person's name, e-mail and phone leave the community's record."""
+    pages.catalogue.call(user, "DELETE", f"/v1/communities/{community_id}/contact")

@@ -36,14 +36,14 @@ class Sent:
     loneliness_saved: bool | None  # None: the citizen was not asked, or did not answer
 
 
-def start(pages: Pages, owner: Owner, community: Community | None, citizen_ref: str = "") -> str:
+def start(pages: Pages, owner: Owner, community: Community | None, citizen: wizard.Answers | None = None) -> str:
     """A new draft; from a community's card it names the community, from "Henvis igen" a
-    registered citizen (whose existence the caller has checked)."""
+    registered citizen (`citizen`: the citizen step's answers, checked by the caller)."""
     answers: wizard.Answers = {}
     if community is not None:
         answers = {"community_id": community.id, "community_name": community.name}
-    if citizen_ref:
-        answers |= {"citizen_mode": "existing", "citizen_ref": citizen_ref, "done_borger": True}
+    if citizen:
+        answers |= {**citizen, "done_borger": True}
     draft_id = new_id()
 
     def work(uow: UnitOfWork) -> None:
@@ -106,18 +106,23 @@ def check_step(
         answers, errors = wizard.check_citizen(form)
         if not errors and answers["citizen_mode"] == "existing":
             try:
-                pages.referrals.get(user, f"/v1/citizens/{answers['citizen_ref']}", Citizen)
+                citizen = pages.referrals.get(user, f"/v1/citizens/{answers['citizen_ref']}", Citizen)
             except BackendError as error:
                 if error.status >= 500:
                     raise
                 errors = [("citizen_ref", "Vi kender ikke en borger med den reference, som du har adgang til")]
+            else:
+                # Sharing the note may be asked only with the citizen's consent on record.
+                answers["consent_on_record"] = citizen.consent is not None
         return answers, errors
     if slug == "samtykke":
         return wizard.check_consent(form, local(pages.runtime.clock.now()).date())
     if slug == "kontakt":
         return wizard.check_contact(form)
     if slug == "behov":
-        return wizard.check_needs(form, existing=(draft or {}).get("citizen_mode") == "existing")
+        so_far = draft or {}
+        existing = so_far.get("citizen_mode") == "existing"
+        return wizard.check_needs(form, existing=existing, offers_sharing=wizard.offers_note_sharing(so_far))
     if slug == "foelgeskab":
         return wizard.check_accompaniment(form, named_companions(pages, user))
     if slug == "ensomhed":
@@ -170,6 +175,7 @@ def send(pages: Pages, owner: Owner, draft: DraftAnswers) -> Sent:
             "override_full": bool(answers.get("override_full")),
             "note": wizard.referral_note(answers) or None,
             "share_contact_with_community": bool(answers.get("share_contact")),
+            "share_note_with_community": wizard.shares_note(answers),
         },
     )
     if answers.get("accompaniment") == "named" and answers.get("companion_id"):

@@ -1,6 +1,7 @@
 """The referral wizard's steps and their validation (Danish messages tied to each field),
 the optional loneliness questions (only where the profile has them, only with consent), the
-citizen's choice to share first name and phone, and what the "Tjek dine svar" page shows."""
+citizen's choice to share first name and phone (and the note, only with consent on record), the
+free text sealed in the draft, and what the "Tjek dine svar" page shows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from services.web import wizard
 from services.web.api.pages.wizard_views import check_rows
-from services.web.drafts import DraftAnswers, DraftBox
+from services.web.drafts import Draft, DraftAnswers, DraftBox
 from shared.profile import DEFAULT_PROFILE, profile
 
 TODAY = date(2026, 12, 2)
@@ -145,9 +146,50 @@ def test_skipping_the_loneliness_questions_never_blocks() -> None:
 
 def test_the_loneliness_answers_are_sealed_in_the_draft() -> None:
     box = DraftBox("a-secret")
-    plain, sealed = box.seal({"note": "Strik", "loneliness_consent": "ja", "ucla_1": "3", "contact_name": "Kim"})
-    assert plain == {"note": "Strik", "loneliness_consent": "ja"} and sealed is not None
+    plain, sealed = box.seal({"area": "x", "loneliness_consent": "ja", "ucla_1": "3", "contact_name": "Kim"})
+    assert plain == {"area": "x", "loneliness_consent": "ja"} and sealed is not None
     assert json.loads(box.cipher.decrypt(sealed)) == {"contact_name": "Kim", "ucla_1": "3"}
+
+
+def test_the_note_and_the_override_reason_are_sealed_in_the_draft() -> None:
+    box = DraftBox("a-secret")
+    note, reason = "Kim har svært ved store grupper efter en depression", "Lederen kender Kim fra før"
+    answers = {"note": note, "override_reason": reason, "share_note": True, "override_full": True}
+    plain, sealed = box.seal(answers)
+    assert plain == {"share_note": True, "override_full": True} and sealed is not None
+    assert note.encode() not in sealed and b"depression" not in sealed and reason.encode() not in sealed
+    row = Draft(draft_id="d", session_hash="s", actor_id="a", answers=plain, contact_ciphertext=sealed)
+    assert box.open(row).answers == answers
+
+
+def test_sharing_the_note_is_asked_only_with_consent_on_record() -> None:
+    new_with_consent = {"citizen_mode": "new", "consent": "ja"}
+    registered_with_consent = {"citizen_mode": "existing", "consent_on_record": True}
+    registered_without = {"citizen_mode": "existing", "consent_on_record": False}
+    assert wizard.offers_note_sharing(new_with_consent) and wizard.offers_note_sharing(registered_with_consent)
+    assert not wizard.offers_note_sharing(registered_without)
+    # a registered citizen's consent is what the record says, not a "ja" left from a new citizen
+    assert not wizard.offers_note_sharing({"citizen_mode": "existing", "consent": "ja"})
+    needs = {"note": "Vil gerne strikke", "share_note": "ja"}
+    assert wizard.check_needs(needs, offers_sharing=True)[0]["share_note"] is True
+    assert wizard.check_needs({"note": "Vil gerne strikke"}, offers_sharing=True)[0]["share_note"] is False
+    # the choice is not on the page without consent: a posted "ja" is not taken
+    assert wizard.check_needs(needs, offers_sharing=False)[0]["share_note"] is False
+    assert wizard.shares_note(new_with_consent | {"share_note": True})
+    assert not wizard.shares_note(registered_without | {"share_note": True})
+    assert not wizard.shares_note(new_with_consent | {"share_note": False})
+
+
+def test_check_rows_show_the_note_sharing_choice() -> None:
+    def shown(answers: dict[str, object]) -> str:
+        rows = {row.label: row for row in check_rows(DraftAnswers("d", answers))}
+        assert rows["Fællesskab og følgeven må se noten"].slug == "behov"
+        return rows["Fællesskab og følgeven må se noten"].value
+
+    new = {"citizen_mode": "new", "consent": "ja", "note": "Strik"}
+    assert shown(new | {"share_note": True}) == "Ja, med borgerens samtykke"
+    assert shown(new | {"share_note": False}) == "Nej"
+    assert shown({"citizen_mode": "existing", "share_note": True}) == "Nej (kræver borgerens samtykke)"
 
 
 def test_sharing_first_name_and_phone_is_the_citizens_choice() -> None:

@@ -1,5 +1,7 @@
 """Modtagelse (`/modtagelse`): a community contact's incoming referrals and their answers (accept,
-propose a first visit, welcome, "kom ikke", decline with a reason), capacity, and pausing mails.
+propose a first visit, welcome, "kom ikke", decline with a reason), capacity, pausing mails, and
+the contact's own details ("Dine kontaktoplysninger": correct them, say whether the public
+catalogue may show them, or remove them after a confirmation page).
 
 Every answer is a plain form (POST, then back to the page); a refused answer re-renders the page
 with the error at the referral it belongs to."""
@@ -12,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web import domain
+from services.web import contact_person, domain
 from services.web.api.deps import CsrfForm, Page, PageContext, PageForbidden, Staff
 from services.web.api.pages.deps import GUARDED, PagesDep
 from services.web.api.pages.referral import DONE_WORDS, move_body
@@ -28,7 +30,12 @@ DESK_DONE = {
     "kapacitet": "Pladserne er opdateret. Dem, der henviser, ser det med det samme.",
     "pause": "Mails er sat på pause. Nye henvisninger kan stadig ses her.",
     "genoptag": "Mails kommer igen fra nu af.",
+    "kontakt": "Dine kontaktoplysninger er gemt.",
+    "kontakt-fjernet": (
+        "Dine kontaktoplysninger er fjernet fra fællesskabet i Vejviser. Du er logget ind, til du logger ud."
+    ),
 }
+CONTACT_REFUSED = "Kataloget afviste oplysningerne. Tjek navn, e-mail og telefon"
 
 
 def _render(
@@ -116,3 +123,33 @@ def pause(community_id: str, form: CsrfForm, page: Page, user: Contact, pages: P
         return _render(page, pages, user, errors=errors, status=422)
     reception.pause_mail(pages, user, community_id, domain.pause_until(int(weeks), pages.runtime.clock.now()))
     return RedirectResponse("/modtagelse?udfoert=pause", status_code=303)
+
+
+@router.post("/faellesskaber/{community_id}/kontakt", response_class=HTMLResponse)
+def contact_details(community_id: str, form: CsrfForm, page: Page, user: Contact, pages: PagesDep) -> Response:
+    _own(user, community_id)
+    body, errors = contact_person.check(form, community_id)
+    try:
+        if not errors:
+            reception.save_contact(pages, user, community_id, body)
+    except BackendError as error:
+        if error.status != 422:
+            raise
+        errors = [(contact_person.field_id("contact_name", community_id), CONTACT_REFUSED)]
+    if errors:
+        entered = {"contact_community": community_id, **form}
+        return _render(page, pages, user, errors=errors, entered=entered, status=422)
+    return RedirectResponse("/modtagelse?udfoert=kontakt", status_code=303)
+
+
+@router.get("/faellesskaber/{community_id}/kontakt/fjern", response_class=HTMLResponse)
+def remove_contact_page(community_id: str, page: Page, user: Contact, pages: PagesDep) -> HTMLResponse:
+    _own(user, community_id)
+    return page.render("pages/reception_contact_remove.html", desk=reception.desk(pages, user, community_id))
+
+
+@router.post("/faellesskaber/{community_id}/kontakt/fjern", response_class=HTMLResponse)
+def remove_contact(community_id: str, form: CsrfForm, page: Page, user: Contact, pages: PagesDep) -> Response:
+    _own(user, community_id)
+    reception.remove_contact(pages, user, community_id)
+    return RedirectResponse("/modtagelse?udfoert=kontakt-fjernet", status_code=303)

@@ -2,7 +2,9 @@
 allows this person; a move the referrals service refuses as stale (409) is explained on the
 page, and another professional's referral is the 403 page. The proposed first visit and the
 contact the citizen shared with the community are shown to those the referrals service gives
-them to; after "kom ikke" the referrer may refer the citizen again."""
+them to, and so is the referrer's note (to the referrer and the staff, and to the community's
+contact and the companion when the referrer shared it with the citizen's consent); after
+"kom ikke" the referrer may refer the citizen again."""
 
 from __future__ import annotations
 
@@ -58,7 +60,8 @@ def _render(
         problem=problem,
         entered={key: str(value) for key, value in (entered or {}).items() if key != "csrf_token"},
         done=DONE_WORDS.get(done, ""),
-        shows_note=domain.sees_note(user, view.referral.referrer_id),
+        # the referrer and the staff always read the note; others only when it was shared
+        own_note=domain.sees_note(user, view.referral.referrer_id),
         refer_again=domain.refers_again(user, view.referral.status, view.referral.referrer_id),
         action_words=domain.ACTION_WORDS,
         rejection_words=domain.REJECTION_WORDS,

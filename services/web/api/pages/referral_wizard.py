@@ -55,14 +55,14 @@ def start(form: CsrfForm, page: Page, owner: DraftOwner, pages: PagesDep) -> Res
         raise PageForbidden()
     community = use.find_community(pages, owner.user, str(form.get("community_id") or "").strip())
     citizen_ref = str(form.get("citizen_ref") or "").strip()
+    citizen: wizard.Answers | None = None
     if citizen_ref:
         known = {"citizen_mode": "existing", "citizen_ref": citizen_ref}
-        answers, errors = use.check_step(pages, owner.user, "borger", known)
+        citizen, errors = use.check_step(pages, owner.user, "borger", known)
         if errors:
             return _render_start(page, owner.user, citizen_ref, errors)
-        citizen_ref = str(answers["citizen_ref"])
-    draft_id = use.start(pages, owner, community, citizen_ref)
-    return RedirectResponse(f"/henvis/{draft_id}/{'behov' if citizen_ref else 'borger'}", status_code=303)
+    draft_id = use.start(pages, owner, community, citizen)
+    return RedirectResponse(f"/henvis/{draft_id}/{'behov' if citizen else 'borger'}", status_code=303)
 
 
 @router.get("/ikke-samtykke", response_class=HTMLResponse)
@@ -145,6 +145,8 @@ def _render_step(
     extra: dict[str, object] = {}
     if slug == "foelgeskab":
         extra["companions"] = use.named_companions(pages, owner.user)
+    if slug == "behov":
+        extra["offers_note_sharing"] = wizard.offers_note_sharing(draft.answers)
     if slug == "ensomhed":
         extra.update(questions=list(zip(wizard.UCLA_FIELDS, wizard.UCLA_QUESTIONS, strict=True)))
         extra.update(scale=wizard.UCLA_ANSWERS)

@@ -10,6 +10,7 @@ from services.web.drafts import DraftAnswers
 from shared.profile import profile
 
 SHARE_LABEL = "Fællesskab og følgeperson må se fornavn og telefon"
+SHARE_NOTE_LABEL = "Fællesskab og følgeven må se noten"
 ACCOMPANIMENT_WORDS = {
     "none": "Nej, borgeren kommer selv",
     "needed": "Ja, borgeren har brug for følgeskab",
@@ -73,6 +74,12 @@ def loneliness_words(answers: dict[str, object]) -> str:
     return "Besvaret med borgerens samtykke: " + ", ".join(words[str(value)].lower() for value in given)
 
 
+def note_sharing_words(answers: dict[str, object]) -> str:
+    if not wizard.offers_note_sharing(answers):
+        return "Nej (kræver borgerens samtykke)"
+    return "Ja, med borgerens samtykke" if wizard.shares_note(answers) else "Nej"
+
+
 def _day(value: object) -> str:
     day = parsing.day(str(value or ""))
     return f"{day.day}.{day.month}.{day.year}" if day else ""
@@ -100,6 +107,7 @@ def check_rows(draft: DraftAnswers) -> list[Row]:
         rows.append(Row("kontakt", "Kontaktoplysninger", ", ".join(part for part in contact if part)))
         rows.append(Row("kontakt", SHARE_LABEL, _yes_no(answers.get("share_contact"))))
     rows.append(Row("behov", "Det betyder noget for borgeren", str(answers.get("note") or "")))
+    rows.append(Row("behov", SHARE_NOTE_LABEL, note_sharing_words(answers)))
     rows.append(Row("behov", "Særlige hensyn", _yes_no(answers.get("special_considerations"))))
     area = str(answers.get("area") or "")
     rows.append(Row("behov", "Borgerens område", profile().area.label(area) if area else "Ikke oplyst"))
