@@ -34,9 +34,10 @@ class NavItem:
 
 
 # The main navigation; each item for the roles whose work it is. (Beskeder and Indstillinger
-# are in the header, beside the user's name, for everyone.)
+# are in the header, beside the user's name, for everyone.) The data protection officer's
+# work is the audit log and access requests, so they start at Revision and have no search.
 NAV = (
-    NavItem("Søg fællesskaber", "/soeg", frozenset(Role) - {Role.municipal_system}),
+    NavItem("Søg fællesskaber", "/soeg", frozenset(Role) - {Role.municipal_system, Role.dpo}),
     NavItem(
         "Mine henvisninger", "/henvisninger", frozenset({Role.guide, Role.admin, Role.professional, Role.ambassador})
     ),
@@ -44,6 +45,9 @@ NAV = (
     NavItem("Modtagelse", "/modtagelse", frozenset({Role.community_contact})),
     NavItem("Parathed", "/parathed", frozenset({Role.guide, Role.admin})),
     NavItem("Overblik", "/overblik", frozenset({Role.guide, Role.admin, Role.analyst})),
+    NavItem("Evaluering", "/evaluering", frozenset({Role.guide, Role.admin, Role.analyst})),
+    NavItem("Revision", "/revision", frozenset({Role.dpo, Role.admin})),
+    NavItem("Indsigt", "/indsigt", frozenset({Role.dpo, Role.admin})),
 )
 
 

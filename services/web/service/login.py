@@ -36,7 +36,15 @@ with warnings.catch_warnings():
 log = logging.getLogger("vejviser.web.login")
 
 # When a user has several roles, the broadest is the one they work in.
-ROLE_ORDER = (Role.admin, Role.guide, Role.professional, Role.ambassador, Role.community_contact, Role.analyst)
+ROLE_ORDER = (
+    Role.admin,
+    Role.guide,
+    Role.professional,
+    Role.ambassador,
+    Role.community_contact,
+    Role.analyst,
+    Role.dpo,
+)
 HTTP_TIMEOUT = 10.0
 
 

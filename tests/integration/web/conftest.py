@@ -341,7 +341,7 @@ def page_without_js(new_page: Callable[..., Any]) -> Any:
 
 def login_as(page: Any, persona: str, next_path: str = "/") -> None:
     """Log in as one of the development IdP's personas (guide, professional, professional-2,
-    ambassador, community_contact, analyst, admin) through its picker."""
+    ambassador, ambassador-2, community_contact, analyst, admin, dpo) through its picker."""
     from urllib.parse import quote
 
     page.goto(f"/login?next={quote(next_path)}")
@@ -376,10 +376,11 @@ LOGIN_MAIL_SUBJECT = "Dit login-link til Vejviser"
 
 
 @contextmanager
-def http_login(web_system: WebSystem, persona: str) -> Iterator[httpx.Client]:
+def http_login(web_system: WebSystem, persona: str, base_url: str | None = None) -> Iterator[httpx.Client]:
     """An httpx client (cookies kept, redirects followed) logged in through the development
-    IdP's persona picker the way a browser without JavaScript does it."""
-    with httpx.Client(base_url=web_system.url, follow_redirects=True, timeout=30) as client:
+    IdP's persona picker the way a browser without JavaScript does it (to `base_url`, e.g.
+    `another_web()`'s, else the system's web)."""
+    with httpx.Client(base_url=base_url or web_system.url, follow_redirects=True, timeout=30) as client:
         picker = client.get("/login/start", params={"next": "/"})
         assert picker.status_code == 200 and "/dev-idp/authorize" in str(picker.url), picker.text[:500]
         hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', picker.text)

@@ -1,5 +1,5 @@
-"""The pages: the referring side (issue 11), and the volunteers', the communities' and the
-programme lead's (issue 12)."""
+"""The pages: the referring side (issue 11), the volunteers', the communities' and the
+programme lead's (issue 12), and the evaluation and the data protection officer's (issue 13)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from fastapi import APIRouter
 from services.web.api.pages import (
     accompaniment,
     citizen,
+    dpo,
+    evaluation,
     links,
     overview,
     readiness,
@@ -31,4 +33,6 @@ ROUTERS: list[APIRouter] = [
     overview.router,
     settings.router,
     readiness.router,
+    evaluation.router,
+    dpo.router,
 ]
