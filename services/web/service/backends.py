@@ -23,6 +23,8 @@ Model = TypeVar("Model", bound=BaseModel)
 Params = Mapping[str, str | int | bool | Sequence[str]]
 
 TOKEN_TTL = timedelta(minutes=5)
+# Names this client to the services, which write it into their audit log ("read via the web").
+CLIENT_HEADERS = {"X-Vejviser-Client": "web"}
 TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 SERVICE_NAMES = {
@@ -168,7 +170,7 @@ class Backend:
                 self.base_url + path,
                 params=params,
                 json=json,
-                headers={"Authorization": f"Bearer {self._token(user)}"},
+                headers={"Authorization": f"Bearer {self._token(user)}", **CLIENT_HEADERS},
                 timeout=timeout,
             )
         except httpx.HTTPError as exc:
