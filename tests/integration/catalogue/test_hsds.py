@@ -80,10 +80,21 @@ async def test_every_hsds_answer_validates_and_import_works(database_url: str, n
             service_ids += [s["id"] for s in body["contents"]]
             pages, page_number = body["total_pages"], page_number + 1
         assert len(service_ids) == len(set(service_ids)) == 61
+        # the demo contact persons who did not consent, as staff see them
+        staff_view = (await guide.get("/v1/communities", params={"per_page": 100})).json()["items"]
+        private = {
+            detail for item in staff_view if not item["contact"]["public"] for detail in item["contact"].values()
+        } - {False}
+        assert "Birthe Holm" in private and len(private) > 3 * 10
+        titles: set[str] = set()
         for service_id in service_ids:
             response = await public.get(f"/hsds/services/{service_id}")
             assert response.status_code == 200
             schemas.check(response.json(), schemas.service)
+            # a contact person who did not consent is nowhere in the public feed
+            assert not [detail for detail in private if detail in response.text], service_id
+            titles |= {contact["title"] for contact in response.json()["contacts"]}
+        assert titles == {"Velkomstkontakt", "Arrangør"}  # the demo shows both cases
 
         terms = (await public.get("/hsds/taxonomy_terms")).json()
         schemas.check_page(terms, schemas.term)
@@ -138,6 +149,8 @@ async def test_every_hsds_answer_validates_and_import_works(database_url: str, n
         assert imported["min_age"] == 12 and imported["location"]["area"] == "ringsted_midtby"
         response = await public.get(f"/hsds/services/{example['id']}")
         schemas.check(response.json(), schemas.service)
+        # HSDS carries no consent: the imported contact person is staff-only here
+        assert imported["contact"]["public"] is False and "Ann Persona" not in response.text
         assert (await guide.get("/v1/communities/0b5b6c1e-3f7e-4b3a-9c55-6d1c1e2f3a4b")).status_code == 404
 
         async def published() -> list[str]:
