@@ -117,10 +117,12 @@ def token(
 
 @app.command()
 def docs(out: Annotated[Path, typer.Option(help="folder to write into")] = Path("docs")) -> None:
-    """Write the AsyncAPI document of the bus and the OpenAPI document of every HTTP API."""
+    """Write the AsyncAPI document of the bus, the OpenAPI document of every HTTP API, and the
+    privacy documents (record of processing activities, DPIA outline)."""
+    from vejviser import privacy_docs
     from vejviser.interfaces import write_documents
 
-    for path in write_documents(out):
+    for path in [*write_documents(out), *privacy_docs.write_documents(out)]:
         typer.echo(f"wrote {path}")
 
 
