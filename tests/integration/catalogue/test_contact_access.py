@@ -110,6 +110,12 @@ QUERIES: dict[str, list[dict[str, Any]]] = {
 }
 
 
+def _routes(app: Any) -> list[tuple[str, list[str]]]:
+    """Every route of the app with its methods (HEAD goes with GET)."""
+    routes = [(route.path, sorted((route.methods or set()) - {"HEAD"})) for route in iter_route_contexts(app.routes)]
+    return [(path, methods) for path, methods in routes if path is not None]
+
+
 def _calls(path: str, values: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
     """The URLs to call for one route: its path parameters filled from `values` (a route with
     a parameter not named there fails the test: decide what it reads, and add it)."""
@@ -141,7 +147,7 @@ async def test_no_answer_without_a_token_shows_a_contact_person_who_did_not_cons
     database_url: str, nats_clean: str
 ) -> None:
     app = build(settings(database_url, nats_clean, hsds_burst=100_000))
-    routes = [(route.path, sorted(route.methods - {"HEAD"})) for route in iter_route_contexts(app.routes)]
+    routes = _routes(app)
     async with ServedApp(app) as served, served.client(GUIDE) as guide, served.client() as anonymous:
         ids = await _community_world(guide)
         term = (await anonymous.get("/hsds/taxonomy_terms")).json()["contents"][0]["id"]
@@ -153,7 +159,7 @@ async def test_no_answer_without_a_token_shows_a_contact_person_who_did_not_cons
             for path, methods in routes:
                 for url, query in _calls(path, values):
                     for method in methods:
-                        body = {} if method in ("POST", "PUT", "PATCH") else None
+                        body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
                         answer = await anonymous.request(method, url, params=query, json=body)
                         called += 1
                         leaked = [trace for trace in PRIVATE if trace in answer.text]
@@ -191,7 +197,7 @@ async def test_every_token_holder_sees_the_contact_person_wherever_the_community
     database_url: str, nats_clean: str
 ) -> None:
     app = build(settings(database_url, nats_clean, hsds_burst=100_000))
-    reads = [route.path for route in iter_route_contexts(app.routes) if "GET" in (route.methods or ())]
+    reads = [path for path, methods in _routes(app) if "GET" in methods]
     async with ServedApp(app) as served, served.client(GUIDE) as guide:
         ids = await _community_world(guide)
         values = {"community_id": ids["private"], "organization_id": ids["organization"], "service_id": ids["private"]}
