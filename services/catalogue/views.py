@@ -7,14 +7,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
-from services.catalogue.domain import (
-    CAPACITY_DA,
-    Capacity,
-    CapacityStatus,
-    Schedule,
-    capacity_status,
-    shown,
-)
+from services.catalogue.domain import CAPACITY_DA, Capacity, CapacityStatus, Schedule, capacity_status, shown
 from services.catalogue.store import Community, Need, NetworkMeeting, Organization, ScheduleRow
 from shared.profile import profile
 
