@@ -187,8 +187,9 @@ CATEGORIES: dict[CategoryCode, DataCategory] = {
         DataCategory(
             "referral_draft",
             "Referral draft",
-            "The web wizard's answers while a referral is being written: the note, area, target "
-            "groups and support needs of a citizen not yet registered.",
+            "The web wizard's answers while a referral is being written (at most a day): the chosen "
+            "community, area, target groups and support needs; the contact data, loneliness answers "
+            "and note encrypted with the web client's draft key.",
             ("citizen",),
             EXPLICIT,
             special=True,
@@ -408,7 +409,10 @@ def retention_text(code: RetentionCode, limits: Limits) -> str:
             f"The citizen is erased {erased}; anything sealed or free text is then removed, and these "
             "pseudonymous facts stay for statistics."
         ),
-        "key": f"Until the citizen is erased, {erased}: erasure destroys the key first (crypto-shredding).",
+        "key": (
+            f"Until the citizen is erased, {erased}: erasure destroys the key first (crypto-shredding); a "
+            "tombstone (the pseudonym and when) stays so that no key is made for that citizen again."
+        ),
         "audit": (
             "Kept: the log is append-only (no update or delete path; a database trigger refuses both). "
             "After erasure its entries point to a pseudonym with nothing readable behind it."
@@ -529,18 +533,17 @@ TABLES: tuple[Table, ...] = _tables(
     """
 referrals.citizen referral citizen
     citizen_ref: citizen_ref
-    citizen_key: wrapped_key
     citizen_contact: contact_ciphertext
     citizen_attributes: age_band area languages
     citizen_target_groups: target_groups
-    citizen_consent: consent_purpose consent_date consent_recorded_by
+    citizen_consent: consent_purpose_ciphertext consent_date consent_recorded_by
     referral_facts: registered_by registered_at erased_at
 referrals.referral referral citizen_facts
     referral_facts: referral_id citizen_ref community_id referrer_id channel override_full status companion_id
     referral_facts: rejection_reason participation last_follow_up visit_at arranged_at welcomed_at created_at updated_at
     support_needs: needs_accompaniment special_considerations
-    referral_note: note
-    citizen_consent: share_contact
+    referral_note: note_ciphertext
+    citizen_consent: share_contact share_note
     none: version
 referrals.loneliness referral citizen
     referral_facts: referral_id
@@ -554,10 +557,13 @@ referrals.bridge referral citizen_facts
     referral_facts: from_community_id to_referral_id time
 referrals.accompaniment_decline referral citizen_facts
     actor_activity: referral_id actor_id at
-referrals.contact_audit rights audit
+referrals.citizen_key referral key key store
+    citizen_ref: citizen_ref
+    citizen_key: kek_id wrapped_key created_at destroyed_at
+referrals.audit_log rights audit
     none: id
     citizen_ref: citizen_ref
-    audit_trail: actor_id role what purpose at
+    audit_trail: at actor_id role service client referral_id what purpose
 referrals.referrer directory directory
     work_identity: actor_id role name sector organization area languages offers_accompaniment
     work_contact: contact_email contact_phone
@@ -573,7 +579,8 @@ referrals.community referral copy
     none: community_id name area kind categories accepts_special_needs capacity_status capacity_available
     none: capacity_total archived updated_at
 referrals.outbox referral outbox
-    none: position event_id created_at sent_at subject
+    none: position event_id created_at sent_at
+    citizen_ref: subject
     event_copy: payload
 referrals.inbox referral inbox
     none: consumer event_id processed_at
@@ -615,8 +622,9 @@ notifications.community messages copy
     community_contact: contact_name contact_email contact_phone
 notifications.referral messages copy
     referral_facts: referral_id referrer_id community_id created_at accompaniment_arranged_at accompanied_at
-    referral_facts: welcomed_at rejected_at rejection_reason cancelled_at companion_id no_show_at
+    referral_facts: welcomed_at rejected_at rejection_reason cancelled_at companion_id no_show_at erased_at
     support_needs: needs_accompaniment special_considerations
+    citizen_ref: citizen_ref
 notifications.timer messages messages
     none: id
     messages: rule subject_id due_at status created_at settled_at
@@ -682,8 +690,7 @@ analytics.inbox statistics inbox
 web.web_draft referral draft
     none: draft_id
     login: session_hash actor_id
-    referral_draft: answers updated_at
-    citizen_contact: contact_ciphertext
+    referral_draft: answers contact_ciphertext updated_at
 web.web_session login session
     login: id_hash actor_id role name communities csrf_token created_at last_seen_at
 web.web_login_attempt login login_attempt
@@ -788,6 +795,7 @@ CitizenBridged
 OutreachRecorded
     actor_activity: actor_id kind count area
 LonelinessMeasured
+    citizen_ref: citizen_ref
     referral_facts: referral_id
     loneliness: moment score
 CitizenErased
@@ -849,10 +857,11 @@ def bus_recipients(consumed: Mapping[str, Iterable[Consumed]]) -> list[BusRecipi
 # What each role is shown of citizen-linked data (services/referrals/domain.py, access.py).
 ROLE_ACCESS: dict[Role, str] = {
     Role.guide: (
-        "Municipal staff: every citizen's record, contact data, referrals, notes and timelines (every read audited)."
+        "Municipal staff: every citizen's record, contact data, referrals, notes and timelines "
+        "(every read audited); statistics without suppression of small counts."
     ),
     Role.admin: "As a guide, plus the audit log, erasure and the retention run.",
-    Role.professional: ("The citizens they registered or referred: record, contact data, their referrals and notes."),
+    Role.professional: "The citizens they registered or referred: record, contact data, their referrals and notes.",
     Role.ambassador: (
         "A volunteer referrer: the citizens they referred, as a professional does but without "
         "contact data; as a companion, the referral's community and time and, once arranged, the "
@@ -862,7 +871,7 @@ ROLE_ACCESS: dict[Role, str] = {
         "Referrals to their own communities: status, support needs, the proposed visit, and the "
         "first name and phone the citizen agreed to share; not the citizen's attributes."
     ),
-    Role.analyst: "Aggregated statistics only (the dashboard; small counts suppressed); no citizen-level data.",
+    Role.analyst: "Aggregated statistics only (small counts suppressed); no citizen-level data.",
     Role.dpo: "The audit log and citizens' exports for access requests; no worklists.",
     Role.municipal_system: (
         "Posts events from municipal systems (ingest) under the APIs' rules, and registers webhooks that "

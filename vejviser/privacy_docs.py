@@ -150,8 +150,8 @@ def measures(lim: Limits) -> list[str]:
         "**Volunteers.** A community's contact person is shown to staff; to the public only when they "
         "agreed, and they can correct or remove their own details.",
         "**Web client.** Server-side sessions (only hashes of their ids stored), CSRF tokens, sign-out after "
-        f"{lim.session_idle_minutes:g} idle minutes; a draft's contact fields are encrypted and a draft is "
-        f"deleted {lim.draft_hours:g} hours after its last change.",
+        f"{lim.session_idle_minutes:g} idle minutes; a draft's contact data, loneliness answers and note "
+        f"are encrypted, and a draft is deleted {lim.draft_hours:g} hours after its last change.",
         "**Logs and statistics.** Logs name ids and types, never personal data; HTTP access logs are off. "
         "The dashboard needs a token, and small counts are suppressed in what it shows.",
     ]
@@ -221,9 +221,17 @@ def residual_risks(lim: Limits) -> list[str]:
         "**Outside Vejviser.** E-mails in recipients' mailboxes, the mail and SMS providers' logs, the "
         "database and NATS servers' own logs, a reverse proxy's access logs (URLs hold pseudonyms), browser "
         "caches and printed worklists.",
-        f"**Web drafts.** While a referral is being written (at most {lim.draft_hours:g} hours), the note and "
-        "the other answers are stored in the web database in plain text; only the contact fields and "
-        "loneliness answers are encrypted, under a key of the web service rather than the citizen's.",
+        f"**Web drafts.** While a referral is being written (at most {lim.draft_hours:g} hours), the chosen "
+        "community, area, target groups and support needs are stored in the web database in plain text; "
+        "the contact data, loneliness answers and note are encrypted under the web client's draft key, not "
+        "the citizen's, so a draft is deleted rather than crypto-shredded.",
+        f"**Outbox copies.** A service keeps each event it published for {lim.outbox_hours:g} hours after "
+        "sending (`OUTBOX_RETENTION_HOURS`), erasure or not: in the referrals database that includes the "
+        "registration (age band, area, target groups) and loneliness scores of a citizen just erased.",
+        "**The catalogue stream.** It keeps every community event with no age limit, so a contact person "
+        "who later withdrew or was removed stays in the older events on the bus.",
+        "**A volunteer who was once a citizen.** An ambassador's directory entry may name the pseudonym "
+        "they were referred under, which links the two.",
         "**Free text by staff.** Notes of network meetings and descriptions of unmet needs are not screened for names.",
         "**Consent to a public authority.** Citizens give consent through a professional they depend on; the "
         "municipality should judge whether consent is freely given or whether another basis fits better.",
@@ -239,6 +247,24 @@ def _bus_section(services: dict[str, list[Consumed]]) -> str:
         for r in bus_recipients(services)
     ]
     return _table(("service", "from context", "event types", "personal data carried"), rows)
+
+
+def _streams_section() -> str:
+    # shared/stream_retention.py is the one table of how long the bus keeps what.
+    from shared.events import REGISTRY
+    from shared.stream_retention import EVENT_TTL, STREAMS
+
+    streams = _table(("stream", "kept", "why"), [(name, keep.describe(), keep.why) for name, keep in STREAMS.items()])
+    ttl = "; ".join(f"`{model.__name__}` {keep.describe()} ({keep.why})" for model, keep in EVENT_TTL.items())
+    purged = ", ".join(f"`{m.__name__}`" for m in REGISTRY.values() if getattr(m, "attributes_of", None))
+    return "\n\n".join(
+        [
+            streams,
+            f"Event types that expire sooner (`Nats-TTL`, their dead letters alike): {ttl}. Purged from their "
+            f"stream and the DLQ when the citizen is erased: {purged}. Every event type: "
+            "[docs/events-retention.md](../events-retention.md).",
+        ]
+    )
 
 
 def records_of_processing(prof: Profile, lim: Limits, services: dict[str, list[Consumed]]) -> str:
@@ -305,6 +331,8 @@ def records_of_processing(prof: Profile, lim: Limits, services: dict[str, list[C
                 for t in _personal(TABLES)
             ],
         ),
+        "### The event bus",
+        _streams_section(),
         "## 8. Security measures (Tekniske og organisatoriske sikkerhedsforanstaltninger)",
         "\n".join(f"- {m}" for m in measures(lim)),
         "[Organisational measures of the municipality: who is granted which role, training, backup policy, "

@@ -92,7 +92,6 @@ def test_the_register_names_no_column_the_code_does_not_have(code_columns: set[t
 
 
 def test_every_field_of_every_event_is_classified() -> None:
-    code = {(name, f) for name, model in REGISTRY.items() for f in model.model_fields}
     code = {(model.__name__, f) for model in REGISTRY.values() for f in model.model_fields}
     registered = {(name, f) for name, fields in EVENT_FIELDS.items() for f in fields}
     assert sorted(code - registered) == [], f"classify these event fields in {REGISTER}"
@@ -100,12 +99,16 @@ def test_every_field_of_every_event_is_classified() -> None:
 
 
 def test_an_outbox_is_classified_by_what_its_service_publishes() -> None:
-    # The outbox holds copies of the service's own events until they are sent and a while after.
+    # The outbox holds copies of the service's own events until they are sent and a while after;
+    # an event carrying a citizen's attributes ends its subject with the citizen's reference.
     for (service, name), table in TABLE_BY_KEY.items():
         if name != "outbox":
             continue
-        publishes_personal = any(event_categories(m.__name__) for m in REGISTRY.values() if m.context == service)
-        assert (table.columns["payload"] == "event_copy") == publishes_personal, service
+        published = [m for m in REGISTRY.values() if m.context == service]
+        personal = any(event_categories(m.__name__) for m in published)
+        assert (table.columns["payload"] == "event_copy") == personal, service
+        names_citizen = any(getattr(m, "attributes_of", None) for m in published)
+        assert (table.columns["subject"] == "citizen_ref") == names_citizen, service
 
 
 def test_every_read_purpose_belongs_to_exactly_one_activity() -> None:
