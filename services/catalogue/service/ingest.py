@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from services.catalogue.domain import decide_capacity
+from services.catalogue.domain import ContactPerson, decide_capacity
 from services.catalogue.service import changes, needs, organizations
 from services.catalogue.store import Community, Organization
 from shared.clock import local
@@ -91,6 +91,10 @@ def _registered(session: Session, envelope: Envelope, event: CommunityRegistered
 def _updated(session: Session, envelope: Envelope, event: CommunityUpdated) -> None:
     community = _known(session, event.community_id)
     sent: dict[str, object] = event.model_dump(exclude_none=True, exclude={"community_id", "contact"})
+    if not sent and event.contact is not None and event.contact.empty:
+        # The contact person removed alone: allowed on an archived community too, as by the API.
+        changes.change_contact(session, community, ContactPerson(), envelope.time)
+        return
     sent = _checked(sent)
     if isinstance(organization_id := sent.get("organization_id"), str):
         _ensure_organization(session, organization_id, envelope)
