@@ -351,6 +351,7 @@ ACTIVITIES: dict[ActivityCode, Activity] = {
 
 RetentionCode = Literal[
     "citizen",
+    "erased",
     "citizen_facts",
     "key",
     "audit",
@@ -402,16 +403,19 @@ def erasure_rule(limits: Limits) -> str:
 
 
 def retention_text(code: RetentionCode, limits: Limits) -> str:
-    erased = erasure_rule(limits)
+    """How long a table's rows are kept; "erasure" is the citizen's, as `erasure_rule` says."""
     texts: dict[RetentionCode, str] = {
-        "citizen": f"Until the citizen is erased, {erased}; then the data is removed or nulled.",
+        "citizen": (
+            "Until the citizen's erasure, which removes the sealed data, the consent record and the "
+            "attributes; the pseudonym and the dates of registration and erasure stay."
+        ),
+        "erased": "Deleted at the citizen's erasure.",
         "citizen_facts": (
-            f"The citizen is erased {erased}; anything sealed or free text is then removed, and these "
-            "pseudonymous facts stay for statistics."
+            "Kept after the citizen's erasure as pseudonymous facts for statistics; the sealed note is removed then."
         ),
         "key": (
-            f"Until the citizen is erased, {erased}: erasure destroys the key first (crypto-shredding); a "
-            "tombstone (the pseudonym and when) stays so that no key is made for that citizen again."
+            "Until the citizen's erasure, which destroys the key first (crypto-shredding); a tombstone "
+            "(the pseudonym and when) stays so that no key is made for that citizen again."
         ),
         "audit": (
             "Kept: the log is append-only (no update or delete path; a database trigger refuses both). "
@@ -428,8 +432,8 @@ def retention_text(code: RetentionCode, limits: Limits) -> str:
         "copy": "A copy kept in step with its source's events: a change or removal at the source replaces it here.",
         "messages": "Kept as the inbox and history of messages; Vejviser deletes none automatically yet.",
         "projection": (
-            "Kept for statistics; when a citizen is erased their attributes and loneliness scores are removed "
-            "from the projection, and the pseudonym and dates remain."
+            "Kept for statistics; the citizen's erasure removes their attributes and loneliness scores from "
+            "the projection, and the pseudonym and dates stay."
         ),
         "statistics": "Kept (aggregates; no citizen is named).",
         "outbox": (
@@ -545,17 +549,17 @@ referrals.referral referral citizen_facts
     referral_note: note_ciphertext
     citizen_consent: share_contact share_note
     none: version
-referrals.loneliness referral citizen
+referrals.loneliness referral erased
     referral_facts: referral_id
     loneliness: moment score time
-referrals.timeline referral citizen_facts
+referrals.timeline referral kept
     none: id event_id
     referral_facts: referral_id event_type source time status data
-referrals.bridge referral citizen_facts
+referrals.bridge referral kept
     none: event_id
     citizen_ref: citizen_ref
     referral_facts: from_community_id to_referral_id time
-referrals.accompaniment_decline referral citizen_facts
+referrals.accompaniment_decline referral kept
     actor_activity: referral_id actor_id at
 referrals.citizen_key referral key key store
     citizen_ref: citizen_ref
@@ -657,7 +661,7 @@ analytics.an_referral statistics projection
     referral_facts: participating_4w_us participating_12w_us no_show_us
     support_needs: needs_accompaniment
     loneliness: loneliness_referral_us loneliness_referral loneliness_week_12_us loneliness_week_12
-analytics.an_bridge statistics citizen_facts
+analytics.an_bridge statistics kept
     none: event_id
     citizen_ref: citizen_ref
     referral_facts: from_community_id to_referral_id time_us

@@ -255,13 +255,16 @@ def _streams_section() -> str:
     from shared.stream_retention import EVENT_TTL, STREAMS
 
     streams = _table(("stream", "kept", "why"), [(name, keep.describe(), keep.why) for name, keep in STREAMS.items()])
-    ttl = "; ".join(f"`{model.__name__}` {keep.describe()} ({keep.why})" for model, keep in EVENT_TTL.items())
+    sooner = _table(
+        ("event type", "kept", "why"), [(f"`{m.__name__}`", keep.describe(), keep.why) for m, keep in EVENT_TTL.items()]
+    )
     purged = ", ".join(f"`{m.__name__}`" for m in REGISTRY.values() if getattr(m, "attributes_of", None))
     return "\n\n".join(
         [
             streams,
-            f"Event types that expire sooner (`Nats-TTL`, their dead letters alike): {ttl}. Purged from their "
-            f"stream and the DLQ when the citizen is erased: {purged}. Every event type: "
+            "Event types that expire sooner (the `Nats-TTL` header; their dead letters alike):",
+            sooner,
+            f"Purged from their stream and the DLQ when the citizen is erased: {purged}. Every event type: "
             "[docs/events-retention.md](../events-retention.md).",
         ]
     )
@@ -324,6 +327,7 @@ def records_of_processing(prof: Profile, lim: Limits, services: dict[str, list[C
         "None: Vejviser sends no personal data outside the EU/EEA. [The municipality confirms this for its "
         "hosting, mail and SMS providers.]",
         "## 7. Retention (Slettefrister)",
+        f"**The citizen's erasure** (sletning): {erasure_rule(lim)}. It goes through one path, whichever starts it.",
         _table(
             ("where", "data", "kept"),
             [
