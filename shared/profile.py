@@ -118,6 +118,9 @@ class Profile(BaseModel):
     # Whether referrers may ask the three-item UCLA loneliness scale (with the citizen's
     # consent, at the referral and at the 12-week follow-up). Never required to refer.
     loneliness_scale: bool = False
+    # How long a citizen's data is kept after their last referral ended (or after registration,
+    # if never referred); the referrals service's nightly retention job erases them then.
+    retention_months_after_end: int = Field(default=12, ge=1, le=120)
 
     @model_validator(mode="after")
     def _unique_codes(self) -> Profile:

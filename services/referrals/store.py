@@ -14,8 +14,8 @@ from services.referrals.access import REQUEST_STATUSES
 from services.referrals.domain import ACCOMPANYING, AWAITING, FOLLOW_UP_WEEKS, ReferralState, Status
 from services.referrals.tables import (
     AccompanimentDecline,
+    Bridge,
     Community,
-    ContactAudit,
     Loneliness,
     Referral,
     Referrer,
@@ -280,9 +280,35 @@ def timeline_of(session: Session, referral_id: str) -> list[TimelineEntry]:
     return list(session.scalars(query.order_by(TimelineEntry.time, TimelineEntry.id)))
 
 
-def audits_of(session: Session, citizen_ref: str) -> list[ContactAudit]:
-    query = select(ContactAudit).where(ContactAudit.citizen_ref == citizen_ref)
-    return list(session.scalars(query.order_by(ContactAudit.id)))
+def referrals_of(session: Session, citizen_ref: str) -> list[Referral]:
+    query = select(Referral).where(Referral.citizen_ref == citizen_ref)
+    return list(session.scalars(query.order_by(Referral.created_at, Referral.referral_id)))
+
+
+def timelines_of(session: Session, referral_ids: Sequence[str]) -> dict[str, list[TimelineEntry]]:
+    if not referral_ids:
+        return {}
+    query = select(TimelineEntry).where(TimelineEntry.referral_id.in_(set(referral_ids)))
+    found: dict[str, list[TimelineEntry]] = {}
+    for entry in session.scalars(query.order_by(TimelineEntry.time, TimelineEntry.id)):
+        found.setdefault(entry.referral_id, []).append(entry)
+    return found
+
+
+def loneliness_of(session: Session, referral_ids: Sequence[str]) -> dict[str, list[Loneliness]]:
+    """The loneliness scores recorded, by referral, in the order they were measured."""
+    if not referral_ids:
+        return {}
+    query = select(Loneliness).where(Loneliness.referral_id.in_(set(referral_ids)))
+    found: dict[str, list[Loneliness]] = {}
+    for row in session.scalars(query.order_by(Loneliness.time)):
+        found.setdefault(row.referral_id, []).append(row)
+    return found
+
+
+def bridges_of(session: Session, citizen_ref: str) -> list[Bridge]:
+    query = select(Bridge).where(Bridge.citizen_ref == citizen_ref)
+    return list(session.scalars(query.order_by(Bridge.time, Bridge.event_id)))
 
 
 def is_empty(session: Session) -> bool:

@@ -3,7 +3,16 @@ OpenAPI document lists them (ingestion, built on the runtime, is added by `main.
 
 from __future__ import annotations
 
-from services.referrals.api import accompaniment, citizens, communities, outreach, referrals, referrers, welcome
+from services.referrals.api import (
+    accompaniment,
+    citizens,
+    communities,
+    outreach,
+    privacy,
+    referrals,
+    referrers,
+    welcome,
+)
 
 ROUTERS = (
     referrers.router,
@@ -13,4 +22,5 @@ ROUTERS = (
     outreach.router,
     communities.router,
     welcome.router,
+    privacy.router,
 )

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.referrals.api.deps import Service
+from services.referrals.api.deps import ForAccompaniment, Service
 from services.referrals.api.presenters import request_out
 from services.referrals.schemas import AccompanimentRequestOut
-from shared.auth import CurrentPrincipal
 
 router = APIRouter(tags=["accompaniment"])
 
 
 @router.get("/v1/accompaniment-requests", summary="Accompaniment requests: open, mine, taken")
-def requests(principal: CurrentPrincipal, service: Service) -> list[AccompanimentRequestOut]:
+def requests(principal: ForAccompaniment, service: Service) -> list[AccompanimentRequestOut]:
     found = service.accompaniment.requests(principal)
     return [request_out(item, found.shown) for item in found.items]

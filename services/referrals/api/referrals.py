@@ -8,8 +8,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from services.referrals.api.deps import Referring, Service
+from services.referrals.api.deps import ForFollowUp, ForWorklist, Referring, Service
 from services.referrals.api.presenters import companion_out, referrals_out, timeline_out
+from services.referrals.audit import Reader
 from services.referrals.domain import Action, Status
 from services.referrals.schemas import (
     AccompanyIn,
@@ -39,23 +40,22 @@ from shared.events.referrals import (
     ReferralRejected,
     WelcomeConfirmed,
 )
-from shared.principal import Principal
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
 
 
-def one(shown: Shown, principal: Principal, service: Service) -> ReferralOut:
+def one(shown: Shown, principal: Reader, service: Service) -> ReferralOut:
     return referrals_out(shown, principal, service.settings)[0]
 
 
 @router.post("", status_code=201, summary="Refer a citizen to a community")
-def create(body: ReferralIn, principal: Referring, service: Service) -> ReferralOut:
+def create(body: ReferralIn, _: Referring, principal: ForFollowUp, service: Service) -> ReferralOut:
     return one(service.referrals.create(principal, body), principal, service)
 
 
 @router.get("", summary="List the referrals you may see")
 def visible(
-    principal: CurrentPrincipal,
+    principal: ForWorklist,
     service: Service,
     status: Annotated[list[Status] | None, Query()] = None,
     referrer: Annotated[str | None, Query()] = None,
@@ -86,12 +86,12 @@ def visible(
 
 
 @router.get("/{referral_id}")
-def get(referral_id: str, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+def get(referral_id: str, principal: ForFollowUp, service: Service) -> ReferralOut:
     return one(service.referrals.get(principal, referral_id), principal, service)
 
 
 @router.get("/{referral_id}/timeline", summary="The referral's events in order")
-def timeline(referral_id: str, principal: CurrentPrincipal, service: Service) -> list[TimelineOut]:
+def timeline(referral_id: str, principal: ForFollowUp, service: Service) -> list[TimelineOut]:
     return [timeline_out(entry) for entry in service.referrals.timeline(principal, referral_id)]
 
 
@@ -103,13 +103,13 @@ def companions(
 
 
 def step(
-    service: Service, principal: Principal, referral_id: str, action: Action, make: Callable[[Referral], Event]
+    service: Service, principal: Reader, referral_id: str, action: Action, make: Callable[[Referral], Event]
 ) -> ReferralOut:
     return one(service.referrals.move(principal, referral_id, action, make), principal, service)
 
 
 @router.post("/{referral_id}/accept")
-def accept(referral_id: str, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+def accept(referral_id: str, principal: ForFollowUp, service: Service) -> ReferralOut:
     return step(service, principal, referral_id, Action.accept, lambda r: ReferralAccepted(referral_id=r.referral_id))
 
 
@@ -117,7 +117,7 @@ def accept(referral_id: str, principal: CurrentPrincipal, service: Service) -> R
     "/{referral_id}/arrange_accompaniment",
     summary="Arrange a companion: the referrer or a guide names anyone, a volunteer takes it (first wins)",
 )
-def arrange(referral_id: str, body: CompanionIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+def arrange(referral_id: str, body: CompanionIn, principal: ForFollowUp, service: Service) -> ReferralOut:
     return one(service.accompaniment.arrange(principal, referral_id, body.companion_id), principal, service)
 
 
@@ -129,7 +129,7 @@ def decline(referral_id: str, principal: CurrentPrincipal, service: Service) -> 
 
 @router.post("/{referral_id}/accompany")
 def accompany(
-    referral_id: str, principal: CurrentPrincipal, service: Service, body: AccompanyIn | None = None
+    referral_id: str, principal: ForFollowUp, service: Service, body: AccompanyIn | None = None
 ) -> ReferralOut:
     def make(referral: Referral) -> CitizenAccompanied:
         companion = (body.companion_id if body else None) or referral.companion_id
@@ -141,7 +141,7 @@ def accompany(
 
 
 @router.post("/{referral_id}/welcome")
-def welcome(referral_id: str, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+def welcome(referral_id: str, principal: ForFollowUp, service: Service) -> ReferralOut:
     def make(referral: Referral) -> WelcomeConfirmed:
         return WelcomeConfirmed(
             referral_id=referral.referral_id, community_id=referral.community_id, confirmed_by=principal.actor_id
@@ -151,7 +151,7 @@ def welcome(referral_id: str, principal: CurrentPrincipal, service: Service) -> 
 
 
 @router.post("/{referral_id}/confirm_participation")
-def confirm(referral_id: str, body: ParticipationIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+def confirm(referral_id: str, body: ParticipationIn, principal: ForFollowUp, service: Service) -> ReferralOut:
     def make(referral: Referral) -> ParticipationConfirmed:
         return ParticipationConfirmed(
             referral_id=referral.referral_id,
@@ -163,7 +163,7 @@ def confirm(referral_id: str, body: ParticipationIn, principal: CurrentPrincipal
 
 
 @router.post("/{referral_id}/reject")
-def reject(referral_id: str, body: RejectIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+def reject(referral_id: str, body: RejectIn, principal: ForFollowUp, service: Service) -> ReferralOut:
     return step(
         service,
         principal,
@@ -174,7 +174,7 @@ def reject(referral_id: str, body: RejectIn, principal: CurrentPrincipal, servic
 
 
 @router.post("/{referral_id}/propose_visit", summary="Propose the first visit (replaces an earlier proposal)")
-def propose_visit(referral_id: str, body: VisitIn, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+def propose_visit(referral_id: str, body: VisitIn, principal: ForFollowUp, service: Service) -> ReferralOut:
     def make(referral: Referral) -> FirstVisitProposed:
         # Stored and published in UTC, as every time is; shown in Copenhagen time.
         visit_at = body.visit_at.astimezone(UTC)
@@ -184,7 +184,7 @@ def propose_visit(referral_id: str, body: VisitIn, principal: CurrentPrincipal, 
 
 
 @router.post("/{referral_id}/no_show", summary="The citizen did not come (ends the referral)")
-def no_show(referral_id: str, principal: CurrentPrincipal, service: Service) -> ReferralOut:
+def no_show(referral_id: str, principal: ForFollowUp, service: Service) -> ReferralOut:
     def make(referral: Referral) -> NoShowReported:
         return NoShowReported(referral_id=referral.referral_id, reported_by=principal.actor_id)
 
@@ -192,12 +192,12 @@ def no_show(referral_id: str, principal: CurrentPrincipal, service: Service) -> 
 
 
 @router.post("/{referral_id}/loneliness", status_code=201, summary="Record the loneliness measure (with consent)")
-def loneliness(referral_id: str, body: LonelinessIn, principal: Referring, service: Service) -> ReferralOut:
+def loneliness(
+    referral_id: str, body: LonelinessIn, _: Referring, principal: ForFollowUp, service: Service
+) -> ReferralOut:
     return one(service.referrals.measure_loneliness(principal, referral_id, body), principal, service)
 
 
 @router.post("/{referral_id}/cancel")
-def cancel(
-    referral_id: str, principal: CurrentPrincipal, service: Service, body: CancelIn | None = None
-) -> ReferralOut:
+def cancel(referral_id: str, principal: ForFollowUp, service: Service, body: CancelIn | None = None) -> ReferralOut:
     return step(service, principal, referral_id, Action.cancel, lambda r: ReferralCancelled(referral_id=r.referral_id))

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from services.referrals.api.deps import Service
+from services.referrals.api.deps import ByWelcomeLink, Service
 from services.referrals.service.welcome import WelcomePage
 from shared.profile import profile
 
@@ -27,10 +27,10 @@ def render(page: WelcomePage) -> HTMLResponse:
 
 
 @router.get("/welcome/{token}", response_class=HTMLResponse, summary="The one-click welcome page (Danish)")
-def show(token: str, service: Service) -> HTMLResponse:
-    return render(service.welcome.show(token))
+def show(token: str, reader: ByWelcomeLink, service: Service) -> HTMLResponse:
+    return render(service.welcome.show(token, reader))
 
 
 @router.post("/welcome/{token}", response_class=HTMLResponse, summary="Confirm the welcome")
-def confirm(token: str, service: Service) -> HTMLResponse:
-    return render(service.welcome.confirm(token))
+def confirm(token: str, reader: ByWelcomeLink, service: Service) -> HTMLResponse:
+    return render(service.welcome.confirm(token, reader))
