@@ -7,7 +7,10 @@ Reliability rules (docs/architecture.md):
   event is nak'ed with back-off and, on its last allowed delivery, terminated with a reason;
 - the server's MAX_DELIVERIES and MSG_TERMINATED advisories are captured in the `ADVISORIES`
   stream, and a dead-letter keeper copies the original message into the `DLQ` stream with
-  the reason, so the consumer keeps going and nothing is lost.
+  the reason, so the consumer keeps going and nothing is lost;
+- how long each stream keeps its messages, and which messages expire sooner, is the table in
+  shared/stream_retention.py; an erased citizen's attribute-bearing messages are purged from
+  their stream and the DLQ (`purge_citizen`).
 """
 
 from __future__ import annotations
@@ -30,19 +33,23 @@ from nats.js.api import ConsumerConfig, DeliverPolicy, RetentionPolicy, StorageT
 from nats.js.errors import NotFoundError
 
 from shared.events import CONTENT_TYPE, CONTEXTS, Envelope
+from shared.events.envelope import subject_token
+from shared.stream_retention import ADVISORY_STREAM as ADVISORY_STREAM  # re-exported for the services
+from shared.stream_retention import DLQ_STREAM as DLQ_STREAM
+from shared.stream_retention import STREAMS, erasable_contexts, message_ttl
+from shared.stream_retention import stream_name as stream_name
 
 log = logging.getLogger("vejviser.bus")
 
 DEDUP_WINDOW_SECONDS = 120.0
-DLQ_STREAM = "DLQ"
 DLQ_SUBJECT_PREFIX = "vejviser.dlq"
-ADVISORY_STREAM = "ADVISORIES"
 ADVISORY_SUBJECTS = (
     "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>",
     "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>",
 )
 DLQ_KEEPER = "dlq-keeper"
 MSG_ID = "Nats-Msg-Id"
+MSG_TTL = "Nats-TTL"
 
 # Headers the DLQ keeper adds to a dead letter.
 H_REASON = "Vejviser-Dlq-Reason"
@@ -52,39 +59,34 @@ H_CONSUMER = "Vejviser-Dlq-Consumer"
 H_SUBJECT = "Vejviser-Dlq-Subject"
 
 
-def stream_name(context: str) -> str:
-    return context.upper()
-
-
 def context_subjects(context: str) -> str:
     return f"vejviser.{context}.>"
 
 
 def stream_configs() -> list[StreamConfig]:
     dup = DEDUP_WINDOW_SECONDS
-    configs = [
-        StreamConfig(
-            name=stream_name(ctx),
-            subjects=[context_subjects(ctx)],
+
+    def kept(name: str, subjects: list[str]) -> StreamConfig:
+        # max_age 0 is "until deleted"; every stream that can hold an event allows the
+        # per-message TTL of sensitive types (its dead letters keep the header).
+        return StreamConfig(
+            name=name,
+            subjects=subjects,
             storage=StorageType.FILE,
             duplicate_window=dup,
+            max_age=STREAMS[name].seconds,
+            allow_msg_ttl=True,
         )
-        for ctx in CONTEXTS
-    ]
-    configs.append(
-        StreamConfig(
-            name=DLQ_STREAM,
-            subjects=[f"{DLQ_SUBJECT_PREFIX}.>"],
-            storage=StorageType.FILE,
-            duplicate_window=dup,
-        )
-    )
+
+    configs = [kept(stream_name(ctx), [context_subjects(ctx)]) for ctx in CONTEXTS]
+    configs.append(kept(DLQ_STREAM, [f"{DLQ_SUBJECT_PREFIX}.>"]))
     configs.append(
         StreamConfig(
             name=ADVISORY_STREAM,
             subjects=list(ADVISORY_SUBJECTS),
             storage=StorageType.FILE,
             retention=RetentionPolicy.WORK_QUEUE,
+            max_age=STREAMS[ADVISORY_STREAM].seconds,
         )
     )
     return configs
@@ -114,15 +116,30 @@ def make_broker(nats_url: str, *, name: str) -> NatsBroker:
     )
 
 
-def event_headers(event_id: str) -> dict[str, str]:
-    """Headers of every event on the bus: JetStream dedups by the event id."""
-    return {MSG_ID: event_id, "Content-Type": CONTENT_TYPE}
+def event_headers(event_id: str, subject: str) -> dict[str, str]:
+    """Headers of every event on the bus: JetStream dedups by the event id; a sensitive type
+    carries its time to live (shared/stream_retention.py)."""
+    headers = {MSG_ID: event_id, "Content-Type": CONTENT_TYPE}
+    ttl = message_ttl(subject)
+    if ttl is not None:
+        headers[MSG_TTL] = ttl
+    return headers
 
 
 async def publish_event(js: JetStreamContext, envelope: Envelope) -> None:
     """Publish one event and wait for the PubAck (a duplicate id is acked, not stored)."""
-    model_subject = envelope.nats_subject
-    await js.publish(model_subject, envelope.to_json(), headers=event_headers(envelope.id))
+    subject = envelope.nats_subject
+    await js.publish(subject, envelope.to_json(), headers=event_headers(envelope.id, subject))
+
+
+async def purge_citizen(js: JetStreamContext, citizen_ref: str) -> None:
+    """Remove every message that carries `citizen_ref`'s attributes from its stream, and every
+    dead-letter copy of one. Such messages end their subject with the citizen's token; the
+    DLQ keeper keeps that token on the copy's subject (`vejviser.dlq.<consumer>.<token>`)."""
+    token = subject_token(citizen_ref)
+    for context in erasable_contexts():
+        await js.purge_stream(stream_name(context), subject=f"vejviser.{context}.*.{token}")
+    await js.purge_stream(DLQ_STREAM, subject=f"{DLQ_SUBJECT_PREFIX}.*.{token}")
 
 
 # --------------------------------------------------------------------------- consumers
@@ -328,9 +345,16 @@ async def keep_dead_letters(js: JetStreamContext, advisories: Iterable[Msg]) -> 
                 MSG_ID: f"dlq:{stream}:{seq}:{consumer}",
             }
         )
-        await js.publish(f"{DLQ_SUBJECT_PREFIX}.{consumer}", original.data or b"", headers=headers)
+        await js.publish(dead_letter_subject(consumer, original.subject or ""), original.data or b"", headers=headers)
         log.warning("dead-lettered %s seq %s for %s: %s", stream, seq, consumer, reason)
         await adv.ack()
+
+
+def dead_letter_subject(consumer: str, original: str) -> str:
+    """`vejviser.dlq.<consumer>`, plus the citizen's token when the original subject ends with
+    one (`vejviser.<context>.<Event>.<token>`), so that erasing the citizen purges the copy."""
+    parts = original.split(".")
+    return f"{DLQ_SUBJECT_PREFIX}.{consumer}" + (f".{parts[3]}" if len(parts) == 4 else "")
 
 
 async def run_dead_letter_keeper(nc: Client, stop: asyncio.Event) -> None:

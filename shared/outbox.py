@@ -4,12 +4,17 @@ and a relay publishes it to JetStream, marking it sent only after the PubAck.
 A crash between commit and publish loses nothing: the row stays unsent and the relay sends
 it on the next start. A crash after publish but before marking sent re-sends it with the same
 `Nats-Msg-Id`, which JetStream drops as a duplicate.
+
+Once `CitizenErased` has its PubAck, the relay purges that citizen's attribute-bearing
+messages from the streams and the DLQ before it marks the row sent, so a failed purge is
+retried with the row (shared/stream_retention.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -34,9 +39,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import any_
 
-from shared.bus import event_headers
+from shared.bus import event_headers, purge_citizen
 from shared.db import Database, UtcDateTime, insert_rows
 from shared.events import Envelope
+from shared.stream_retention import ERASURE_SUBJECT
 
 log = logging.getLogger("vejviser.outbox")
 
@@ -156,20 +162,30 @@ class OutboxRelay:
             return 0
         futures: list[asyncio.Future[Any]] = []
         for _pos, event_id, subject, payload in rows:
-            futures.append(await self.js.publish_async(subject, payload, headers=event_headers(event_id)))
+            futures.append(await self.js.publish_async(subject, payload, headers=event_headers(event_id, subject)))
         # Bounded wait: while NATS is away no PubAck comes, and the rows must stay unsent.
         await asyncio.wait(futures, timeout=self.ack_timeout)
         acked: list[int] = []
-        for (pos, event_id, _s, _p), future in zip(rows, futures, strict=True):
+        for (pos, event_id, subject, payload), future in zip(rows, futures, strict=True):
             if not future.done() or future.cancelled() or future.exception() is not None:
                 log.warning("no PubAck for %s yet; it stays in the outbox", event_id)
                 break  # keep order: the rest waits for the next round
+            if subject == ERASURE_SUBJECT and not await self._purge_erased(event_id, payload):
+                break  # sent again next round (a duplicate then), and purged again
             acked.append(pos)
         for future in futures:
             if not future.done():
                 future.cancel()
         await asyncio.to_thread(self._mark_sent, acked)
         return len(acked)
+
+    async def _purge_erased(self, event_id: str, payload: bytes) -> bool:
+        try:
+            await purge_citizen(self.js, str(json.loads(payload)["data"]["citizen_ref"]))
+        except Exception as exc:  # NATS away: the row stays unsent and the purge is retried
+            log.warning("purge after %s failed: %s; retried", event_id, type(exc).__name__)
+            return False
+        return True
 
     def _pending(self) -> Sequence[tuple[int, str, str, bytes]]:
         with self.db.read() as session:  # a poll must not queue behind (or block) writers

@@ -1,12 +1,17 @@
 """The CloudEvents 1.0 structured-JSON envelope and the registry of event types.
 
 Every event on the bus is an `Event` subclass wrapped in an `Envelope`. The envelope's `type`
-is `dk.vejviser.<EventName>.v<version>`, its NATS subject `vejviser.<context>.<EventName>`.
+is `dk.vejviser.<EventName>.v<version>`, its NATS subject `vejviser.<context>.<EventName>`;
+an event that carries a citizen's attributes adds the citizen's reference as a last token
+(`vejviser.referrals.CitizenRegistered.<citizen_ref>`), so that erasing the citizen can purge
+it from the stream by subject (shared/bus.py `purge_citizen`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
@@ -21,9 +26,31 @@ CONTENT_TYPE = "application/cloudevents+json"
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 MAX_ID_LENGTH = 64
 
+
+class IdMark:
+    """Marks the `Id` fields, so shared/screening.py knows an identifier from free text (the
+    mark is not part of the JSON schema)."""
+
+    def __repr__(self) -> str:
+        return "Id"
+
+
+ID_MARK = IdMark()
+
 # Every identifier in an envelope or a payload (event ids, community_id, citizen_ref, …) ends
 # up in 64-character key columns; the contract says so, so a producer hears it by name.
-Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
+Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH), ID_MARK]
+
+# What a subject token may hold as it is; anything else (dots, spaces, wildcards) is digested.
+_SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def subject_token(value: str) -> str:
+    """`value` as one NATS subject token: as it is when safe, else a digest of it (the same
+    value always gives the same token, which is what a purge by subject needs)."""
+    if _SAFE_TOKEN.match(value):
+        return value
+    return "h-" + hashlib.sha256(value.encode()).hexdigest()[:40]
 
 
 class EventContractError(ValueError):
@@ -52,6 +79,9 @@ class Event(BaseModel):
     context: ClassVar[str]
     aggregate: ClassVar[str]  # name of the field that is the envelope's `subject`
     version: ClassVar[int] = 1
+    # The field naming the citizen whose attributes this event carries (None: it carries
+    # none). Its value ends the NATS subject, and erasing that citizen purges the event.
+    attributes_of: ClassVar[str | None] = None
 
     @classmethod
     def event_name(cls) -> str:
@@ -63,7 +93,17 @@ class Event(BaseModel):
 
     @classmethod
     def nats_subject(cls) -> str:
+        """The subject of this type (consumers filter `vejviser.<context>.>`)."""
         return f"vejviser.{cls.context}.{cls.event_name()}"
+
+    @classmethod
+    def subject_for(cls, data: Mapping[str, Any]) -> str:
+        """The subject of one event with payload `data`: the type's, plus the citizen's token
+        when it carries a citizen's attributes."""
+        citizen = data.get(cls.attributes_of) if cls.attributes_of else None
+        if isinstance(citizen, str) and citizen:
+            return f"{cls.nats_subject()}.{subject_token(citizen)}"
+        return cls.nats_subject()
 
     def aggregate_id(self) -> str:
         return str(getattr(self, self.aggregate))
@@ -110,7 +150,7 @@ class Envelope(BaseModel):
 
     @property
     def nats_subject(self) -> str:
-        return model_for(self.type).nats_subject()
+        return model_for(self.type).subject_for(self.data)
 
     def decode(self) -> Event:
         model = model_for(self.type)

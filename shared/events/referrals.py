@@ -7,7 +7,7 @@ ever travels in an event.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar, Literal
+from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,6 +23,10 @@ LonelinessMoment = Literal["referral", "week_12"]
 # Why a referral was cancelled: withdrawn by a person, or closed because its citizen was erased
 # (on request or by the retention job); the latter must never be followed by a message.
 CancelReason = Literal["withdrawn", "erased"]
+# The age bands a citizen's age is given in (the referrals API's and ingestion's rule; the field
+# stays a string so that events from before the rule still parse).
+AgeBand = Literal["18-24", "25-34", "35-44", "45-54", "55-64", "65-74", "75+"]
+AGE_BANDS: tuple[str, ...] = get_args(AgeBand)
 
 
 class WorkContact(BaseModel):
@@ -74,6 +78,11 @@ class TrainingRecorded(_Actor):
 
 
 class CitizenRegistered(_Citizen):
+    """A citizen's pseudonymous registration; the attributes (given with consent) are codes.
+    They are special-category data: the message expires (shared/stream_retention.py) and is
+    purged when the citizen is erased."""
+
+    attributes_of: ClassVar[str | None] = "citizen_ref"
     citizen_ref: Id
     age_band: str | None = None
     area: str | None = None
@@ -159,11 +168,16 @@ class OutreachRecorded(_Actor):
 class LonelinessMeasured(_Referral):
     """The three-item UCLA loneliness scale, asked with the citizen's consent, as its sum
     (3 = never lonely … 9 = often lonely on all three). Only the sum travels, never the
-    answers or who gave them."""
+    answers; the citizen only as their pseudonymous reference. The message expires and is
+    purged with its citizen (shared/stream_retention.py)."""
 
+    attributes_of: ClassVar[str | None] = "citizen_ref"
     referral_id: Id
     moment: LonelinessMoment
     score: int = Field(ge=3, le=9)
+    # The referral's citizen, so that erasing them purges the score from the stream (it ends
+    # the subject). Consumers know the pairing from ReferralCreated already.
+    citizen_ref: Id | None = None
 
 
 class CitizenErased(_Citizen):
