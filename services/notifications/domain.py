@@ -105,11 +105,35 @@ class Referral:
     cancelled_at: datetime | None = None
     companion_id: str | None = None
     no_show_at: datetime | None = None
+    citizen_ref: str | None = None  # pseudonymous: to find a citizen's referrals when they are erased
+    erased_at: datetime | None = None
+
+    @property
+    def erased(self) -> bool:
+        """Its citizen was erased: nothing about it is ever told to anyone again."""
+        return self.erased_at is not None
 
     @property
     def ended(self) -> bool:
-        """Rejected, cancelled or the citizen did not come: nothing more to follow up."""
-        return self.rejected_at is not None or self.cancelled_at is not None or self.no_show_at is not None
+        """Rejected, cancelled, the citizen did not come or was erased: nothing more to follow up."""
+        return (
+            self.rejected_at is not None
+            or self.cancelled_at is not None
+            or self.no_show_at is not None
+            or self.erased_at is not None
+        )
+
+    def forgotten(self, at: datetime) -> Referral:
+        """What is kept of a referral once its citizen is erased: that it existed (so no replayed
+        or late event about it plans anything again) and whose it was; none of its facts."""
+        return Referral(
+            referral_id=self.referral_id,
+            referrer_id=self.referrer_id,
+            community_id=self.community_id,
+            created_at=self.created_at,
+            citizen_ref=self.citizen_ref,
+            erased_at=self.erased_at or at,
+        )
 
     @property
     def is_open(self) -> bool:

@@ -6,7 +6,7 @@ older than `historic_after` decides nothing at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 
 from services.notifications.domain import (
@@ -237,6 +237,7 @@ def fire_weekly_digest(
 ) -> Fired:
     # The next digest counts from now, not from the missed moment: no catch-up burst.
     again = next_digest_at(now, thresholds)
+    referrals = [referral for referral in referrals if not referral.erased]  # not even as "cancelled"
     week_start = now - timedelta(days=7)
     open_referrals = [referral for referral in referrals if referral.is_open]
     happened = sorted(
@@ -270,3 +271,21 @@ def fire_weekly_digest(
     year, week, _ = local(now).isocalendar()
     subject = f"{recipient.actor_id}@{year}-W{week:02d}"
     return Fired([Notify(Rule.weekly_digest, recipient.actor_id, subject, None, context)], again_at=again)
+
+
+DIGEST_LISTS = ("open", "happened")
+
+
+def digest_without(context: Mapping[str, object], referral_ids: Collection[str]) -> dict[str, object] | None:
+    """A digest's facts without its lines about these referrals (their citizen was erased);
+    None when nothing else is left in it (there are no empty digests)."""
+    redacted = dict(context)
+    for name in DIGEST_LISTS:
+        lines = context.get(name)
+        if isinstance(lines, list):
+            redacted[name] = [
+                line for line in lines if not (isinstance(line, dict) and line.get("referral_id") in referral_ids)
+            ]
+    if not any(redacted.get(name) for name in DIGEST_LISTS):
+        return None
+    return redacted

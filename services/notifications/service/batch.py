@@ -75,6 +75,7 @@ class Batch:
         self._directory: list[Recipient] | None = None
         self.decided: list[Notify] = []  # messages to record, in the order they were decided
         self.answered: list[str] = []  # follow-up questions' subjects whose answer came
+        self.erased: set[str] = set()  # referrals whose citizen was erased (`service.erasure`)
 
     def load(
         self,

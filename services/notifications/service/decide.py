@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from services.notifications import followup, rules
+from services.notifications import followup, rules, store
 from services.notifications.domain import (
     PARTICIPATION_WEEKS,
     Community,
@@ -21,7 +21,7 @@ from services.notifications.domain import (
     participation_timer_keys,
     welcome_timer_keys,
 )
-from services.notifications.service import notify
+from services.notifications.service import erasure, notify
 from services.notifications.service.batch import Batch
 from services.notifications.service.core import Notifications
 from services.notifications.service.timers import fire_now_if_due
@@ -31,8 +31,7 @@ from shared.events import referrals as ref
 from shared.inbox import Pair
 from shared.uow import UnitOfWork
 
-REFERRAL_EVENTS = (
-    ref.ReferrerActivated,
+ABOUT_A_REFERRAL = (
     ref.ReferralCreated,
     ref.AccompanimentArranged,
     ref.CitizenAccompanied,
@@ -43,7 +42,7 @@ REFERRAL_EVENTS = (
     ref.NoShowReported,
     ref.ParticipationConfirmed,
 )
-ABOUT_A_REFERRAL = REFERRAL_EVENTS[1:]
+REFERRAL_EVENTS = (ref.ReferrerActivated, *ABOUT_A_REFERRAL, ref.CitizenErased)
 CATALOGUE_EVENTS = (
     cat.CommunityRegistered,
     cat.CommunityUpdated,
@@ -58,19 +57,33 @@ CATALOGUE_EVENTS = (
 def on_referrals(app: Notifications, uow: UnitOfWork, pairs: list[Pair]) -> None:
     batch = Batch(uow.session, uow.now())
     events = [event for _, event in pairs]
+    erased_citizens = [event.citizen_ref for event in events if isinstance(event, ref.CitizenErased)]
     batch.load(
-        referral_ids=[event.referral_id for event in events if isinstance(event, ABOUT_A_REFERRAL)],
+        referral_ids=[
+            *(event.referral_id for event in events if isinstance(event, ABOUT_A_REFERRAL)),
+            *store.referral_ids_of_citizens(uow.session, erased_citizens),
+        ],
         actor_ids=[event.actor_id for event in events if isinstance(event, ref.ReferrerActivated)],
         community_ids=[event.community_id for event in events if isinstance(event, ref.ReferralCreated)],
     )
     for envelope, event in pairs:
         _apply_referral_event(app, batch, envelope, event)
+    erasure.undecide(batch)
     notify.record(app, uow, batch)
     batch.save()
+    erasure.forget(batch)
 
 
 def _apply_referral_event(app: Notifications, batch: Batch, envelope: Envelope, event: Event) -> None:
-    if isinstance(event, ref.ReferrerActivated):
+    if isinstance(event, ABOUT_A_REFERRAL):
+        known = batch.referrals.get(event.referral_id)
+        if known is not None and known.erased:
+            return  # its citizen was erased: nothing about it, ever (a late or replayed event)
+    if isinstance(event, ref.CitizenErased):
+        erasure.citizen_erased(batch, envelope, event)
+    elif isinstance(event, ref.ReferralCancelled) and event.reason == "erased":
+        erasure.referral_erased(batch, envelope, event)
+    elif isinstance(event, ref.ReferrerActivated):
         referrer_activated(app, batch, envelope, event)
     elif isinstance(event, ref.ReferralCreated):
         referral_created(app, batch, envelope, event)
@@ -120,6 +133,7 @@ def referral_created(app: Notifications, batch: Batch, envelope: Envelope, event
         created_at=envelope.time,
         needs_accompaniment=event.needs_accompaniment,
         special_considerations=event.special_considerations,
+        citizen_ref=event.citizen_ref,
     )
     batch.referrals.put(event.referral_id, referral)
     referrer = batch.recipients.get(event.referrer_id)

@@ -58,6 +58,14 @@ def communities_in_area(session: Session, area: str | None) -> list[Community]:
     return [Community(**row._mapping) for row in session.execute(select(COMMUNITY).where(COMMUNITY.c.area == area))]
 
 
+def referral_ids_of_citizens(session: Session, citizen_refs: Iterable[str]) -> list[str]:
+    """Every referral we know of for these citizens (to erase them)."""
+    found: list[str] = []
+    for chunk in chunks(citizen_refs):
+        found += session.scalars(select(REFERRAL.c.referral_id).where(REFERRAL.c.citizen_ref.in_(chunk)))
+    return found
+
+
 def referrals_of(session: Session, referrer_id: str) -> list[Referral]:
     rows = session.execute(select(REFERRAL).where(REFERRAL.c.referrer_id == referrer_id))
     return [Referral(**row._mapping) for row in rows]

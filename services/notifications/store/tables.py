@@ -72,6 +72,9 @@ class ReferralRow(Base):
     cancelled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     companion_id: Mapped[str | None] = mapped_column(String(100))
     no_show_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # The citizen's pseudonymous reference, only to find their referrals when they are erased.
+    citizen_ref: Mapped[str | None] = mapped_column(String(100), index=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 # ---------------------------------------------------------------------------- work

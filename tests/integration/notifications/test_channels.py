@@ -6,10 +6,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +19,7 @@ from shared.events import referrals as ref
 from shared.natsserver import free_port
 from tests.helpers import ServedApp, eventually, stream_events, token
 
-from .conftest import MailBox, Service, make_settings, referral_created
+from .conftest import FakeSms, MailBox, Receiver, Service, make_settings, referral_created
 
 
 async def test_quiet_hours_hold_mail_back_until_morning_but_the_inbox_gets_it_at_once(service: Service) -> None:
@@ -116,39 +114,6 @@ async def test_the_daily_cap_keeps_extra_messages_in_the_inbox_only(service: Ser
 # ---------------------------------------------------------------------------- webhooks
 
 
-class Receiver:
-    """A real local HTTP server that answers 500 the first `failures` times, then 200."""
-
-    def __init__(self, failures: int) -> None:
-        self.failures = failures
-        self.requests: list[tuple[dict[str, str], bytes, int]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                status = 500 if len(receiver.requests) < receiver.failures else 200
-                receiver.requests.append((dict(self.headers), body, status))
-                self.send_response(status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/vejviser"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
 @pytest.fixture
 def flaky() -> Iterator[Receiver]:
     with Receiver(failures=2) as receiver:
@@ -229,14 +194,6 @@ async def test_failed_mail_is_retried_then_recorded_as_failed(
         assert nudge.status == "failed"
         [event] = await eventually(lambda: _failures(nats_clean))
         assert event.data["channel"] == "email" and event.data["reason"].startswith("smtp:")
-
-
-class FakeSms:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    async def send_sms(self, phone: str, text: str) -> None:
-        self.sent.append((phone, text))
 
 
 async def test_sms_goes_through_its_gateway_only_when_enabled_and_chosen(
