@@ -52,6 +52,8 @@ ROLE_WORDS = {
     "municipal_system": "Kommunalt system",
 }
 PURPOSE_WORDS: dict[str, str] = {code: purpose.label_da for code, purpose in PURPOSES.items()}
+# The search form's fields (their names are the page's query string).
+SEARCH_FIELDS = ("borger", "bruger", "formaal", "fra", "til")
 FIELD_WORDS = {"citizen_ref": "borgerens reference", "actor_id": "bruger-id"}
 
 
@@ -60,9 +62,12 @@ FIELD_WORDS = {"citizen_ref": "borgerens reference", "actor_id": "bruger-id"}
 
 @dataclass(frozen=True)
 class AuditSearch:
-    """What the officer asked for, as the form's fields hold it (`values`) and as read."""
+    """What the officer asked for, as the form's fields hold it (`values`) and as read.
+    `asked` is false until the form is sent: opening the page reads no entry (a search is
+    itself audited, for every citizen it shows)."""
 
     values: dict[str, str] = field(default_factory=dict)
+    asked: bool = False
     citizen_ref: str = ""
     actor_id: str = ""
     purpose: str = ""
@@ -85,13 +90,15 @@ class AuditSearch:
 
     def href(self, page: int) -> str:
         """This search's page `page` of results."""
-        kept = {name: value for name, value in self.values.items() if value and name != "side"}
+        kept = {name: value for name, value in self.values.items() if name != "side"}
         return "/revision?" + urlencode({**kept, **({"side": page} if page > 1 else {})})
 
-    def for_citizen(self, citizen_ref: str) -> str:
+    @staticmethod
+    def for_citizen(citizen_ref: str) -> str:
         return "/revision?" + urlencode({"borger": citizen_ref})
 
-    def for_actor(self, actor_id: str) -> str:
+    @staticmethod
+    def for_actor(actor_id: str) -> str:
         return "/revision?" + urlencode({"bruger": actor_id})
 
 
@@ -137,7 +144,8 @@ def read_search(values: Mapping[str, str]) -> tuple[AuditSearch, list[tuple[str,
     if first_day and last_day and last_day < first_day:
         errors.append(("til", "Til-datoen skal være samme dag som fra-datoen eller senere"))
     page = int(entered["side"]) if entered["side"].isdigit() and 0 < int(entered["side"]) < 100_000 else 1
-    search = AuditSearch(entered, citizen_ref, actor_id, purpose, first_day, last_day, page)
+    asked = any(name in values for name in SEARCH_FIELDS)
+    search = AuditSearch(entered, asked, citizen_ref, actor_id, purpose, first_day, last_day, page)
     return search, errors
 
 

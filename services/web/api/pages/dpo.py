@@ -32,7 +32,7 @@ EXPORT_REFUSALS = {
 @router.get("/revision", response_class=HTMLResponse)
 def audit_page(page: Page, user: Officer, pages: PagesDep) -> HTMLResponse:
     search, errors = dpo.read_search(page.request.query_params)
-    found = None if errors else dpo.search_audit(pages, user, search)
+    found = dpo.search_audit(pages, user, search) if search.asked and not errors else None
     return page.render(
         "pages/revision.html",
         status=422 if errors else 200,
