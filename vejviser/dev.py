@@ -148,7 +148,7 @@ def main() -> int:
         for name in SERVICES:
             if name != "web":
                 say(f"  {name:<14} http://localhost:{SERVICE_PORTS[name]}   (API docs: /docs)")
-        say(f"  dashboard      http://localhost:{SERVICE_PORTS['analytics']}/dashboard")
+        say(f"  dashboard      http://localhost:{SERVICE_PORTS['web']}/evaluering   (analyst, guide or admin)")
         say(f"  demo tokens    {tokens} (roles as keys)")
         say(f"  mail sent      {VAR_DIR / 'mail'} (every message as an .eml file)")
         say(f"  logs           {VAR_DIR / 'log'}")
