@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from services.referrals.companions import CompanionCandidate, CompanionNeed, rank_companions
-from services.referrals.crypto import CitizenVault, master_key_from_setting
+from services.referrals.crypto import vault_from_settings
 from services.referrals.service import ReferralsService
 from services.referrals.service.communities import on_registered
 from services.referrals.settings import ReferralsSettings
@@ -73,7 +73,7 @@ def run(url: str, raw: list[dict[str, object]], batch: int, apply: AnyHandler | 
     runtime = Runtime(settings, Base.metadata)
     Base.metadata.drop_all(runtime.db.engine)
     runtime.db.create_schema(Base.metadata)
-    service = ReferralsService(runtime, settings, CitizenVault(master_key_from_setting("", settings.token_secret)))
+    service = ReferralsService(runtime, settings, vault_from_settings(settings))
     with runtime.unit_of_work() as uow:
         event = CommunityRegistered(
             community_id="c-1", organization_id="o", name="Bench", categories=["social"], area="vestervang",

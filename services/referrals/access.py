@@ -1,6 +1,10 @@
 """Pure rules of what a person sees of a referral beyond `domain.can_see`: the referrer's note,
 the contact the citizen agreed to share, and accompaniment requests (first to take wins).
 
+The note is the referrer's words about the citizen (often a diagnosis, a name, a situation):
+the referrer and the staff read it always; the community's contact and the arranged companion
+only where the referrer marked it for sharing, which needs the citizen's recorded consent.
+
 An accompaniment request is a referral that needs a companion. For a volunteer who offers
 accompaniment it is `open` (they may read it and take it), `mine` (they are the companion),
 or `taken` (it would have been open for them, but someone else took it lately). A candidate
@@ -16,7 +20,7 @@ from enum import StrEnum
 
 from services.referrals.domain import ACCOMPANYING, REFERRER_ROLES, SEE_ALL, TAKEN_MESSAGE, Status, can_see
 from shared.errors import Conflict, Forbidden
-from shared.principal import Principal
+from shared.principal import Principal, Role
 
 # Waiting for a companion: nobody goes along yet, the community has not answered "no".
 REQUEST_STATUSES = frozenset({Status.requested, Status.accepted})
@@ -26,14 +30,27 @@ MINE_AFTER_WELCOME = timedelta(days=30)
 TAKEN_SHOWN_FOR = timedelta(days=14)
 
 
-def sees_note(principal: Principal, *, referrer_id: str) -> bool:
-    """The referrer's note is for the referrer and the staff, never the community or a companion."""
+def is_referrer_or_staff(principal: Principal, *, referrer_id: str) -> bool:
     return principal.role in SEE_ALL or (principal.role in REFERRER_ROLES and principal.actor_id == referrer_id)
+
+
+def sees_note(
+    principal: Principal, *, referrer_id: str, companion_id: str | None, community_id: str, share_note: bool
+) -> bool:
+    """The referrer, guides and admins always; the arranged companion and the community's
+    contact only when the note is shared."""
+    if is_referrer_or_staff(principal, referrer_id=referrer_id):
+        return True
+    if not share_note:
+        return False
+    if principal.role in REFERRER_ROLES:
+        return companion_id is not None and principal.actor_id == companion_id
+    return principal.role is Role.community_contact and community_id in principal.communities
 
 
 def check_can_measure(principal: Principal, *, referrer_id: str) -> None:
     """The loneliness measure is asked with the citizen: by the referrer, or a guide or admin."""
-    if not sees_note(principal, referrer_id=referrer_id):
+    if not is_referrer_or_staff(principal, referrer_id=referrer_id):
         raise Forbidden("the loneliness measure is recorded by the referrer (or a guide), with the citizen")
 
 

@@ -1,42 +1,36 @@
-"""Envelope encryption of citizens' contact data (crypto-shredding).
+"""Sealing what is written about a citizen with the citizen's own key (crypto-shredding).
 
-Each citizen's contact data is sealed with its own random AES-256-GCM key; that key is stored
-only wrapped (encrypted) by the service's master key (`CITIZEN_MASTER_KEY`). Erasure deletes
-the wrapped key: the ciphertext may live on in backups, but nobody can read it any more.
-The citizen_ref is bound as associated data, so a ciphertext copied to another citizen's
-row does not decrypt.
+Each citizen's contact data, the notes on their referrals and the purpose recorded with their
+consent are sealed with AES-256-GCM under the citizen's own random key, which lives only in the
+key store (`keystore.py`: its own database, the key wrapped by the KEK from a file). The
+referrals database holds ciphertext and no key. Erasure destroys the key: the ciphertext, in
+the live database and in every backup, can no longer be read.
+
+Each kind of sealed text has associated data naming what it is and whose: a ciphertext copied
+to another citizen's row, or a note copied to another referral, does not open.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import os
+import threading
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from services.referrals.keystore import FileKek, KeyDestroyed, KeyStore
+from services.referrals.settings import ReferralsSettings
+from shared.db import Database
+
 NONCE_BYTES = 12
 
 
-class ContactUnreadable(Exception):
-    """The contact data cannot be decrypted (key destroyed, wrong master key, tampering)."""
-
-
-def master_key_from_setting(value: str, token_secret: str) -> bytes:
-    """The 32-byte master key: CITIZEN_MASTER_KEY (urlsafe base64 of 32 bytes), or in
-    development a key derived from the token secret so `make run` needs no configuration."""
-    if value:
-        try:
-            key = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
-        except ValueError as exc:
-            raise ValueError("CITIZEN_MASTER_KEY must be urlsafe base64 of 32 random bytes") from exc
-        if len(key) != 32:
-            raise ValueError("CITIZEN_MASTER_KEY must decode to exactly 32 bytes (AES-256)")
-        return key
-    return hashlib.sha256(b"vejviser-citizen-master-key|" + token_secret.encode()).digest()
+class Unreadable(Exception):
+    """Sealed data cannot be opened (the citizen's key destroyed, or the data tampered with)."""
 
 
 def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
@@ -48,31 +42,96 @@ def _open(key: bytes, sealed: bytes, aad: bytes) -> bytes:
     try:
         return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
     except (InvalidTag, ValueError) as exc:
-        raise ContactUnreadable("the contact data cannot be decrypted") from exc
+        raise Unreadable("the sealed data cannot be opened") from exc
 
 
 @dataclass(frozen=True)
-class Sealed:
-    wrapped_key: bytes
-    ciphertext: bytes
+class CitizenKey:
+    """One citizen's key, and what is sealed with it."""
+
+    citizen_ref: str
+    key: bytes
+
+    def _aad(self, kind: str, *more: str) -> bytes:
+        return "|".join((kind, self.citizen_ref, *more)).encode()
+
+    def seal_contact(self, contact: Mapping[str, str | None]) -> bytes:
+        return _seal(self.key, json.dumps(contact, ensure_ascii=False).encode(), self._aad("contact"))
+
+    def open_contact(self, sealed: bytes) -> dict[str, str | None]:
+        data: dict[str, str | None] = json.loads(_open(self.key, sealed, self._aad("contact")))
+        return data
+
+    def seal_note(self, referral_id: str, note: str) -> bytes:
+        return _seal(self.key, note.encode(), self._aad("note", referral_id))
+
+    def open_note(self, referral_id: str, sealed: bytes) -> str:
+        return _open(self.key, sealed, self._aad("note", referral_id)).decode()
+
+    def seal_consent_purpose(self, purpose: str) -> bytes:
+        return _seal(self.key, purpose.encode(), self._aad("consent"))
+
+    def open_consent_purpose(self, sealed: bytes) -> str:
+        return _open(self.key, sealed, self._aad("consent")).decode()
 
 
 class CitizenVault:
-    def __init__(self, master_key: bytes) -> None:
-        if len(master_key) != 32:
-            raise ValueError("the master key must be 32 bytes")
-        self._master = master_key
+    """Citizens' keys from the key store, as `CitizenKey`s. The store is opened on first use
+    (or by `open()` at start-up), so building the app (e.g. for its OpenAPI document) touches
+    no key file and no key database."""
 
-    def seal(self, citizen_ref: str, contact: dict[str, str | None]) -> Sealed:
-        aad = citizen_ref.encode()
-        citizen_key = AESGCM.generate_key(bit_length=256)
-        ciphertext = _seal(citizen_key, json.dumps(contact, ensure_ascii=False).encode(), aad)
-        return Sealed(wrapped_key=_seal(self._master, citizen_key, b"key|" + aad), ciphertext=ciphertext)
+    def __init__(self, open_keys: Callable[[], KeyStore]) -> None:
+        self._open_keys = open_keys
+        self._keys: KeyStore | None = None
+        self._lock = threading.Lock()
 
-    def open(self, citizen_ref: str, wrapped_key: bytes | None, ciphertext: bytes) -> dict[str, str | None]:
-        if wrapped_key is None:
-            raise ContactUnreadable("the citizen's key has been destroyed (erased)")
-        aad = citizen_ref.encode()
-        citizen_key = _open(self._master, wrapped_key, b"key|" + aad)
-        data: dict[str, str | None] = json.loads(_open(citizen_key, ciphertext, aad))
-        return data
+    @property
+    def keys(self) -> KeyStore:
+        with self._lock:
+            if self._keys is None:
+                self._keys = self._open_keys()
+            return self._keys
+
+    def open(self) -> None:
+        """Open the key store now: a missing or broken KEK file stops the start-up, by name."""
+        self.keys  # noqa: B018 - opening is the point
+
+    def close(self) -> None:
+        with self._lock:
+            if self._keys is not None:
+                self._keys.dispose()
+                self._keys = None
+
+    def key_of(self, citizen_ref: str) -> CitizenKey | None:
+        """The citizen's key; None when they have none (never had, or erased)."""
+        key = self.keys.get(citizen_ref)
+        return CitizenKey(citizen_ref, key) if key is not None else None
+
+    def keys_of(self, citizen_refs: Iterable[str]) -> dict[str, CitizenKey]:
+        return {ref: CitizenKey(ref, key) for ref, key in self.keys.get_many(citizen_refs).items()}
+
+    def key_to_seal(self, citizen_ref: str) -> CitizenKey:
+        """The citizen's key, made now if they have none; Unreadable once they are erased."""
+        found = self.key_of(citizen_ref)
+        if found is not None:
+            return found
+        try:
+            return CitizenKey(citizen_ref, self.keys.create(citizen_ref))
+        except KeyDestroyed as exc:
+            raise Unreadable(str(exc)) from exc
+
+    def destroy(self, citizen_ref: str) -> bool:
+        return self.keys.destroy(citizen_ref)
+
+
+def kek_from_settings(settings: ReferralsSettings) -> FileKek:
+    """The KEK file: made (0600) when missing in development, required everywhere else."""
+    path = Path(settings.citizen_kek_file)
+    if settings.environment == "development":
+        return FileKek.ensure(path)
+    return FileKek(path)
+
+
+def vault_from_settings(settings: ReferralsSettings) -> CitizenVault:
+    """The vault over the key store's own database (`KEY_STORE_URL`) and the KEK file."""
+    return CitizenVault(lambda: KeyStore(Database(settings.key_store_url), kek_from_settings(settings)))

@@ -14,7 +14,6 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
-    Text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -64,35 +63,24 @@ class Referrer(Base):
 
 
 class Citizen(Base):
-    """A pseudonymous citizen. Contact data only as ciphertext; attributes only with consent."""
+    """A pseudonymous citizen. What is written about them only as ciphertext sealed with their
+    own key (kept in the key store, not here: crypto.py); attributes only with consent."""
 
     __tablename__ = "citizen"
     citizen_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
-    wrapped_key: Mapped[bytes | None] = mapped_column(LargeBinary)
     contact_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     age_band: Mapped[str | None] = mapped_column(String(20))
     area: Mapped[str | None] = mapped_column(String(200))
     target_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
-    consent_purpose: Mapped[str | None] = mapped_column(Text)
+    # The purpose a person wrote when recording consent (sealed); none for a consent a
+    # municipal system stated by sending attributes (shown as "recorded by <source>").
+    consent_purpose_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     consent_date: Mapped[datetime | None]
     consent_recorded_by: Mapped[str | None] = mapped_column(String(200))
     registered_by: Mapped[str | None] = mapped_column(String(200))
     registered_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]
-
-
-class ContactAudit(Base):
-    """Every read of a citizen's record or contact data: who, when, why."""
-
-    __tablename__ = "contact_audit"
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
-    citizen_ref: Mapped[str] = mapped_column(String(100), index=True)
-    actor_id: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(30))
-    what: Mapped[str] = mapped_column(String(20))  # "contact" | "record"
-    purpose: Mapped[str] = mapped_column(Text)
-    at: Mapped[datetime]
 
 
 class Referral(Base):
@@ -104,7 +92,11 @@ class Referral(Base):
     needs_accompaniment: Mapped[bool] = mapped_column(Boolean, default=False)
     special_considerations: Mapped[bool] = mapped_column(Boolean, default=False)
     channel: Mapped[str] = mapped_column(String(20))
-    note: Mapped[str | None] = mapped_column(Text)
+    # The referrer's note, sealed with the citizen's key (bound to this referral).
+    note_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # The referrer marked the note for the community's contact and the companion to read
+    # (with the citizen's recorded consent).
+    share_note: Mapped[bool] = mapped_column(Boolean, default=False)
     override_full: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(30), index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)

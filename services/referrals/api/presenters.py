@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.referrals import access, domain, followup
+from services.referrals.audit import AuditEntry
 from services.referrals.schemas import (
     AccompanimentRequestOut,
     AuditOut,
@@ -18,11 +19,12 @@ from services.referrals.schemas import (
     WorkContactOut,
 )
 from services.referrals.service.accompaniment import RequestView
+from services.referrals.service.citizens import CitizenRecord
 from services.referrals.service.referrals import Companion
 from services.referrals.service.referrers import ReferrerView
 from services.referrals.service.views import SharedContact, Shown
 from services.referrals.settings import ReferralsSettings
-from services.referrals.tables import Citizen, Community, ContactAudit, Referral, TimelineEntry
+from services.referrals.tables import Community, Referral, TimelineEntry
 from shared.clock import local
 from shared.principal import Principal
 from shared.profile import profile
@@ -60,12 +62,27 @@ def referrer_out(view: ReferrerView) -> ReferrerOut:
     )
 
 
-def citizen_out(citizen: Citizen) -> CitizenOut:
-    consent = None
-    if citizen.consent_purpose:
+def citizen_out(record: CitizenRecord) -> CitizenOut:
+    citizen, consent = record.citizen, None
+    if record.erased:  # a restored backup still holds the attributes: they are not shown either
+        return CitizenOut(
+            citizen_ref=citizen.citizen_ref,
+            age_band=None,
+            area=None,
+            area_label=None,
+            target_groups=[],
+            target_group_labels=[],
+            languages=[],
+            consent=None,
+            has_contact=False,
+            registered_at=citizen.registered_at,
+            erased=True,
+        )
+    if citizen.consent_date is not None:
         consent = ConsentOut(
-            purpose=citizen.consent_purpose,
-            date=citizen.consent_date.date().isoformat() if citizen.consent_date else None,
+            # A municipal system's consent has no written purpose: it stated it holds consent.
+            purpose=record.consent_purpose or f"recorded by {citizen.consent_recorded_by}",
+            date=citizen.consent_date.date().isoformat(),
             recorded_by=citizen.consent_recorded_by,
         )
     groups = list(citizen.target_groups or [])
@@ -78,13 +95,13 @@ def citizen_out(citizen: Citizen) -> CitizenOut:
         target_group_labels=[profile().target_group.label(group) for group in groups],
         languages=list(citizen.languages or []),
         consent=consent,
-        has_contact=citizen.wrapped_key is not None and citizen.contact_ciphertext is not None,
+        has_contact=citizen.contact_ciphertext is not None,
         registered_at=citizen.registered_at,
-        erased=citizen.erased_at is not None,
+        erased=False,
     )
 
 
-def audit_out(row: ContactAudit) -> AuditOut:
+def audit_out(row: AuditEntry) -> AuditOut:
     return AuditOut(actor_id=row.actor_id, role=row.role, what=row.what, purpose=row.purpose, at=row.at)
 
 
@@ -113,7 +130,8 @@ def referral_out(referral: Referral, principal: Principal, settings: ReferralsSe
         needs_accompaniment=referral.needs_accompaniment,
         special_considerations=referral.special_considerations,
         channel=referral.channel,
-        note=referral.note if access.sees_note(principal, referrer_id=referral.referrer_id) else None,
+        note=shown.notes.get(referral.referral_id),
+        share_note_with_community=referral.share_note,
         status=state.status,
         allowed_actions=[a.value for a in domain.allowed_actions_for(state)],
         version=referral.version,

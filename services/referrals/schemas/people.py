@@ -160,6 +160,7 @@ class AuditOut(BaseModel):
 class ErasedOut(BaseModel):
     citizen_ref: str
     erased_at: datetime
+    referrals_cancelled: int = Field(description="Open referrals cancelled with reason `erased`")
 
 
 class BridgeIn(_In):

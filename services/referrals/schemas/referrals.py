@@ -25,10 +25,20 @@ class ReferralIn(_In):
     special_considerations: bool = False
     channel: ReferralChannel = "in_person"
     override_full: bool = False
-    note: FreeText | None = Field(default=None, max_length=2000)
+    note: FreeText | None = Field(
+        default=None,
+        max_length=2000,
+        description="Sealed with the citizen's key; read by the referrer, guides and admins (and, when shared, "
+        "the community's contact and the companion); gone when the citizen is erased",
+    )
     share_contact_with_community: bool = Field(
         default=False,
         description="The citizen agreed that the community and the companion see their first name and phone",
+    )
+    share_note_with_community: bool = Field(
+        default=False,
+        description="The community's contact and the arranged companion may read the note; only for a citizen "
+        "whose consent is recorded",
     )
 
 
@@ -84,7 +94,8 @@ class ReferralOut(BaseModel):
     needs_accompaniment: bool
     special_considerations: bool
     channel: str
-    note: str | None
+    note: str | None = Field(description="Only for those who may read it (else null)")
+    share_note_with_community: bool = False
     status: Status
     allowed_actions: list[str]
     version: int

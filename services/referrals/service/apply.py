@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from services.referrals import cascade
 from services.referrals.cascade import Readiness
-from services.referrals.crypto import CitizenVault
-from services.referrals.service import transitions
-from services.referrals.service.batch import Seen, get_citizen, get_referrer, prefetch
+from services.referrals.crypto import CitizenVault, Unreadable
+from services.referrals.service import erasure, transitions
+from services.referrals.service.batch import Seen, get_referrer, prefetch
 from services.referrals.service.bulk import Bulk, append, new_row, table_of
 from services.referrals.service.progress import Progress
 from services.referrals.service.transitions import bridge
@@ -44,7 +44,7 @@ from shared.runtime import Runtime
 
 @dataclass(frozen=True)
 class Consent:
-    purpose: str
+    purpose: str | None  # None: a municipal system's statement, shown as "recorded by <source>"
     date: datetime
     recorded_by: str
 
@@ -196,33 +196,35 @@ class Appliers:
             area=area,
             target_groups=groups,
             languages=list(languages or []) if consent else [],
-            consent_purpose=consent.purpose if consent else None,
+            contact_ciphertext=None,
+            consent_purpose_ciphertext=None,
             consent_date=consent.date if consent else None,
             consent_recorded_by=consent.recorded_by if consent else None,
             registered_by=registered_by,
             registered_at=envelope.time,
         )
-        if contact and any(contact.values()):
-            sealed = self.vault.seal(event.citizen_ref, contact)
-            citizen.wrapped_key, citizen.contact_ciphertext = sealed.wrapped_key, sealed.ciphertext
+        has_contact = bool(contact and any(contact.values()))
+        purpose = consent.purpose if consent else None
+        if has_contact or purpose:
+            # A key only for a citizen with something to seal: an ingested registration
+            # (attributes, no text) makes no round trip to the key store.
+            try:
+                key = self.vault.key_to_seal(event.citizen_ref)
+            except Unreadable as exc:
+                raise Conflict(f"citizen {event.citizen_ref!r} was erased; a citizen_ref is never used again") from exc
+            if has_contact and contact is not None:
+                citizen.contact_ciphertext = key.seal_contact(contact)
+            if purpose:
+                citizen.consent_purpose_ciphertext = key.seal_consent_purpose(purpose)
         seen.add(citizen)
         return citizen
 
     def _registered_elsewhere(self, session: Session, envelope: Envelope, event: CitizenRegistered) -> None:
         # A municipal system that sends attributes states that it holds the citizen's consent.
         has_attributes = bool(event.age_band or event.area or event.target_groups)
-        consent = (
-            Consent(purpose=f"recorded by {envelope.source}", date=envelope.time, recorded_by=envelope.source)
-            if has_attributes
-            else None
-        )
+        consent = Consent(purpose=None, date=envelope.time, recorded_by=envelope.source) if has_attributes else None
         self.register_citizen(session, envelope, event, consent=consent, registered_by=envelope.source)
 
-    def erase_citizen(self, session: Session, envelope: Envelope, event: CitizenErased) -> None:
-        citizen = get_citizen(session, event.citizen_ref)
-        # Crypto-shredding: without the wrapped key the ciphertext (here and in every backup)
-        # is noise. The consent attributes go too; the pseudonymous referrals stay for statistics.
-        citizen.wrapped_key = None
-        citizen.age_band = citizen.area = None
-        citizen.target_groups, citizen.languages = [], []
-        citizen.erased_at = envelope.time
+    def erase_citizen(self, session: Session, envelope: Envelope, event: CitizenErased) -> int:
+        """The erasure cascade (service/erasure.py); returns how many open referrals it cancelled."""
+        return erasure.erase_citizen(session, envelope, event, self.vault, self.progress.stage)

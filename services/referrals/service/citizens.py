@@ -1,22 +1,27 @@
 """Use cases of citizens: registration with consent, the audited record and contact data,
-erasure (crypto-shredding) and the bridge out of a practice track."""
+erasure (crypto-shredding and its cascade: service/erasure.py) and the bridge out of a
+practice track."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from services.referrals import cascade, domain, store
-from services.referrals.crypto import CitizenVault, ContactUnreadable
+from services.referrals import audit, cascade, domain, store
+from services.referrals.audit import AuditEntry, Read, Reader
+from services.referrals.crypto import CitizenKey, CitizenVault, Unreadable
 from services.referrals.schemas import BridgeIn, CitizenIn
 from services.referrals.service.apply import Appliers, Consent
 from services.referrals.service.batch import Gone, get_citizen
 from services.referrals.service.transitions import bridge
-from services.referrals.tables import Citizen, ContactAudit
+from services.referrals.tables import Citizen
 from shared.clock import COPENHAGEN
-from shared.errors import Forbidden, Invalid, NotFound
+from shared.errors import Conflict, Forbidden, Invalid, NotFound
 from shared.events import Envelope
 from shared.events.referrals import CitizenBridged, CitizenErased, CitizenRegistered
 from shared.principal import Principal
@@ -24,12 +29,36 @@ from shared.profile import profile
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
+log = logging.getLogger("vejviser.referrals.citizens")
+ERASE_TRIES = 3  # a referral moved at the same moment makes the cascade start again
+
+
+@dataclass(frozen=True)
+class CitizenRecord:
+    """A citizen's row with what is opened of it for the reader."""
+
+    citizen: Citizen
+    consent_purpose: str | None = None
+    # Their key was destroyed: erased, even where the row does not say so yet (a database
+    # restored from a backup taken before the erasure).
+    shredded: bool = False
+
+    @property
+    def erased(self) -> bool:
+        return self.citizen.erased_at is not None or self.shredded
+
+
+@dataclass(frozen=True)
+class ErasureResult:
+    envelope: Envelope  # of CitizenErased
+    referrals_cancelled: int
+
 
 class Citizens:
     def __init__(self, runtime: Runtime, appliers: Appliers, vault: CitizenVault) -> None:
         self.runtime, self.appliers, self.vault = runtime, appliers, vault
 
-    def register(self, principal: Principal, body: CitizenIn) -> Citizen:
+    def register(self, principal: Reader, body: CitizenIn) -> CitizenRecord:
         now = self.runtime.clock.now()
         consent = None
         if body.consent is not None:
@@ -56,7 +85,7 @@ class Citizens:
         contact = body.contact.model_dump() if body.contact else None
 
         def work(uow: UnitOfWork) -> Citizen:
-            return self.appliers.register_citizen(
+            citizen = self.appliers.register_citizen(
                 uow.session,
                 uow.stage(event)[0],
                 event,
@@ -65,51 +94,84 @@ class Citizens:
                 contact=contact,
                 languages=body.languages,
             )
+            self._audit(uow, principal, Read(citizen.citizen_ref, "record"))
+            return citizen
 
-        return self.runtime.write(work)
+        citizen = self.runtime.write(work)
+        return CitizenRecord(citizen, consent.purpose if consent else None)
 
-    def record(self, principal: Principal, citizen_ref: str) -> Citizen:
+    def opened(self, citizen: Citizen) -> CitizenRecord:
+        """The record with its consent purpose opened (nothing opens once the key is gone)."""
+        key = self.vault.key_of(citizen.citizen_ref)
+        shredded = key is None and self.vault.keys.is_destroyed(citizen.citizen_ref)
+        return CitizenRecord(citizen, _consent_purpose(citizen, key), shredded=shredded)
+
+    def record(self, principal: Reader, citizen_ref: str) -> CitizenRecord:
         def work(uow: UnitOfWork) -> Citizen:
             citizen = _citizen(uow.session, citizen_ref)
             check_knows_citizen(uow.session, principal, citizen)
-            self._audit(uow, principal, citizen_ref, "record", "view record")
+            self._audit(uow, principal, Read(citizen_ref, "record"))
             return citizen
 
-        return self.runtime.write(work)
+        return self.opened(self.runtime.write(work))
 
-    def contact(self, principal: Principal, citizen_ref: str, purpose: str) -> dict[str, str | None]:
+    def contact(self, principal: Reader, citizen_ref: str) -> dict[str, str | None]:
         def work(uow: UnitOfWork) -> dict[str, str | None]:
             citizen = get_citizen(uow.session, citizen_ref)
             check_knows_citizen(uow.session, principal, citizen)
             if citizen.contact_ciphertext is None:
                 raise NotFound("no contact data is recorded for this citizen")
+            key = self.vault.key_of(citizen_ref)
             try:
-                data = self.vault.open(citizen_ref, citizen.wrapped_key, citizen.contact_ciphertext)
-            except ContactUnreadable as exc:
-                raise Gone("the contact data can no longer be read") from exc
-            self._audit(uow, principal, citizen_ref, "contact", purpose)
+                if key is None:
+                    raise Unreadable("the citizen's key is gone")
+                data = key.open_contact(citizen.contact_ciphertext)
+            except Unreadable as exc:
+                raise Gone("the contact data can no longer be read: the citizen has been erased") from exc
+            self._audit(uow, principal, Read(citizen_ref, "contact"))
             return data
 
         return self.runtime.write(work)
 
-    def audit(self, citizen_ref: str) -> list[ContactAudit]:
-        def work(session: Session) -> list[ContactAudit]:
-            _citizen(session, citizen_ref)
-            return store.audits_of(session, citizen_ref)
+    def audit(self, principal: Reader, citizen_ref: str) -> list[AuditEntry]:
+        """Who read this citizen's data; reading it is a read about the citizen, logged too."""
 
-        return self.runtime.read(work)
-
-    def erase(self, citizen_ref: str) -> Envelope:
-        event = CitizenErased(citizen_ref=citizen_ref)
-
-        def work(uow: UnitOfWork) -> Envelope:
-            envelope = uow.stage(event)[0]
-            self.appliers.erase_citizen(uow.session, envelope, event)
-            return envelope
+        def work(uow: UnitOfWork) -> list[AuditEntry]:
+            _citizen(uow.session, citizen_ref)
+            entries = audit.of_citizen(uow.session, citizen_ref)
+            self._audit(uow, principal, Read(citizen_ref, "list"))
+            return entries
 
         return self.runtime.write(work)
 
-    def bridge(self, principal: Principal, citizen_ref: str, body: BridgeIn) -> tuple[Envelope, CitizenBridged]:
+    def erase(
+        self, citizen_ref: str, *, reason: Literal["request", "retention"] = "request", actor_id: str
+    ) -> ErasureResult:
+        """Erase a citizen: their key is destroyed first (crypto-shredding), then one unit of
+        work cancels their open referrals and clears what is left (service/erasure.py).
+        404 unknown, 410 erased already."""
+        self.runtime.read(lambda session: get_citizen(session, citizen_ref))
+        self.vault.destroy(citizen_ref)
+        event = CitizenErased(citizen_ref=citizen_ref)
+
+        def work(uow: UnitOfWork) -> ErasureResult:
+            envelope = uow.stage(event)[0]
+            return ErasureResult(envelope, self.appliers.erase_citizen(uow.session, envelope, event))
+
+        for attempt in range(1, ERASE_TRIES + 1):
+            try:
+                result = self.runtime.write(work)
+            except Conflict:  # a referral moved meanwhile; the key is gone already, so again
+                if attempt < ERASE_TRIES:
+                    continue
+                raise
+            # Counts and who asked, never whom: the log must not say who was erased.
+            cancelled = result.referrals_cancelled
+            log.info("citizen erased (%s, by %s): %d open referrals cancelled", reason, actor_id, cancelled)
+            return result
+        raise AssertionError("unreachable")
+
+    def bridge(self, principal: Reader, citizen_ref: str, body: BridgeIn) -> tuple[Envelope, CitizenBridged]:
         event = CitizenBridged(
             citizen_ref=citizen_ref, from_community_id=body.from_community_id, to_referral_id=body.to_referral_id
         )
@@ -118,14 +180,22 @@ class Citizens:
             check_knows_citizen(uow.session, principal, get_citizen(uow.session, citizen_ref))
             envelope = uow.stage(event)[0]
             bridge(uow.session, envelope, event)
+            self._audit(uow, principal, Read(citizen_ref, "record"))
             return envelope
 
         return self.runtime.write(work), event
 
-    def _audit(self, uow: UnitOfWork, principal: Principal, citizen_ref: str, what: str, purpose: str) -> None:
-        row = ContactAudit(citizen_ref=citizen_ref, actor_id=principal.actor_id, role=principal.role.value)
-        row.what, row.purpose, row.at = what, purpose, uow.now()
-        uow.session.add(row)
+    def _audit(self, uow: UnitOfWork, principal: Reader, *reads: Read) -> None:
+        audit.record(uow.session, principal, reads, uow.now())
+
+
+def _consent_purpose(citizen: Citizen, key: CitizenKey | None) -> str | None:
+    if key is None or citizen.consent_purpose_ciphertext is None:
+        return None
+    try:
+        return key.open_consent_purpose(citizen.consent_purpose_ciphertext)
+    except Unreadable:
+        return None
 
 
 def _citizen(session: Session, citizen_ref: str) -> Citizen:

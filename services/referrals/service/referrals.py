@@ -10,17 +10,19 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from services.referrals import access, companions, domain, followup, store
+from services.referrals.audit import Read, Reader
+from services.referrals.crypto import Unreadable
 from services.referrals.domain import Action
 from services.referrals.schemas import LonelinessIn, ReferralIn
 from services.referrals.service.accompaniment import request_facts
 from services.referrals.service.apply import Appliers
-from services.referrals.service.batch import get_citizen, get_referral
+from services.referrals.service.batch import Gone, get_citizen, get_referral
 from services.referrals.service.citizens import check_knows_citizen
 from services.referrals.service.transitions import Details
 from services.referrals.service.views import Shown, Views
 from services.referrals.tables import Citizen, Community, Referral, Referrer, TimelineEntry
 from shared.clock import local
-from shared.errors import Forbidden
+from shared.errors import Forbidden, Invalid
 from shared.events import Event
 from shared.events.referrals import LonelinessMeasured, ReferralCreated
 from shared.ids import new_id
@@ -39,7 +41,7 @@ class Referrals:
     def __init__(self, runtime: Runtime, appliers: Appliers, views: Views) -> None:
         self.runtime, self.appliers, self.views = runtime, appliers, views
 
-    def create(self, principal: Principal, body: ReferralIn) -> Shown:
+    def create(self, principal: Reader, body: ReferralIn) -> Shown:
         referrer_id = body.referrer_id or principal.actor_id
         if principal.role in domain.REFERRER_ROLES and referrer_id != principal.actor_id:
             raise Forbidden("you can refer only as yourself (leave referrer_id out)")
@@ -57,16 +59,36 @@ class Referrals:
                 special_considerations=body.special_considerations,
                 channel=body.channel,
             )
+            if body.share_note_with_community and citizen.consent_date is None:
+                raise Invalid(
+                    "share_note_with_community: the note is shared with the community and the companion only "
+                    "with the citizen's consent, and none is recorded; record consent first or leave it false",
+                    field="share_note_with_community",
+                )
             envelope = uow.stage(event)[0]
-            details = Details(body.override_full, body.note, body.share_contact_with_community)
+            details = Details(
+                override_full=body.override_full,
+                note_ciphertext=self._sealed_note(event, body.note),
+                share_contact=body.share_contact_with_community,
+                share_note=body.share_note_with_community,
+            )
             referral = self.appliers.create_referral(uow.session, envelope, event, details)
             return self.views.in_unit(uow, principal, [referral])
 
         return self.runtime.write(work)
 
+    def _sealed_note(self, event: ReferralCreated, note: str | None) -> bytes | None:
+        if not note:
+            return None
+        try:
+            key = self.appliers.vault.key_to_seal(event.citizen_ref)
+        except Unreadable as exc:  # erased since we looked
+            raise Gone(f"citizen {event.citizen_ref!r} has been erased", field="citizen_ref") from exc
+        return key.seal_note(event.referral_id, note)
+
     def visible(
         self,
-        principal: Principal,
+        principal: Reader,
         *,
         status: list[domain.Status],
         referrer: str | None,
@@ -103,19 +125,21 @@ class Referrals:
                 offset=offset,
             )
 
-        return self.views.read(principal, find)
+        return self.views.read(principal, find, "list")
 
-    def get(self, principal: Principal, referral_id: str) -> Shown:
+    def get(self, principal: Reader, referral_id: str) -> Shown:
         now = self.runtime.clock.now()
         # A candidate companion reads an open request too (the view hides the note and contact).
         return self.views.read(principal, lambda s: [visible_referral(s, principal, referral_id, candidate_at=now)])
 
-    def timeline(self, principal: Principal, referral_id: str) -> list[TimelineEntry]:
-        def work(session: Session) -> list[TimelineEntry]:
-            visible_referral(session, principal, referral_id)
-            return store.timeline_of(session, referral_id)
+    def timeline(self, principal: Reader, referral_id: str) -> list[TimelineEntry]:
+        def work(session: Session) -> tuple[str, list[TimelineEntry]]:
+            citizen_ref = visible_referral(session, principal, referral_id).citizen_ref
+            return citizen_ref, store.timeline_of(session, referral_id)
 
-        return self.runtime.read(work)
+        citizen_ref, entries = self.runtime.read(work)
+        self.views.audited(principal, [Read(citizen_ref, "timeline", referral_id)])
+        return entries
 
     def companions(self, principal: Principal, referral_id: str, limit: int) -> list[Companion]:
         start = local(self.runtime.clock.now()).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -148,7 +172,7 @@ class Referrals:
 
         return self.runtime.read(work)
 
-    def move(self, principal: Principal, referral_id: str, action: Action, make: Callable[[Referral], Event]) -> Shown:
+    def move(self, principal: Reader, referral_id: str, action: Action, make: Callable[[Referral], Event]) -> Shown:
         """One lifecycle move by `principal`; `make` builds its event from the referral."""
         domain.check_can_act(principal, action)
 
@@ -160,7 +184,7 @@ class Referrals:
 
         return self.runtime.write(work)
 
-    def measure_loneliness(self, principal: Principal, referral_id: str, body: LonelinessIn) -> Shown:
+    def measure_loneliness(self, principal: Reader, referral_id: str, body: LonelinessIn) -> Shown:
         score = followup.loneliness_score(body.answers, consent=body.consent)
 
         def work(uow: UnitOfWork) -> Shown:

@@ -22,11 +22,13 @@ TIMELINE = table_of(TimelineEntry)
 
 @dataclass(frozen=True)
 class Details:
-    """What a referral holds beyond its event (never published: a note, the consent to share)."""
+    """What a referral holds beyond its event (never published): the note, sealed with the
+    citizen's key by the use case, and what the citizen agreed to share."""
 
     override_full: bool
-    note: str | None = None
+    note_ciphertext: bytes | None = None
     share_contact: bool = False
+    share_note: bool = False
 
 
 def create_referral(session: Session, envelope: Envelope, event: ReferralCreated, details: Details) -> Referral:
@@ -52,7 +54,8 @@ def create_referral(session: Session, envelope: Envelope, event: ReferralCreated
         needs_accompaniment=event.needs_accompaniment,
         special_considerations=event.special_considerations,
         channel=event.channel,
-        note=details.note,
+        note_ciphertext=details.note_ciphertext,
+        share_note=details.share_note,
         override_full=details.override_full,
         status=domain.Status.requested.value,
         version=1,

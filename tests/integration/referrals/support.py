@@ -3,8 +3,8 @@ test needs: a few communities (published as the catalogue would) and the cascade
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from services.referrals.main import build
+from services.referrals.service import ReferralsService
 from services.referrals.settings import ReferralsSettings
 from shared.events import Envelope, Event
 from shared.events.catalogue import CommunityRegistered
@@ -53,6 +54,11 @@ def community(community_id: str, name: str, **kw: Any) -> Envelope:
 class Svc:
     served: ServedApp
     nats_url: str
+
+    @property
+    def service(self) -> ReferralsService:
+        service: ReferralsService = self.served.app.state.referrals
+        return service
 
     def client(self, tok: str) -> httpx.AsyncClient:
         return self.served.client(tok)  # type: ignore[no-any-return]
@@ -102,6 +108,26 @@ async def volunteers(svc: Svc) -> None:
         await svc.ok(GUIDE, "POST", "/v1/referrers", 201, json=body)
 
 
+@contextmanager
+def second_database(database_url: str, suffix: str = "keys") -> Iterator[str]:
+    """Another database beside `database_url`: on PostgreSQL a new one on the same server
+    (dropped afterwards), on SQLite a file next to it."""
+    if database_url.startswith("sqlite"):
+        yield database_url.removesuffix(".db") + f"-{suffix}.db"
+        return
+    import psycopg
+
+    base, _, name = database_url.rpartition("/")
+    other = f"{name}_{suffix}"
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{other}"')
+    try:
+        yield f"{base}/{other}"
+    finally:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)')
+
+
 def settings(database_url: str, nats_url: str, **kw: Any) -> ReferralsSettings:
     return ReferralsSettings(
         database_url=database_url,
@@ -113,48 +139,61 @@ def settings(database_url: str, nats_url: str, **kw: Any) -> ReferralsSettings:
 
 
 @asynccontextmanager
+async def serving(database_url: str, nats_url: str, **kw: Any) -> AsyncIterator[Svc]:
+    """The service on that database as it is (nothing added)."""
+    async with ServedApp(build(settings(database_url, nats_url, **kw))) as served:
+        yield Svc(served, nats_url)
+
+
+@asynccontextmanager
 async def running(database_url: str, nats_url: str, *extra: Envelope, **kw: Any) -> AsyncIterator[Svc]:
     """The service with communities `strik` (open), `kor`, a practice track, and the actors
-    guide-anne → prof-mette, guide-anne → amb-lars (offers accompaniment)."""
-    app = build(settings(database_url, nats_url, **kw))
-    async with ServedApp(app) as served:
-        svc = Svc(served, nats_url)
-        envelopes = [
-            community("strik", "Strikkeklubben i Vestervang"),
-            community("kor", "Ringsted Kor", categories=["music"], area="ringsted_midtby"),
-            community("spis", "Fællesspisning (øvebane)", kind="practice_track", categories=["food", "social"]),
-            *extra,
-        ]
-        await publish(nats_url, *envelopes)
-        wanted = {e.subject for e in envelopes if e.type.endswith("CommunityRegistered.v1")}
+    guide-anne → prof-mette, guide-anne → amb-lars (offers accompaniment). Its key store has
+    a database of its own (on PostgreSQL a second one) unless `key_store_url` is given."""
+    with ExitStack() as stack:
+        if "key_store_url" not in kw:
+            kw["key_store_url"] = stack.enter_context(second_database(database_url))
+        async with serving(database_url, nats_url, **kw) as svc:
+            await _world(svc, nats_url, *extra)
+            yield svc
 
-        async def known() -> bool:
-            found = await svc.ok(ADMIN, "GET", "/v1/communities", params={"include_archived": True})
-            return wanted <= {c["community_id"] for c in found}
 
-        await eventually(known, timeout=15)
-        await svc.ok(ADMIN, "POST", "/v1/referrers", 201, json={"actor_id": "guide-anne", "role": "guide"})
-        await svc.ok(
-            GUIDE,
-            "POST",
-            "/v1/referrers",
-            201,
-            json={"actor_id": "prof-mette", "role": "professional", "sector": "job_centre", "area": "ringsted_midtby"},
-        )
-        await svc.ok(
-            GUIDE,
-            "POST",
-            "/v1/referrers",
-            201,
-            json={
-                "actor_id": "amb-lars",
-                "role": "ambassador",
-                "area": "vestervang",
-                "languages": ["da", "ar"],
-                "offers_accompaniment": True,
-            },
-        )
-        await svc.ok(
-            GUIDE, "POST", "/v1/referrers", 201, json={"actor_id": "prof-other", "role": "professional", "sector": "gp"}
-        )
-        yield svc
+async def _world(svc: Svc, nats_url: str, *extra: Envelope) -> None:
+    envelopes = [
+        community("strik", "Strikkeklubben i Vestervang"),
+        community("kor", "Ringsted Kor", categories=["music"], area="ringsted_midtby"),
+        community("spis", "Fællesspisning (øvebane)", kind="practice_track", categories=["food", "social"]),
+        *extra,
+    ]
+    await publish(nats_url, *envelopes)
+    wanted = {e.subject for e in envelopes if e.type.endswith("CommunityRegistered.v1")}
+
+    async def known() -> bool:
+        found = await svc.ok(ADMIN, "GET", "/v1/communities", params={"include_archived": True})
+        return wanted <= {c["community_id"] for c in found}
+
+    await eventually(known, timeout=15)
+    await svc.ok(ADMIN, "POST", "/v1/referrers", 201, json={"actor_id": "guide-anne", "role": "guide"})
+    await svc.ok(
+        GUIDE,
+        "POST",
+        "/v1/referrers",
+        201,
+        json={"actor_id": "prof-mette", "role": "professional", "sector": "job_centre", "area": "ringsted_midtby"},
+    )
+    await svc.ok(
+        GUIDE,
+        "POST",
+        "/v1/referrers",
+        201,
+        json={
+            "actor_id": "amb-lars",
+            "role": "ambassador",
+            "area": "vestervang",
+            "languages": ["da", "ar"],
+            "offers_accompaniment": True,
+        },
+    )
+    await svc.ok(
+        GUIDE, "POST", "/v1/referrers", 201, json={"actor_id": "prof-other", "role": "professional", "sector": "gp"}
+    )

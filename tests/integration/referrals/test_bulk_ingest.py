@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.referrals.crypto import CitizenVault, master_key_from_setting
+from services.referrals.crypto import vault_from_settings
 from services.referrals.service import ReferralsService
 from services.referrals.service.communities import on_registered
 from services.referrals.settings import ReferralsSettings
@@ -35,17 +35,24 @@ from shared.events.referrals import (
 from shared.inbox import batched
 from shared.ingest import _parse_one, ingest
 from shared.runtime import Runtime
+from tests.integration.referrals.support import second_database
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
 ARRANGED = [("1d", "requested"), ("1e", "accompaniment_arranged")]
+H6 = timedelta(hours=6)
 
 
 @pytest.fixture
 def service(database_url: str) -> Iterator[ReferralsService]:
-    settings = ReferralsSettings(database_url=database_url, nats_url="nats://127.0.0.1:1")
+    with second_database(database_url) as key_store_url:
+        yield from _service(database_url, key_store_url)
+
+
+def _service(database_url: str, key_store_url: str) -> Iterator[ReferralsService]:
+    settings = ReferralsSettings(database_url=database_url, key_store_url=key_store_url, nats_url="nats://127.0.0.1:1")
     runtime = Runtime(settings, Base.metadata)
     runtime.db.create_schema(Base.metadata)
-    service = ReferralsService(runtime, settings, CitizenVault(master_key_from_setting("", settings.token_secret)))
+    service = ReferralsService(runtime, settings, vault_from_settings(settings))
     with runtime.unit_of_work() as uow:
         for community_id, kind in (("strik", "permanent"), ("spor", "practice_track")):
             event = CommunityRegistered(
@@ -58,6 +65,7 @@ def service(database_url: str) -> Iterator[ReferralsService]:
         service.appliers.apply(uow.session, envelope, guide)
     yield service
     runtime.db.dispose()
+    service.vault.close()
 
 
 def post(service: ReferralsService, *events: tuple[Event, float, str]) -> list[tuple[str, str | None]]:
@@ -145,9 +153,19 @@ def test_a_later_request_moves_and_erases_what_an_earlier_one_stored(service: Re
     ]
     assert [status for status, _ in post(service, *later)] == ["rejected", "accepted", "accepted"]
     status, version, timeline = stored(service, "r-1")
-    assert (status, version, [event_id for event_id, _ in timeline]) == ("accompanied", 3, ["1d", "1e", "1h"])
+    # The erasure cancelled the open referral (reason erased) after the move it followed.
+    assert (status, version, [event_id for event_id, _ in timeline][:3]) == ("cancelled", 4, ["1d", "1e", "1h"])
+    cancel = service.runtime.read(lambda s: timeline_of(s, "r-1")[-1])
+    assert (cancel.event_type, cancel.data, cancel.time) == ("ReferralCancelled", {"reason": "erased"}, T0 + H6)
     erased = service.runtime.read(lambda s: s.get(Citizen, "c-1"))
     assert erased is not None and erased.erased_at is not None and erased.area is None
+
+
+def test_an_erasure_in_the_run_that_made_the_referral_cancels_it(service: ReferralsService) -> None:
+    erased = (CitizenErased(citizen_ref="c-1"), 6, "1i")
+    assert [status for status, _ in post(service, *chain(1), erased)] == ["accepted"] * 7
+    assert stored(service, "r-1")[:2] == ("cancelled", 3)
+    assert service.vault.keys.is_destroyed("c-1")  # no key was made (nothing sealed), yet none can be now
 
 
 def test_events_at_the_same_moment_keep_their_order_in_the_timeline(service: ReferralsService) -> None:

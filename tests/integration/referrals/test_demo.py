@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from services.referrals.crypto import CitizenVault, master_key_from_setting
+from services.referrals.crypto import vault_from_settings
 from services.referrals.demo import seed
 from services.referrals.domain import Status
 from services.referrals.service import ReferralsService
@@ -19,7 +19,6 @@ from shared.events.catalogue import CommunityRegistered
 from shared.principal import Principal, Role
 from shared.profile import profile
 from shared.runtime import Runtime
-from shared.settings import DEV_TOKEN_SECRET
 from shared.uow import UnitOfWork
 from tests.helpers import eventually
 from tests.integration.referrals.support import GUIDE, settings
@@ -34,7 +33,7 @@ def service(database_url: str) -> ReferralsService:
     config = settings(database_url, "nats://127.0.0.1:1")
     runtime = Runtime(config, Base.metadata)
     runtime.db.create_schema(Base.metadata)
-    return ReferralsService(runtime, config, CitizenVault(master_key_from_setting("", DEV_TOKEN_SECRET)))
+    return ReferralsService(runtime, config, vault_from_settings(config))
 
 
 def register_communities(svc: ReferralsService) -> None:
@@ -73,13 +72,13 @@ def test_the_demo_world(sqlite_url: str) -> None:
             referrals = list(session.scalars(select(Referral)))
             citizens = list(session.scalars(select(Citizen)))
             payloads = [row.payload for row in session.execute(select(svc.runtime.outbox.table.c.payload))]
+            keys = svc.vault.keys_of(c.citizen_ref for c in citizens)
             contacts = [
-                svc.vault.open(c.citizen_ref, c.wrapped_key, c.contact_ciphertext)
-                for c in citizens
-                if c.contact_ciphertext
+                keys[c.citizen_ref].open_contact(c.contact_ciphertext) for c in citizens if c.contact_ciphertext
             ]
     finally:
         svc.runtime.db.dispose()
+        svc.vault.close()
 
     parents = {a: r.activated_by for a, r in referrers.items()}
     generations = {a: generation(a, parents) for a in referrers}
@@ -91,7 +90,8 @@ def test_the_demo_world(sqlite_url: str) -> None:
     assert len(former) == 1 and former[0].role == "ambassador"
 
     assert {Status(r.status) for r in referrals} == set(Status)
-    assert len(citizens) >= 40 and all(c.consent_purpose for c in citizens)
+    assert len(citizens) >= 40 and all(c.consent_date and c.consent_purpose_ciphertext for c in citizens)
+    assert len(contacts) == len(citizens)
     assert sum(r.community_id == DEMO_CONTACT_COMMUNITY_ID for r in referrals) >= 3
     assert min(r.created_at for r in referrals) < NOW - timedelta(days=150)
     assert all(r.updated_at <= NOW for r in referrals)
@@ -132,6 +132,7 @@ def test_the_demo_story_crosses_areas_for_a_minority_and_finds_ambassadors_nearb
         assert any(c.referrer.role == "ambassador" for c in nearby)
     finally:
         svc.runtime.db.dispose()
+        svc.vault.close()
 
 
 async def test_demo_seeding_waits_for_communities_without_blocking_readiness(sqlite_url: str, nats_clean: str) -> None:

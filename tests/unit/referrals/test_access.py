@@ -25,21 +25,31 @@ REFERRAL = {"referrer_id": "prof-a", "companion_id": "amb-b", "community_id": "s
 
 
 @pytest.mark.parametrize(
-    ("principal", "note", "contact"),
+    ("principal", "note", "shared_note", "contact"),
     [
-        (who(Role.guide), True, True),
-        (who(Role.admin), True, True),
-        (who(Role.professional, "prof-a"), True, True),  # the referrer
-        (who(Role.ambassador, "amb-b"), False, True),  # the arranged companion
-        (who(Role.ambassador, "amb-c"), False, False),  # a candidate or a stranger
-        (who(Role.community_contact, "c", ("strik",)), False, True),
-        (who(Role.community_contact, "c", ("kor",)), False, False),
-        (who(Role.analyst), False, False),
+        (who(Role.guide), True, True, True),
+        (who(Role.admin), True, True, True),
+        (who(Role.professional, "prof-a"), True, True, True),  # the referrer
+        (who(Role.ambassador, "amb-b"), False, True, True),  # the arranged companion
+        (who(Role.ambassador, "amb-c"), False, False, False),  # a candidate or a stranger
+        (who(Role.community_contact, "c", ("strik",)), False, True, True),
+        (who(Role.community_contact, "c", ("kor",)), False, False, False),
+        (who(Role.analyst), False, False, False),
+        (who(Role.dpo), False, False, False),
     ],
 )
-def test_who_sees_the_note_and_the_shared_contact(principal: Principal, note: bool, contact: bool) -> None:
-    assert access.sees_note(principal, referrer_id="prof-a") is note
+def test_who_sees_the_note_and_the_shared_contact(
+    principal: Principal, note: bool, shared_note: bool, contact: bool
+) -> None:
+    assert access.sees_note(principal, **REFERRAL, share_note=False) is note
+    assert access.sees_note(principal, **REFERRAL, share_note=True) is shared_note
     assert access.sees_shared_contact(principal, **REFERRAL) is contact
+
+
+def test_a_shared_note_is_not_for_a_companion_before_one_is_arranged() -> None:
+    waiting = {**REFERRAL, "companion_id": None}
+    assert not access.sees_note(who(Role.ambassador, "amb-b"), **waiting, share_note=True)
+    assert access.sees_note(who(Role.professional, "prof-a"), **waiting, share_note=False)
 
 
 def test_the_referrer_and_the_staff_measure_loneliness() -> None:

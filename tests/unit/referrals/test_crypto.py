@@ -1,44 +1,48 @@
-"""Per-citizen envelope encryption and crypto-shredding."""
+"""What is sealed with a citizen's own key opens only with that key, for that citizen, for
+that referral: contact data, notes, the consent purpose."""
 
 from __future__ import annotations
 
-import base64
 import os
 
 import pytest
 
-from services.referrals.crypto import CitizenVault, ContactUnreadable, master_key_from_setting
+from services.referrals.crypto import CitizenKey, Unreadable
 
 CONTACT = {"name": "Birthe Hansen", "phone": "+45 12 34 56 78", "email": "birthe@example.dk"}
+NOTE = "Birthe har svært ved at komme ud efter sin depression; hun vil gerne strikke."
 
 
-def test_seal_and_open() -> None:
-    vault = CitizenVault(os.urandom(32))
-    sealed = vault.seal("c-1", CONTACT)
-    assert b"Birthe" not in sealed.ciphertext and b"Birthe" not in sealed.wrapped_key
-    assert vault.open("c-1", sealed.wrapped_key, sealed.ciphertext) == CONTACT
+def key(ref: str = "c-1") -> CitizenKey:
+    return CitizenKey(ref, os.urandom(32))
 
 
-def test_each_citizen_has_their_own_key() -> None:
-    vault = CitizenVault(os.urandom(32))
-    one, two = vault.seal("c-1", CONTACT), vault.seal("c-2", CONTACT)
-    assert one.wrapped_key != two.wrapped_key
-    with pytest.raises(ContactUnreadable):  # a ciphertext moved to another citizen's row
-        vault.open("c-2", two.wrapped_key, one.ciphertext)
+def test_seal_and_open_contact_note_and_consent_purpose() -> None:
+    mine = key()
+    contact, note, purpose = mine.seal_contact(CONTACT), mine.seal_note("r-1", NOTE), mine.seal_consent_purpose("Tlf 1")
+    for sealed in (contact, note, purpose):
+        assert b"Birthe" not in sealed and b"Tlf" not in sealed
+    assert mine.open_contact(contact) == CONTACT
+    assert mine.open_note("r-1", note) == NOTE
+    assert mine.open_consent_purpose(purpose) == "Tlf 1"
+    assert mine.seal_note("r-1", NOTE) != note  # a fresh nonce every time
+
+
+def test_a_copied_ciphertext_does_not_open_elsewhere() -> None:
+    mine = key("c-1")
+    note = mine.seal_note("r-1", NOTE)
+    with pytest.raises(Unreadable):
+        mine.open_note("r-2", note)  # moved to another referral
+    with pytest.raises(Unreadable):
+        CitizenKey("c-2", mine.key).open_note("r-1", note)  # to another citizen (same key bytes even)
+    with pytest.raises(Unreadable):
+        mine.open_consent_purpose(mine.seal_contact(CONTACT))  # one kind read as another
 
 
 def test_without_the_key_nothing_can_be_read() -> None:
-    master = os.urandom(32)
-    sealed = CitizenVault(master).seal("c-1", CONTACT)
-    with pytest.raises(ContactUnreadable):
-        CitizenVault(master).open("c-1", None, sealed.ciphertext)
-    with pytest.raises(ContactUnreadable):
-        CitizenVault(os.urandom(32)).open("c-1", sealed.wrapped_key, sealed.ciphertext)
-
-
-def test_master_key_setting() -> None:
-    key = os.urandom(32)
-    assert master_key_from_setting(base64.urlsafe_b64encode(key).decode(), "s") == key
-    assert master_key_from_setting("", "dev") == master_key_from_setting("", "dev") != master_key_from_setting("", "x")
-    with pytest.raises(ValueError, match="32 bytes"):
-        master_key_from_setting(base64.urlsafe_b64encode(b"short").decode(), "s")
+    sealed = key().seal_contact(CONTACT)
+    with pytest.raises(Unreadable):
+        key().open_contact(sealed)
+    tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    with pytest.raises(Unreadable):
+        key().open_contact(tampered)

@@ -1,0 +1,86 @@
+"""Referrals operator commands: the citizen key store's key-encryption key (KEK).
+
+Mounted as `vejviser referrals ...`; also `python -m services.referrals ...`. Both read the
+service's settings from the environment (`KEY_STORE_URL`, `CITIZEN_KEK_FILE`, …).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from tqdm import tqdm
+
+from services.referrals.crypto import kek_from_settings
+from services.referrals.keystore import FileKek, KeyStore, KeyStoreError, rotate
+from services.referrals.settings import ReferralsSettings
+from shared.db import Database
+
+app = typer.Typer(
+    help="Referrals: the citizen key store's key-encryption key, and the retention run.", no_args_is_help=True
+)
+keys = typer.Typer(help="The key-encryption key (KEK) that wraps every citizen's key.", no_args_is_help=True)
+app.add_typer(keys, name="keys")
+
+
+def _settings() -> ReferralsSettings:
+    try:
+        return ReferralsSettings()
+    except ValueError as exc:  # a setting missing outside development: say which
+        raise typer.BadParameter(str(exc)) from None
+
+
+@app.command("retention")
+def retention(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count who is past the limit; erase nobody")] = False,
+) -> None:
+    """Erase the citizens past the profile's retention limit now, as the nightly job does
+    (docs/referrals.md, "Audit, access requests and retention"). Its events wait in the
+    outbox for the service's relay."""
+    from services.referrals.main import build
+
+    service = build(_settings()).state.referrals
+    service.runtime.db.create_schema(service.runtime.metadata)
+    try:
+        report = service.retention.run(dry_run=dry_run)
+    finally:
+        service.vault.close()
+        service.runtime.db.dispose()
+    verb = "would be erased" if dry_run else "erased"
+    typer.echo(
+        f"{report.citizens_erased} citizens {verb}: their last referral ended more than "
+        f"{report.months_after_end} months ago; {report.referrals_cancelled} open referrals cancelled"
+    )
+
+
+@keys.command("init")
+def init() -> None:
+    """Make the KEK file at CITIZEN_KEK_FILE (mode 0600) with one new KEK; refuses to overwrite."""
+    path = Path(_settings().citizen_kek_file)
+    try:
+        kek = FileKek.create(path)
+    except KeyStoreError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"made {path} with KEK {kek.active_id}; keep it out of every database backup")
+
+
+@keys.command("rotate")
+def rotate_command() -> None:
+    """A new active KEK; every citizen key rewrapped with it; KEKs no key uses are dropped."""
+    settings = _settings()
+    try:
+        kek = kek_from_settings(settings)
+    except KeyStoreError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from None
+    store = KeyStore(Database(settings.key_store_url), kek)
+    bar = tqdm(total=store.count(), unit="key", desc="rewrap")
+    try:
+        done = rotate(kek, store, progress=bar.update)
+    finally:
+        bar.close()
+        store.dispose()
+    dropped = ", ".join(done.dropped) or "none"
+    typer.echo(f"active KEK {done.active}; {done.rewrapped} keys rewrapped; dropped from the file: {dropped}")
