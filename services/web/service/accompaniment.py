@@ -111,7 +111,8 @@ def _community(pages: Pages, user: WebUser, community_id: str) -> Community | No
 def _shared_note(pages: Pages, user: WebUser, referral_id: str) -> str | None:
     """The note as the referrals service gives it to me: only when the referrer shared it."""
     try:
-        return pages.referrals.get(user, f"/v1/referrals/{referral_id}", Referral).note
+        path = f"/v1/referrals/{referral_id}"
+        return pages.referrals.get(user, path, Referral, params={"purpose": "accompaniment"}).note
     except BackendError:
         return None
 

@@ -58,9 +58,14 @@ def incoming(user: WebUser, referral: Referral) -> Incoming:
 
 
 def reception(pages: Pages, user: WebUser) -> Reception:
-    params: dict[str, str | int | bool | list[str]] = {"status": list(domain.OPEN_STATUSES), "limit": OPEN_LIMIT}
+    # Read to receive the citizens, as the audit log records it (the list's own purpose is the worklist).
+    params: dict[str, str | int | bool | list[str]] = {
+        "status": list(domain.OPEN_STATUSES),
+        "limit": OPEN_LIMIT,
+        "purpose": "reception",
+    }
     found = pages.referrals.get_list(user, "/v1/referrals", REFERRALS, params=params)
-    params = {"status": list(CLOSED_STATUSES), "limit": CLOSED_LIMIT}
+    params = {"status": list(CLOSED_STATUSES), "limit": CLOSED_LIMIT, "purpose": "reception"}
     found += pages.referrals.get_list(user, "/v1/referrals", REFERRALS, params=params)
     groups: dict[str, list[Incoming]] = {"new": [], "coming": [], "closed": []}
     # The API lists the newest first; each group keeps that order.
