@@ -41,6 +41,9 @@ class Changes:
 
     rows: dict[str, dict[str, Row]] = field(default_factory=lambda: {spec.name: {} for spec in SPECS})
     events: int = 0
+    # Citizens erased in these events (ref -> earliest erasure, µs): their referrals' scores go
+    # too, which takes the database (`upsert.forget_scores`), as the event names no referral.
+    erased: dict[str, int] = field(default_factory=dict)
 
     def put(self, spec: TableSpec, row: Row) -> None:
         pending = self.rows[spec.name]
@@ -112,6 +115,8 @@ def _registered(changes: Changes, _event_id: str, time_us: int, event: ref.Citiz
 
 def _erased(changes: Changes, _event_id: str, time_us: int, event: ref.CitizenErased) -> None:
     changes.put(CITIZENS, {"citizen_ref": event.citizen_ref, "erased_us": time_us})
+    known = changes.erased.get(event.citizen_ref)
+    changes.erased[event.citizen_ref] = time_us if known is None else min(known, time_us)
 
 
 def _created(changes: Changes, _event_id: str, time_us: int, event: ref.ReferralCreated) -> None:

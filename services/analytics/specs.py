@@ -60,6 +60,10 @@ CITIZENS = TableSpec(
     erase_with="erased_us",
     erased_columns=("registered_us", "age_band", "area", "target_groups"),
 )
+# A referral's loneliness scores are its citizen's health data: forgotten when the citizen is
+# erased (the referral itself stays and counts). `upsert.forget_scores` sets `citizen_erased_us` on the
+# citizen's referrals; from then on no score is kept, whatever order the events come in.
+LONELINESS_COLUMNS = ("loneliness_referral_us", "loneliness_referral", "loneliness_week_12_us", "loneliness_week_12")
 REFERRALS = TableSpec(
     "an_referral",
     "referral_id",
@@ -79,7 +83,10 @@ REFERRALS = TableSpec(
         # The loneliness scale's score at each moment (the earliest counts; one is recorded).
         Group("loneliness_referral_us", ("loneliness_referral",), "min"),
         Group("loneliness_week_12_us", ("loneliness_week_12",), "min"),
+        Group("citizen_erased_us", (), "min"),
     ),
+    erase_with="citizen_erased_us",
+    erased_columns=LONELINESS_COLUMNS,
 )
 COMMUNITIES = TableSpec(
     "an_community",

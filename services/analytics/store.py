@@ -64,7 +64,8 @@ class Referral(Base):
     referral_id: Mapped[str] = mapped_column(ID, primary_key=True)
     created_us: Mapped[int | None] = mapped_column(BigInteger)
     citizen_ref: Mapped[str | None] = mapped_column(ID)
-    citizen_key: Mapped[int | None] = mapped_column(BigInteger)  # domain.citizen_key(citizen_ref)
+    # domain.citizen_key(citizen_ref); indexed to find an erased citizen's referrals
+    citizen_key: Mapped[int | None] = mapped_column(BigInteger, index=True)
     community_id: Mapped[str | None] = mapped_column(ID)
     referrer_id: Mapped[str | None] = mapped_column(ID)
     needs_accompaniment: Mapped[bool | None] = mapped_column(Boolean)
@@ -83,6 +84,7 @@ class Referral(Base):
     loneliness_referral: Mapped[int | None] = mapped_column(Integer)  # 3..9, nothing else kept
     loneliness_week_12_us: Mapped[int | None] = mapped_column(BigInteger)
     loneliness_week_12: Mapped[int | None] = mapped_column(Integer)
+    citizen_erased_us: Mapped[int | None] = mapped_column(BigInteger)  # its scores are gone for good
 
 
 class Community(Base):
