@@ -358,6 +358,7 @@ RetentionCode = Literal[
     "directory",
     "catalogue",
     "copy",
+    "tombstone",
     "messages",
     "projection",
     "statistics",
@@ -378,7 +379,7 @@ class Limits:
     """The numbers retention is written in, from the settings and profile in force
     (`vejviser/privacy_docs.limits`)."""
 
-    retention_months: int | None  # the profile's `retention_months_after_end`; None: not set
+    retention_months: int  # the profile's `retention_months_after_end`
     outbox_hours: float
     draft_hours: float
     session_idle_minutes: float
@@ -393,12 +394,11 @@ def _n(value: float) -> str:
 
 def erasure_rule(limits: Limits) -> str:
     """When a citizen is erased: on request, and by the nightly retention job."""
-    if limits.retention_months is None:
-        return "on request (no retention period is set in the municipality profile)"
     return (
         f"on request, or by the nightly retention job {limits.retention_months} months after the citizen's "
-        "last referral ended (profile `retention_months_after_end`; a citizen never referred counts from "
-        "registration)"
+        "last referral ended (profile `retention_months_after_end`; a referral that reached the welcome ends "
+        "with its 12-week follow-up, and a citizen never referred counts from registration; never while a "
+        "referral is open)"
     )
 
 
@@ -430,7 +430,14 @@ def retention_text(code: RetentionCode, limits: Limits) -> str:
             "correct or remove their own details, and staff can remove them."
         ),
         "copy": "A copy kept in step with its source's events: a change or removal at the source replaces it here.",
-        "messages": "Kept as the inbox and history of messages; Vejviser deletes none automatically yet.",
+        "messages": (
+            "Kept as the inbox and history of messages; the citizen's erasure deletes every message about "
+            "their referrals with its deliveries (queued ones are never sent) and cancels their timers."
+        ),
+        "tombstone": (
+            "Kept in step with the referrals' events; the citizen's erasure leaves only that the referral "
+            "existed, whose it was and to which community, so that nothing about it is planned again."
+        ),
         "projection": (
             "Kept for statistics; the citizen's erasure removes their attributes and loneliness scores from "
             "the projection, and the pseudonym and dates stay."
@@ -624,7 +631,7 @@ notifications.recipient messages copy
 notifications.community messages copy
     none: community_id name area has_room archived
     community_contact: contact_name contact_email contact_phone
-notifications.referral messages copy
+notifications.referral messages tombstone
     referral_facts: referral_id referrer_id community_id created_at accompaniment_arranged_at accompanied_at
     referral_facts: welcomed_at rejected_at rejection_reason cancelled_at companion_id no_show_at erased_at
     support_needs: needs_accompaniment special_considerations
@@ -639,9 +646,9 @@ notifications.nudge messages messages
 notifications.delivery messages messages
     messages: id nudge_id channel webhook_id status attempts next_attempt_at last_error created_at sent_at
     work_contact: address
-notifications.preference messages messages
+notifications.preference messages kept
     messages: recipient_id channels opted_out quiet_start quiet_end daily_cap paused_until updated_at
-notifications.webhook messages messages
+notifications.webhook messages kept
     messages: id owner_id url secret rules active created_at
 notifications.outbox messages outbox
     none: position event_id created_at sent_at subject
@@ -658,7 +665,7 @@ analytics.an_referral statistics projection
     citizen_ref: citizen_ref citizen_key
     referral_facts: referral_id created_us community_id referrer_id accepted_us arranged_us accompanied_us
     referral_facts: welcomed_us welcome_community_id rejected_us rejection_reason cancelled_us
-    referral_facts: participating_4w_us participating_12w_us no_show_us
+    referral_facts: participating_4w_us participating_12w_us no_show_us citizen_erased_us
     support_needs: needs_accompaniment
     loneliness: loneliness_referral_us loneliness_referral loneliness_week_12_us loneliness_week_12
 analytics.an_bridge statistics kept
@@ -862,9 +869,10 @@ def bus_recipients(consumed: Mapping[str, Iterable[Consumed]]) -> list[BusRecipi
 ROLE_ACCESS: dict[Role, str] = {
     Role.guide: (
         "Municipal staff: every citizen's record, contact data, referrals, notes and timelines "
-        "(every read audited); statistics without suppression of small counts."
+        "(every read audited); erases citizens and answers access requests; statistics without "
+        "suppression of small counts."
     ),
-    Role.admin: "As a guide, plus the audit log, erasure and the retention run.",
+    Role.admin: "As a guide, plus the audit log and the retention run.",
     Role.professional: "The citizens they registered or referred: record, contact data, their referrals and notes.",
     Role.ambassador: (
         "A volunteer referrer: the citizens they referred, as a professional does but without "

@@ -55,7 +55,7 @@ def limits() -> Limits:
     from services.web.settings import WebSettings
 
     return Limits(
-        retention_months=getattr(profile(), "retention_months_after_end", None),
+        retention_months=profile().retention_months_after_end,
         outbox_hours=_default(Settings, "outbox_retention_hours"),
         draft_hours=DRAFT_HOURS,
         session_idle_minutes=_default(WebSettings, "session_idle_minutes"),
@@ -133,8 +133,8 @@ def measures(lim: Limits) -> list[str]:
         "key-encryption key read from a file (`CITIZEN_KEK_FILE`) that only the referrals service reads; "
         "`python -m services.referrals keys rotate` makes a new key-encryption key and rewraps every key.",
         "**Crypto-shredding at erasure.** Erasure destroys the citizen's key first, so every copy of the "
-        "sealed data — backups of the referrals database included — is unreadable; the citizen's open "
-        "referrals are cancelled and no message about them is sent afterwards.",
+        "sealed data — in backups of the referrals database too — is unreadable; the citizen's open "
+        "referrals are cancelled, their attributes removed, and no message about them is sent afterwards.",
         f"**Retention.** Citizens are erased {erasure_rule(lim)}, through the same erasure path; the job "
         "publishes counts, never who.",
         "**Every read audited.** Each response holding citizen-linked data writes an entry (who, when, which "
@@ -167,17 +167,18 @@ RISKS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "An erased citizen's data is read later from a backup.",
-        "Crypto-shredding: the key is destroyed in the separate key store, so backups of the referrals "
-        "database cannot be decrypted.",
-        "A backup of the key store (with the key-encryption key of its time) taken before the erasure can "
-        "still unwrap the key until such backups age out.",
+        "Crypto-shredding: the key is destroyed in the separate key store, so the contact data, notes and "
+        "consent purpose in backups of the referrals database cannot be decrypted.",
+        "Such a backup keeps the coded attributes (target groups among them) under the pseudonym; a backup "
+        "of the key store (with the key-encryption key of its time) can still unwrap the key. Both until "
+        "the backups age out.",
     ),
     (
         "Special-category data (target groups, loneliness, support needs) spreads to other services and stays.",
         "Only codes travel, only with consent; the analytics keep coarse codes and forget an erased "
         "citizen's attributes and scores; streams expire.",
-        "Pseudonymous referral facts stay in the referrals, notifications and analytics databases for "
-        "statistics after erasure.",
+        "Pseudonymous referral facts stay in the referrals and analytics databases for statistics after "
+        "erasure, and on the referrals stream for its retention.",
     ),
     (
         "A volunteer's phone number is published without their agreement.",
@@ -188,7 +189,8 @@ RISKS: tuple[tuple[str, str, str], ...] = (
         "Data kept longer than needed.",
         "A nightly retention job erases citizens past the municipality's limit; web drafts, sessions and "
         "login links are deleted on short timers.",
-        "Messages, the directory of referrers and volunteers, and the audit log have no automatic deletion yet.",
+        "Messages not about an erased citizen, the directory of referrers and volunteers, and the audit log "
+        "have no automatic deletion yet.",
     ),
     (
         "A citizen cannot find out what is held about them.",
@@ -207,14 +209,18 @@ RISKS: tuple[tuple[str, str, str], ...] = (
 
 def residual_risks(lim: Limits) -> list[str]:
     return [
-        "**Key-store backups.** Crypto-shredding protects backups of the referrals database. A backup of the "
+        "**Backups.** Crypto-shredding protects only the sealed data (contact data, notes, consent purpose) "
+        "in backups of the referrals database: the coded attributes (age band, area, target groups, "
+        "languages) stay in a backup taken before the erasure, under the pseudonym, until it ages out "
+        "(after a restore, erase again: the key store's tombstones tell whom). A backup of the "
         "key store taken before an erasure still holds the citizen's wrapped key; together with the "
         "key-encryption key of that time it opens the data until those backups (and copies of the key file) "
         "age out. The municipality's backup policy sets how long that is; rotating the key-encryption key "
         "and destroying the old one shortens it.",
         "**Pseudonymous facts stay.** After erasure, referral facts (which community, status, dates, the "
-        "referrer) remain for statistics, in the referrals, notifications and analytics databases and on the "
-        "streams until they expire. The referrer, who knows whom they referred, can still recognise them.",
+        "referrer, support-need flags) remain for statistics in the referrals and analytics databases, a "
+        "tombstone of each referral in the notifications database, and the events on their stream until it "
+        "expires. The referrer, who knows whom they referred, can still recognise them.",
         "**What staff can see.** Guides and administrators see every citizen's contact data and notes: the "
         "audit log records it, it does not prevent it. Whoever runs the servers (database access, "
         "`TOKEN_SECRET`, the key-encryption key file) can read everything without an audit entry.",

@@ -20,7 +20,7 @@ def test_the_privacy_documents_are_current() -> None:
 def test_the_record_names_every_special_category_and_the_retention_in_force() -> None:
     from shared.privacy_register import CATEGORIES
     from shared.profile import profile
-    from vejviser.privacy_docs import ROPA, limits
+    from vejviser.privacy_docs import ROPA
 
     record = documents()[ROPA]
     assert profile().municipality in record
@@ -28,6 +28,4 @@ def test_the_record_names_every_special_category_and_the_retention_in_force() ->
     for category in CATEGORIES.values():
         if category.personal:
             assert ("| yes |" in rows[category.name]) == category.special, category.name
-    months = limits().retention_months
-    if months is not None:
-        assert f"{months} months after the citizen's last referral ended" in record
+    assert f"{profile().retention_months_after_end} months after the citizen's last referral ended" in record
