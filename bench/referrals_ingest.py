@@ -50,7 +50,8 @@ def chain(n: int) -> list[dict[str, object]]:
     start = T0 + timedelta(hours=n)
 
     def ce(event: Event, hours: float) -> dict[str, object]:
-        return Envelope.wrap(event, source="/systems/bench", time=start + timedelta(hours=hours)).to_dict()
+        envelope = Envelope.wrap(event, source="/systems/bench", time=start + timedelta(hours=hours))
+        return {**envelope.to_dict(), "consentdate": "2024-01-01"}  # ingestion needs stated consent
 
     rid, ref, actor = f"r-{n}", f"c-{n}", f"amb-{n}"
     return [

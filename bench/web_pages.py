@@ -108,7 +108,8 @@ def referral_events(rng: random.Random, community_ids: list[str]) -> list[dict[s
     start = datetime.now(UTC) - timedelta(days=60)
 
     def wrapped(event: Event, at: datetime) -> dict[str, object]:
-        return Envelope.wrap(event, source="/systems/bench", time=at).to_dict()
+        # The system states the citizens' consent, as ingestion requires for attributes.
+        return {**Envelope.wrap(event, source="/systems/bench", time=at).to_dict(), "consentdate": "2024-01-01"}
 
     others = [f"prof-bench-{k}" for k in range(20)]
     events = [

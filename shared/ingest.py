@@ -3,8 +3,10 @@ that own a context (catalogue, referrals).
 
 Accepts structured mode (`application/cloudevents+json`), batched mode
 (`application/cloudevents-batch+json`) and binary mode (`ce-*` headers, the body is `data`).
-Every event gets its own result, `accepted | duplicate | rejected` with a reason; accepted
-events are stored (state change + outbox, in order) before the answer is sent. Idempotent by
+Every event gets its own result, `accepted | duplicate | rejected` with a reason; an event
+must first meet the rules the APIs apply (shared/screening.py: profile codes, consent stated
+as the `consentdate` extension attribute, no contact data or CPR outside directory fields).
+Accepted events are stored (state change + outbox, in order) before the answer is sent. Idempotent by
 event id: the ids live in the inbox table under the consumer name `ingest`. The service's
 handler is a consumer's: a batched one (`shared.inbox.batched`) gets a whole request at once.
 """
@@ -23,8 +25,8 @@ from shared.auth import Principal, Role, require
 from shared.errors import DomainError, Invalid
 from shared.events import BATCH_CONTENT_TYPE, Envelope, Event, EventContractError, parse
 from shared.inbox import AnyHandler, apply_handler
-from shared.privacy import CPR_MESSAGE, find_cpr
 from shared.runtime import Runtime
+from shared.screening import screen
 from shared.uow import UnitOfWork
 
 INGEST_CONSUMER = "ingest"
@@ -106,8 +108,8 @@ def _screen(items: list[Parsed], context: str) -> tuple[list[IngestResult | None
         elif item.event.context != context:
             reason = f"type: {item.envelope.type} belongs to the {item.event.context} context; post it to that service"
             results[index] = _result(index, item, "rejected", reason)
-        elif cpr_field := find_cpr(item.envelope.data):
-            results[index] = _result(index, item, "rejected", f"data.{cpr_field}: {CPR_MESSAGE}")
+        elif refusal := screen(item.envelope, item.event):
+            results[index] = _result(index, item, "rejected", refusal)
         elif item.envelope.id in seen:  # a second copy inside the same request
             results[index] = _result(index, item, "duplicate")
         else:

@@ -140,14 +140,38 @@ def retention_table() -> str:
         "",
         "## Event types",
         "",
-        "| event type | stream | kept | purged when the citizen is erased | why |",
-        "| --- | --- | --- | --- | --- |",
+        "Every string in an event is an id, a code, an enum or a time, except the directory fields",
+        "named in the last column (shared/screening.py classifies them; the stream scan checks them).",
+        "",
+        "| event type | stream | kept | purged when the citizen is erased | why | directory fields |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
+    directory = _directory_fields()
     for model in sorted(REGISTRY.values(), key=lambda m: (CONTEXTS.index(m.context), m.event_name())):
         ttl = EVENT_TTL.get(model)
         stream = STREAMS[stream_name(model.context)]
         kept = f"{ttl.describe()} (`Nats-TTL`)" if ttl else f"{stream.describe()} (stream)"
         purged = f"yes (`{model.nats_subject()}.<citizen>`)" if model.attributes_of else "no"
         why = ttl.why if ttl else ""
-        lines.append(f"| `{model.event_name()}` | {stream_name(model.context)} | {kept} | {purged} | {why} |")
+        fields = ", ".join(directory.get(model.event_name(), [])) or "—"
+        row = (f"`{model.event_name()}`", stream_name(model.context), kept, purged, why, fields)
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _directory_fields() -> dict[str, list[str]]:
+    """Per event type, its fields that are directory data (a work contact, a community's text)."""
+    from pydantic import BaseModel
+
+    from shared.screening import Kind, fields_of
+
+    def walk(model: type[BaseModel], prefix: str) -> list[str]:
+        found = []
+        for name, reading in fields_of(model).items():
+            if reading.nested is not None:
+                found += walk(reading.nested, f"{prefix}{name}.")
+            elif reading.kind in (Kind.work_contact, Kind.directory_text):
+                found.append(f"`{prefix}{name}` ({'contact' if reading.kind is Kind.work_contact else 'text'})")
+        return found
+
+    return {model.event_name(): walk(model, "") for model in REGISTRY.values()}

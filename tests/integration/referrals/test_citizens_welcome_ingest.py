@@ -104,7 +104,9 @@ T0 = datetime(2024, 9, 2, 8, 30, tzinfo=UTC)
 
 
 def cloudevent(event: Event, days: float, id: str) -> dict[str, Any]:
-    return Envelope.wrap(event, source="/systems/jobcenter", time=T0 + timedelta(days=days), id=id).to_dict()
+    # The system states the citizen's consent, as ingestion requires for attributes (shared/screening.py).
+    envelope = Envelope.wrap(event, source="/systems/jobcenter", time=T0 + timedelta(days=days), id=id)
+    return {**envelope.to_dict(), "consentdate": "2024-09-01"}
 
 
 def back_dated_chain() -> list[dict[str, Any]]:
@@ -267,7 +269,9 @@ async def test_vocabulary_is_the_profiles_labels_become_codes_and_unknown_terms_
         assert [r["status"] for r in result["results"]] == ["rejected", "accepted", "rejected", "rejected"]
         assert "Kongsted" in result["results"][0]["reason"] and "jystrup" in result["results"][0]["reason"]
         assert "Atlantis" in result["results"][2]["reason"]
-        assert result["results"][3]["reason"] == "area: 'Jystrup' is the label of area 'jystrup'; events carry the code"
+        assert result["results"][3]["reason"] == (
+            "data.area: 'Jystrup' is the label of area 'jystrup'; events carry the code"
+        )
         stored = await svc.ok(GUIDE, "GET", "/v1/citizens/c-voc-2")
         assert stored["area"] == "jystrup"
         assert (await svc.call(GUIDE, "GET", "/v1/citizens/c-voc-3")).status_code == 404

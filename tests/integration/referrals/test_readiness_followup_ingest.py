@@ -14,6 +14,7 @@ from shared.events.referrals import (
     CitizenRegistered,
     FirstVisitProposed,
     LonelinessMeasured,
+    LonelinessMoment,
     NoShowReported,
     ParticipationConfirmed,
     ReferralCreated,
@@ -26,7 +27,12 @@ BATCH = {"Content-Type": "application/cloudevents-batch+json"}
 
 
 def cloudevent(event: Event, at: datetime, id_: str) -> dict[str, Any]:
-    return {**Envelope.wrap(event, source="/systems/jobcenter", time=at).to_dict(), "id": id_}
+    # The system states the citizen's consent, as ingestion requires for a score (shared/screening.py).
+    return {
+        **Envelope.wrap(event, source="/systems/jobcenter", time=at).to_dict(),
+        "id": id_,
+        "consentdate": "2024-01-01",
+    }
 
 
 async def levels(svc: Svc, actor_id: str) -> list[str]:
@@ -156,6 +162,9 @@ async def test_the_new_events_are_ingested_with_the_same_rules(database_url: str
         def visit(rid: str, days: float, by: str) -> FirstVisitProposed:
             return FirstVisitProposed(referral_id=rid, visit_at=at(days), proposed_by=by)
 
+        def score(rid: str, moment: LonelinessMoment, value: int) -> LonelinessMeasured:
+            return LonelinessMeasured(referral_id=rid, moment=moment, score=value, citizen_ref="c-n")
+
         batch = [
             cloudevent(training("introduction"), at(0), "n1"),
             cloudevent(CitizenRegistered(citizen_ref="c-n"), at(1), "n2"),
@@ -163,7 +172,7 @@ async def test_the_new_events_are_ingested_with_the_same_rules(database_url: str
                 referral_id="r-n1", citizen_ref="c-n", community_id="strik", referrer_id="prof-other",
                 needs_accompaniment=True,
             ), at(2), "n3"),
-            cloudevent(LonelinessMeasured(referral_id="r-n1", moment="referral", score=7), at(2), "n4"),
+            cloudevent(score("r-n1", "referral", 7), at(2), "n4"),
             cloudevent(visit("r-n1", 9, "contact-strik"), at(3), "n5"),
             cloudevent(AccompanimentArranged(referral_id="r-n1", companion_id="amb-lars"), at(4), "n6"),
             cloudevent(CitizenAccompanied(referral_id="r-n1", companion_id="amb-lars"), at(9), "n7"),
@@ -194,8 +203,8 @@ async def test_the_new_events_are_ingested_with_the_same_rules(database_url: str
         assert (again["accepted"], again["duplicate"]) == (0, 9)
 
         refused = [
-            cloudevent(LonelinessMeasured(referral_id="r-n1", moment="referral", score=3), at(13), "x1"),
-            cloudevent(LonelinessMeasured(referral_id="r-n2", moment="week_12", score=3), at(13), "x2"),
+            cloudevent(score("r-n1", "referral", 3), at(13), "x1"),
+            cloudevent(score("r-n2", "week_12", 3), at(13), "x2"),
             cloudevent(training("juggling"), at(13), "x3"),
             cloudevent(training("Besøg i et fællesskab"), at(13), "x4"),
             cloudevent(training("introduction", "nobody"), at(13), "x5"),

@@ -172,11 +172,13 @@ async def test_no_loneliness_measure_where_the_profile_does_not_use_it(
     path.write_text(json.dumps(without), encoding="utf-8")
     monkeypatch.setenv("MUNICIPALITY_PROFILE", str(path))
     async with running(sqlite_url, nats_clean) as svc:
-        rid = (await svc.referral())["referral_id"]
+        referral = await svc.referral()
+        rid = referral["referral_id"]
         body = {"moment": "referral", "answers": [1, 2, 3], "consent": True}
         refused = await svc.call(PROF, "POST", f"/v1/referrals/{rid}/loneliness", json=body)
         assert refused.status_code == 422 and "not used in" in refused.json()["error"]["message"]
-        event = Envelope.wrap(LonelinessMeasured(referral_id=rid, moment="referral", score=6), source="/systems/x")
-        ingested = await svc.ok(SYSTEM, "POST", "/v1/events", json=event.to_dict())
+        measured = LonelinessMeasured(referral_id=rid, moment="referral", score=6, citizen_ref=referral["citizen_ref"])
+        event = Envelope.wrap(measured, source="/systems/x")
+        ingested = await svc.ok(SYSTEM, "POST", "/v1/events", json=event.to_dict() | {"consentdate": "2024-01-01"})
         assert ingested["rejected"] == 1 and "not used in" in ingested["results"][0]["reason"]
         assert (await svc.ok(PROF, "GET", f"/v1/referrals/{rid}"))["loneliness"] == []

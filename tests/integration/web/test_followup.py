@@ -65,7 +65,9 @@ def own_community(web_system: WebSystem, name: str) -> str:
 
 
 def cloudevent(event: Event, time: datetime) -> dict[str, Any]:
-    return Envelope.wrap(event, source="/systems/jobcenter", time=time, id=str(uuid.uuid4())).to_dict()
+    # The system states the citizen's consent, as ingestion requires for attributes.
+    envelope = Envelope.wrap(event, source="/systems/jobcenter", time=time, id=str(uuid.uuid4()))
+    return {**envelope.to_dict(), "consentdate": "2024-01-01"}
 
 
 def ingest(web_system: WebSystem, batch: list[dict[str, Any]]) -> dict[str, Any]:

@@ -53,7 +53,9 @@ REFERRAL_SCORES = (9, 8, 7, 3, 4, 5)  # three of six at 7 or more: 50 %
 
 
 def _event(event: Event, hours: float) -> dict[str, Any]:
-    return Envelope.wrap(event, source="/systems/overblik-test", time=START + timedelta(hours=hours)).to_dict()
+    # The system states the citizens' consent, as ingestion requires for attributes and scores.
+    envelope = Envelope.wrap(event, source="/systems/overblik-test", time=START + timedelta(hours=hours))
+    return {**envelope.to_dict(), "consentdate": "2024-01-01"}
 
 
 def _cohort(community_id: str) -> list[dict[str, Any]]:
@@ -84,7 +86,12 @@ def _cohort(community_id: str) -> list[dict[str, Any]]:
                 ),
                 n + 0.5,
             ),
-            _event(LonelinessMeasured(referral_id=referral, moment="referral", score=REFERRAL_SCORES[n]), n + 1),
+            _event(
+                LonelinessMeasured(
+                    referral_id=referral, moment="referral", score=REFERRAL_SCORES[n], citizen_ref=citizen
+                ),
+                n + 1,
+            ),
         ]
         if n < 3:
             events += [
@@ -92,7 +99,10 @@ def _cohort(community_id: str) -> list[dict[str, Any]]:
                 _event(
                     WelcomeConfirmed(referral_id=referral, community_id=community_id, confirmed_by="contact-ov"), n + 48
                 ),
-                _event(LonelinessMeasured(referral_id=referral, moment="week_12", score=5), n + 12 * 7 * 24),
+                _event(
+                    LonelinessMeasured(referral_id=referral, moment="week_12", score=5, citizen_ref=citizen),
+                    n + 12 * 7 * 24,
+                ),
             ]
     return events
 
