@@ -54,6 +54,23 @@ def retention(
     )
 
 
+@app.command("reapply-erasures")
+def reapply_erasures() -> None:
+    """After restoring the referrals database from a backup: erase again every citizen whose
+    key the key store destroyed since (their sealed data is unreadable already; this clears the
+    rest and cancels their open referrals). Its events wait in the outbox for the relay."""
+    from services.referrals.main import build
+
+    service = build(_settings()).state.referrals
+    service.runtime.db.create_schema(service.runtime.metadata)
+    try:
+        count = service.citizens.reapply_erasures(actor_id="restore")
+    finally:
+        service.vault.close()
+        service.runtime.db.dispose()
+    typer.echo(f"{count} citizens erased again (their keys were destroyed after the backup was taken)")
+
+
 @keys.command("init")
 def init() -> None:
     """Make the KEK file at CITIZEN_KEK_FILE (mode 0600) with one new KEK; refuses to overwrite."""

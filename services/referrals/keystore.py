@@ -313,6 +313,11 @@ class KeyStore:
             row = session.get(StoredKey, citizen_ref)
             return row is not None and row.wrapped_key is None
 
+    def destroyed(self) -> set[str]:
+        """The citizens whose key was destroyed (the erasures, as the key store remembers them)."""
+        with self.db.read() as session:
+            return set(session.scalars(select(StoredKey.citizen_ref).where(StoredKey.wrapped_key.is_(None))))
+
     def destroy(self, citizen_ref: str) -> bool:
         """Crypto-shred: the key is gone for good. True when there was a key to destroy."""
         try:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.referrals import audit, cascade, domain, store
@@ -170,6 +171,24 @@ class Citizens:
             log.info("citizen erased (%s, by %s): %d open referrals cancelled", reason, actor_id, cancelled)
             return result
         raise AssertionError("unreachable")
+
+    def reapply_erasures(self, actor_id: str) -> int:
+        """After a restore from a backup taken before some erasures: erase again every citizen
+        whose key the key store destroyed but whose row does not say so; returns how many."""
+        destroyed = sorted(self.vault.keys.destroyed())
+
+        def pending(session: Session) -> list[str]:
+            found: list[str] = []
+            for start in range(0, len(destroyed), 500):
+                chunk = destroyed[start : start + 500]
+                query = select(Citizen.citizen_ref).where(Citizen.citizen_ref.in_(chunk), Citizen.erased_at.is_(None))
+                found.extend(session.scalars(query))
+            return found
+
+        refs = self.runtime.read(pending)
+        for ref in refs:
+            self.erase(ref, actor_id=actor_id)
+        return len(refs)
 
     def bridge(self, principal: Reader, citizen_ref: str, body: BridgeIn) -> tuple[Envelope, CitizenBridged]:
         event = CitizenBridged(

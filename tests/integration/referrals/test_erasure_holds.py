@@ -6,9 +6,11 @@ afterwards, cannot be read either."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +20,7 @@ from sqlalchemy import func, select
 
 from services.referrals.tables import Citizen, Loneliness, Referral
 from shared.db import make_engine
+from shared.settings import REPO_ROOT
 from tests.integration.referrals.support import (
     AMB,
     CITIZEN_CONTACT,
@@ -234,3 +237,19 @@ async def test_erasure_leaves_nothing_readable_now_nor_in_a_backup_taken_before(
                 assert (await old.ok(GUIDE, "GET", f"/v1/referrals/{welcomed_id}"))["note"] is None
                 record = await old.ok(GUIDE, "GET", f"/v1/citizens/{ref}")
                 assert (record["erased"], record["has_contact"], record["consent"]) == (True, False, None)
+            # The operator erases again whom the key store says was erased since the backup.
+            env = {"DATABASE_URL": old_url, "KEY_STORE_URL": keys_url, "CITIZEN_KEK_FILE": kek_file}
+            again = subprocess.run(
+                [sys.executable, "-m", "services.referrals", "reapply-erasures"],
+                cwd=REPO_ROOT,
+                env={**os.environ, **env},
+                capture_output=True,
+                text=True,
+                timeout=120,
+                check=False,
+            )
+            assert again.returncode == 0 and again.stdout.startswith("1 citizens erased again"), again.stderr
+            citizen, referrals, measures = rows(old_url, ref)
+            assert citizen.erased_at is not None and (citizen.contact_ciphertext, citizen.area) == (None, None)
+            assert {r.referral_id: r.status for r in referrals} == {open_id: "cancelled", welcomed_id: "welcomed"}
+            assert [r.note_ciphertext for r in referrals] == [None, None] and measures == 0
