@@ -877,11 +877,12 @@ ROLE_ACCESS: dict[Role, str] = {
     Role.ambassador: (
         "A volunteer referrer: the citizens they referred, as a professional does but without "
         "contact data; as a companion, the referral's community and time and, once arranged, the "
-        "first name and phone the citizen agreed to share."
+        "first name and phone the citizen agreed to share, and the note when the referrer shared it."
     ),
     Role.community_contact: (
-        "Referrals to their own communities: status, support needs, the proposed visit, and the "
-        "first name and phone the citizen agreed to share; not the citizen's attributes."
+        "Referrals to their own communities: status, support needs, the proposed visit, the first "
+        "name and phone the citizen agreed to share, and the note when the referrer shared it; not "
+        "the citizen's attributes."
     ),
     Role.analyst: "Aggregated statistics only (small counts suppressed); no citizen-level data.",
     Role.dpo: "The audit log and citizens' exports for access requests; no worklists.",

@@ -396,8 +396,9 @@ def dpia(prof: Profile, lim: Limits) -> str:
         f"**Storage limitation.** Citizens are erased {erasure_rule(lim)}. Retention per table: section 7 of "
         "the record of processing activities.",
         "**Rights.** Access: an export of everything held with a Danish summary (`GET /v1/citizens/{ref}/"
-        "export`). Erasure and withdrawal of consent: `DELETE /v1/citizens/{ref}`. Rectification: the "
-        "referrer or a guide corrects the record. [Objection and restriction: the municipality's procedure.]",
+        "export`). Erasure and withdrawal of consent: `DELETE /v1/citizens/{ref}` (guides, administrators). "
+        "Rectification: Vejviser has no route to change a citizen's record yet; a wrong one is erased and "
+        "registered anew. [Objection, restriction and rectification: the municipality's procedure.]",
         "**Processors and transfers.** [The municipality lists its hosting, mail and SMS providers.] "
         "No transfers outside the EU/EEA by Vejviser.",
         "## 3. Risks to citizens and mitigations (Risici og foranstaltninger)",
