@@ -6,9 +6,12 @@ from __future__ import annotations
 from services.referrals.crypto import CitizenVault
 from services.referrals.service.accompaniment import Accompaniment
 from services.referrals.service.apply import Appliers
+from services.referrals.service.audit import AuditLog
 from services.referrals.service.citizens import Citizens
+from services.referrals.service.export import Exports
 from services.referrals.service.referrals import Referrals
 from services.referrals.service.referrers import Referrers
+from services.referrals.service.retention import Retention
 from services.referrals.service.views import Views
 from services.referrals.service.welcome import Welcome
 from services.referrals.settings import ReferralsSettings
@@ -25,3 +28,6 @@ class ReferralsService:
         self.referrals = Referrals(runtime, self.appliers, self.views)
         self.accompaniment = Accompaniment(runtime, self.appliers, self.views)
         self.welcome = Welcome(runtime, settings)
+        self.audit_log = AuditLog(runtime)
+        self.exports = Exports(runtime, vault, self.citizens)
+        self.retention = Retention(runtime, self.citizens, settings.retention_at)

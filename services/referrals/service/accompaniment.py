@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 
 from services.referrals import access, domain, store
 from services.referrals.access import RequestState, Volunteer
+from services.referrals.audit import Read, Reader
 from services.referrals.domain import Action
 from services.referrals.service.apply import Appliers
 from services.referrals.service.batch import get_referral
-from services.referrals.service.views import Shown, Views
+from services.referrals.service.views import Shown, Views, shown_reads
 from services.referrals.tables import AccompanimentDecline, Community, Referral, Referrer
 from shared.errors import Forbidden
 from shared.events.referrals import AccompanimentArranged
@@ -71,7 +72,7 @@ class Accompaniment:
     def __init__(self, runtime: Runtime, appliers: Appliers, views: Views) -> None:
         self.runtime, self.appliers, self.views = runtime, appliers, views
 
-    def requests(self, principal: Principal) -> Requests:
+    def requests(self, principal: Reader) -> Requests:
         if principal.role not in domain.REFERRER_ROLES | domain.SEE_ALL:
             raise Forbidden(f"role '{principal.role.value}' does not accompany citizens; no requests to show")
         now = self.runtime.clock.now()
@@ -91,10 +92,12 @@ class Accompaniment:
             return Requests(items, self.views.build(session, principal, mine))
 
         found = self.runtime.read(work)
-        self.views.audited(principal, found.shown)
+        # Every request listed is a referral of a citizen, whether or not it is the caller's own.
+        listed = [Read(item.referral.citizen_ref, "list") for item in found.items]
+        self.views.audited(principal, [*listed, *shown_reads(found.shown, "list")])
         return found
 
-    def arrange(self, principal: Principal, referral_id: str, companion_id: str) -> Shown:
+    def arrange(self, principal: Reader, referral_id: str, companion_id: str) -> Shown:
         """The referrer and guides arrange anyone; a volunteer takes it for themselves."""
         domain.check_can_act(principal, Action.arrange_accompaniment)
 

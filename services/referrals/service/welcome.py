@@ -12,7 +12,8 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from services.referrals import domain
+from services.referrals import audit, domain
+from services.referrals.audit import Read, Reader
 from services.referrals.service.batch import Seen
 from services.referrals.service.transitions import move
 from services.referrals.settings import ReferralsSettings
@@ -48,18 +49,23 @@ class Welcome:
     def __init__(self, runtime: Runtime, settings: ReferralsSettings) -> None:
         self.runtime, self.settings = runtime, settings
 
-    def show(self, token: str) -> WelcomePage:
+    def show(self, token: str, reader: Reader) -> WelcomePage:
         found = self._referral_id_of(token)
         if isinstance(found, WelcomePage):
             return found
-        return self.runtime.read(lambda session: _ask(_open_referral(session, found)))
+        shown, read = self.runtime.read(
+            lambda session: (_ask(_open_referral(session, found)), _read_of(session, found))
+        )
+        audit.record_apart(self.runtime, reader, read)
+        return shown
 
-    def confirm(self, token: str) -> WelcomePage:
+    def confirm(self, token: str, reader: Reader) -> WelcomePage:
         found = self._referral_id_of(token)
         if isinstance(found, WelcomePage):
             return found
 
         def work(uow: UnitOfWork) -> WelcomePage:
+            audit.record(uow.session, reader, _read_of(uow.session, found), uow.now())
             opened = _open_referral(uow.session, found)
             if isinstance(opened, WelcomePage):
                 return opened
@@ -104,6 +110,12 @@ def _closed(referral: Referral, community: str) -> WelcomePage | None:
             f"Henvisningen til {community} er afsluttet, så der er intet at bekræfte.",
         )
     return None
+
+
+def _read_of(session: Session, referral_id: str) -> list[Read]:
+    """Every page about a known referral names its community: a read of the citizen's referral."""
+    referral = Seen.of(session).get(Referral, referral_id)
+    return [Read(referral.citizen_ref, "referral", referral_id)] if referral else []
 
 
 def _open_referral(session: Session, referral_id: str) -> tuple[Referral, str] | WelcomePage:
