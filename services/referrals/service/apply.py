@@ -40,6 +40,7 @@ from shared.events.referrals import (
     TrainingRecorded,
 )
 from shared.runtime import Runtime
+from shared.screening import stated_consent
 
 
 @dataclass(frozen=True)
@@ -220,9 +221,11 @@ class Appliers:
         return citizen
 
     def _registered_elsewhere(self, session: Session, envelope: Envelope, event: CitizenRegistered) -> None:
-        # A municipal system that sends attributes states that it holds the citizen's consent.
+        # A municipal system states the citizen's consent as `consentdate` (shared/screening.py
+        # refuses attributes without it), given to the purpose it holds consent for.
         has_attributes = bool(event.age_band or event.area or event.target_groups)
-        consent = Consent(purpose=None, date=envelope.time, recorded_by=envelope.source) if has_attributes else None
+        given = stated_consent(envelope) or envelope.time
+        consent = Consent(purpose=None, date=given, recorded_by=envelope.source) if has_attributes else None
         self.register_citizen(session, envelope, event, consent=consent, registered_by=envelope.source)
 
     def erase_citizen(self, session: Session, envelope: Envelope, event: CitizenErased) -> int:

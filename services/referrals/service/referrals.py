@@ -190,7 +190,9 @@ class Referrals:
         def work(uow: UnitOfWork) -> Shown:
             referral = visible_referral(uow.session, principal, referral_id)
             access.check_can_measure(principal, referrer_id=referral.referrer_id)
-            event = LonelinessMeasured(referral_id=referral_id, moment=body.moment, score=score)
+            event = LonelinessMeasured(
+                referral_id=referral_id, moment=body.moment, score=score, citizen_ref=referral.citizen_ref
+            )
             self.appliers.progress.record_loneliness(uow.session, uow.stage(event)[0], event)
             return self.views.in_unit(uow, principal, [referral])
 
