@@ -123,3 +123,27 @@ def test_another_professionals_referral_is_the_403_page_and_a_stale_move_a_messa
         assert "Annulleret" in stale.text
         no_csrf = web.post(f"{path}/cancel", data={})
         assert no_csrf.status_code == 403
+
+
+def test_contact_data_opens_only_for_a_chosen_purpose_and_the_read_is_audited(web_system: WebSystem) -> None:
+    referrals = web_system.referrals
+    body = {
+        "consent": {"purpose": "Henvisning til et fællesskab"},
+        "contact": {"name": "Lone Kirk", "phone": "+4522334455"},
+    }
+    ref = web_system.api(referrals, "POST", "/v1/citizens", 201, json=body)["citizen_ref"]
+    referral = {"citizen_ref": ref, "community_id": web_system.knitting_id, "referrer_id": "prof-jobcenter-mette"}
+    web_system.api(referrals, "POST", "/v1/referrals", 201, json=referral)
+    with http_login(web_system, "professional") as web:
+        page = web.get(f"/borgere/{ref}")
+        assert page.status_code == 200 and "Lone Kirk" not in page.text
+        token = csrf(page.text)
+        # A free-text purpose could carry a name or a diagnosis into the audit log: only codes.
+        refused = web.post(f"/borgere/{ref}/kontakt", data={"csrf_token": token, "purpose": "ringe til Lone"})
+        assert refused.status_code == 422 and "Vælg hvorfor" in refused.text and "Lone Kirk" not in refused.text
+        shown = web.post(f"/borgere/{ref}/kontakt", data={"csrf_token": token, "purpose": "contact_citizen"})
+        assert shown.status_code == 200 and "Lone Kirk" in shown.text
+        assert "logget med formålet: Kontakt til borgeren" in shown.text
+    entries = web_system.api(referrals, "GET", f"/v1/citizens/{ref}/audit")
+    contact_reads = [e for e in entries if e["what"] == "contact"]
+    assert [(e["actor_id"], e["purpose"]) for e in contact_reads] == [("prof-jobcenter-mette", "contact_citizen")]
