@@ -15,6 +15,7 @@ DEMO_ACTORS = {
     "analyst": "analyst-vive",
     "admin": "admin-kommune",
     "municipal_system": "system-jobcenter",
+    "dpo": "dpo-hanne",
 }
 # The community the demo community contact receives for (catalogue's demo uses this id).
 DEMO_CONTACT_COMMUNITY_ID = "demo-community-01"

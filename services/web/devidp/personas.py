@@ -35,6 +35,6 @@ PERSONAS = (
     ),
     Persona("analyst", DEMO_ACTORS["analyst"], Role.analyst, "Vibeke Ravn", "Analytiker"),
     Persona("admin", DEMO_ACTORS["admin"], Role.admin, "Kim Administrator", "Administrator i kommunen"),
-    Persona("dpo", "dpo-hanne", Role.dpo, "Hanne Lund", "Databeskyttelsesrådgiver i kommunen"),
+    Persona("dpo", DEMO_ACTORS["dpo"], Role.dpo, "Hanne Lund", "Databeskyttelsesrådgiver i kommunen"),
 )
 BY_KEY = {persona.key: persona for persona in PERSONAS}
