@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from services.referrals.service.retention import months_before
-from shared.clock import FakeClock, utcnow
+from shared.clock import FakeClock, local, utcnow
 from tests.helpers import token
 from tests.integration.referrals.support import CONTACT, GUIDE, PROF, Svc, running
 
@@ -134,3 +134,11 @@ async def test_the_retention_run_erases_exactly_the_citizens_past_the_limit(data
         result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
         assert result.returncode == 0, result.stderr
         assert "0 citizens would be erased" in result.stdout and "12 months" in result.stdout
+
+
+async def test_the_nightly_run_comes_at_retention_at(database_url: str, nats_clean: str) -> None:
+    soon = (local(utcnow()) + timedelta(seconds=4)).time().replace(microsecond=0)
+    async with running(database_url, nats_clean, retention_at=soon) as svc:
+        applied = await svc.wait_events(1, type_suffix="RetentionApplied.v1")
+        assert applied[0].data["citizens_erased"] == 0
+        assert applied[0].data["run_on"] == local(applied[0].time).date().isoformat()
