@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal, cast, get_args
+from typing import Literal, cast
 
 from sqlalchemy import DDL, BigInteger, Index, Integer, Select, String, Table, event, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -30,7 +30,6 @@ SERVICE = "referrals"
 # What a read showed: the record, its contact data, a note, the first name and phone shared
 # with the community, a referral, a timeline, a list naming the citizen, an access export.
 What = Literal["record", "contact", "note", "shared_contact", "referral", "timeline", "list", "export"]
-WHATS: tuple[What, ...] = get_args(What)
 
 
 class AuditEntry(Base):
@@ -173,7 +172,3 @@ def of_citizen(session: Session, citizen_ref: str) -> list[AuditEntry]:
     """Every entry about one citizen, oldest first."""
     query = select(AuditEntry).where(AuditEntry.citizen_ref == citizen_ref)
     return list(session.scalars(query.order_by(AuditEntry.at, AuditEntry.id)))
-
-
-def refs_of(entries: Sequence[AuditEntry]) -> list[str]:
-    return list(dict.fromkeys(entry.citizen_ref for entry in entries))

@@ -4,13 +4,13 @@ export (`/v1/citizens/{ref}/export`) and a retention run on demand (`/v1/retenti
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Query
 
 from services.referrals.api.deps import Admin, AnsweringAccess, Client, ForAccessRequest, Service, Supervising
 from services.referrals.api.presenters import citizen_out, timeline_out
-from services.referrals.audit import AuditEntry, AuditQuery, Reader
+from services.referrals.audit import AuditEntry, AuditQuery, Reader, What
 from services.referrals.schemas.privacy import (
     AuditEntryOut,
     AuditPage,
@@ -95,8 +95,8 @@ def entry_out(entry: AuditEntry) -> AuditEntryOut:
         client=entry.client,
         citizen_ref=entry.citizen_ref,
         referral_id=entry.referral_id,
-        what=entry.what,  # type: ignore[arg-type]
-        purpose=entry.purpose,  # type: ignore[arg-type]
+        what=cast(What, entry.what),
+        purpose=cast(PurposeCode, entry.purpose),
         purpose_label=purpose_da(entry.purpose),
     )
 
