@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.e2e.conftest import System, wait_for
-
-
-def get(port: int, path: str, token: str) -> httpx.Response:
-    return httpx.get(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+from tests.e2e.conftest import System, get, wait_for
 
 
 def test_tokens_for_every_role(system: System) -> None:
