@@ -176,10 +176,22 @@ class Service:
         )
         return bool(rows)
 
+    def idle(self) -> bool:
+        """Nothing out with a channel and nothing due to go now. Moving the clock only then
+        keeps the worker's own loop from claiming a delivery at the old time and committing
+        the claim after the move: its lease (minutes at the old time) would already be over,
+        and the delivery would go twice."""
+        due = self.query(
+            select(store.DeliveryRow.id).where(
+                store.DeliveryRow.status == "pending", store.DeliveryRow.next_attempt_at <= self.clock.now()
+            )
+        )
+        return not due and not self.in_flight()
+
     async def advance(self, **delta: float) -> None:
         """Move time on once the worker has recorded what it is sending (a failure recorded
-        after the move would count its back-off from the later time)."""
-        await eventually(lambda: not self.in_flight())
+        after the move would count its back-off from the later time) and sent what is due."""
+        await eventually(self.idle)
         self.clock.advance(timedelta(**delta))
         await self.settle()
 

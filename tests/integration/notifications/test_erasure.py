@@ -156,12 +156,12 @@ async def test_after_an_erasure_nothing_about_the_citizen_is_sent_while_others_t
 
     # 22:30 in Copenhagen: Cykelholdet proposes a first visit. Mette's inbox has it at once,
     # her e-mail waits for the morning (quiet hours) and the webhook's first call fails.
-    await eventually(lambda: not service.in_flight())
+    await eventually(service.idle)
     service.clock.set(datetime(2024, 3, 12, 21, 30, tzinfo=UTC))
     visit = datetime(2024, 3, 15, 16, 0, tzinfo=UTC)
     await service.send(ref.FirstVisitProposed(referral_id=GONE[1], visit_at=visit, proposed_by="community:c-cykel"))
     await eventually(lambda: "visit_proposed" in hooked_rules(hooks))
-    await eventually(lambda: not service.in_flight())
+    await eventually(service.idle)
     queued = pending_about(service, GONE[1])
     assert {(d.channel, d.attempts > 0) for d in queued} >= {("email", False), ("webhook", True)}
     assert set(GONE) <= await inbox_referrals(service, "professional", "prof-mette")
@@ -203,6 +203,7 @@ async def test_after_an_erasure_nothing_about_the_citizen_is_sent_while_others_t
     for _ in range(8):
         await service.advance(days=14)
     assert service.clock.now() - erased_at > timedelta(days=84 + 14 + 7)
+    await eventually(service.idle)  # everything due has gone
 
     assert about_the_erased(service.mail.messages[mails:]) == []
     assert service.mail.to("ib@cykelholdet.dk")[2:] == []
@@ -300,6 +301,7 @@ async def test_a_withdrawn_cancellation_ends_the_timers_and_keeps_the_messages(
     assert service.query(select(store.NudgeRow).where(store.NudgeRow.referral_id == GONE[1]))
     assert GONE[1] in await inbox_referrals(service, "community_contact", "contact-ib", ["c-cykel"])
     monday = local(service.clock.now())
+    await eventually(service.idle)
     service.clock.set(monday.replace(hour=8, minute=1) + timedelta(days=(7 - monday.weekday()) % 7 or 7))
     await service.settle()
     [digest] = await service.mail_to("mette@ringsted.dk", subject="Din uge med Vejviser")
