@@ -86,7 +86,12 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     connection = session.connection()
     dialect = connection.dialect
     columns = [table.c[key] for key in rows[0]]
-    bound = [(c.key, json.dumps if isinstance(c.type, JSON) else c.type.bind_processor(dialect)) for c in columns]
+    # The dialect's own implementation: a TypeDecorator's generic processor would hand SQLite an
+    # aware datetime, which sqlite3 writes as "…+00:00" where the ORM writes "….000000".
+    bound = [
+        (c.key, json.dumps if isinstance(c.type, JSON) else c.type.dialect_impl(dialect).bind_processor(dialect))
+        for c in columns
+    ]
     values = [tuple(row[key] if process is None else process(row[key]) for key, process in bound) for row in rows]
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(column.name) for column in columns)

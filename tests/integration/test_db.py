@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select
 
-from shared.db import Database, UtcDateTime
+from shared.db import Database, UtcDateTime, insert_rows
 
 metadata = MetaData()
 things = Table("things", metadata, Column("n", Integer, primary_key=True), Column("at", UtcDateTime()))
@@ -24,6 +24,21 @@ def test_times_come_back_aware_and_in_utc(database_url: str) -> None:
         assert session.scalar(select(things.c.at)) == datetime(2024, 6, 1, 10, 0, tzinfo=UTC)
     with pytest.raises(Exception, match="naive"), db.transaction() as session:
         session.execute(insert(things).values(n=2, at=datetime(2024, 6, 1, 12, 0)))
+    db.dispose()
+
+
+def test_bulk_rows_store_times_as_the_orm_does(database_url: str) -> None:
+    """A bulk insert (COPY / executemany) and an ORM insert of the same instant compare equal:
+    on SQLite a time is text, so both paths must write the same text."""
+    db = Database(database_url)
+    db.create_schema(metadata)
+    at = datetime(2024, 6, 1, 10, 0, tzinfo=UTC)
+    with db.transaction() as session:
+        session.execute(insert(things).values(n=1, at=at))
+        insert_rows(session, things, [{"n": 2, "at": at}])
+    with db.read() as session:
+        assert session.scalars(select(things.c.n).where(things.c.at == at).order_by(things.c.n)).all() == [1, 2]
+        assert session.scalars(select(things.c.n).where(things.c.at > at)).all() == []
     db.dispose()
 
 
