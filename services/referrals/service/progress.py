@@ -17,6 +17,7 @@ from services.referrals.service.batch import Seen, get_referral, get_referrer
 from services.referrals.service.bulk import Bulk, append, table_of
 from services.referrals.service.transitions import note_on_timeline
 from services.referrals.tables import Loneliness, Referrer, Training
+from shared.errors import Invalid
 from shared.events import Envelope, Event
 from shared.events.referrals import LonelinessMeasured, ReadinessRecorded, TrainingRecorded
 from shared.principal import Role
@@ -60,6 +61,9 @@ class Progress:
         Bulk.of(session).write(session)
         session.flush()
         referral = get_referral(session, event.referral_id)
+        if event.citizen_ref is not None and event.citizen_ref != referral.citizen_ref:
+            # It ends the event's subject: the wrong citizen would leave the score on the bus.
+            raise Invalid("data.citizen_ref: not the citizen of this referral", field="citizen_ref")
         recorded = store.loneliness_moments(session, [referral.referral_id]).get(referral.referral_id, [])
         followup.check_loneliness_moment(event.moment, recorded, welcomed=referral.welcomed_at is not None)
         row = {"referral_id": referral.referral_id, "moment": event.moment, "score": event.score}

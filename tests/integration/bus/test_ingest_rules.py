@@ -59,6 +59,19 @@ async def test_referrals_ingestion_refuses_the_probes_and_accepts_stated_consent
         assert [e.subject for e in on_bus] == ["c-probe-3"]
         assert "12345678" not in str([e.to_dict() for e in await stream_events(nats_clean, "referrals")])
 
+        # A score names its referral's citizen (it ends the subject the erasure purges by).
+        referral = await svc.referral()
+        rid, own = referral["referral_id"], referral["citizen_ref"]
+        scores = [
+            cloudevent(LonelinessMeasured(referral_id=rid, moment="referral", score=6, citizen_ref="c-probe-3"), "s1"),
+            cloudevent(LonelinessMeasured(referral_id=rid, moment="referral", score=6, citizen_ref=own), "s2"),
+        ]
+        scored = await svc.ok(SYSTEM, "POST", "/v1/events", json=[s | {"consentdate": "2025-02-27"} for s in scores])
+        assert [(r["status"], r["reason"]) for r in scored["results"]] == [
+            ("rejected", "data.citizen_ref: not the citizen of this referral"),
+            ("accepted", None),
+        ]
+
         # Binary mode states consent in the ce-consentdate header.
         headers = {
             "ce-specversion": "1.0",

@@ -158,9 +158,10 @@ async def test_the_loneliness_measure(sqlite_url: str, nats_clean: str) -> None:
         assert later["loneliness"] == ["referral", "week_12"]
 
         events = await svc.wait_events(2, type_suffix="LonelinessMeasured.v1")
+        own = referral["citizen_ref"]  # names its citizen, so erasing them purges it from the stream
         assert [e.data for e in events] == [
-            {"referral_id": rid, "moment": "referral", "score": 6},
-            {"referral_id": rid, "moment": "week_12", "score": 4},
+            {"referral_id": rid, "moment": "referral", "score": 6, "citizen_ref": own},
+            {"referral_id": rid, "moment": "week_12", "score": 4, "citizen_ref": own},
         ]
         # Communities and companions read the timeline: it says that it was asked, not the score.
         timeline = await svc.ok(CONTACT, "GET", f"/v1/referrals/{rid}/timeline")
