@@ -43,6 +43,17 @@ def _subscriber(broker: NatsBroker, model: type[Event], durable: str) -> None:
     )(handler)
 
 
+def _retention_note(model: type[Event]) -> str:
+    from shared.stream_retention import EVENT_TTL
+
+    note = ""
+    if model.attributes_of:
+        note += f" The subject ends with the citizen's `{model.attributes_of}`: `{model.nats_subject()}.<ref>`."
+    if model in EVENT_TTL:
+        note += f" Header Nats-TTL: {EVENT_TTL[model].seconds} s (docs/events-retention.md)."
+    return note
+
+
 def asyncapi_document(apps: dict[str, Any]) -> dict[str, Any]:
     broker = NatsBroker("nats://nats:4222")
     for name in SERVICES:
@@ -53,7 +64,8 @@ def asyncapi_document(apps: dict[str, Any]) -> dict[str, Any]:
                 schema=model,
                 title=f"{name}:{model.__name__}",
                 description=(model.__doc__ or f"{model.event_type()}").strip()
-                + f" — CloudEvents type `{model.event_type()}`; header Nats-Msg-Id = event id.",
+                + f" — CloudEvents type `{model.event_type()}`; header Nats-Msg-Id = event id."
+                + _retention_note(model),
             )
         for durable, _context, models in apps[name].state.runtime.consumed:
             for model in models:
