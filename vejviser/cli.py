@@ -117,8 +117,8 @@ def token(
 
 @app.command()
 def docs(out: Annotated[Path, typer.Option(help="folder to write into")] = Path("docs")) -> None:
-    """Write the AsyncAPI document of the bus, the OpenAPI document of every HTTP API, and the
-    privacy documents (record of processing activities, DPIA outline)."""
+    """Write the AsyncAPI document of the bus, the OpenAPI document of every HTTP API, the bus'
+    retention table, and the privacy documents (record of processing activities, DPIA outline)."""
     from vejviser import privacy_docs
     from vejviser.interfaces import write_documents
 
