@@ -25,7 +25,7 @@ from services.referrals.crypto import CitizenVault
 from services.referrals.service import transitions
 from services.referrals.service.batch import get_citizen
 from services.referrals.service.bulk import Bulk
-from services.referrals.tables import Loneliness, Referral
+from services.referrals.tables import Citizen, Loneliness, Referral
 from shared.events import Envelope, Event
 from shared.events.referrals import CitizenErased, ReferralCancelled
 
@@ -39,6 +39,7 @@ def erase_citizen(session: Session, envelope: Envelope, event: CitizenErased, va
     vault.destroy(event.citizen_ref)
     Bulk.of(session).write(session)  # an ingested run: its referrals and measures, new ones included
     session.flush()
+    hold_citizen(session, event.citizen_ref, exclusive=True)
     referrals = list(session.scalars(select(Referral).where(Referral.citizen_ref == event.citizen_ref)))
     cancelled = 0
     for referral in referrals:
@@ -56,3 +57,13 @@ def erase_citizen(session: Session, envelope: Envelope, event: CitizenErased, va
     citizen.target_groups, citizen.languages = [], []
     citizen.erased_at = envelope.time
     return cancelled
+
+
+def hold_citizen(session: Session, citizen_ref: str, *, exclusive: bool = False) -> bool:
+    """Lock the citizen's row to the end of the unit of work; True when they are erased.
+
+    On PostgreSQL an erasure (exclusive) and a new referral (shared) of the same citizen then
+    happen one after the other: a referral made first is cancelled by the erasure, one made
+    after it is refused. (SQLite's writers queue anyway.)"""
+    query = select(Citizen.erased_at).where(Citizen.citizen_ref == citizen_ref).with_for_update(read=not exclusive)
+    return session.execute(query).scalar_one_or_none() is not None

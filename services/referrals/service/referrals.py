@@ -18,6 +18,7 @@ from services.referrals.service.accompaniment import request_facts
 from services.referrals.service.apply import Appliers
 from services.referrals.service.batch import Gone, get_citizen, get_referral
 from services.referrals.service.citizens import check_knows_citizen
+from services.referrals.service.erasure import hold_citizen
 from services.referrals.service.transitions import Details
 from services.referrals.service.views import Shown, Views
 from services.referrals.tables import Citizen, Community, Referral, Referrer, TimelineEntry
@@ -47,6 +48,8 @@ class Referrals:
             raise Forbidden("you can refer only as yourself (leave referrer_id out)")
 
         def work(uow: UnitOfWork) -> Shown:
+            if hold_citizen(uow.session, body.citizen_ref):  # not while an erasure of them runs
+                raise Gone(f"citizen {body.citizen_ref!r} has been erased", field="citizen_ref")
             citizen = get_citizen(uow.session, body.citizen_ref)
             if principal.role in domain.REFERRER_ROLES and citizen.registered_by != principal.actor_id:
                 check_knows_citizen(uow.session, principal, citizen)
