@@ -1,4 +1,4 @@
-"""Referrals operator commands: the citizen key store's key-encryption key (KEK).
+"""Referrals operator commands: the citizen keys' KEK, erasures after a restore, retention.
 
 Mounted as `vejviser referrals ...`; also `python -m services.referrals ...`. Both read the
 service's settings from the environment (`KEY_STORE_URL`, `CITIZEN_KEK_FILE`, …).
@@ -18,7 +18,8 @@ from services.referrals.settings import ReferralsSettings
 from shared.db import Database
 
 app = typer.Typer(
-    help="Referrals: the citizen key store's key-encryption key, and the retention run.", no_args_is_help=True
+    help="Referrals: the citizen keys' key-encryption key, erasures after a restore, the retention run.",
+    no_args_is_help=True,
 )
 keys = typer.Typer(help="The key-encryption key (KEK) that wraps every citizen's key.", no_args_is_help=True)
 app.add_typer(keys, name="keys")
