@@ -282,16 +282,13 @@ class KeyStore:
                     return key
         except IntegrityError:
             pass  # made by a concurrent request a moment ago: theirs counts
-        existing = self._get(citizen_ref)
+        existing = self.get(citizen_ref)
         if existing is None:
             raise KeyDestroyed(f"the key of citizen {citizen_ref!r} has been destroyed (erased)")
         return existing
 
     def get(self, citizen_ref: str) -> bytes | None:
         """The citizen's key; None when they never had one or it was destroyed."""
-        return self._get(citizen_ref)
-
-    def _get(self, citizen_ref: str) -> bytes | None:
         with self.db.read() as session:
             row = session.get(StoredKey, citizen_ref)
             return self._open(row) if row is not None else None
