@@ -136,7 +136,8 @@ CATEGORIES: dict[CategoryCode, DataCategory] = {
         DataCategory(
             "citizen_attributes",
             "Citizen's coarse attributes",
-            "Age band, area and languages, as profile codes, only with consent.",
+            "Age band, area and languages, as profile codes, only with consent; in the referrals "
+            "database sealed with the citizen's own key.",
             ("citizen",),
             CONSENT,
         ),
@@ -144,7 +145,8 @@ CATEGORIES: dict[CategoryCode, DataCategory] = {
             "citizen_target_groups",
             "Target groups",
             "Profile codes such as mental health, disability, chronic illness or newcomer: they may "
-            "reveal health, disability or ethnic origin. Only with consent.",
+            "reveal health, disability or ethnic origin. Only with consent; in the referrals database "
+            "sealed with the citizen's own key.",
             ("citizen",),
             EXPLICIT,
             special=True,
@@ -484,10 +486,13 @@ class Table:
     columns: Mapping[str, CategoryCode]
     # The database it lives in when that is not the service's own (the key store).
     database: str = ""
+    # Further categories a column holds besides its own (one sealed JSON of several kinds).
+    also: Mapping[str, tuple[CategoryCode, ...]] = field(default_factory=dict)
 
     @property
     def categories(self) -> tuple[CategoryCode, ...]:
-        return tuple(dict.fromkeys(self.columns.values()))
+        held = (c for column, code in self.columns.items() for c in (code, *self.also.get(column, ())))
+        return tuple(dict.fromkeys(held))
 
     @property
     def where(self) -> str:
@@ -500,28 +505,39 @@ def _choice(value: str, allowed: Any, what: str, line: str) -> Any:
     return value
 
 
-def _blocks(text: str) -> list[tuple[str, dict[str, CategoryCode]]]:
-    """Parse the register's text: a heading line, then indented `category: names` lines."""
-    blocks: list[tuple[str, dict[str, CategoryCode]]] = []
+Also = dict[str, tuple[CategoryCode, ...]]
+
+
+def _blocks(text: str) -> list[tuple[str, dict[str, CategoryCode], Also]]:
+    """Parse the register's text: a heading line, then indented `category: names` lines. A
+    name written `+name` is a column classified on another line that holds this category too."""
+    blocks: list[tuple[str, dict[str, CategoryCode], Also]] = []
     for line in text.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if not line[0].isspace():
-            blocks.append((line.strip(), {}))
+            blocks.append((line.strip(), {}, {}))
             continue
         category, _, names = line.partition(":")
         code: CategoryCode = _choice(category.strip(), CategoryCode, "data category", line)
-        columns = blocks[-1][1]
+        heading, columns, also = blocks[-1]
         for name in names.split():
+            if name.startswith("+"):
+                also[name[1:]] = (*also.get(name[1:], ()), code)
+                continue
             if name in columns:
-                raise ValueError(f"privacy register: {blocks[-1][0]} classifies {name!r} twice")
+                raise ValueError(f"privacy register: {heading} classifies {name!r} twice")
             columns[name] = code
+    for heading, columns, also in blocks:
+        stray = sorted(set(also) - set(columns))
+        if stray:
+            raise ValueError(f"privacy register: {heading} adds a category to {stray[0]!r} it does not classify")
     return blocks
 
 
 def _tables(text: str) -> tuple[Table, ...]:
     tables = []
-    for heading, columns in _blocks(text):
+    for heading, columns, also in _blocks(text):
         where, activity, retention, *database = heading.split(maxsplit=3)
         service, _, name = where.partition(".")
         tables.append(
@@ -532,6 +548,7 @@ def _tables(text: str) -> tuple[Table, ...]:
                 _choice(retention, RetentionCode, "retention", heading),
                 columns,
                 database[0] if database else "",
+                also,
             )
         )
     return tuple(tables)
@@ -545,9 +562,10 @@ TABLES: tuple[Table, ...] = _tables(
 referrals.citizen referral citizen
     citizen_ref: citizen_ref
     citizen_contact: contact_ciphertext
-    citizen_attributes: age_band area languages
-    citizen_target_groups: target_groups
-    citizen_consent: consent_purpose_ciphertext consent_date consent_recorded_by
+    # One sealed JSON: age band, area, languages, target groups, the consent's date and recorder.
+    citizen_target_groups: attributes_ciphertext
+    citizen_attributes: +attributes_ciphertext
+    citizen_consent: consent_purpose_ciphertext +attributes_ciphertext
     referral_facts: registered_by registered_at erased_at
 referrals.referral referral citizen_facts
     referral_facts: referral_id citizen_ref community_id referrer_id channel override_full status companion_id
@@ -734,15 +752,21 @@ class Holding:
 
 
 def holdings(category: CategoryCode) -> list[Holding]:
-    return [Holding(t, column) for t in TABLES for column, c in t.columns.items() if c == category]
+    return [
+        Holding(t, column)
+        for t in TABLES
+        for column, c in t.columns.items()
+        if c == category or category in t.also.get(column, ())
+    ]
 
 
 # --------------------------------------------------------------------------- the bus
 
 # Every field of every event type, per category: what travels on the bus, and so what a
 # consumer of an event type receives. A nested model (a contact) is classified as its field.
-EVENT_FIELDS: dict[str, dict[str, CategoryCode]] = dict(
-    _blocks(
+EVENT_FIELDS: dict[str, dict[str, CategoryCode]] = {
+    event: fields
+    for event, fields, _ in _blocks(
         """
 CommunityRegistered
     none: community_id organization_id name categories area kind accepts_special_needs capacity_total
@@ -825,7 +849,7 @@ MetricsSnapshotPublished
     statistics: snapshot_id period computed_at
 """
     )
-)
+}
 
 
 def event_categories(event_name: str) -> tuple[CategoryCode, ...]:

@@ -127,8 +127,9 @@ def measures(lim: Limits) -> list[str]:
     return [
         "**Pseudonymisation.** Outside the referrals service a citizen is only a random `citizen_ref`; "
         "no service accepts a CPR number (inputs refuse anything shaped like one).",
-        "**Encryption with the citizen's own key.** Contact data and notes are sealed (AES-256-GCM) with a "
-        "random key per citizen, bound to the citizen (and the referral) as associated data.",
+        "**Encryption with the citizen's own key.** Contact data, notes and the consent attributes (age band, "
+        "area, target groups, languages, consent date) are sealed (AES-256-GCM) with a random key per citizen, "
+        "bound to the citizen (and the referral) as associated data.",
         "**A key store apart from the data.** Citizen keys live in the key store's own database, wrapped by a "
         "key-encryption key read from a file (`CITIZEN_KEK_FILE`) that only the referrals service reads; "
         "`python -m services.referrals keys rotate` makes a new key-encryption key and rewraps every key.",
@@ -167,11 +168,11 @@ RISKS: tuple[tuple[str, str, str], ...] = (
     ),
     (
         "An erased citizen's data is read later from a backup.",
-        "Crypto-shredding: the key is destroyed in the separate key store, so the contact data, notes and "
-        "consent purpose in backups of the referrals database cannot be decrypted.",
-        "Such a backup keeps the coded attributes (target groups among them) under the pseudonym; a backup "
-        "of the key store (with the key-encryption key of its time) can still unwrap the key. Both until "
-        "the backups age out.",
+        "Crypto-shredding: the key is destroyed in the separate key store, so the contact data, notes, "
+        "consent purpose and attributes in backups of the referrals database cannot be decrypted.",
+        "A backup taken within the outbox retention keeps the registration event's codes (target groups "
+        "among them); a backup of the key store (with the key-encryption key of its time) can still unwrap "
+        "the key. Both until the backups age out.",
     ),
     (
         "Special-category data (target groups, loneliness, support needs) spreads to other services and stays.",
@@ -209,9 +210,9 @@ RISKS: tuple[tuple[str, str, str], ...] = (
 
 def residual_risks(lim: Limits) -> list[str]:
     return [
-        "**Backups.** Crypto-shredding protects only the sealed data (contact data, notes, consent purpose) "
-        "in backups of the referrals database: the coded attributes (age band, area, target groups, "
-        "languages) stay in a backup taken before the erasure, under the pseudonym, until it ages out "
+        "**Backups.** Crypto-shredding protects the sealed data (contact data, notes, consent purpose and "
+        "attributes) in backups of the referrals database; the outbox's copies of recent events (below) are "
+        "not sealed, so a backup taken within the outbox retention keeps them until it ages out "
         "(after a restore, erase again: the key store's tombstones tell whom). A backup of the "
         "key store taken before an erasure still holds the citizen's wrapped key; together with the "
         "key-encryption key of that time it opens the data until those backups (and copies of the key file) "

@@ -1,10 +1,11 @@
 """Sealing what is written about a citizen with the citizen's own key (crypto-shredding).
 
-Each citizen's contact data, the notes on their referrals and the purpose recorded with their
-consent are sealed with AES-256-GCM under the citizen's own random key, which lives only in the
-key store (`keystore.py`: its own database, the key wrapped by the KEK from a file). The
-referrals database holds ciphertext and no key. Erasure destroys the key: the ciphertext, in
-the live database and in every backup, can no longer be read.
+Each citizen's contact data, the notes on their referrals, their consent attributes
+(attributes.py) and the purpose recorded with their consent are sealed with AES-256-GCM under
+the citizen's own random key, which lives only in the key store (`keystore.py`: its own
+database, the key wrapped by the KEK from a file). The referrals database holds ciphertext and
+no key. Erasure destroys the key: the ciphertext, in the live database and in every backup,
+can no longer be read.
 
 Each kind of sealed text has associated data naming what it is and whose: a ciphertext copied
 to another citizen's row, or a note copied to another referral, does not open.
@@ -22,6 +23,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from services.referrals.attributes import CitizenAttributes
 from services.referrals.keystore import FileKek, KeyDestroyed, KeyStore
 from services.referrals.settings import ReferralsSettings
 from shared.db import Database
@@ -74,6 +76,12 @@ class CitizenKey:
     def open_consent_purpose(self, sealed: bytes) -> str:
         return _open(self.key, sealed, self._aad("consent")).decode()
 
+    def seal_attributes(self, attributes: CitizenAttributes) -> bytes:
+        return _seal(self.key, attributes.to_json(), self._aad("attributes"))
+
+    def open_attributes(self, sealed: bytes) -> CitizenAttributes:
+        return CitizenAttributes.from_json(_open(self.key, sealed, self._aad("attributes")))
+
 
 class CitizenVault:
     """Citizens' keys from the key store, as `CitizenKey`s. The store is opened on first use
@@ -119,6 +127,10 @@ class CitizenVault:
             return CitizenKey(citizen_ref, self.keys.create(citizen_ref))
         except KeyDestroyed as exc:
             raise Unreadable(str(exc)) from exc
+
+    def keys_to_seal(self, citizen_refs: Iterable[str]) -> dict[str, CitizenKey]:
+        """`key_to_seal` for many citizens in one round trip; the erased are left out."""
+        return {ref: CitizenKey(ref, key) for ref, key in self.keys.create_many(citizen_refs).items()}
 
     def destroy(self, citizen_ref: str) -> bool:
         return self.keys.destroy(citizen_ref)

@@ -18,6 +18,7 @@ key-store backup taken before.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import os
@@ -286,6 +287,34 @@ class KeyStore:
         if existing is None:
             raise KeyDestroyed(f"the key of citizen {citizen_ref!r} has been destroyed (erased)")
         return existing
+
+    def create_many(self, citizen_refs: Iterable[str]) -> dict[str, bytes]:
+        """The keys of these citizens, made now (CHUNK per transaction) for those who have
+        none; a destroyed key is left out, never made again."""
+        wanted = sorted(set(citizen_refs))
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            try:
+                with self.db.transaction() as session:
+                    known = set(session.scalars(select(StoredKey.citizen_ref).where(StoredKey.citizen_ref.in_(chunk))))
+                    now = datetime.now(UTC)
+                    for ref in chunk:
+                        if ref not in known:
+                            kek_id, wrapped = self.kek.wrap(AESGCM.generate_key(bit_length=256), _aad(ref))
+                            session.add(
+                                StoredKey(
+                                    citizen_ref=ref,
+                                    kek_id=kek_id,
+                                    wrapped_key=wrapped,
+                                    created_at=now,
+                                    destroyed_at=None,
+                                )
+                            )
+            except IntegrityError:  # some made by a concurrent request a moment ago: one by one
+                for ref in chunk:
+                    with contextlib.suppress(KeyDestroyed):  # erased: left out below
+                        self.create(ref)
+        return self.get_many(wanted)
 
     def get(self, citizen_ref: str) -> bytes | None:
         """The citizen's key; None when they never had one or it was destroyed."""

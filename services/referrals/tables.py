@@ -63,21 +63,18 @@ class Referrer(Base):
 
 
 class Citizen(Base):
-    """A pseudonymous citizen. What is written about them only as ciphertext sealed with their
+    """A pseudonymous citizen. What is known about them only as ciphertext sealed with their
     own key (kept in the key store, not here: crypto.py); attributes only with consent."""
 
     __tablename__ = "citizen"
     citizen_ref: Mapped[str] = mapped_column(String(100), primary_key=True)
     contact_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
-    age_band: Mapped[str | None] = mapped_column(String(20))
-    area: Mapped[str | None] = mapped_column(String(200))
-    target_groups: Mapped[list[str]] = mapped_column(JSON, default=list)
-    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Age band, area, target groups, languages, consent date and recorder (attributes.py),
+    # sealed; present exactly when consent is recorded. Never queried in SQL.
+    attributes_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
     # The purpose a person wrote when recording consent (sealed); none for a consent a
     # municipal system stated by sending attributes (shown as "recorded by <source>").
     consent_purpose_ciphertext: Mapped[bytes | None] = mapped_column(LargeBinary)
-    consent_date: Mapped[datetime | None]
-    consent_recorded_by: Mapped[str | None] = mapped_column(String(200))
     registered_by: Mapped[str | None] = mapped_column(String(200))
     registered_at: Mapped[datetime]
     erased_at: Mapped[datetime | None]

@@ -63,8 +63,9 @@ def referrer_out(view: ReferrerView) -> ReferrerOut:
 
 
 def citizen_out(record: CitizenRecord) -> CitizenOut:
-    citizen, consent = record.citizen, None
-    if record.erased:  # a restored backup still holds the attributes: they are not shown either
+    citizen, found = record.citizen, record.attributes
+    # Attributes exist only with consent, and open only while the citizen's key does.
+    if record.erased or found is None:
         return CitizenOut(
             citizen_ref=citizen.citizen_ref,
             age_band=None,
@@ -74,26 +75,24 @@ def citizen_out(record: CitizenRecord) -> CitizenOut:
             target_group_labels=[],
             languages=[],
             consent=None,
-            has_contact=False,
+            has_contact=not record.erased and citizen.contact_ciphertext is not None,
             registered_at=citizen.registered_at,
-            erased=True,
+            erased=record.erased,
         )
-    if citizen.consent_date is not None:
-        consent = ConsentOut(
-            # A municipal system's consent has no written purpose: it stated it holds consent.
-            purpose=record.consent_purpose or f"recorded by {citizen.consent_recorded_by}",
-            date=citizen.consent_date.date().isoformat(),
-            recorded_by=citizen.consent_recorded_by,
-        )
-    groups = list(citizen.target_groups or [])
+    consent = ConsentOut(
+        # A municipal system's consent has no written purpose: it stated it holds consent.
+        purpose=record.consent_purpose or f"recorded by {found.consent_recorded_by}",
+        date=found.consent_date.date().isoformat(),
+        recorded_by=found.consent_recorded_by,
+    )
     return CitizenOut(
         citizen_ref=citizen.citizen_ref,
-        age_band=citizen.age_band,
-        area=citizen.area,
-        area_label=area_label(citizen.area),
-        target_groups=groups,
-        target_group_labels=[profile().target_group.label(group) for group in groups],
-        languages=list(citizen.languages or []),
+        age_band=found.age_band,
+        area=found.area,
+        area_label=area_label(found.area),
+        target_groups=list(found.target_groups),
+        target_group_labels=[profile().target_group.label(group) for group in found.target_groups],
+        languages=list(found.languages),
         consent=consent,
         has_contact=citizen.contact_ciphertext is not None,
         registered_at=citizen.registered_at,

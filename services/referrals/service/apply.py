@@ -17,8 +17,9 @@ from typing import TypeVar
 from sqlalchemy.orm import Session
 
 from services.referrals import cascade
+from services.referrals.attributes import CitizenAttributes
 from services.referrals.cascade import Readiness
-from services.referrals.crypto import CitizenVault, Unreadable
+from services.referrals.crypto import CitizenKey, CitizenVault, Unreadable
 from services.referrals.service import erasure, transitions
 from services.referrals.service.batch import Seen, get_referrer, prefetch
 from services.referrals.service.bulk import Bulk, append, new_row, table_of
@@ -51,6 +52,7 @@ class Consent:
 
 
 OUTREACH = table_of(Outreach)
+KEYS = "vejviser.citizen_keys"  # session.info: the keys of the citizens a run registers
 Applier = Callable[[Session, Envelope, Event], None]
 E = TypeVar("E", bound=Event)
 
@@ -85,11 +87,19 @@ class Appliers:
         )
 
     def apply_all(self, session: Session, pairs: list[tuple[Envelope, Event]]) -> None:
-        """A run of ingested events: the rows they name loaded at once, then each applied."""
+        """A run of ingested events: the rows they name loaded at once, the keys of the
+        citizens it registers fetched or made at once, then each applied."""
         prefetch(session, [envelope.data for envelope, _ in pairs])
-        with Bulk.of(session).run(session), session.no_autoflush:
-            for envelope, event in pairs:
-                self._apply(session, envelope, event)
+        registered = [
+            event.citizen_ref for _, event in pairs if isinstance(event, CitizenRegistered) and _attributed(event)
+        ]
+        session.info[KEYS] = self.vault.keys_to_seal(registered) if registered else {}
+        try:
+            with Bulk.of(session).run(session), session.no_autoflush:
+                for envelope, event in pairs:
+                    self._apply(session, envelope, event)
+        finally:
+            session.info.pop(KEYS, None)
 
     def apply(self, session: Session, envelope: Envelope, event: Event) -> None:
         with session.no_autoflush:
@@ -193,37 +203,47 @@ class Appliers:
         citizen = new_row(
             Citizen,
             citizen_ref=event.citizen_ref,
-            age_band=event.age_band,
-            area=area,
-            target_groups=groups,
-            languages=list(languages or []) if consent else [],
             contact_ciphertext=None,
+            attributes_ciphertext=None,
             consent_purpose_ciphertext=None,
-            consent_date=consent.date if consent else None,
-            consent_recorded_by=consent.recorded_by if consent else None,
             registered_by=registered_by,
             registered_at=envelope.time,
         )
         has_contact = bool(contact and any(contact.values()))
-        purpose = consent.purpose if consent else None
-        if has_contact or purpose:
-            # A key only for a citizen with something to seal: an ingested registration
-            # (attributes, no text) makes no round trip to the key store.
-            try:
-                key = self.vault.key_to_seal(event.citizen_ref)
-            except Unreadable as exc:
-                raise Conflict(f"citizen {event.citizen_ref!r} was erased; a citizen_ref is never used again") from exc
+        if has_contact or consent is not None:
+            # A key only for a citizen with something to seal: one registered without
+            # consent or contact data makes no round trip to the key store.
+            key = self._key_to_seal(session, event.citizen_ref)
             if has_contact and contact is not None:
                 citizen.contact_ciphertext = key.seal_contact(contact)
-            if purpose:
-                citizen.consent_purpose_ciphertext = key.seal_consent_purpose(purpose)
+            if consent is not None:
+                attributes = CitizenAttributes(
+                    consent_date=consent.date,
+                    consent_recorded_by=consent.recorded_by,
+                    age_band=event.age_band,
+                    area=area,
+                    target_groups=tuple(groups),
+                    languages=tuple(languages or ()),
+                )
+                citizen.attributes_ciphertext = key.seal_attributes(attributes)
+                if consent.purpose:
+                    citizen.consent_purpose_ciphertext = key.seal_consent_purpose(consent.purpose)
         seen.add(citizen)
         return citizen
+
+    def _key_to_seal(self, session: Session, citizen_ref: str) -> CitizenKey:
+        key = session.info.get(KEYS, {}).get(citizen_ref)  # fetched for the run (apply_all)
+        if key is not None:
+            return key
+        try:
+            return self.vault.key_to_seal(citizen_ref)
+        except Unreadable as exc:
+            raise Conflict(f"citizen {citizen_ref!r} was erased; a citizen_ref is never used again") from exc
 
     def _registered_elsewhere(self, session: Session, envelope: Envelope, event: CitizenRegistered) -> None:
         # A municipal system states the citizen's consent as `consentdate` (shared/screening.py
         # refuses attributes without it), given to the purpose it holds consent for.
-        has_attributes = bool(event.age_band or event.area or event.target_groups)
+        has_attributes = _attributed(event)
         given = stated_consent(envelope) or envelope.time
         consent = Consent(purpose=None, date=given, recorded_by=envelope.source) if has_attributes else None
         self.register_citizen(session, envelope, event, consent=consent, registered_by=envelope.source)
@@ -231,3 +251,7 @@ class Appliers:
     def erase_citizen(self, session: Session, envelope: Envelope, event: CitizenErased) -> int:
         """The erasure cascade (service/erasure.py); returns how many open referrals it cancelled."""
         return erasure.erase_citizen(session, envelope, event, self.vault, self.progress.stage)
+
+
+def _attributed(event: CitizenRegistered) -> bool:
+    return bool(event.age_band or event.area or event.target_groups)

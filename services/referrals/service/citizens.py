@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.referrals import audit, cascade, domain, store
+from services.referrals.attributes import CitizenAttributes
 from services.referrals.audit import AuditEntry, Read, Reader
 from services.referrals.crypto import CitizenKey, CitizenVault, Unreadable
 from services.referrals.schemas import BridgeIn, CitizenIn
@@ -39,6 +40,8 @@ class CitizenRecord:
     """A citizen's row with what is opened of it for the reader."""
 
     citizen: Citizen
+    # The consent attributes opened; None without consent, or once the key is gone.
+    attributes: CitizenAttributes | None = None
     consent_purpose: str | None = None
     # Their key was destroyed: erased, even where the row does not say so yet (a database
     # restored from a backup taken before the erasure).
@@ -98,14 +101,14 @@ class Citizens:
             self._audit(uow, principal, Read(citizen.citizen_ref, "record"))
             return citizen
 
-        citizen = self.runtime.write(work)
-        return CitizenRecord(citizen, consent.purpose if consent else None)
+        return self.opened(self.runtime.write(work))
 
     def opened(self, citizen: Citizen) -> CitizenRecord:
-        """The record with its consent purpose opened (nothing opens once the key is gone)."""
+        """The record with its consent attributes and purpose opened (nothing opens once the
+        key is gone)."""
         key = self.vault.key_of(citizen.citizen_ref)
         shredded = key is None and self.vault.keys.is_destroyed(citizen.citizen_ref)
-        return CitizenRecord(citizen, _consent_purpose(citizen, key), shredded=shredded)
+        return CitizenRecord(citizen, open_attributes(citizen, key), _consent_purpose(citizen, key), shredded=shredded)
 
     def record(self, principal: Reader, citizen_ref: str) -> CitizenRecord:
         def work(uow: UnitOfWork) -> Citizen:
@@ -206,6 +209,15 @@ class Citizens:
 
     def _audit(self, uow: UnitOfWork, principal: Reader, *reads: Read) -> None:
         audit.record(uow.session, principal, reads, uow.now())
+
+
+def open_attributes(citizen: Citizen, key: CitizenKey | None) -> CitizenAttributes | None:
+    if key is None or citizen.attributes_ciphertext is None:
+        return None
+    try:
+        return key.open_attributes(citizen.attributes_ciphertext)
+    except Unreadable:
+        return None
 
 
 def _consent_purpose(citizen: Citizen, key: CitizenKey | None) -> str | None:

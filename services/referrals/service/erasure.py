@@ -2,11 +2,11 @@
 ingested `CitizenErased`.
 
 1. The citizen's key is destroyed in the key store, before anything else: from that moment
-   every copy of what was sealed with it (contact, notes, consent purpose), in the live
-   database, in every backup and on every replica, is noise.
+   every copy of what was sealed with it (contact, notes, consent attributes and purpose), in
+   the live database, in every backup and on every replica, is noise.
 2. In the caller's unit of work: each open referral is cancelled (`ReferralCancelled` with
    reason `erased`, staged and applied, so the notifications service stops every timer), the
-   ciphertexts are nulled, the consent attributes cleared and the loneliness measures deleted.
+   ciphertexts are nulled and the loneliness measures deleted.
 
 What stays is a pseudonymous skeleton for the statistics: the citizen_ref, the referrals'
 statuses and timelines (codes and ids only), bridges. It says nothing about the person.
@@ -52,9 +52,7 @@ def erase_citizen(session: Session, envelope: Envelope, event: CitizenErased, va
         referral.note_ciphertext = None
     if referrals:
         session.execute(delete(Loneliness).where(Loneliness.referral_id.in_([r.referral_id for r in referrals])))
-    citizen.contact_ciphertext = citizen.consent_purpose_ciphertext = None
-    citizen.age_band = citizen.area = citizen.consent_date = citizen.consent_recorded_by = None
-    citizen.target_groups, citizen.languages = [], []
+    citizen.contact_ciphertext = citizen.attributes_ciphertext = citizen.consent_purpose_ciphertext = None
     citizen.erased_at = envelope.time
     return cancelled
 

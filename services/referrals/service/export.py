@@ -188,21 +188,20 @@ def summary_da(held: Held) -> str:
 
 
 def _attributes(record: CitizenRecord) -> list[str]:
-    citizen, lines = record.citizen, []
-    if citizen.consent_date is not None:
-        purpose = f" til: {record.consent_purpose}" if record.consent_purpose else ""
-        lines.append(f"- Du gav samtykke {da_date(citizen.consent_date)}{purpose}.")
-    else:
-        lines.append("- Der er ikke registreret samtykke, så vi gemmer ikke alder, område eller målgrupper.")
-    if citizen.age_band:
-        lines.append(f"- Aldersgruppe: {citizen.age_band} år.")
-    if citizen.area:
-        lines.append(f"- Område: {profile().area.label(citizen.area)}.")
-    if citizen.target_groups:
-        groups = ", ".join(profile().target_group.label(g) for g in citizen.target_groups)
+    found, lines = record.attributes, []
+    if found is None:
+        return ["- Der er ikke registreret samtykke, så vi gemmer ikke alder, område eller målgrupper."]
+    purpose = f" til: {record.consent_purpose}" if record.consent_purpose else ""
+    lines.append(f"- Du gav samtykke {da_date(found.consent_date)}{purpose}.")
+    if found.age_band:
+        lines.append(f"- Aldersgruppe: {found.age_band} år.")
+    if found.area:
+        lines.append(f"- Område: {profile().area.label(found.area)}.")
+    if found.target_groups:
+        groups = ", ".join(profile().target_group.label(g) for g in found.target_groups)
         lines.append(f"- Målgrupper: {groups}.")
-    if citizen.languages:
-        lines.append(f"- Sprog: {', '.join(citizen.languages)}.")
+    if found.languages:
+        lines.append(f"- Sprog: {', '.join(found.languages)}.")
     return lines
 
 

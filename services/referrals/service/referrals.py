@@ -17,7 +17,7 @@ from services.referrals.schemas import LonelinessIn, ReferralIn
 from services.referrals.service.accompaniment import request_facts
 from services.referrals.service.apply import Appliers
 from services.referrals.service.batch import Gone, get_citizen, get_referral
-from services.referrals.service.citizens import check_knows_citizen
+from services.referrals.service.citizens import check_knows_citizen, open_attributes
 from services.referrals.service.erasure import hold_citizen
 from services.referrals.service.transitions import Details
 from services.referrals.service.views import Shown, Views
@@ -62,7 +62,8 @@ class Referrals:
                 special_considerations=body.special_considerations,
                 channel=body.channel,
             )
-            if body.share_note_with_community and citizen.consent_date is None:
+            # Sealed attributes are stored exactly when consent is recorded.
+            if body.share_note_with_community and citizen.attributes_ciphertext is None:
                 raise Invalid(
                     "share_note_with_community: the note is shared with the community and the companion only "
                     "with the citizen's consent, and none is recorded; record consent first or leave it false",
@@ -152,11 +153,12 @@ class Referrals:
             referral = visible_referral(session, principal, referral_id)
             community = session.get(Community, referral.community_id)
             citizen = session.get(Citizen, referral.citizen_ref)
+            opened = open_attributes(citizen, self.appliers.vault.key_of(citizen.citizen_ref)) if citizen else None
             need = companions.CompanionNeed(
                 community_area=community.area if community else None,
                 community_categories=frozenset(community.categories if community else []),
-                citizen_area=citizen.area if citizen else None,
-                citizen_languages=frozenset(citizen.languages if citizen else []),
+                citizen_area=opened.area if opened else None,
+                citizen_languages=frozenset(opened.languages if opened else ()),
             )
             found = store.companion_candidates(session, month_start)
             by_id = {referrer.actor_id: referrer for referrer, _, _ in found}

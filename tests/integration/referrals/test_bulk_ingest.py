@@ -131,7 +131,18 @@ def test_a_whole_run_lands_with_its_timeline_outreach_and_defaults(service: Refe
         None,
         "guide-0",
     )
-    assert (citizen.target_groups, citizen.languages, citizen.erased_at) == (["newcomer"], [], None)
+    # The attributes are sealed with the citizen's key, made for the run (one round trip).
+    key = service.vault.key_of("c-2")
+    assert key is not None and citizen.attributes_ciphertext is not None and citizen.erased_at is None
+    attributes = key.open_attributes(citizen.attributes_ciphertext)
+    assert (attributes.age_band, attributes.area, attributes.target_groups, attributes.languages) == (
+        "25-34",
+        "vestervang",
+        ("newcomer",),
+        (),
+    )
+    recorded = (attributes.consent_recorded_by, attributes.consent_date)
+    assert recorded == ("/systems/jobcenter", datetime(2024, 2, 1, 12, tzinfo=UTC))
 
 
 def test_a_refused_event_leaves_nothing_and_the_others_land_once(service: ReferralsService) -> None:
@@ -163,14 +174,14 @@ def test_a_later_request_moves_and_erases_what_an_earlier_one_stored(service: Re
     cancel = service.runtime.read(lambda s: timeline_of(s, "r-1")[-1])
     assert (cancel.event_type, cancel.data, cancel.time) == ("ReferralCancelled", {"reason": "erased"}, T0 + H6)
     erased = service.runtime.read(lambda s: s.get(Citizen, "c-1"))
-    assert erased is not None and erased.erased_at is not None and erased.area is None
+    assert erased is not None and erased.erased_at is not None and erased.attributes_ciphertext is None
 
 
 def test_an_erasure_in_the_run_that_made_the_referral_cancels_it(service: ReferralsService) -> None:
     erased = (CitizenErased(citizen_ref="c-1"), 6, "1i")
     assert [status for status, _ in post(service, *chain(1), erased)] == ["accepted"] * 7
     assert stored(service, "r-1")[:2] == ("cancelled", 3)
-    assert service.vault.keys.is_destroyed("c-1")  # no key was made (nothing sealed), yet none can be now
+    assert service.vault.keys.is_destroyed("c-1")  # the key the run made for the attributes
 
 
 def test_events_at_the_same_moment_keep_their_order_in_the_timeline(service: ReferralsService) -> None:

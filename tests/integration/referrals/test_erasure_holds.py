@@ -13,6 +13,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from sqlalchemy import func, select
 from services.referrals.tables import Citizen, Loneliness, Referral
 from shared.db import make_engine
 from shared.settings import REPO_ROOT
+from tests.helpers import eventually
 from tests.integration.referrals.support import (
     AMB,
     CITIZEN_CONTACT,
@@ -35,16 +37,46 @@ from tests.integration.referrals.support import (
 )
 
 NOTE = "Birthe har angst efter sin skilsmisse og bor alene; hun vil gerne strikke om tirsdagen"
-CONSENT = {"purpose": "Henvisning; Birthe vil helst kontaktes gennem sin søster Grethe"}
-ATTRIBUTES = {"consent": CONSENT, "age_band": "45-54", "area": "vestervang", "target_groups": ["newcomer"]}
-# Every piece of what was written about the citizen, as it would appear in a file or a dump.
+CONSENT = {"purpose": "Henvisning; Birthe vil helst kontaktes gennem sin søster Grethe", "date": "2023-02-17"}
+# Codes no other row of the test's world holds (its communities and referrers are elsewhere).
+ATTRIBUTES: dict[str, Any] = {
+    "consent": CONSENT,
+    "age_band": "18-24",
+    "area": "roennebaerparken",
+    "target_groups": ["single_parents"],
+    "languages": ["tigrinya"],
+}
+# Every piece of what was written or recorded about the citizen, as it would appear in a file
+# or a dump. (The age band is too short to scan raw bytes for, as a UUID may hold "18-24";
+# `attribute_values` looks for it in the citizen's row.)
 SECRETS = ["Birthe", "Testesen", "87 65 43 21", "birthe.testesen", "skilsmisse", "Grethe"]
+NOT_IN_EVENTS = ["tigrinya", "2023-02-17"]  # the language and the consent date
+CODES = ["roennebaerparken", "single_parents", *NOT_IN_EVENTS]
 
 
-def readable(blob: bytes) -> list[str]:
+def readable(blob: bytes, secrets: list[str] = SECRETS + CODES) -> list[str]:
     """The secrets found in `blob`, as text or as PostgreSQL's hex of a bytea."""
     low = blob.lower()
-    return [s for s in SECRETS if s.encode() in blob or s.encode().hex().encode() in low]
+    return [s for s in secrets if s.encode() in blob or s.encode().hex().encode() in low]
+
+
+def attribute_values(citizen: Any) -> list[str]:
+    """The citizen's attribute values (the age band included) readable in any column of their row."""
+    wanted = ["18-24", *CODES]
+    return [w for w in wanted if any(w in str(value) for value in citizen._mapping.values() if value is not None)]
+
+
+async def outbox_emptied(svc: Svc) -> None:
+    """What OUTBOX_RETENTION_HOURS after sending does: the sent outbox rows deleted. (Until
+    then the outbox holds the registration event's codes: docs/privacy.md, "Outbox copies".)"""
+    runtime = svc.service.runtime
+
+    def emptied() -> bool:
+        with runtime.db.transaction() as session:
+            runtime.outbox.purge_sent(session, datetime.now(UTC) + timedelta(minutes=1))
+            return runtime.outbox.unsent_count(session) == 0
+
+    await eventually(emptied, timeout=15)
 
 
 def sqlite_path(url: str) -> Path:
@@ -181,8 +213,11 @@ async def test_erasure_leaves_nothing_readable_now_nor_in_a_backup_taken_before(
                 {"first_name": "Birthe", "phone": "+45 87 65 43 21"},
             )
             record = await svc.ok(PROF, "GET", f"/v1/citizens/{ref}")
-            assert record["consent"]["purpose"] == CONSENT["purpose"]
+            assert (record["consent"]["purpose"], record["consent"]["date"]) == (CONSENT["purpose"], "2023-02-17")
+            opened = {k: record[k] for k in ("age_band", "area", "target_groups", "languages")}
+            assert opened == {k: v for k, v in ATTRIBUTES.items() if k != "consent"}
 
+            await outbox_emptied(svc)
             backup = take_backup(database_url, tmp_path / "before-erasure.backup")
             assert readable(backup.read_bytes()) == []  # sealed at rest: the backup holds ciphertext only
 
@@ -218,9 +253,12 @@ async def test_erasure_leaves_nothing_readable_now_nor_in_a_backup_taken_before(
             # The live database: the ciphertexts and attributes gone, the measures deleted, and
             # not one readable byte of any of it in the files (or the dump) a copy would take.
             citizen, referrals, measures = rows(database_url, ref)
-            assert (citizen.contact_ciphertext, citizen.consent_purpose_ciphertext, citizen.area) == (None, None, None)
+            sealed = (citizen.contact_ciphertext, citizen.attributes_ciphertext, citizen.consent_purpose_ciphertext)
+            assert sealed == (None, None, None) and attribute_values(citizen) == []
             assert [r.note_ciphertext for r in referrals] == [None, None] and measures == 0
-            assert readable(dump(database_url, tmp_path / "live.backup")) == []
+            # (The registration event's area and target groups stay in the SQLite files' free
+            # pages after its outbox row is deleted, until overwritten: the outbox's copy.)
+            assert readable(dump(database_url, tmp_path / "live.backup"), [*SECRETS, *NOT_IN_EVENTS]) == []
             # The key store: the citizen's key is destroyed for good.
             assert svc.service.vault.key_of(ref) is None and svc.service.vault.keys.is_destroyed(ref)
 
@@ -228,6 +266,7 @@ async def test_erasure_leaves_nothing_readable_now_nor_in_a_backup_taken_before(
         with restored(database_url, backup, tmp_path) as old_url:
             old_citizen, old_referrals, _ = rows(old_url, ref)
             assert old_citizen.contact_ciphertext is not None  # the ciphertext is there…
+            assert old_citizen.attributes_ciphertext is not None and attribute_values(old_citizen) == []
             assert all(r.note_ciphertext is not None for r in old_referrals)
             async with serving(old_url, nats_clean, key_store_url=keys_url, citizen_kek_file=kek_file) as old:
                 # …and nothing opens it.
@@ -237,6 +276,12 @@ async def test_erasure_leaves_nothing_readable_now_nor_in_a_backup_taken_before(
                 assert (await old.ok(GUIDE, "GET", f"/v1/referrals/{welcomed_id}"))["note"] is None
                 record = await old.ok(GUIDE, "GET", f"/v1/citizens/{ref}")
                 assert (record["erased"], record["has_contact"], record["consent"]) == (True, False, None)
+                assert (record["age_band"], record["area"], record["target_groups"], record["languages"]) == (
+                    None,
+                    None,
+                    [],
+                    [],
+                )
             # The operator erases again whom the key store says was erased since the backup.
             env = {"DATABASE_URL": old_url, "KEY_STORE_URL": keys_url, "CITIZEN_KEK_FILE": kek_file}
             again = subprocess.run(
@@ -250,6 +295,7 @@ async def test_erasure_leaves_nothing_readable_now_nor_in_a_backup_taken_before(
             )
             assert again.returncode == 0 and again.stdout.startswith("1 citizens erased again"), again.stderr
             citizen, referrals, measures = rows(old_url, ref)
-            assert citizen.erased_at is not None and (citizen.contact_ciphertext, citizen.area) == (None, None)
+            assert citizen.erased_at is not None
+            assert (citizen.contact_ciphertext, citizen.attributes_ciphertext) == (None, None)
             assert {r.referral_id: r.status for r in referrals} == {open_id: "cancelled", welcomed_id: "welcomed"}
             assert [r.note_ciphertext for r in referrals] == [None, None] and measures == 0

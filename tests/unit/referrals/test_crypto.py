@@ -1,12 +1,15 @@
 """What is sealed with a citizen's own key opens only with that key, for that citizen, for
-that referral: contact data, notes, the consent purpose."""
+that referral: contact data, notes, the consent purpose and attributes."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import replace
+from datetime import UTC, datetime
 
 import pytest
 
+from services.referrals.attributes import CitizenAttributes
 from services.referrals.crypto import CitizenKey, Unreadable
 
 CONTACT = {"name": "Birthe Hansen", "phone": "+45 12 34 56 78", "email": "birthe@example.dk"}
@@ -46,3 +49,34 @@ def test_without_the_key_nothing_can_be_read() -> None:
     tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
     with pytest.raises(Unreadable):
         key().open_contact(tampered)
+
+
+ATTRIBUTES = CitizenAttributes(
+    consent_date=datetime(2023, 2, 17, 11, tzinfo=UTC),
+    consent_recorded_by="prof-mette",
+    age_band="18-24",
+    area="roennebaerparken",
+    target_groups=("single_parents",),
+    languages=("tigrinya",),
+)
+
+
+def test_the_consent_attributes_are_sealed_for_that_citizen_only() -> None:
+    mine = key("c-1")
+    sealed = mine.seal_attributes(ATTRIBUTES)
+    assert not any(code in sealed for code in (b"roennebaerparken", b"single_parents", b"tigrinya", b"2023-02-17"))
+    assert mine.open_attributes(sealed) == ATTRIBUTES
+    with pytest.raises(Unreadable):
+        CitizenKey("c-2", mine.key).open_attributes(sealed)  # copied to another citizen's row
+    with pytest.raises(Unreadable):
+        mine.open_contact(sealed)  # one kind read as another
+    with pytest.raises(Unreadable):
+        key("c-1").open_attributes(sealed)  # the key destroyed: another one does not do
+
+
+def test_a_sealed_attributes_length_does_not_tell_how_many_groups_or_languages() -> None:
+    few = replace(ATTRIBUTES, target_groups=(), languages=())
+    many = replace(ATTRIBUTES, target_groups=("single_parents", "newcomer", "disability"), languages=("da", "ar"))
+    mine = key()
+    assert len(mine.seal_attributes(few)) == len(mine.seal_attributes(many))
+    assert mine.open_attributes(mine.seal_attributes(many)) == many
