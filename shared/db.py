@@ -49,6 +49,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # A deleted row's bytes are zeroed, not left in free pages until overwritten: an erased
+    # citizen's ciphertext or an outbox copy must not live on in a copy of the file.
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
@@ -144,6 +147,19 @@ class Database:
             return True
         except Exception:
             return False
+
+    def forget_wal(self) -> bool:
+        """SQLite: move the write-ahead log into the database file and truncate it, so the old
+        page images it holds (a deleted row as it was) are gone from disk. True when done; a
+        reader holding an old snapshot makes it wait for the next call. Nothing on PostgreSQL,
+        whose logical backups (pg_dump) never carry deleted rows."""
+        if self.engine.dialect.name != "sqlite":
+            return True
+        with self.engine.connect() as conn:  # on the driver's connection: outside any BEGIN
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            busy = driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        return busy == 0
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -42,7 +42,7 @@ from sqlalchemy.sql.expression import any_
 from shared.bus import event_headers, purge_citizen
 from shared.db import Database, UtcDateTime, insert_rows
 from shared.events import Envelope
-from shared.stream_retention import ERASURE_SUBJECT
+from shared.stream_retention import ERASURE_SUBJECT, message_ttl
 
 log = logging.getLogger("vejviser.outbox")
 
@@ -109,6 +109,11 @@ class Outbox:
             chunk = list(positions[start : start + 500])
             session.execute(update(t).where(t.c.position.in_(chunk)).values(sent_at=now))
 
+    def forget(self, session: Session, positions: Sequence[int]) -> None:
+        """Delete sent rows at once: those that carry a citizen's attributes or score."""
+        for start in range(0, len(positions), 500):
+            session.execute(delete(self.table).where(self.table.c.position.in_(list(positions[start : start + 500]))))
+
     def purge_sent(self, session: Session, before: datetime) -> int:
         """Delete rows sent before `before`; unsent rows are never touched."""
         t = self.table
@@ -166,18 +171,21 @@ class OutboxRelay:
         # Bounded wait: while NATS is away no PubAck comes, and the rows must stay unsent.
         await asyncio.wait(futures, timeout=self.ack_timeout)
         acked: list[int] = []
+        forget: list[int] = []
         for (pos, event_id, subject, payload), future in zip(rows, futures, strict=True):
             if not future.done() or future.cancelled() or future.exception() is not None:
                 log.warning("no PubAck for %s yet; it stays in the outbox", event_id)
                 break  # keep order: the rest waits for the next round
             if subject == ERASURE_SUBJECT and not await self._purge_erased(event_id, payload):
                 break  # sent again next round (a duplicate then), and purged again
-            acked.append(pos)
+            # A message that expires on the bus (a citizen's attributes, a score) leaves no
+            # copy in the outbox either: a backup taken before an erasure must not hold it.
+            (forget if message_ttl(subject) else acked).append(pos)
         for future in futures:
             if not future.done():
                 future.cancel()
-        await asyncio.to_thread(self._mark_sent, acked)
-        return len(acked)
+        await asyncio.to_thread(self._mark_sent, acked, forget)
+        return len(acked) + len(forget)
 
     async def _purge_erased(self, event_id: str, payload: bytes) -> bool:
         try:
@@ -191,9 +199,10 @@ class OutboxRelay:
         with self.db.read() as session:  # a poll must not queue behind (or block) writers
             return self.outbox.pending(session, self.batch_size)
 
-    def _mark_sent(self, positions: list[int]) -> None:
+    def _mark_sent(self, positions: list[int], forget: list[int]) -> None:
         with self.db.transaction() as session:
             self.outbox.mark_sent(session, positions)
+            self.outbox.forget(session, forget)
 
     async def purge_if_due(self) -> int:
         """Delete sent rows older than the retention, at most once per `purge_every`."""

@@ -447,6 +447,7 @@ def retention_text(code: RetentionCode, limits: Limits) -> str:
         "statistics": "Kept (aggregates; no citizen is named).",
         "outbox": (
             f"Until published, then {_n(limits.outbox_hours)} hours (`OUTBOX_RETENTION_HOURS`); "
+            "a citizen's registration or score not at all once published; "
             "the stream keeps the event as set for the stream."
         ),
         "inbox": "Kept (event ids only, so a redelivered event has no second effect).",

@@ -233,8 +233,9 @@ def residual_risks(lim: Limits) -> list[str]:
         "the contact data, loneliness answers and note are encrypted under the web client's draft key, not "
         "the citizen's, so a draft is deleted rather than crypto-shredded.",
         f"**Outbox copies.** A service keeps each event it published for {lim.outbox_hours:g} hours after "
-        "sending (`OUTBOX_RETENTION_HOURS`), erasure or not: in the referrals database that includes the "
-        "registration (age band, area, target groups) and loneliness scores of a citizen just erased.",
+        "sending (`OUTBOX_RETENTION_HOURS`), erasure or not; a citizen's registration and loneliness scores "
+        "are deleted from the outbox as soon as NATS has them, so they are in the clear there only until "
+        "then (and, on PostgreSQL, in a file-level backup until vacuum reuses the space).",
         "**The catalogue stream.** It keeps every community event with no age limit, so a contact person "
         "who later withdrew or was removed stays in the older events on the bus.",
         "**A volunteer who was once a citizen.** An ambassador's directory entry may name the pseudonym "

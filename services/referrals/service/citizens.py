@@ -169,6 +169,8 @@ class Citizens:
                 if attempt < ERASE_TRIES:
                     continue
                 raise
+            if not self.runtime.db.forget_wal():  # old page images of the cleared rows
+                log.warning("the write-ahead log could not be truncated after an erasure; retried next time")
             # Counts and who asked, never whom: the log must not say who was erased.
             cancelled = result.referrals_cancelled
             log.info("citizen erased (%s, by %s): %d open referrals cancelled", reason, actor_id, cancelled)

@@ -6,6 +6,7 @@ in test_retention.py)."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 import nats
@@ -72,9 +73,35 @@ async def test_erasing_a_citizen_purges_their_attributes_from_the_stream(sqlite_
         assert (await svc.call(GUIDE, "GET", f"/v1/citizens/{bent}")).status_code == 200
 
 
-async def _has(found: Any, subject: str) -> bool:
-    return subject in await found
+async def _has(found: Any, subject: str, *, prefix: bool = False) -> bool:
+    subjects = await found
+    if prefix:  # by event name, whatever the subject's citizen token
+        return any(s.split(".")[2] == subject for s in subjects)
+    return subject in subjects
 
 
 def _attributes(data: dict[str, Any]) -> bool:
     return bool(data.get("age_band") or data.get("area") or data.get("target_groups") or data.get("score"))
+
+
+async def test_the_outbox_keeps_no_copy_of_attributes_once_they_are_sent(sqlite_url: str, nats_clean: str) -> None:
+    """A sent row is kept a week for operators, but not one that carries a citizen's attributes
+    or score: a database backup taken before an erasure must not hold them in the clear."""
+    async with running(sqlite_url, nats_clean) as svc:
+        anna = await svc.citizen(**ATTRIBUTES)
+        await measured(svc, anna)
+        for name in ("CitizenRegistered", "LonelinessMeasured", "ReferralCreated"):
+            await eventually(lambda n=name: _has(subjects(svc.nats_url), n, prefix=True))  # type: ignore[misc]
+
+        def outbox() -> dict[str, bool]:
+            with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as db:
+                rows = db.execute("SELECT subject, sent_at IS NOT NULL FROM outbox").fetchall()
+            return {subject.split(".")[2]: bool(sent) for subject, sent in rows}
+
+        async def relayed() -> dict[str, bool] | None:
+            found = outbox()
+            return found if all(found.values()) else None
+
+        kept = await eventually(relayed)
+        assert kept.get("ReferralCreated") is True  # an ordinary event stays, marked sent
+        assert "CitizenRegistered" not in kept and "LonelinessMeasured" not in kept
