@@ -13,7 +13,8 @@ import typer
 from tqdm import tqdm
 
 from services.referrals.crypto import kek_from_settings
-from services.referrals.keystore import FileKek, KeyStore, KeyStoreError, rotate
+from services.referrals.kek import FileKek, KeyStoreError
+from services.referrals.keystore import KeyStore, rotate
 from services.referrals.settings import ReferralsSettings
 from shared.db import Database
 

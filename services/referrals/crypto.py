@@ -24,7 +24,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from services.referrals.attributes import CitizenAttributes
-from services.referrals.keystore import FileKek, KeyDestroyed, KeyStore
+from services.referrals.kek import FileKek
+from services.referrals.keystore import KeyDestroyed, KeyStore
 from services.referrals.settings import ReferralsSettings
 from shared.db import Database
 

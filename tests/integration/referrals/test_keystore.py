@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from services.referrals.crypto import CitizenKey
-from services.referrals.keystore import FileKek, KeyDestroyed, KeyStore, KeyStoreError, StoredKey
+from services.referrals.kek import FileKek, KeyStoreError
+from services.referrals.keystore import KeyDestroyed, KeyStore, StoredKey
 from shared.db import Database
 from shared.settings import REPO_ROOT
 from tests.integration.referrals.support import second_database

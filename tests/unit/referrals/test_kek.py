@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from services.referrals.keystore import FileKek, KeyStoreError
+from services.referrals.kek import FileKek, KeyStoreError
 from services.referrals.settings import ReferralsSettings
 
 KEY = os.urandom(32)
