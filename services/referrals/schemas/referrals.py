@@ -56,12 +56,13 @@ class ParticipationIn(_In):
 
 
 class RejectIn(_In):
+    # No free text: it would be stored nowhere (a note about a citizen is sealed with their key
+    # and only the referral's own note is), so a `note` here is refused, not silently dropped.
     reason: RejectionReason
-    note: FreeText | None = Field(default=None, max_length=2000)
 
 
 class CancelIn(_In):
-    note: FreeText | None = Field(default=None, max_length=2000)
+    """Nothing to say beyond the move itself (a `note` is refused, as with a rejection)."""
 
 
 class VisitIn(_In):

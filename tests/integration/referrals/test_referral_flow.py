@@ -274,3 +274,16 @@ async def test_referrers_cascade_readiness_outreach_companions_and_bridges(sqlit
         assert bridged[0].data["to_referral_id"] == lasting["referral_id"]
         activations = await svc.wait_events(5, type_suffix="ReferrerActivated.v1")
         assert [e.data["activated_by"] for e in activations if e.subject == "amb-sofie"] == ["amb-lars"]
+
+
+async def test_a_note_with_a_rejection_or_cancellation_is_refused_not_dropped(sqlite_url: str, nats_clean: str) -> None:
+    """Free text about a citizen is stored only as the referral's sealed note: a `note` sent
+    with a rejection or a cancellation would be kept nowhere, so it is a 422 naming the field."""
+    async with running(sqlite_url, nats_clean) as svc:
+        rid = (await svc.referral())["referral_id"]
+        for move, body in (("reject", {"reason": "full", "note": "Ring til Birthe"}), ("cancel", {"note": "x"})):
+            refused = await svc.call(GUIDE, "POST", f"/v1/referrals/{rid}/{move}", json=body)
+            assert refused.status_code == 422 and "note" in refused.text, refused.text
+            assert (await svc.ok(GUIDE, "GET", f"/v1/referrals/{rid}"))["status"] == "requested"
+        rejected = await svc.ok(CONTACT, "POST", f"/v1/referrals/{rid}/reject", json={"reason": "full"})
+        assert rejected["status"] == "rejected"

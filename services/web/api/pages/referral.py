@@ -81,7 +81,7 @@ def move_body(
     action: str, form: Mapping[str, object], now: datetime, visit_fields: tuple[str, str] = domain.VISIT_FIELDS
 ) -> tuple[dict[str, object], list[tuple[str, str]]]:
     """The move's request body from its form, or the fields a person must fix."""
-    value = {key: str(form.get(key) or "").strip() for key in ("companion_id", "reason", "note", "weeks", "still")}
+    value = {key: str(form.get(key) or "").strip() for key in ("companion_id", "reason", "weeks", "still")}
     if action == "propose_visit":
         day, clock = (str(form.get(name) or "") for name in visit_fields)
         visit_at, errors = domain.visit_time(day, clock, now, visit_fields)
@@ -93,7 +93,7 @@ def move_body(
     if action == "reject":
         if value["reason"] not in domain.REJECTION_WORDS:
             return {}, [("reason", "Vælg hvorfor henvisningen afvises")]
-        return {"reason": value["reason"], "note": value["note"] or None}, []
+        return {"reason": value["reason"]}, []
     if action == "confirm_participation":
         errors = []
         if value["weeks"] not in ("4", "12"):
@@ -101,8 +101,6 @@ def move_body(
         if value["still"] not in ("ja", "nej"):
             errors.append(("still", "Vælg om borgeren stadig deltager"))
         return {"weeks_after": int(value["weeks"] or 0), "still_participating": value["still"] == "ja"}, errors
-    if action == "cancel":
-        return {"note": value["note"] or None}, []
     return {}, []
 
 
