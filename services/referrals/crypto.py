@@ -14,37 +14,27 @@ to another citizen's row, or a note copied to another referral, does not open.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
+from services.referrals import aead
 from services.referrals.attributes import CitizenAttributes
 from services.referrals.kek import FileKek
 from services.referrals.keystore import KeyDestroyed, KeyStore
 from services.referrals.settings import ReferralsSettings
 from shared.db import Database
 
-NONCE_BYTES = 12
-
 
 class Unreadable(Exception):
     """Sealed data cannot be opened (the citizen's key destroyed, or the data tampered with)."""
 
 
-def _seal(key: bytes, plaintext: bytes, aad: bytes) -> bytes:
-    nonce = os.urandom(NONCE_BYTES)
-    return nonce + AESGCM(key).encrypt(nonce, plaintext, aad)
-
-
 def _open(key: bytes, sealed: bytes, aad: bytes) -> bytes:
     try:
-        return AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], aad)
-    except (InvalidTag, ValueError) as exc:
+        return aead.unseal(key, sealed, aad)
+    except aead.Broken as exc:
         raise Unreadable("the sealed data cannot be opened") from exc
 
 
@@ -59,26 +49,26 @@ class CitizenKey:
         return "|".join((kind, self.citizen_ref, *more)).encode()
 
     def seal_contact(self, contact: Mapping[str, str | None]) -> bytes:
-        return _seal(self.key, json.dumps(contact, ensure_ascii=False).encode(), self._aad("contact"))
+        return aead.seal(self.key, json.dumps(contact, ensure_ascii=False).encode(), self._aad("contact"))
 
     def open_contact(self, sealed: bytes) -> dict[str, str | None]:
         data: dict[str, str | None] = json.loads(_open(self.key, sealed, self._aad("contact")))
         return data
 
     def seal_note(self, referral_id: str, note: str) -> bytes:
-        return _seal(self.key, note.encode(), self._aad("note", referral_id))
+        return aead.seal(self.key, note.encode(), self._aad("note", referral_id))
 
     def open_note(self, referral_id: str, sealed: bytes) -> str:
         return _open(self.key, sealed, self._aad("note", referral_id)).decode()
 
     def seal_consent_purpose(self, purpose: str) -> bytes:
-        return _seal(self.key, purpose.encode(), self._aad("consent"))
+        return aead.seal(self.key, purpose.encode(), self._aad("consent"))
 
     def open_consent_purpose(self, sealed: bytes) -> str:
         return _open(self.key, sealed, self._aad("consent")).decode()
 
     def seal_attributes(self, attributes: CitizenAttributes) -> bytes:
-        return _seal(self.key, attributes.to_json(), self._aad("attributes"))
+        return aead.seal(self.key, attributes.to_json(), self._aad("attributes"))
 
     def open_attributes(self, sealed: bytes) -> CitizenAttributes:
         return CitizenAttributes.from_json(_open(self.key, sealed, self._aad("attributes")))

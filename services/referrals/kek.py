@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from services.referrals import aead
 
 log = logging.getLogger("vejviser.referrals.kek")
 
 KEY_BYTES = 32  # AES-256
-NONCE_BYTES = 12
 
 
 class KeyStoreError(Exception):
@@ -141,8 +141,7 @@ class FileKek:
 
     def wrap(self, key: bytes, aad: bytes = b"") -> tuple[str, bytes]:
         self._fresh()
-        nonce = os.urandom(NONCE_BYTES)
-        return self._active, nonce + AESGCM(self._keys[self._active]).encrypt(nonce, key, aad)
+        return self._active, aead.seal(self._keys[self._active], key, aad)
 
     def unwrap(self, kek_id: str, wrapped: bytes, aad: bytes = b"") -> bytes:
         self._fresh()  # a KEK dropped by a rotation is gone from running services too
@@ -150,8 +149,8 @@ class FileKek:
         if kek is None:
             raise KeyStoreError(f"{self.SETTING}: KEK {kek_id!r} is not in {self.path} (dropped, or another file)")
         try:
-            return AESGCM(kek).decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], aad)
-        except (InvalidTag, ValueError) as exc:
+            return aead.unseal(kek, wrapped, aad)
+        except aead.Broken as exc:
             raise KeyStoreError(f"a key wrapped by KEK {kek_id!r} does not open (tampered, or another file)") from exc
 
     # ------------------------------------------------------------------ rotation
