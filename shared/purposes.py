@@ -42,3 +42,9 @@ PURPOSES: dict[PurposeCode, Purpose] = {
         Purpose("erasure", "Sletning", "Erasure on request or by the retention job."),
     )
 }
+
+
+def label_da(code: str) -> str:
+    """The purpose's Danish name; an unknown code (from an older release's log) as it is."""
+    known = PURPOSES.get(code)  # type: ignore[call-overload]
+    return known.label_da if known else code

@@ -21,10 +21,10 @@ from services.referrals.schemas.privacy import (
     LonelinessScoreOut,
     RetentionOut,
 )
-from services.referrals.service.export import Held, HeldReferral, purpose_da, summary_da
+from services.referrals.service.export import Held, HeldReferral, summary_da
 from shared.clock import COPENHAGEN
 from shared.errors import Invalid
-from shared.purposes import PurposeCode
+from shared.purposes import PurposeCode, label_da
 
 router = APIRouter(tags=["privacy"])
 
@@ -97,7 +97,7 @@ def entry_out(entry: AuditEntry) -> AuditEntryOut:
         referral_id=entry.referral_id,
         what=cast(What, entry.what),
         purpose=cast(PurposeCode, entry.purpose),
-        purpose_label=purpose_da(entry.purpose),
+        purpose_label=label_da(entry.purpose),
     )
 
 

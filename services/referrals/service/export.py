@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import cast
 
 from sqlalchemy.orm import Session
 
@@ -22,7 +21,7 @@ from services.referrals.service.citizens import CitizenRecord, Citizens
 from services.referrals.tables import Bridge, Loneliness, Referral, TimelineEntry
 from shared.danish import da_date, da_datetime
 from shared.profile import profile
-from shared.purposes import PURPOSES, PurposeCode
+from shared.purposes import label_da
 from shared.runtime import Runtime
 from shared.uow import UnitOfWork
 
@@ -254,16 +253,11 @@ def _bridge_lines(bridges: list[tuple[Bridge, str | None]]) -> list[str]:
     return [*lines, ""]
 
 
-def purpose_da(code: str) -> str:
-    known = PURPOSES.get(cast(PurposeCode, code))
-    return known.label_da if known else code
-
-
 def _audit_lines(entries: list[AuditEntry]) -> list[str]:
     lines = [f"Hvem har set oplysningerne om dig ({len(entries)} opslag)"]
     for e in entries:
         role = ROLE_DA.get(e.role, e.role)
-        purpose = purpose_da(e.purpose)
+        purpose = label_da(e.purpose)
         what = WHAT_DA.get(e.what, e.what)
         lines.append(f"- {da_datetime(e.at, short=True)}: {e.actor_id} ({role}) så {what}. Formål: {purpose}.")
     return lines

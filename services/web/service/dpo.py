@@ -24,7 +24,7 @@ from services.web.service import Pages
 from services.web.service.answers import Answer
 from shared.clock import COPENHAGEN
 from shared.privacy import contains_cpr
-from shared.purposes import PURPOSES
+from shared.purposes import PURPOSES, label_da
 
 PAGE_SIZE = 25
 # A citizen's reference and a user's id as Vejviser makes them (UUIDs, "guide-anne",
@@ -169,7 +169,7 @@ class AuditEntry(Answer):
 
     @property
     def purpose_word(self) -> str:
-        return PURPOSE_WORDS.get(self.purpose, self.purpose)
+        return label_da(self.purpose)
 
     @property
     def role_word(self) -> str:
