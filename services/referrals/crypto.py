@@ -18,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from services.referrals import aead
 from services.referrals.attributes import CitizenAttributes
@@ -36,6 +37,29 @@ def _open(key: bytes, sealed: bytes, aad: bytes) -> bytes:
         return aead.unseal(key, sealed, aad)
     except aead.Broken as exc:
         raise Unreadable("the sealed data cannot be opened") from exc
+
+
+T = TypeVar("T")
+
+
+def opened(key: CitizenKey | None, sealed: bytes | None, how: Callable[[CitizenKey, bytes], T]) -> T | None:
+    """What `sealed` holds, opened with the citizen's `key` by `how`; None when there is
+    nothing to open, or it no longer opens (the citizen erased: their key is gone)."""
+    if key is None or sealed is None:
+        return None
+    try:
+        return how(key, sealed)
+    except Unreadable:
+        return None
+
+
+def opened_note(key: CitizenKey | None, referral_id: str, sealed: bytes | None) -> str | None:
+    """`opened` for a referral's note, which is bound to its referral."""
+
+    def note(citizen_key: CitizenKey, ciphertext: bytes) -> str:
+        return citizen_key.open_note(referral_id, ciphertext)
+
+    return opened(key, sealed, note)
 
 
 @dataclass(frozen=True)

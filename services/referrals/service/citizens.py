@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from services.referrals import audit, cascade, domain, store
 from services.referrals.attributes import CitizenAttributes
 from services.referrals.audit import AuditEntry, Read, Reader
-from services.referrals.crypto import CitizenKey, CitizenVault, Unreadable
+from services.referrals.crypto import CitizenKey, CitizenVault, Unreadable, opened
 from services.referrals.schemas import BridgeIn, CitizenIn
 from services.referrals.service.apply import Appliers, Consent
 from services.referrals.service.batch import Gone, get_citizen
@@ -214,21 +214,11 @@ class Citizens:
 
 
 def open_attributes(citizen: Citizen, key: CitizenKey | None) -> CitizenAttributes | None:
-    if key is None or citizen.attributes_ciphertext is None:
-        return None
-    try:
-        return key.open_attributes(citizen.attributes_ciphertext)
-    except Unreadable:
-        return None
+    return opened(key, citizen.attributes_ciphertext, CitizenKey.open_attributes)
 
 
 def _consent_purpose(citizen: Citizen, key: CitizenKey | None) -> str | None:
-    if key is None or citizen.consent_purpose_ciphertext is None:
-        return None
-    try:
-        return key.open_consent_purpose(citizen.consent_purpose_ciphertext)
-    except Unreadable:
-        return None
+    return opened(key, citizen.consent_purpose_ciphertext, CitizenKey.open_consent_purpose)
 
 
 def _citizen(session: Session, citizen_ref: str) -> Citizen:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from services.referrals import audit, store
 from services.referrals.audit import AuditEntry, Read, Reader
-from services.referrals.crypto import CitizenKey, CitizenVault, Unreadable
+from services.referrals.crypto import CitizenKey, CitizenVault, opened, opened_note
 from services.referrals.service.batch import get_citizen
 from services.referrals.service.citizens import CitizenRecord, Citizens
 from services.referrals.tables import Bridge, Loneliness, Referral, TimelineEntry
@@ -56,7 +56,7 @@ class Exports:
             citizen = get_citizen(uow.session, citizen_ref)  # 404 unknown, 410 erased
             audit.record(uow.session, principal, [Read(citizen_ref, "export")], uow.now())
             key = self.vault.key_of(citizen_ref)
-            contact = _opened_contact(key, citizen.contact_ciphertext)
+            contact = opened(key, citizen.contact_ciphertext, CitizenKey.open_contact)
             return Held(
                 record=self.citizens.opened(citizen),
                 contact=contact,
@@ -69,24 +69,6 @@ class Exports:
         return self.runtime.write(work)
 
 
-def _opened_contact(key: CitizenKey | None, sealed: bytes | None) -> dict[str, str | None] | None:
-    if key is None or sealed is None:
-        return None
-    try:
-        return key.open_contact(sealed)
-    except Unreadable:
-        return None
-
-
-def _opened_note(key: CitizenKey | None, referral: Referral) -> str | None:
-    if key is None or referral.note_ciphertext is None:
-        return None
-    try:
-        return key.open_note(referral.referral_id, referral.note_ciphertext)
-    except Unreadable:
-        return None
-
-
 def _referrals(session: Session, citizen_ref: str, key: CitizenKey | None) -> list[HeldReferral]:
     referrals = store.referrals_of(session, citizen_ref)
     ids = [r.referral_id for r in referrals]
@@ -96,7 +78,7 @@ def _referrals(session: Session, citizen_ref: str, key: CitizenKey | None) -> li
         HeldReferral(
             referral=r,
             community_name=names.get(r.community_id),
-            note=_opened_note(key, r),
+            note=opened_note(key, r.referral_id, r.note_ciphertext),
             loneliness=scores.get(r.referral_id, []),
             timeline=timelines.get(r.referral_id, []),
         )

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from services.referrals import access, audit, store
 from services.referrals.audit import Read, Reader
-from services.referrals.crypto import CitizenKey, CitizenVault, Unreadable
+from services.referrals.crypto import CitizenKey, CitizenVault, opened, opened_note
 from services.referrals.tables import Citizen, Referral
 from shared.principal import Principal
 from shared.runtime import Runtime
@@ -123,23 +123,16 @@ def _sees_shared_contact(principal: Principal, referral: Referral) -> bool:
 
 def _notes(referrals: list[Referral], keys: dict[str, CitizenKey]) -> dict[str, str]:
     found: dict[str, str] = {}
-    for referral in referrals:
-        key, sealed = keys.get(referral.citizen_ref), referral.note_ciphertext
-        if key is None or sealed is None:
-            continue  # erased: the note is gone
-        try:
-            found[referral.referral_id] = key.open_note(referral.referral_id, sealed)
-        except Unreadable:
-            continue
+    for r in referrals:
+        note = opened_note(keys.get(r.citizen_ref), r.referral_id, r.note_ciphertext)
+        if note is not None:  # else none, or erased: the note is gone
+            found[r.referral_id] = note
     return found
 
 
 def _open_shared(citizen: Citizen | None, key: CitizenKey | None) -> SharedContact | None:
-    if citizen is None or key is None or citizen.contact_ciphertext is None:
-        return None
-    try:
-        data = key.open_contact(citizen.contact_ciphertext)
-    except Unreadable:
+    data = opened(key, citizen.contact_ciphertext if citizen else None, CitizenKey.open_contact)
+    if data is None:
         return None
     name, phone = access.first_name(data.get("name")), data.get("phone") or None
     return SharedContact(first_name=name, phone=phone) if name or phone else None
