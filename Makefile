@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install bench docs lint typecheck check browser reset clean
+.PHONY: run test soak install bench docs lint typecheck check browser reset clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Vejviser needs Python 3.11 or newer"'
@@ -25,6 +25,10 @@ test: $(STAMP) browser
 	$(PY) -m ruff format --check shared services vejviser tests bench
 	$(PY) -m mypy
 	$(PY) -m pytest -q -p no:cacheprovider --durations=15
+
+## make soak: the fault suite with many more rounds (and the fuzzing with a larger budget)
+soak: $(STAMP)
+	SOAK=1 $(PY) -m pytest -q -p no:cacheprovider -s tests/faults
 
 ## Chromium for the dashboard's browser test, from Debian's packages (skipped where apt is absent)
 browser:

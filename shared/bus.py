@@ -63,7 +63,9 @@ def context_subjects(context: str) -> str:
     return f"vejviser.{context}.>"
 
 
-def stream_configs() -> list[StreamConfig]:
+def stream_configs(replicas: int = 1) -> list[StreamConfig]:
+    """Every stream's configuration; `replicas` is the JetStream replication factor (R3 on a
+    three-node cluster keeps every stream writable when one node is lost)."""
     dup = DEDUP_WINDOW_SECONDS
 
     def kept(name: str, subjects: list[str]) -> StreamConfig:
@@ -76,6 +78,7 @@ def stream_configs() -> list[StreamConfig]:
             duplicate_window=dup,
             max_age=STREAMS[name].seconds,
             allow_msg_ttl=True,
+            num_replicas=replicas,
         )
 
     configs = [kept(stream_name(ctx), [context_subjects(ctx)]) for ctx in CONTEXTS]
@@ -87,14 +90,15 @@ def stream_configs() -> list[StreamConfig]:
             storage=StorageType.FILE,
             retention=RetentionPolicy.WORK_QUEUE,
             max_age=STREAMS[ADVISORY_STREAM].seconds,
+            num_replicas=replicas,
         )
     )
     return configs
 
 
-async def ensure_streams(js: JetStreamContext) -> None:
+async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
     """Declare every stream; idempotent, and safe when several services race to do it."""
-    for config in stream_configs():
+    for config in stream_configs(replicas):
         try:
             await js.stream_info(config.name)  # type: ignore[arg-type]
             await js.update_stream(config)

@@ -65,13 +65,17 @@ class Outbox:
                 Column("payload", LargeBinary, nullable=False),
                 Column("created_at", UtcDateTime(), nullable=False),
                 Column("sent_at", UtcDateTime(), nullable=True),
+                # A row the relay could not publish however often it tried (too large for the
+                # server, refused): set aside with the reason, so the rows after it flow.
+                Column("failed_at", UtcDateTime(), nullable=True),
+                Column("failure", String(500), nullable=True),
             )
         )
         if existing is None:
             # The relay's poll reads the unsent rows in position order; this index holds only
             # those, so the poll stays cheap however many sent rows the table keeps (on
             # PostgreSQL once statistics are fresh; docs/architecture.md, "Measured").
-            unsent = self.table.c.sent_at.is_(None)
+            unsent = self.table.c.sent_at.is_(None) & self.table.c.failed_at.is_(None)
             Index("ix_outbox_unsent", self.table.c.position, postgresql_where=unsent, sqlite_where=unsent)
 
     def add(self, session: Session, *envelopes: Envelope) -> None:
@@ -90,7 +94,7 @@ class Outbox:
         t = self.table
         rows = session.execute(
             select(t.c.position, t.c.event_id, t.c.subject, t.c.payload)
-            .where(t.c.sent_at.is_(None))
+            .where(t.c.sent_at.is_(None), t.c.failed_at.is_(None))
             .order_by(t.c.position)
             .limit(limit)
         ).all()

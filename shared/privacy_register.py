@@ -609,7 +609,7 @@ referrals.community referral copy
     none: community_id name area kind categories accepts_special_needs capacity_status capacity_available
     none: capacity_total archived updated_at
 referrals.outbox referral outbox
-    none: position event_id created_at sent_at
+    none: position event_id created_at sent_at failed_at failure
     citizen_ref: subject
     event_copy: payload
 referrals.inbox referral inbox
@@ -638,7 +638,7 @@ catalogue.referral_pressure catalogue copy
 catalogue.catalogue_revision catalogue technical
     none: id value
 catalogue.outbox catalogue outbox
-    none: position event_id created_at sent_at subject
+    none: position event_id created_at sent_at failed_at failure subject
     event_copy: payload
 catalogue.inbox catalogue inbox
     none: consumer event_id processed_at
@@ -670,7 +670,7 @@ notifications.preference messages kept
 notifications.webhook messages kept
     messages: id owner_id url secret rules active created_at
 notifications.outbox messages outbox
-    none: position event_id created_at sent_at subject
+    none: position event_id created_at sent_at failed_at failure subject
     event_copy: payload
 notifications.inbox messages inbox
     none: consumer event_id processed_at
@@ -712,7 +712,7 @@ analytics.an_snapshot statistics statistics
     none: snapshot_id computed_at label
     statistics: body
 analytics.outbox statistics outbox
-    none: position event_id created_at sent_at subject
+    none: position event_id created_at sent_at failed_at failure subject
     statistics: payload
 analytics.inbox statistics inbox
     none: consumer event_id processed_at
@@ -731,7 +731,7 @@ web.web_login_mail_ask login login_mail_ask
     login: id key token_hash created_at
 # The web client is not on the bus: it publishes and consumes nothing.
 web.outbox login outbox
-    none: position event_id created_at sent_at subject payload
+    none: position event_id created_at sent_at failed_at failure subject payload
 web.inbox login inbox
     none: consumer event_id processed_at
 """

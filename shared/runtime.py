@@ -154,7 +154,7 @@ class Runtime:
         self.db.create_schema(self.metadata)
         await self.broker.connect()
         js = self.broker.connection.jetstream()
-        await ensure_streams(js)
+        await ensure_streams(js, self.settings.stream_replicas)
         hours = self.settings.outbox_retention_hours
         self.relay = OutboxRelay(
             self.db,

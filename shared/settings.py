@@ -34,6 +34,14 @@ class Settings(BaseSettings):
     service: str = "catalogue"
     database_url: str = ""
     nats_url: str = "nats://127.0.0.1:4222"
+    # Each service connects to NATS as its own user (shared/nats_auth.py): its password comes
+    # from NATS_PASSWORD, or from the JSON file NATS_CREDENTIALS_FILE names (user -> password),
+    # which `make run` and the tests write. The user defaults to the service's name.
+    nats_user: str = ""
+    nats_password: str = ""
+    nats_credentials_file: str = ""
+    # JetStream replicas of every stream: 1 on one server, 3 on a three-node cluster.
+    stream_replicas: int = Field(default=1, ge=1, le=5)
     host: str = "127.0.0.1"
     port: int = 0
     token_secret: str = DEV_TOKEN_SECRET
@@ -61,6 +69,13 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = 0.5
     # Outbox rows the relay publishes (pipelined) before it waits for their PubAcks.
     relay_batch: int = 1000
+    # Request limits of every HTTP API (413 / 400 above them; shared/limits.py).
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_json_depth: int = Field(default=32, ge=2)
+    # /readyz answers 503 once the oldest unsent outbox row is older than this: the relay is
+    # stuck, and what the service decides no longer reaches anyone (shared/observability.py).
+    ready_outbox_max_age_seconds: float = 120.0
+
     # Sent outbox rows are history once JetStream's dedup window has passed (the stream holds
     # the events); the relay deletes those older than this, hourly. 0 keeps them.
     outbox_retention_hours: float = 168.0
