@@ -109,10 +109,15 @@ async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
                 await js.update_stream(config)
 
 
+def nats_servers(nats_url: str) -> list[str]:
+    """`NATS_URL` may name several servers of one cluster, comma-separated."""
+    return [url.strip() for url in nats_url.split(",") if url.strip()]
+
+
 def make_broker(nats_url: str, *, name: str) -> NatsBroker:
     # FastStream logs every message at INFO; our own logs say what matters without payloads.
     return NatsBroker(
-        nats_url,
+        nats_servers(nats_url),
         name=name,
         logger=logging.getLogger(f"vejviser.{name}.faststream"),
         log_level=logging.DEBUG,
