@@ -17,8 +17,9 @@ import contextlib
 import json
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from nats.js import JetStreamContext
 from sqlalchemy import (
@@ -32,6 +33,7 @@ from sqlalchemy import (
     Table,
     bindparam,
     delete,
+    func,
     select,
     update,
 )
@@ -45,6 +47,25 @@ from shared.events import Envelope
 from shared.stream_retention import ERASURE_SUBJECT, message_ttl
 
 log = logging.getLogger("vejviser.outbox")
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What the relay still owes: rows waiting to be published (and since when), and rows set
+    aside because they could not be published at all."""
+
+    unsent: int
+    oldest_unsent_at: datetime | None
+    set_aside: int
+
+
+class SetAside(NamedTuple):
+    """An outbox dead letter: a row the relay could not publish, and why (never its payload)."""
+
+    event_id: str
+    subject: str
+    failure: str
+    failed_at: datetime
 
 
 class Outbox:
@@ -125,11 +146,34 @@ class Outbox:
         return int(getattr(result, "rowcount", 0) or 0)
 
     def unsent_count(self, session: Session) -> int:
-        from sqlalchemy import func
+        """Rows still to be published (set-aside rows are not: the relay has given up on them)."""
+        return self.backlog(session).unsent
 
-        return int(
-            session.scalar(select(func.count()).select_from(self.table).where(self.table.c.sent_at.is_(None))) or 0
-        )
+    def backlog(self, session: Session) -> Backlog:
+        t = self.table
+        unsent, oldest = session.execute(
+            select(func.count(), func.min(t.c.created_at)).where(t.c.sent_at.is_(None), t.c.failed_at.is_(None))
+        ).one()
+        set_aside = session.scalar(select(func.count()).select_from(t).where(t.c.failed_at.is_not(None)))
+        return Backlog(unsent=int(unsent or 0), oldest_unsent_at=oldest, set_aside=int(set_aside or 0))
+
+    def set_aside(self, session: Session) -> list[SetAside]:
+        """The rows set aside, oldest first."""
+        t = self.table
+        rows = session.execute(
+            select(t.c.event_id, t.c.subject, t.c.failure, t.c.failed_at)
+            .where(t.c.failed_at.is_not(None))
+            .order_by(t.c.position)
+        ).all()
+        return [SetAside(r[0], r[1], r[2] or "", r[3]) for r in rows]
+
+    def mark_failed(self, session: Session, failures: Sequence[tuple[int, str]]) -> None:
+        """Set rows aside: (position, reason); the reason is cut to the column's width."""
+        now = datetime.now(UTC)
+        for position, reason in failures:
+            session.execute(
+                update(self.table).where(self.table.c.position == position).values(failed_at=now, failure=reason[:500])
+            )
 
 
 class OutboxRelay:
