@@ -58,6 +58,12 @@ def local_date(us: int) -> date:
     return local(from_us(us)).date()
 
 
+# Days a period may name: microsecond timestamps of days far outside these overflowed (year 1,
+# year 9999) into a 500; no Vejviser data is older than 1970 or planned past 2199.
+PERIOD_EARLIEST = date(1970, 1, 1)
+PERIOD_LATEST = date(2199, 12, 31)
+
+
 @dataclass(frozen=True)
 class Period:
     """`from`/`to` are inclusive Copenhagen dates; None means open-ended."""
@@ -66,6 +72,9 @@ class Period:
     end: date | None = None
 
     def __post_init__(self) -> None:
+        for name, day in (("from", self.start), ("to", self.end)):
+            if day is not None and not PERIOD_EARLIEST <= day <= PERIOD_LATEST:
+                raise ValueError(f"'{name}' ({day}) must lie between {PERIOD_EARLIEST} and {PERIOD_LATEST}")
         if self.start and self.end and self.start > self.end:
             raise ValueError(f"'from' ({self.start}) is after 'to' ({self.end}); swap them")
 

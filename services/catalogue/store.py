@@ -228,7 +228,7 @@ def organizations(session: Session, *, include_archived: bool = False, name_like
     if not include_archived:
         query = query.where(Organization.archived_at.is_(None))
     if name_like:
-        query = query.where(Organization.name.ilike(f"%{name_like}%"))
+        query = query.where(Organization.name.icontains(name_like, autoescape=True))  # `%`, `_` are letters
     return list(session.scalars(query))
 
 

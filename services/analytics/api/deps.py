@@ -48,7 +48,7 @@ def _period(
     try:
         return Period(start, end)
     except ValueError as exc:
-        raise Invalid(str(exc), field="from") from None
+        raise Invalid(str(exc), field="to" if str(exc).startswith("'to'") else "from") from None
 
 
 PeriodDep = Annotated[Period, Depends(_period)]

@@ -85,3 +85,8 @@ def link_reader(refined: Refined = None, client: Client = None) -> Reader:
 
 
 ByWelcomeLink = Annotated[Reader, Depends(link_reader)]
+
+# Paging: a database's OFFSET is a 64-bit integer, so an unbounded one (10**30) overflowed into a
+# 500; no list here is anywhere near ten million rows long.
+MAX_OFFSET = 10_000_000
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET, description=f"skip this many (at most {MAX_OFFSET:,})")]

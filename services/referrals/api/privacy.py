@@ -8,7 +8,7 @@ from typing import Annotated, cast
 
 from fastapi import APIRouter, Depends, Query
 
-from services.referrals.api.deps import Admin, AnsweringAccess, Client, ForAccessRequest, Service, Supervising
+from services.referrals.api.deps import Admin, AnsweringAccess, Client, ForAccessRequest, Offset, Service, Supervising
 from services.referrals.api.presenters import citizen_out, timeline_out
 from services.referrals.audit import AuditEntry, AuditQuery, Reader, What
 from services.referrals.schemas.privacy import (
@@ -54,7 +54,7 @@ def search(
     start: Annotated[datetime | None, Query(alias="from", description="From this time (inclusive)")] = None,
     end: Annotated[datetime | None, Query(alias="to", description="Before this time (exclusive)")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> AuditPage:
     start, end = _aware(start), _aware(end)
     if start is not None and end is not None and end <= start:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from services.referrals.api.deps import ForFollowUp, ForWorklist, Referring, Service
+from services.referrals.api.deps import ForFollowUp, ForWorklist, Offset, Referring, Service
 from services.referrals.api.presenters import companion_out, referrals_out, timeline_out
 from services.referrals.audit import Reader
 from services.referrals.domain import Action, Status
@@ -69,7 +69,7 @@ def visible(
         Query(description="overdue: welcomed, and the 4- or 12-week follow-up is unanswered 14 days past due"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[ReferralOut]:
     shown = service.referrals.visible(
         principal,

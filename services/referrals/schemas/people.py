@@ -9,7 +9,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from services.referrals.cascade import Readiness
-from services.referrals.schemas.common import AreaField, Email, codes
+from services.referrals.schemas.common import AreaField, Email, RefId, codes
 from services.referrals.schemas.common import In as _In
 from shared.privacy import FreeText
 from shared.profile import profile
@@ -35,7 +35,9 @@ class ReferrerIn(_In):
     activated_by: str | None = Field(
         default=None, description="Who trained or recruited them; defaults to the caller when the caller is a referrer"
     )
-    citizen_ref: str | None = Field(default=None, description="Only for an ambassador who was once a referred citizen")
+    citizen_ref: RefId | None = Field(
+        default=None, description="Only for an ambassador who was once a referred citizen"
+    )
     readiness: Readiness | None = None
 
     @model_validator(mode="after")
@@ -164,8 +166,8 @@ class ErasedOut(BaseModel):
 
 
 class BridgeIn(_In):
-    from_community_id: str
-    to_referral_id: str
+    from_community_id: RefId
+    to_referral_id: RefId
 
 
 class BridgeOut(BaseModel):

@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, BaseModel, Field
 
 from services.referrals.domain import Status
 from services.referrals.followup import LONELINESS_QUESTIONS
-from services.referrals.schemas.common import AreaField
+from services.referrals.schemas.common import AreaField, RefId
 from services.referrals.schemas.common import In as _In
 from shared.events.referrals import LonelinessMoment, OutreachKind, ReferralChannel, RejectionReason
 from shared.privacy import FreeText
@@ -18,9 +18,9 @@ from shared.privacy import FreeText
 
 
 class ReferralIn(_In):
-    citizen_ref: str
-    community_id: str
-    referrer_id: str | None = Field(default=None, description="Defaults to the caller")
+    citizen_ref: RefId
+    community_id: RefId
+    referrer_id: RefId | None = Field(default=None, description="Defaults to the caller")
     needs_accompaniment: bool = False
     special_considerations: bool = False
     channel: ReferralChannel = "in_person"
