@@ -1,5 +1,5 @@
 """The FastAPI app factory shared by the services: lifespan (runtime start/stop, background
-tasks), health and readiness, JSON error bodies."""
+tasks), health, readiness and metrics (shared/observability.py), JSON error bodies."""
 
 from __future__ import annotations
 
@@ -12,12 +12,14 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError
 from shared.logs import configure_logging
+from shared.observability import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from shared.observability import CountRequests, Readiness, RequestCounts, families, observe, render
 from shared.runtime import Runtime
 
 log = logging.getLogger("vejviser.app")
@@ -64,11 +66,6 @@ class Background:
 class Health(BaseModel):
     status: Literal["ok"]
     service: str
-
-
-class Readiness(BaseModel):
-    status: Literal["ok", "unavailable"]
-    checks: dict[str, bool]
 
 
 def error_body(status: int, message: str, details: Any = None) -> dict[str, Any]:
@@ -148,19 +145,38 @@ def create_app(
     async def healthz() -> Health:
         return Health(status="ok", service=settings.service)
 
+    # One count of requests per app, not a process-wide registry: tests build many apps in
+    # one process.
+    requests = RequestCounts()
+    app.add_middleware(CountRequests, counts=requests)
+
     @app.get(
         "/readyz",
         tags=["health"],
-        summary="Database and NATS are reachable",
+        summary="Database and NATS are reachable and the outbox flows; the backlog, lag and DLQ figures",
         response_model=Readiness,
-        responses={503: {"model": Readiness, "description": "The database or NATS is unreachable"}},
+        responses={
+            503: {
+                "model": Readiness,
+                "description": "The database or NATS is unreachable, or the oldest unsent outbox row is too old",
+            }
+        },
     )
     async def readyz() -> JSONResponse:
         # A service that is not on the bus (start_runtime=False) is ready when its database is.
-        checks = await runtime.ready() if start_runtime else {"database": await asyncio.to_thread(runtime.db.ping)}
-        ok = all(checks.values())
-        body = Readiness(status="ok" if ok else "unavailable", checks=checks)
-        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+        observation = await observe(runtime, on_bus=start_runtime)
+        body = observation.readiness()
+        return JSONResponse(body.model_dump(mode="json"), status_code=200 if observation.ready else 503)
+
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus metrics (text format 0.0.4; for the internal network, no authentication)",
+        response_class=PlainTextResponse,
+    )
+    async def metrics() -> PlainTextResponse:
+        observation = await observe(runtime, on_bus=start_runtime)
+        return PlainTextResponse(render(families(observation, requests)), media_type=METRICS_CONTENT_TYPE)
 
     for router in routers:
         app.include_router(router)

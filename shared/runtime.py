@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import TypeVar
 
 from faststream.nats import NatsBroker
+from nats.aio.client import Client
 from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
@@ -34,6 +35,7 @@ from shared.clock import Clock, SystemClock
 from shared.db import Database
 from shared.events import Event
 from shared.inbox import AnyHandler, Inbox, Outcome, Status, process_batch
+from shared.observability import observe
 from shared.outbox import Outbox, OutboxRelay
 from shared.settings import Settings
 from shared.uow import UnitOfWork
@@ -70,7 +72,7 @@ class Runtime:
         self.outbox = Outbox(metadata)
         self.inbox = Inbox(metadata)
         self.db = Database(settings.database_url)
-        self.broker: NatsBroker = make_broker(settings.nats_url, name=settings.service)
+        self.broker: NatsBroker = make_broker(settings.nats_url, name=settings.service, credentials=settings.nats_credentials())
         self.policy = ConsumerPolicy(
             max_deliver=settings.max_deliver,
             backoff=list(settings.retry_backoff_seconds),
@@ -189,11 +191,14 @@ class Runtime:
                 await self.broker.connection.close()
         self.db.dispose()
 
-    async def ready(self) -> dict[str, bool]:
-        nats_ok = False
+    def bus_connection(self) -> Client | None:
+        """The NATS connection while it is up, else None (not started, reconnecting, closed)."""
         try:
-            nats_ok = bool(self.broker.connection.is_connected)
-        except Exception:
-            nats_ok = False
-        db_ok = await asyncio.to_thread(self.db.ping)
-        return {"database": db_ok, "nats": nats_ok}
+            nc = self.broker.connection
+        except Exception:  # FastStream raises before the broker has connected
+            return None
+        return nc if nc is not None and nc.is_connected else None
+
+    async def ready(self) -> dict[str, bool]:
+        """The readiness checks (database, nats, outbox), as `/readyz` answers them."""
+        return (await observe(self, on_bus=True)).checks
