@@ -1,16 +1,25 @@
 """Sending one e-mail over SMTP: plain text with an HTML alternative.
 
 The notifications service sends its messages through it, and the web client its login links.
-The server is `SMTP_HOST:SMTP_PORT` (the local sink `make run` starts, in development).
+The server is `SMTP_HOST:SMTP_PORT` (the local sink `make run` starts, in development). A
+municipality's relay usually wants STARTTLS on 587 (`SMTP_SECURITY=starttls`) or implicit TLS on
+465 (`tls`), and a login (`SMTP_USERNAME`/`SMTP_PASSWORD`). Asked for TLS, the sender never falls
+back to plain text: a server that does not offer STARTTLS, or whose certificate does not verify,
+is a failed send.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import smtplib
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Literal
+
+SmtpSecurity = Literal["none", "starttls", "tls"]
 
 
 class MailFailed(Exception):
@@ -33,6 +42,17 @@ class Smtp:
     port: int
     sender: str
     timeout: float = 10.0
+    security: SmtpSecurity = "none"
+    username: str = ""
+    password: str = ""
+    ca_file: str = ""  # a private CA's certificate (PEM); the system's CAs when empty
+
+    def __post_init__(self) -> None:
+        if self.username and self.security == "none" and not _loopback(self.host):
+            raise ValueError(
+                f"SMTP_USERNAME is set for {self.host}, but SMTP_SECURITY is 'none': "
+                "set it to 'starttls' or 'tls', so the password is not sent in the clear"
+            )
 
     def build(self, mail: Mail, now: datetime) -> EmailMessage:
         message = EmailMessage()
@@ -49,8 +69,39 @@ class Smtp:
 
     def send(self, mail: Mail, now: datetime) -> None:
         """Blocking: call it in a thread from async code."""
+        message = self.build(mail, now)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                smtp.send_message(self.build(mail, now))
-        except (OSError, smtplib.SMTPException) as exc:
+            with self._session() as smtp:
+                smtp.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:  # ssl.SSLError is an OSError
             raise MailFailed(f"smtp: {type(exc).__name__}: {str(exc)[:200]}") from exc
+
+    def _session(self) -> smtplib.SMTP:
+        """A connection that is encrypted as asked and logged in, or an exception."""
+        if self.security == "tls":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=self._tls_context()
+            )
+        else:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
+            if self.security == "starttls":
+                smtp.starttls(context=self._tls_context())  # SMTPNotSupportedError when not offered
+            if self.username:
+                smtp.login(self.username, self.password)
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _tls_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.ca_file or None)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
