@@ -7,6 +7,7 @@ from shared.events import analytics, catalogue, notifications, referrals
 from shared.events.envelope import (
     BATCH_CONTENT_TYPE,
     CONTENT_TYPE,
+    MAX_EVENT_BYTES,
     REGISTRY,
     Envelope,
     Event,
@@ -22,6 +23,7 @@ __all__ = [
     "BATCH_CONTENT_TYPE",
     "CONTENT_TYPE",
     "CONTEXTS",
+    "MAX_EVENT_BYTES",
     "REGISTRY",
     "Envelope",
     "Event",

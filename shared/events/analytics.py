@@ -5,14 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from shared.events.envelope import Event, Id, register
+from shared.events.envelope import Code, Event, Id, register
 
 
 class MetricsSnapshotPublished(Event):
     context: ClassVar[str] = "analytics"
     aggregate: ClassVar[str] = "snapshot_id"
     snapshot_id: Id
-    period: str
+    period: Code
     computed_at: datetime
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.envelope import Event, Id, register
+from shared.events.envelope import MAX_INT, Code, Event, Id, Ref, register
 
 CommunityKind = Literal["permanent", "practice_track"]
 CapacityStatus = Literal["open", "waitlist", "full"]
@@ -22,15 +22,23 @@ class WelcomeContact(BaseModel):
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
     public: bool = False
 
     @property
     def empty(self) -> bool:
         """No name, e-mail or phone: in CommunityUpdated, the contact person was removed."""
         return not (self.name or self.email or self.phone)
+
+
+# The catalogue API's limits (services/catalogue/schemas.py), so that whatever it accepts makes
+# a valid event.
+Name = Annotated[str, Field(max_length=200)]
+Description = Annotated[str, Field(max_length=5000)]
+Categories = Annotated[list[Code], Field(max_length=32)]
+Amount = Annotated[int, Field(ge=-MAX_INT, le=MAX_INT)]
 
 
 class _Catalogue(Event):
@@ -41,36 +49,36 @@ class _Catalogue(Event):
 class CommunityRegistered(_Catalogue):
     community_id: Id
     organization_id: Id
-    name: str
-    categories: list[str]
-    area: str
+    name: Name
+    categories: Categories
+    area: Code
     kind: CommunityKind
     accepts_special_needs: bool
-    capacity_total: int | None = None
+    capacity_total: Amount | None = None
     contact: WelcomeContact | None = None
     accompaniment_welcome: bool | None = None
-    description: str | None = None
+    description: Description | None = None
 
 
 class CommunityUpdated(_Catalogue):
     """The community's current description; fields left out are unchanged."""
 
     community_id: Id
-    name: str | None = None
+    name: Name | None = None
     organization_id: Id | None = None
-    categories: list[str] | None = None
-    area: str | None = None
+    categories: Categories | None = None
+    area: Code | None = None
     kind: CommunityKind | None = None
     accepts_special_needs: bool | None = None
     contact: WelcomeContact | None = None
     accompaniment_welcome: bool | None = None
-    description: str | None = None
+    description: Description | None = None
 
 
 class CommunityCapacityChanged(_Catalogue):
     community_id: Id
-    available: int
-    total: int
+    available: Amount
+    total: Amount
     status: CapacityStatus
 
 
@@ -81,18 +89,19 @@ class CommunityArchived(_Catalogue):
 class NeedRecorded(_Catalogue):
     aggregate: ClassVar[str] = "need_id"
     need_id: Id
-    area: str
-    category: str
-    description: str
-    recorded_by: str
+    # As long as the API takes them: it makes the event first, then checks the codes.
+    area: str = Field(max_length=100)
+    category: str = Field(max_length=100)
+    description: str = Field(max_length=2000)
+    recorded_by: Ref
 
 
 class NetworkMeetingHeld(_Catalogue):
     aggregate: ClassVar[str] = "meeting_id"
     meeting_id: Id
     organizer_id: Id
-    organization_ids: list[str]
-    topic: str
+    organization_ids: list[Annotated[str, Field(max_length=64)]] = Field(max_length=100)
+    topic: str = Field(max_length=300)
 
 
 register(

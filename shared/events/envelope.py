@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from shared.ids import new_id
 
@@ -25,6 +25,16 @@ TYPE_PREFIX = "dk.vejviser."
 CONTENT_TYPE = "application/cloudevents+json"
 BATCH_CONTENT_TYPE = "application/cloudevents-batch+json"
 MAX_ID_LENGTH = 64
+# An event's JSON (the envelope with its data) is at most this large: well inside NATS's
+# default max_payload (1 MiB), so that no event the contract admits can stop the outbox relay.
+# Every field of every event is bounded so that even the largest fits (tests/unit/test_event_limits.py).
+MAX_EVENT_BYTES = 64 * 1024
+# Counts and sizes in events; an int in JSON has no size limit of its own.
+MAX_INT = 1_000_000_000
+# Extension attributes an envelope may carry, and the length of each (the contract knows one,
+# `consentdate`; ingestion refuses the others, shared/screening.py).
+MAX_EXTENSIONS = 8
+MAX_EXTENSION_LENGTH = 100
 
 
 class IdMark:
@@ -40,6 +50,10 @@ ID_MARK = IdMark()
 # Every identifier in an envelope or a payload (event ids, community_id, citizen_ref, …) ends
 # up in 64-character key columns; the contract says so, so a producer hears it by name.
 Id = Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH), ID_MARK]
+# A machine code: a vocabulary's (area, category, sector, …) or the contract's (a rule, a period).
+Code = Annotated[str, Field(max_length=64)]
+# Who did something: an actor id or a role name (the APIs allow actor ids of up to 100).
+Ref = Annotated[str, Field(max_length=100)]
 
 # What a subject token may hold as it is; anything else (dots, spaces, wildcards) is digested.
 _SAFE_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -134,11 +148,13 @@ class Envelope(BaseModel):
 
     specversion: Literal["1.0"] = "1.0"
     id: Id
-    source: str = Field(min_length=1)
-    type: str = Field(min_length=1)
+    source: str = Field(min_length=1, max_length=200)
+    type: str = Field(min_length=1, max_length=100)
     time: datetime
-    subject: str | None = None
-    datacontenttype: str = "application/json"
+    subject: str | None = Field(default=None, max_length=100)
+    datacontenttype: str = Field(default="application/json", max_length=100)
+    # Bounded as a whole: the payload model limits its own fields, and `parse` limits the
+    # event's JSON (unknown payload fields travel on as posted).
     data: dict[str, Any]
 
     @field_validator("time")
@@ -147,6 +163,20 @@ class Envelope(BaseModel):
         if value.tzinfo is None:
             raise ValueError("time must carry a timezone offset (RFC 3339), e.g. 2024-03-01T09:30:00Z")
         return value.astimezone(UTC)
+
+    @model_validator(mode="after")
+    def _bounded_extensions(self) -> Self:
+        extensions = self.model_extra or {}
+        if len(extensions) > MAX_EXTENSIONS:
+            raise ValueError(f"at most {MAX_EXTENSIONS} extension attributes, not {len(extensions)}")
+        for name, value in extensions.items():
+            if len(name) > MAX_EXTENSION_LENGTH:
+                raise ValueError(f"an extension attribute's name has at most {MAX_EXTENSION_LENGTH} characters")
+            if value is not None and not isinstance(value, str | int | float | bool):
+                raise ValueError(f"{name}: an extension attribute is a string, number or boolean")
+            if len(str(value)) > MAX_EXTENSION_LENGTH:
+                raise ValueError(f"{name}: at most {MAX_EXTENSION_LENGTH} characters")
+        return self
 
     @property
     def nats_subject(self) -> str:
@@ -195,12 +225,34 @@ def _contract_error(exc: ValidationError, prefix: str | None = None) -> EventCon
     path = ".".join(str(part) for part in first["loc"])
     if prefix:
         path = f"{prefix}.{path}" if path else prefix
-    return EventContractError(first["msg"], field=path or None)
+    return EventContractError(_message(first), field=path or None)
+
+
+def _message(error: Any) -> str:
+    """Pydantic's message, with the limit and the size given where a limit was passed."""
+    context, value = error.get("ctx") or {}, error.get("input")
+    if error["type"] == "string_too_long" and isinstance(value, str):
+        return f"at most {context['max_length']} characters, not {len(value)}"
+    if error["type"] == "too_long":
+        actual = context.get("actual_length")
+        return f"at most {context['max_length']} items" + (f", not {actual}" if actual is not None else "")
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def _too_large(size: int) -> EventContractError:
+    return EventContractError(
+        f"the event is {size} bytes as JSON; an event may be at most {MAX_EVENT_BYTES} bytes "
+        f"({MAX_EVENT_BYTES // 1024} KiB): shorten its fields"
+    )
 
 
 def parse(raw: bytes | str | Mapping[str, Any]) -> tuple[Envelope, Event]:
-    """Parse and validate a structured-mode CloudEvent: the envelope, then its payload."""
+    """Parse and validate a structured-mode CloudEvent: the envelope, then its payload, then
+    its size (at most MAX_EVENT_BYTES of JSON; text larger than that is not even parsed)."""
     if isinstance(raw, bytes | str):
+        size = len(raw) if isinstance(raw, bytes) else len(raw.encode())
+        if size > MAX_EVENT_BYTES:
+            raise _too_large(size)
         try:
             envelope = Envelope.model_validate_json(raw)  # fast path: pydantic parses the JSON
         except ValidationError:
@@ -210,7 +262,7 @@ def parse(raw: bytes | str | Mapping[str, Any]) -> tuple[Envelope, Event]:
                 raise EventContractError(f"not valid JSON ({exc.msg} at position {exc.pos})") from None
         else:
             if envelope.specversion == SPEC_VERSION:
-                return envelope, envelope.decode()
+                return envelope, envelope.decode()  # measured as the text given
     if not isinstance(raw, Mapping):
         raise EventContractError("a CloudEvent must be a JSON object")
     if raw.get("specversion") != SPEC_VERSION:
@@ -219,4 +271,8 @@ def parse(raw: bytes | str | Mapping[str, Any]) -> tuple[Envelope, Event]:
         envelope = Envelope.model_validate(raw)
     except ValidationError as exc:
         raise _contract_error(exc) from None
-    return envelope, envelope.decode()
+    event = envelope.decode()  # a field over its limit is named before the whole is measured
+    size = len(envelope.to_json())
+    if size > MAX_EVENT_BYTES:
+        raise _too_large(size)
+    return envelope, event

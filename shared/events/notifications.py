@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, ClassVar
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
-from shared.events.envelope import Event, Id, register
+from shared.events.envelope import Code, Event, Id, register
 
 _CHANNEL = re.compile(r"\s*([A-Za-z]*)")
 _WHAT = re.compile(r"\s*([A-Za-z][A-Za-z0-9]*(?: \d{3})?)")  # an exception's name, or "HTTP 503"
@@ -23,7 +23,7 @@ def failure_code(reason: object) -> str:
     return ": ".join(part for part in parts if part)[:64] or "unknown"
 
 
-FailureCode = Annotated[str, BeforeValidator(failure_code)]
+FailureCode = Annotated[str, BeforeValidator(failure_code), Field(max_length=64)]
 
 
 class _Nudge(Event):
@@ -33,17 +33,17 @@ class _Nudge(Event):
 
 class NudgeSent(_Nudge):
     nudge_id: Id
-    rule: str
+    rule: Code
     recipient_id: Id
-    channel: str
+    channel: Code
     referral_id: Id | None = None
 
 
 class NotificationDeliveryFailed(_Nudge):
     nudge_id: Id
-    rule: str
+    rule: Code
     recipient_id: Id
-    channel: str
+    channel: Code
     reason: FailureCode
     referral_id: Id | None = None
 

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.events.envelope import Event, Id, register
+from shared.events.envelope import MAX_INT, Code, Event, Id, Ref, register
 
 Role = Literal["guide", "professional", "ambassador"]
 ReadinessLevel = Literal["aware", "trained", "referring", "accompanying"]
@@ -31,8 +31,8 @@ AGE_BANDS: tuple[str, ...] = get_args(AgeBand)
 
 class WorkContact(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
-    email: str | None = None
-    phone: str | None = None
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
 
 
 class _Actor(Event):
@@ -53,15 +53,15 @@ class _Citizen(Event):
 class ReferrerActivated(_Actor):
     actor_id: Id
     role: Role
-    sector: str | None = None
-    organization: str | None = None
-    area: str | None = None
-    activated_by: str | None = None
+    sector: Code | None = None
+    organization: str | None = Field(default=None, max_length=200)
+    area: Code | None = None
+    activated_by: Ref | None = None
     offers_accompaniment: bool = False
     contact: WorkContact | None = None
     citizen_ref: Id | None = None
-    name: str | None = None  # a referrer's work name is directory data
-    languages: list[str] = Field(default_factory=list)
+    name: str | None = Field(default=None, max_length=200)  # a referrer's work name is directory data
+    languages: list[Code] = Field(default_factory=list, max_length=20)
 
 
 class ReadinessRecorded(_Actor):
@@ -74,7 +74,7 @@ class TrainingRecorded(_Actor):
 
     actor_id: Id
     trained_on: date
-    topic: str = Field(max_length=64)
+    topic: Code
 
 
 class CitizenRegistered(_Citizen):
@@ -84,9 +84,9 @@ class CitizenRegistered(_Citizen):
 
     attributes_of: ClassVar[str | None] = "citizen_ref"
     citizen_ref: Id
-    age_band: str | None = None
-    area: str | None = None
-    target_groups: list[str] = Field(default_factory=list)
+    age_band: Code | None = None
+    area: Code | None = None
+    target_groups: list[Code] = Field(default_factory=list, max_length=20)
 
 
 class ReferralCreated(_Referral):
@@ -116,12 +116,12 @@ class CitizenAccompanied(_Referral):
 class WelcomeConfirmed(_Referral):
     referral_id: Id
     community_id: Id
-    confirmed_by: str
+    confirmed_by: Ref
 
 
 class ParticipationConfirmed(_Referral):
     referral_id: Id
-    weeks_after: int = Field(ge=1)
+    weeks_after: int = Field(ge=1, le=MAX_INT)
     still_participating: bool
 
 
@@ -131,7 +131,7 @@ class FirstVisitProposed(_Referral):
 
     referral_id: Id
     visit_at: datetime
-    proposed_by: str = Field(max_length=100)
+    proposed_by: Ref
 
 
 class NoShowReported(_Referral):
@@ -139,7 +139,7 @@ class NoShowReported(_Referral):
     referrer is told and may refer again."""
 
     referral_id: Id
-    reported_by: str = Field(max_length=100)
+    reported_by: Ref
 
 
 class ReferralRejected(_Referral):
@@ -161,8 +161,8 @@ class CitizenBridged(_Citizen):
 class OutreachRecorded(_Actor):
     actor_id: Id
     kind: OutreachKind
-    count: int = Field(ge=1)
-    area: str | None = None
+    count: int = Field(ge=1, le=MAX_INT)
+    area: Code | None = None
 
 
 class LonelinessMeasured(_Referral):
@@ -190,8 +190,8 @@ class RetentionApplied(Event):
     context: ClassVar[str] = "referrals"
     aggregate: ClassVar[str] = "run_on"
     run_on: date
-    citizens_erased: int = Field(ge=0)
-    referrals_cancelled: int = Field(ge=0)
+    citizens_erased: int = Field(ge=0, le=MAX_INT)
+    referrals_cancelled: int = Field(ge=0, le=MAX_INT)
 
 
 register(
