@@ -31,12 +31,9 @@ from typing import TYPE_CHECKING, Literal
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.bus import DLQ_STREAM, PullConsumer, stream_name
-from shared.outbox import Outbox
 
 if TYPE_CHECKING:
     from shared.runtime import Runtime
@@ -175,19 +172,12 @@ async def observe(runtime: Runtime, *, on_bus: bool) -> Observation:
 def outbox_backlog(runtime: Runtime) -> OutboxBacklog | None:
     try:
         with runtime.db.read() as session:
-            unsent, oldest, set_aside = _backlog(session, runtime.outbox)
+            backlog = runtime.outbox.backlog(session)
     except Exception:  # the database went away between the ping and the query
         return None
+    oldest = backlog.oldest_unsent_at
     age = max(0.0, (datetime.now(UTC) - oldest).total_seconds()) if oldest is not None else 0.0
-    return OutboxBacklog(unsent=unsent, oldest_unsent_age_seconds=age, set_aside=set_aside)
-
-
-def _backlog(session: Session, outbox: Outbox) -> tuple[int, datetime | None, int]:
-    t = outbox.table
-    waiting = t.c.sent_at.is_(None) & t.c.failed_at.is_(None)
-    unsent, oldest = session.execute(select(func.count(), func.min(t.c.created_at)).where(waiting)).one()
-    set_aside = session.scalar(select(func.count()).select_from(t).where(t.c.failed_at.is_not(None)))
-    return int(unsent or 0), oldest, int(set_aside or 0)
+    return OutboxBacklog(unsent=backlog.unsent, oldest_unsent_age_seconds=age, set_aside=backlog.set_aside)
 
 
 async def bus_figures(
