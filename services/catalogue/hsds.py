@@ -12,10 +12,20 @@ organisation's own contact details.
 
 The area travels as the address `region` (its Danish name); the profile's region as
 `state_province`; an address without postal code or city takes its area's.
+
+Taxonomies: the profile's categories are one taxonomy, the programme's own kind of community
+(the practice track) another; their ids derive from the profile's code, so two municipalities'
+vocabularies never share one. A taxonomy's `version` is a digest of its terms: it changes
+exactly when a term is added, removed or renamed.
+
+A community meets at one place, so it has one service at a location, whose id derives from
+the community id like the location's.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime
 
 from services.catalogue.domain import WEEKDAY_ICAL, Schedule, page_count, stable_uuid, term_id
@@ -27,12 +37,17 @@ from services.catalogue.hsds_models import (
     HsdsOrganization,
     HsdsSchedule,
     HsdsService,
+    HsdsServiceAtLocation,
     Language,
     Location,
+    LocationBrief,
     OrganizationBrief,
     Phone,
     ServiceAtLocation,
+    ServiceAtLocationBrief,
     ServiceBrief,
+    ServiceDetail,
+    Taxonomy,
     TaxonomyTerm,
 )
 from services.catalogue.store import Community, Organization
@@ -41,6 +56,7 @@ from shared.profile import profile
 HSDS_VERSION = "3.0"
 PROFILE_URL = "https://specs.openreferral.org/en/3.0/"
 TAXONOMY = "Vejviser fællesskabskategorier"
+KIND_TAXONOMY = "Vejviser fællesskabstyper"
 LANGUAGE_NAMES = {
     "da": "Dansk",
     "en": "English",
@@ -63,6 +79,14 @@ def _rfc3339(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def category_taxonomy_id() -> str:
+    return stable_uuid("taxonomy", f"{profile().code}:category")
+
+
+def kind_taxonomy_id() -> str:
+    return stable_uuid("taxonomy", f"{profile().code}:kind")
+
+
 def category_term(code: str) -> TaxonomyTerm:
     category = profile().category.get(code)
     return TaxonomyTerm(
@@ -71,6 +95,7 @@ def category_term(code: str) -> TaxonomyTerm:
         name=category.label,
         description=category.label_en,
         taxonomy=TAXONOMY,
+        taxonomy_id=category_taxonomy_id(),
         language="da",
     )
 
@@ -81,13 +106,39 @@ def practice_track_term() -> TaxonomyTerm:
         code=PRACTICE_TRACK_CODE,
         name="Social øvebane",
         description="A temporary, low-threshold community that bridges citizens into lasting ones",
-        taxonomy=TAXONOMY,
+        taxonomy=KIND_TAXONOMY,
+        taxonomy_id=kind_taxonomy_id(),
         language="da",
     )
 
 
 def taxonomy_terms() -> list[TaxonomyTerm]:
     return [category_term(community.code) for community in profile().category] + [practice_track_term()]
+
+
+def taxonomies(base_url: str) -> list[Taxonomy]:
+    """Our two vocabularies; `base_url` is the public address of this API, where each
+    taxonomy can be fetched (its `uri`)."""
+    terms = taxonomy_terms()
+    described = (
+        (category_taxonomy_id(), TAXONOMY, f"What a community in {profile().municipality} is about"),
+        (kind_taxonomy_id(), KIND_TAXONOMY, f"The kinds of community {profile().programme} runs itself"),
+    )
+    return [
+        Taxonomy(
+            id=taxonomy_id,
+            name=name,
+            description=description,
+            uri=f"{base_url}/hsds/taxonomies/{taxonomy_id}",
+            version=_version([term for term in terms if term.taxonomy_id == taxonomy_id]),
+        )
+        for taxonomy_id, name, description in described
+    ]
+
+
+def _version(terms: list[TaxonomyTerm]) -> str:
+    words = json.dumps([[term.code, term.name, term.description] for term in terms], ensure_ascii=False)
+    return hashlib.sha256(words.encode()).hexdigest()[:12]
 
 
 def organization_brief(org: Organization) -> OrganizationBrief:
@@ -153,6 +204,10 @@ def _schedule(community: Community, index: int, schedule: Schedule) -> HsdsSched
         valid_to=ends,
         until=ends,
     )
+
+
+def service_at_location_id(community_id: str) -> str:
+    return stable_uuid("service-at-location", community_id)
 
 
 def _location(community: Community) -> Location:
@@ -242,18 +297,12 @@ def _contact(
     return Contact(id=contact_id, service_id=community.hsds_id, title=title, name=name, email=email, phones=phones)
 
 
-def service_record(community: Community) -> HsdsService:
-    """A fully nested service (what `service.json` describes)."""
+def _detail_fields(community: Community) -> dict[str, object]:
+    """A service's one-to-many records but its locations; the contacts under issue 13's rule."""
     schedules = [
         Schedule.stored(row.freq, row.weekday, row.opens_at, row.closes_at, row.week_of_month)
         for row in community.schedules
     ]
-    at_location = ServiceAtLocation(
-        id=stable_uuid("service-at-location", community.id),
-        service_id=community.hsds_id,
-        location_id=stable_uuid("location", community.id),
-        location=_location(community),
-    )
     languages = [
         Language(
             id=stable_uuid("language", f"{community.id}:{code}"),
@@ -263,15 +312,49 @@ def service_record(community: Community) -> HsdsService:
         )
         for code in community.languages or []
     ]
-    return HsdsService.model_validate(
-        {
-            **_brief_fields(community),
-            "attributes": _attributes(community),
-            "schedules": [_schedule(community, i, schedule) for i, schedule in enumerate(schedules)],
-            "service_at_locations": [at_location],
-            "languages": languages,
-            "contacts": _contacts(community),
-        }
+    return {
+        **_brief_fields(community),
+        "attributes": _attributes(community),
+        "schedules": [_schedule(community, i, schedule) for i, schedule in enumerate(schedules)],
+        "languages": languages,
+        "contacts": _contacts(community),
+    }
+
+
+def service_record(community: Community) -> HsdsService:
+    """A fully nested service (what `service.json` describes)."""
+    location = _location(community)
+    at_location = ServiceAtLocation(
+        id=service_at_location_id(community.id),
+        service_id=community.hsds_id,
+        location_id=location.id,
+        location=location,
+    )
+    return HsdsService.model_validate({**_detail_fields(community), "service_at_locations": [at_location]})
+
+
+def service_at_location_brief(community: Community) -> ServiceAtLocationBrief:
+    """The community at its place, one-to-one fields only (`service_at_location_list.json`)."""
+    location = _location(community)
+    return ServiceAtLocationBrief(
+        id=service_at_location_id(community.id),
+        service_id=community.hsds_id,
+        location_id=location.id,
+        location=LocationBrief.model_validate(location.model_dump(include=set(LocationBrief.model_fields))),
+        service=service_brief(community),
+    )
+
+
+def service_at_location_record(community: Community) -> HsdsServiceAtLocation:
+    """The community at its place, fully nested (`service_at_location.json`): the service
+    without its locations, which would only repeat this one."""
+    location = _location(community)
+    return HsdsServiceAtLocation(
+        id=service_at_location_id(community.id),
+        service_id=community.hsds_id,
+        location_id=location.id,
+        location=location,
+        service=ServiceDetail.model_validate(_detail_fields(community)),
     )
 
 

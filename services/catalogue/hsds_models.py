@@ -18,12 +18,23 @@ class HsdsMeta(BaseModel):
     openapi_url: str
 
 
+class Taxonomy(BaseModel):
+    """A vocabulary the taxonomy terms come from (what `taxonomy.json` describes)."""
+
+    id: str
+    name: str
+    description: str
+    uri: str
+    version: str
+
+
 class TaxonomyTerm(BaseModel):
     id: str
     code: str
     name: str
     description: str
     taxonomy: str
+    taxonomy_id: str
     language: str
 
 
@@ -116,13 +127,18 @@ class Accessibility(BaseModel):
     description: str
 
 
-class Location(BaseModel):
+class LocationBrief(BaseModel):
+    """The one-to-one fields of a location (what a `service_at_location_list.json` nests)."""
+
     id: str
     location_type: str
     name: str
     description: str
     latitude: float | None = None
     longitude: float | None = None
+
+
+class Location(LocationBrief):
     addresses: list[Address] | None = None
     accessibility: list[Accessibility] | None = None
 
@@ -150,14 +166,40 @@ class Contact(BaseModel):
     phones: list[Phone] | None = None
 
 
-class HsdsService(ServiceBrief):
-    """A fully nested service (what `service.json` describes)."""
+class ServiceDetail(ServiceBrief):
+    """A service with its one-to-many records, but not its locations: how a service at a
+    location nests its service (`service_at_location.json`)."""
 
     attributes: list[Attribute]
     schedules: list[HsdsSchedule]
-    service_at_locations: list[ServiceAtLocation]
     languages: list[Language]
     contacts: list[Contact]
+
+
+class HsdsService(ServiceDetail):
+    """A fully nested service (what `service.json` describes)."""
+
+    service_at_locations: list[ServiceAtLocation]
+
+
+class ServiceAtLocationBrief(BaseModel):
+    """A service at its location with their one-to-one fields (`service_at_location_list.json`)."""
+
+    id: str
+    service_id: str
+    location_id: str
+    location: LocationBrief
+    service: ServiceBrief
+
+
+class HsdsServiceAtLocation(BaseModel):
+    """A fully nested service at a location (what `service_at_location.json` describes)."""
+
+    id: str
+    service_id: str
+    location_id: str
+    location: Location
+    service: ServiceDetail
 
 
 class _Page(BaseModel):
@@ -180,3 +222,11 @@ class OrganizationPage(_Page):
 
 class TermPage(_Page):
     contents: list[TaxonomyTerm]
+
+
+class TaxonomyPage(_Page):
+    contents: list[Taxonomy]
+
+
+class ServiceAtLocationPage(_Page):
+    contents: list[ServiceAtLocationBrief]

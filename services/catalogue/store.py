@@ -239,6 +239,10 @@ def communities_of(session: Session, organization_id: str, *, active_only: bool 
     return list(session.scalars(query))
 
 
+def community_ids(session: Session) -> list[str]:
+    return list(session.scalars(select(Community.id)))
+
+
 def communities_by_id(session: Session, community_ids: list[str]) -> dict[str, Community]:
     return {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(community_ids)))}
 

@@ -15,15 +15,42 @@ from services.catalogue.hsds_models import (
     HsdsMeta,
     HsdsOrganization,
     HsdsService,
+    HsdsServiceAtLocation,
     OrganizationPage,
+    ServiceAtLocationPage,
     ServicePage,
+    Taxonomy,
+    TaxonomyPage,
     TaxonomyTerm,
     TermPage,
 )
 from services.catalogue.ratelimit import TokenBucket
 from services.catalogue.service import hsds
+from services.catalogue.service.hsds import ServiceQuery
 
-Search = Annotated[str, Query(max_length=200)]
+Search = Annotated[str, Query(max_length=200, description="full text search")]
+TaxonomyId = Annotated[
+    str | None, Query(max_length=100, description="only what carries a term of this taxonomy (its id)")
+]
+
+
+def service_query(
+    search: Search = "",
+    taxonomy_term_id: Annotated[
+        str | None, Query(max_length=100, description="only services with this taxonomy term (its id)")
+    ] = None,
+    taxonomy_id: TaxonomyId = None,
+    organization_id: Annotated[
+        str | None, Query(max_length=100, description="only the services this organisation provides (its id)")
+    ] = None,
+    modified_after: Annotated[
+        datetime | None, Query(description="only services modified on or after this time (RFC 3339)")
+    ] = None,
+) -> ServiceQuery:
+    return ServiceQuery(search, taxonomy_term_id, taxonomy_id, organization_id, modified_after)
+
+
+ServiceQueryDep = Annotated[ServiceQuery, Depends(service_query)]
 
 
 def rate_limit(bucket: TokenBucket) -> Callable[[Request], None]:
@@ -41,6 +68,8 @@ def rate_limit(bucket: TokenBucket) -> Callable[[Request], None]:
 
 def public_router(bucket: TokenBucket, openapi_url: str) -> APIRouter:
     api = APIRouter(prefix="/hsds", tags=["HSDS 3.0 (public)"], dependencies=[Depends(rate_limit(bucket))])
+    # Where this API is published (a taxonomy's `uri` points into it).
+    base_url = openapi_url.removesuffix("/openapi.json")
 
     @api.get("/", summary="About this HSDS API")
     def meta() -> HsdsMeta:
@@ -48,15 +77,9 @@ def public_router(bucket: TokenBucket, openapi_url: str) -> APIRouter:
 
     @api.get("/services", summary="Services (communities), one page", response_model_exclude_none=True)
     def services(
-        catalogue: CatalogueDep,
-        search: Search = "",
-        page: HsdsPage = 1,
-        per_page: HsdsPerPage = 50,
-        taxonomy_term_id: str | None = None,
-        organization_id: str | None = None,
-        modified_after: datetime | None = None,
+        catalogue: CatalogueDep, query: ServiceQueryDep, page: HsdsPage = 1, per_page: HsdsPerPage = 50
     ) -> ServicePage:
-        return hsds.services(catalogue, search, page, per_page, taxonomy_term_id, organization_id, modified_after)
+        return hsds.services(catalogue, query, page, per_page)
 
     @api.get("/services/{service_id}", summary="One fully nested service", response_model_exclude_none=True)
     def service(service_id: str, catalogue: CatalogueDep) -> HsdsService:
@@ -76,9 +99,37 @@ def public_router(bucket: TokenBucket, openapi_url: str) -> APIRouter:
     def organization(organization_id: str, catalogue: CatalogueDep) -> HsdsOrganization:
         return hsds.organization(catalogue, organization_id)
 
+    @api.get(
+        "/service_at_locations",
+        summary="Services (communities) at their locations, one page",
+        response_model_exclude_none=True,
+    )
+    def service_at_locations(
+        catalogue: CatalogueDep, query: ServiceQueryDep, page: HsdsPage = 1, per_page: HsdsPerPage = 50
+    ) -> ServiceAtLocationPage:
+        return hsds.service_at_location_page(catalogue, query, page, per_page)
+
+    @api.get(
+        "/service_at_locations/{service_at_location_id}",
+        summary="One fully nested service at a location",
+        response_model_exclude_none=True,
+    )
+    def service_at_location(service_at_location_id: str, catalogue: CatalogueDep) -> HsdsServiceAtLocation:
+        return hsds.service_at_location(catalogue, service_at_location_id)
+
+    @api.get("/taxonomies", summary="The taxonomies (our categories; the programme's kinds of community)")
+    def taxonomies(page: HsdsPage = 1, per_page: HsdsPerPage = 50, search: Search = "") -> TaxonomyPage:
+        return hsds.taxonomy_page(base_url, page, per_page, search)
+
+    @api.get("/taxonomies/{taxonomy_id}", summary="One taxonomy")
+    def taxonomy(taxonomy_id: str) -> Taxonomy:
+        return hsds.taxonomy(base_url, taxonomy_id)
+
     @api.get("/taxonomy_terms", summary="The taxonomy terms (our categories and practice tracks)")
-    def taxonomy_terms(page: HsdsPage = 1, per_page: HsdsPerPage = 50) -> TermPage:
-        return hsds.term_page(page, per_page)
+    def taxonomy_terms(
+        page: HsdsPage = 1, per_page: HsdsPerPage = 50, search: Search = "", taxonomy_id: TaxonomyId = None
+    ) -> TermPage:
+        return hsds.term_page(page, per_page, search, taxonomy_id)
 
     @api.get("/taxonomy_terms/{term_id}", summary="One taxonomy term")
     def taxonomy_term(term_id: str) -> TaxonomyTerm:

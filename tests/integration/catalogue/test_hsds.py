@@ -28,6 +28,8 @@ class Schemas:
         self.organization = reference("hsds-3.0", "organization.json")
         self.organization_list = reference("hsds-3.0", "organization_list.json")
         self.term = reference("hsds-3.0", "taxonomy_term.json")
+        self.service_at_location = reference("hsds-3.0", "service_at_location.json")
+        self.service_at_location_list = reference("hsds-3.0", "service_at_location_list.json")
         self.registry: Registry = Registry().with_resources(
             [
                 (name, Resource.from_contents(reference("hsds-3.0", name), default_specification=DRAFT202012))
@@ -95,6 +97,23 @@ async def test_every_hsds_answer_validates_and_import_works(database_url: str, n
             assert not [detail for detail in private if detail in response.text], service_id
             titles |= {contact["title"] for contact in response.json()["contacts"]}
         assert titles == {"Velkomstkontakt", "Arrangør"}  # the demo shows both cases
+
+        # each community at its place: the same 61, and no contact person without consent
+        at_locations: list[dict[str, Any]] = []
+        page_number, pages = 1, 1
+        while page_number <= pages:
+            params = {"page": page_number, "per_page": 25}
+            body = (await public.get("/hsds/service_at_locations", params=params)).json()
+            schemas.check_page(body, schemas.service_at_location_list)
+            at_locations += body["contents"]
+            pages, page_number = body["total_pages"], page_number + 1
+        assert sorted(item["service_id"] for item in at_locations) == sorted(service_ids)
+        assert len({item["id"] for item in at_locations}) == 61
+        for item in at_locations:
+            response = await public.get(f"/hsds/service_at_locations/{item['id']}")
+            assert response.status_code == 200
+            schemas.check(response.json(), schemas.service_at_location)
+            assert not [detail for detail in private if detail in response.text], item["id"]
 
         terms = (await public.get("/hsds/taxonomy_terms")).json()
         schemas.check_page(terms, schemas.term)
