@@ -72,7 +72,7 @@ class Runtime:
         self.outbox = Outbox(metadata)
         self.inbox = Inbox(metadata)
         self.db = Database(settings.database_url)
-        self.broker: NatsBroker = make_broker(settings.nats_url, name=settings.service, credentials=settings.nats_credentials())
+        self.broker: NatsBroker = make_broker(settings.nats_url, name=settings.service)
         self.policy = ConsumerPolicy(
             max_deliver=settings.max_deliver,
             backoff=list(settings.retry_backoff_seconds),
