@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.errors import DomainError
+from shared.limits import RequestLimits
 from shared.logs import configure_logging
 from shared.observability import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from shared.observability import CountRequests, Readiness, RequestCounts, families, observe, render
@@ -140,6 +141,8 @@ def create_app(
     app.state.runtime = runtime
     app.state.background = jobs
     install_error_handlers(app)
+    # Bodies are bounded before any route reads them (413 / 400, shared/limits.py).
+    app.add_middleware(RequestLimits, max_body_bytes=settings.max_body_bytes, max_json_depth=settings.max_json_depth)
 
     @app.get("/healthz", tags=["health"], summary="The process is alive")
     async def healthz() -> Health:

@@ -70,10 +70,21 @@ def _parse_one(raw: Any) -> Parsed:
     return Parsed(envelope, event, None, envelope.id, envelope.type)
 
 
+def _json(body: bytes) -> Any:
+    """The body's JSON. The request limits (shared/limits.py) refuse a body that is no UTF-8 or
+    nests too deep before it gets here; this says so too when they were left out."""
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise Invalid("request body is not valid UTF-8; send JSON encoded as UTF-8") from None
+    except RecursionError:
+        raise Invalid("request body nests arrays and objects too deeply") from None
+
+
 def _binary(request: Request, body: bytes) -> dict[str, Any]:
     attrs: dict[str, Any] = {k[3:]: v for k, v in request.headers.items() if k.lower().startswith("ce-")}
     try:
-        attrs["data"] = json.loads(body) if body else None
+        attrs["data"] = _json(body) if body else None
     except json.JSONDecodeError as exc:
         raise Invalid(f"binary-mode body must be the JSON data of the event ({exc.msg})") from None
     return attrs
@@ -85,7 +96,7 @@ async def read_events(request: Request) -> list[Parsed]:
     if "ce-specversion" in request.headers:
         return [_parse_one(_binary(request, body))]
     try:
-        payload = json.loads(body)
+        payload = _json(body)
     except json.JSONDecodeError as exc:
         raise Invalid(f"request body is not valid JSON ({exc.msg} at position {exc.pos})") from None
     if content_type == BATCH_CONTENT_TYPE or isinstance(payload, list):
