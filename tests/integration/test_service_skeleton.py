@@ -22,7 +22,7 @@ async def test_service_is_healthy_and_ready(name: str, nats_clean: str, tmp_path
         ready = await client.get("/readyz")
         assert ready.status_code == 200, ready.text
         # The web client is not on the bus: it is ready when its database is.
-        expected = {"database": True} if name == "web" else {"database": True, "nats": True}
+        expected = {"database": True} if name == "web" else {"database": True, "nats": True, "outbox": True}
         assert ready.json()["checks"] == expected
 
 
