@@ -22,8 +22,11 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from faststream.nats import NatsBroker
+from faststream.nats.security import NatsUserPassword
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
@@ -34,6 +37,7 @@ from nats.js.errors import NotFoundError
 
 from shared.events import CONTENT_TYPE, CONTEXTS, Envelope
 from shared.events.envelope import subject_token
+from shared.nats_auth import LEGACY_DLQ_KEEPER, dlq_keeper, durables, inbox_prefix
 from shared.stream_retention import ADVISORY_STREAM as ADVISORY_STREAM  # re-exported for the services
 from shared.stream_retention import DLQ_STREAM as DLQ_STREAM
 from shared.stream_retention import STREAMS, erasable_contexts, message_ttl
@@ -43,11 +47,11 @@ log = logging.getLogger("vejviser.bus")
 
 DEDUP_WINDOW_SECONDS = 120.0
 DLQ_SUBJECT_PREFIX = "vejviser.dlq"
-ADVISORY_SUBJECTS = (
-    "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>",
-    "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED.>",
+ADVISORY_PREFIXES = (
+    "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES",
+    "$JS.EVENT.ADVISORY.CONSUMER.MSG_TERMINATED",
 )
-DLQ_KEEPER = "dlq-keeper"
+ADVISORY_SUBJECTS = tuple(f"{prefix}.>" for prefix in ADVISORY_PREFIXES)
 MSG_ID = "Nats-Msg-Id"
 MSG_TTL = "Nats-TTL"
 
@@ -114,14 +118,29 @@ def nats_servers(nats_url: str) -> list[str]:
     return [url.strip() for url in nats_url.split(",") if url.strip()]
 
 
-def make_broker(nats_url: str, *, name: str) -> NatsBroker:
+def without_userinfo(url: str) -> str:
+    """`nats://user:pw@host:port` -> `nats://host:port`."""
+    parsed = urlsplit(url)
+    return urlunsplit(parsed._replace(netloc=parsed.netloc.rpartition("@")[2]))
+
+
+def make_broker(nats_url: str, *, name: str, user: str | None = None, password: str | None = None) -> NatsBroker:
+    """The service's connection. With a user it logs in as that user (the explicit user and
+    password win over any in the URL) and takes its replies on the user's own inbox, the only
+    subjects it may subscribe to (shared/nats_auth.py)."""
+    servers = nats_servers(nats_url)
+    login: dict[str, Any] = {}
+    if user is not None and password is not None:
+        login = {"security": NatsUserPassword(user, password), "inbox_prefix": inbox_prefix(user)}
+        servers = [without_userinfo(url) for url in servers]  # FastStream refuses both at once
     # FastStream logs every message at INFO; our own logs say what matters without payloads.
     return NatsBroker(
-        nats_servers(nats_url),
+        servers,
         name=name,
         logger=logging.getLogger(f"vejviser.{name}.faststream"),
         log_level=logging.DEBUG,
         max_reconnect_attempts=-1,
+        **login,
     )
 
 
@@ -366,15 +385,41 @@ def dead_letter_subject(consumer: str, original: str) -> str:
     return f"{DLQ_SUBJECT_PREFIX}.{consumer}" + (f".{parts[3]}" if len(parts) == 4 else "")
 
 
-async def run_dead_letter_keeper(nc: Client, stop: asyncio.Event) -> None:
-    """Pull advisories from the ADVISORIES work queue until `stop` is set. Every service runs
-    one; they share a durable, and the DLQ's dedup window absorbs any double copy."""
+def advisory_subjects(consumers: Iterable[tuple[str, str]]) -> list[str]:
+    """The exact advisory subjects of the given (stream, durable) consumers' dead letters."""
+    return [f"{prefix}.{stream}.{durable}" for stream, durable in consumers for prefix in ADVISORY_PREFIXES]
+
+
+async def run_dead_letter_keeper(
+    nc: Client, stop: asyncio.Event, *, service: str | None = None, consumers: Sequence[tuple[str, str]] | None = None
+) -> None:
+    """Keep the dead letters of one service's own consumers until `stop` is set.
+
+    Each service has its own durable `dlq-keeper-<service>` on the ADVISORIES work queue,
+    filtered to the advisories of its own durables, and reads the originals only from the
+    streams it consumes: what its NATS user may do (shared/nats_auth.py). `service` defaults
+    to the connection's name (make_broker names it after the service) and `consumers`, the
+    (stream, durable) pairs, to the service's row of the table. A service without consumers
+    has no dead letters to keep."""
+    service = service or str(nc.options.get("name") or "")
+    consumers = durables(service) if consumers is None else consumers
+    if not service or not consumers:
+        return
     js = nc.jetstream()
-    sub = await js.pull_subscribe(
-        "$JS.EVENT.ADVISORY.CONSUMER.>",
-        durable=DLQ_KEEPER,
-        stream=ADVISORY_STREAM,
+    # A work-queue stream refuses a filtered consumer beside the unfiltered keeper that every
+    # service shared before; it goes (an advisory it had not yet taken stays in the queue).
+    with contextlib.suppress(NotFoundError):
+        await js.delete_consumer(ADVISORY_STREAM, LEGACY_DLQ_KEEPER)
+    durable = dlq_keeper(service)
+    config = ConsumerConfig(
+        durable_name=durable,
+        name=durable,
+        ack_policy=JsAckPolicy.EXPLICIT,
+        deliver_policy=DeliverPolicy.ALL,
+        filter_subjects=advisory_subjects(consumers),
     )
+    await js.add_consumer(ADVISORY_STREAM, config)  # creates, or updates the filter to today's consumers
+    sub = await js.pull_subscribe_bind(durable=durable, stream=ADVISORY_STREAM)
     try:
         await _keep(js, sub, stop)
     finally:

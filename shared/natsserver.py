@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
+from shared.nats_auth import ADMIN, Credentials, render_authorization, write_private
+
 
 def binary() -> str:
     beside_python = Path(sys.executable).parent / "nats-server"
@@ -55,21 +57,48 @@ def has_jetstream(url: str, timeout: float = 0.5) -> bool:
 class NatsServer:
     """A nats-server child process; use as a context manager or call start()/stop()."""
 
-    def __init__(self, store_dir: Path, port: int | None = None, log_file: Path | None = None) -> None:
+    def __init__(
+        self,
+        store_dir: Path,
+        port: int | None = None,
+        log_file: Path | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
         self.store_dir = store_dir
         self.port = port or free_port()
         self.log_file = log_file
+        # With credentials the server admits only the users of shared/nats_auth.py.
+        self.credentials = credentials
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"nats://127.0.0.1:{self.port}"
 
+    @property
+    def admin_url(self) -> str:
+        """The URL with the admin user's credentials in it (the plain URL without credentials)."""
+        if not self.credentials:
+            return self.url
+        return f"nats://{ADMIN}:{self.credentials[ADMIN]}@127.0.0.1:{self.port}"
+
+    @property
+    def config_file(self) -> Path:
+        # Beside the store, not in it: the store dir is JetStream's to manage.
+        return self.store_dir.parent / f"{self.store_dir.name}.conf"
+
+    def _command(self) -> list[str]:
+        command = [binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)]
+        if self.credentials:
+            write_private(self.config_file, render_authorization(self.credentials))
+            command += ["-c", str(self.config_file)]
+        return command
+
     def start(self, timeout: float = 15.0) -> NatsServer:
         self.store_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
-            [binary(), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store_dir)],
+            self._command(),
             stdout=out,
             stderr=out,
         )

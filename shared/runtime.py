@@ -72,7 +72,8 @@ class Runtime:
         self.outbox = Outbox(metadata)
         self.inbox = Inbox(metadata)
         self.db = Database(settings.database_url)
-        self.broker: NatsBroker = make_broker(settings.nats_url, name=settings.service)
+        user, password = settings.nats_credentials() or (None, None)  # None: a server without users
+        self.broker: NatsBroker = make_broker(settings.nats_url, name=settings.service, user=user, password=password)
         self.policy = ConsumerPolicy(
             max_deliver=settings.max_deliver,
             backoff=list(settings.retry_backoff_seconds),

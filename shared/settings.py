@@ -102,6 +102,24 @@ class Settings(BaseSettings):
         values = settings.model_dump(exclude={"service"}) if settings is not None else {}
         return cls.model_validate({**values, **overrides})
 
+    def nats_credentials(self, default_user: str | None = None) -> tuple[str, str] | None:
+        """(user, password) to connect to NATS with, or None for a server without users.
+
+        The user is NATS_USER, else `default_user` (the CLIs connect as `admin`), else the
+        service's name; the password is NATS_PASSWORD, else the user's entry in the JSON file
+        NATS_CREDENTIALS_FILE names."""
+        user = self.nats_user or default_user or self.service
+        if self.nats_password:
+            return user, self.nats_password
+        if not self.nats_credentials_file:
+            return None
+        from shared.nats_auth import load_credentials  # the events registry is not needed here otherwise
+
+        credentials = load_credentials(Path(self.nats_credentials_file))
+        if user not in credentials:
+            raise ValueError(f"NATS_CREDENTIALS_FILE {self.nats_credentials_file} has no password for user {user!r}")
+        return user, credentials[user]
+
     @property
     def smtp(self) -> Smtp:
         return Smtp(self.smtp_host, self.smtp_port, self.mail_from, self.smtp_timeout_seconds)

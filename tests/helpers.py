@@ -57,10 +57,10 @@ class ServedApp:
 
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on")
         self._server = uvicorn.Server(config)
-        self._task = asyncio.create_task(self._server.serve())
-        await eventually(lambda: self._server.started or self._task.done(), timeout=20)
-        if self._task.done():
-            self._task.result()
+        task = self._task = asyncio.create_task(self._server.serve())
+        await eventually(lambda: self._server.started or task.done(), timeout=20)
+        if task.done():
+            task.result()
             raise RuntimeError("server stopped during start-up")
         return self
 

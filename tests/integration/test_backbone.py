@@ -58,6 +58,11 @@ class Ledger:
             return list(session.scalars(select(self.table.c.referral_id).order_by(self.table.c.n)))
 
 
+# The consumer runs as the analytics service under its own NATS user, so it takes one of the
+# durables that user may read (shared/nats_auth.py CONSUMES): analytics' on the referrals stream.
+LEDGER = "projection-referrals"
+
+
 def consumer_settings(database_url: str, nats_url: str) -> Settings:
     return Settings(
         service="analytics",
@@ -73,7 +78,7 @@ def consumer_settings(database_url: str, nats_url: str) -> Settings:
 async def ledger_runtime(database_url: str, nats_clean: str) -> AsyncIterator[tuple[Runtime, Ledger]]:
     ledger = Ledger()
     runtime = Runtime(consumer_settings(database_url, nats_clean), ledger.metadata)
-    runtime.consume("referrals", "ledger", {ReferralCreated: ledger.handle})
+    runtime.consume("referrals", LEDGER, {ReferralCreated: ledger.handle})
     await runtime.start()
     yield runtime, ledger
     await runtime.stop()
@@ -154,7 +159,7 @@ async def test_failing_handler_is_retried_then_dead_lettered_and_later_messages_
         assert len(letters) == 1
         letter = letters[0]
         assert json.loads(letter.data)["data"]["referral_id"] == "r-1"
-        assert letter.consumer == "analytics-ledger"
+        assert letter.consumer == f"analytics-{LEDGER}"
         assert letter.stream == "REFERRALS"
         assert "failed 3 deliveries" in letter.reason and "unreachable" in letter.reason
         assert ledger.calls["r-1"] >= 3  # every delivery tried it (and rolled it back)
@@ -353,7 +358,7 @@ async def test_operator_lists_and_replays_dead_letters_with_the_cli(
 
     listed = await asyncio.to_thread(cli, "list")
     assert listed.returncode == 0, listed.stderr
-    assert "analytics-ledger" in listed.stdout
+    assert f"analytics-{LEDGER}" in listed.stdout
     assert "ReferralCreated" in listed.stdout and "unreachable" in listed.stdout
 
     missing = await asyncio.to_thread(cli, "replay", "9999")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -44,7 +45,10 @@ async def js(nats_clean: str) -> AsyncIterator[JetStreamContext]:
 
 class Seen:
     """A consumer of the referrals stream (filter `vejviser.referrals.>`) that records each
-    event's type and citizen, and dead-letters the registrations it is told to refuse."""
+    event's type and citizen, and dead-letters the registrations it is told to refuse. It runs
+    as the analytics service, under that NATS user, with its durable on the referrals stream."""
+
+    durable = "projection-referrals"
 
     def __init__(self) -> None:
         self.metadata = MetaData()
@@ -56,6 +60,7 @@ class Seen:
             Column("citizen", String(64)),
         )
         self.refuse: set[str] = set()
+        self.runtime: Runtime | None = None
 
     def handle(self, session: Session, envelope: Envelope, event: Event) -> None:
         citizen = str(getattr(event, "citizen_ref", ""))
@@ -63,27 +68,36 @@ class Seen:
             raise ValueError("refused for the test")  # retried, then dead-lettered
         session.execute(self.table.insert().values(type=type(event).__name__, citizen=citizen))
 
-    def rows(self, runtime: Runtime) -> list[tuple[str, str]]:
-        with runtime.db.transaction() as session:
+    def rows(self) -> list[tuple[str, str]]:
+        assert self.runtime is not None
+        with self.runtime.db.transaction() as session:
             return [(r[0], r[1]) for r in session.execute(select(self.table.c.type, self.table.c.citizen))]
 
 
 @pytest.fixture
-async def referrals(sqlite_url: str, nats_clean: str) -> AsyncIterator[tuple[Runtime, Seen]]:
+async def referrals(sqlite_url: str, nats_clean: str, tmp_path: Path) -> AsyncIterator[tuple[Runtime, Seen]]:
+    """The referrals service's runtime (it publishes, and purges on erasure) and the reader."""
+
+    def settings(service: str, database_url: str) -> Settings:
+        return Settings(
+            service=service,
+            database_url=database_url,
+            nats_url=nats_clean,
+            max_deliver=2,
+            retry_backoff_seconds=[0.1],
+            relay_interval_seconds=0.05,
+        )
+
     seen = Seen()
-    settings = Settings(
-        service="referrals",
-        database_url=sqlite_url,
-        nats_url=nats_clean,
-        max_deliver=2,
-        retry_backoff_seconds=[0.1],
-        relay_interval_seconds=0.05,
-    )
-    runtime = Runtime(settings, seen.metadata)
+    runtime = Runtime(settings("referrals", sqlite_url), MetaData())
+    reader = Runtime(settings("analytics", f"sqlite:///{tmp_path / 'reader.db'}"), seen.metadata)
     types = (CitizenRegistered, LonelinessMeasured, ReferralCreated, CitizenErased)
-    runtime.consume("referrals", "seen", dict.fromkeys(types, seen.handle))
+    reader.consume("referrals", seen.durable, dict.fromkeys(types, seen.handle))
+    seen.runtime = reader
     await runtime.start()
+    await reader.start()
     yield runtime, seen
+    await reader.stop()
     await runtime.stop()
 
 
@@ -139,7 +153,7 @@ async def test_a_sensitive_event_carries_its_ttl_and_the_server_removes_it_when_
     monkeypatch.setitem(stream_retention.TTL_HEADER, "CitizenRegistered", "1")
     referral = ReferralCreated(referral_id="r-1", citizen_ref="c-short", community_id="k", referrer_id="a")
     stage(runtime, registered("c-short"), referral)
-    await eventually(lambda: ("CitizenRegistered", "c-short") in seen.rows(runtime))  # consumed first
+    await eventually(lambda: ("CitizenRegistered", "c-short") in seen.rows())  # consumed first
 
     async def left() -> list[str]:
         return [m.subject for m in await stored(js, "REFERRALS")]
@@ -173,7 +187,7 @@ async def test_erasure_purges_the_citizens_attributes_from_the_stream_and_the_dl
     assert {letter.headers[MSG_TTL] for letter in letters} == {THIRTY_DAYS}  # the copy expires alike
 
     stage(runtime, CitizenErased(citizen_ref="c-anna"))
-    await eventually(lambda: ("CitizenErased", "c-anna") in seen.rows(runtime))
+    await eventually(lambda: ("CitizenErased", "c-anna") in seen.rows())
 
     async def subjects(stream: str) -> list[str]:
         return [m.subject for m in await stored(js, stream)]
@@ -186,13 +200,13 @@ async def test_erasure_purges_the_citizens_attributes_from_the_stream_and_the_dl
         "vejviser.referrals.ReferralCreated",  # no attributes: the pseudonymous referral stays
     ]
     in_dlq = [m for m in await stored(js, DLQ_STREAM)]
-    assert [m.subject for m in in_dlq] == ["vejviser.dlq.referrals-seen.c-bent"]
+    assert [m.subject for m in in_dlq] == [f"vejviser.dlq.analytics-{Seen.durable}.c-bent"]
     assert all(b"c-anna" not in (m.data or b"") for m in in_dlq)
 
     # The consumers carry on after the purge.
     stage(runtime, registered("c-carl"))
-    await eventually(lambda: ("CitizenRegistered", "c-carl") in seen.rows(runtime))
-    assert ("LonelinessMeasured", "c-anna") in seen.rows(runtime)  # consumed before it went
+    await eventually(lambda: ("CitizenRegistered", "c-carl") in seen.rows())
+    assert ("LonelinessMeasured", "c-anna") in seen.rows()  # consumed before it went
 
 
 async def _at_least(letters_coro: Any, count: int) -> Any:
