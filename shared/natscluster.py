@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -22,10 +21,12 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote
 
+from shared.nats_auth import ADMIN, USERS, Credentials, render_authorization, write_private
 from shared.natsserver import binary
 
 CLUSTER_NAME = "vejviser"
-ADMIN = "admin"
+# docker-compose.yml's nodes include this file; `python -m shared.natscluster` writes it.
+DEPLOYED_AUTHORIZATION = Path(__file__).resolve().parents[1] / "deploy" / "nats" / "authorization.conf"
 
 
 def free_ports(count: int) -> list[int]:
@@ -42,11 +43,21 @@ def _quoted(value: str) -> str:
     return json.dumps(value)
 
 
-def _authorization(credentials: dict[str, str]) -> str:
-    # Imported late: shared/nats_auth.py holds the one table of users and permissions.
-    from shared.nats_auth import render_authorization  # type: ignore[import-not-found, unused-ignore]
+def password_variable(user: str) -> str:
+    """The environment variable a deployed node reads a user's password from."""
+    return f"NATS_{user.upper()}_PASSWORD"
 
-    return str(render_authorization(credentials))
+
+def deployed_authorization() -> str:
+    """The `authorization` block of a deployment (deploy/nats/authorization.conf): the users and
+    permissions of shared/nats_auth.py, each password an unquoted `$NATS_<USER>_PASSWORD` that
+    the server reads from its environment, so the file holds no secret and can be committed."""
+    variables = {user: f"${password_variable(user)}" for user in USERS}
+    block = render_authorization(variables)
+    for variable in variables.values():
+        block = block.replace(json.dumps(variable), variable)  # quoted, it would be a literal
+    header = "# Generated from shared/nats_auth.py by `python -m shared.natscluster`; do not edit.\n"
+    return header + block
 
 
 class NatsCluster:
@@ -57,7 +68,7 @@ class NatsCluster:
     user's credentials in each URL (the test harness and operators connect as admin).
     """
 
-    def __init__(self, base_dir: Path, size: int = 3, credentials: dict[str, str] | None = None) -> None:
+    def __init__(self, base_dir: Path, size: int = 3, credentials: Credentials | None = None) -> None:
         if size < 1:
             raise ValueError("a cluster needs at least one node")
         self.base_dir = base_dir
@@ -119,17 +130,13 @@ class NatsCluster:
             "}",
         ]
         if self.credentials:
-            lines.append(_authorization(self.credentials))
+            lines.append(render_authorization(self.credentials))
         return "\n".join(lines) + "\n"
 
     def _write_config(self, i: int) -> Path:
-        path = self.config_file(i)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # 0600: the file holds every user's password when credentials are given.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(self.render_config(i))
-        return path
+        # Private: with credentials it holds every user's password.
+        write_private(self.config_file(i), self.render_config(i))
+        return self.config_file(i)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -218,3 +225,8 @@ class NatsCluster:
                 raise RuntimeError(f"nats-server {names} not ready within {timeout}s (logs in {self.base_dir})")
             if waiting:
                 time.sleep(0.1)
+
+
+if __name__ == "__main__":
+    DEPLOYED_AUTHORIZATION.write_text(deployed_authorization())
+    print(f"wrote {DEPLOYED_AUTHORIZATION}")

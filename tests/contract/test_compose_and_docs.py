@@ -10,9 +10,12 @@ import jsonschema
 import pytest
 import yaml
 
+from shared.nats_auth import USERS
+from shared.natscluster import DEPLOYED_AUTHORIZATION, deployed_authorization, password_variable
 from shared.settings import SERVICE_PORTS, SERVICES
 
 REPO = Path(__file__).resolve().parents[2]
+NATS_NODES = ("nats-1", "nats-2", "nats-3")
 COMPOSE_SCHEMA = REPO.parent / "shared" / "reference" / "compose-spec" / "compose-spec.json"
 
 
@@ -28,23 +31,46 @@ def test_compose_file_validates_against_the_compose_spec(compose: dict) -> None:
     jsonschema.validators.validator_for(schema)(schema).validate(compose)
 
 
+def test_compose_runs_a_three_node_nats_cluster_with_users(compose: dict) -> None:  # type: ignore[type-arg]
+    services = compose["services"]
+    for node in NATS_NODES:
+        nats = services[node]
+        assert nats["command"] == ["-c", f"/etc/nats/{node}.conf"]
+        assert "./deploy/nats:/etc/nats:ro" in nats["volumes"]
+        assert f"{node}-data:/data" in nats["volumes"], "each node keeps its own JetStream store"
+        assert f"{node}-data" in compose["volumes"]
+        assert "healthcheck" in nats
+        assert set(nats["environment"]) == {password_variable(user) for user in USERS}
+        config = (REPO / "deploy" / "nats" / f"{node}.conf").read_text()
+        assert f'server_name: "{node}"' in config and 'include "cluster.conf"' in config
+    shared = (REPO / "deploy" / "nats" / "cluster.conf").read_text()
+    assert "jetstream" in shared and 'store_dir: "/data"' in shared
+    assert all(f"nats-route://{node}:6222" in shared for node in NATS_NODES)
+    assert 'include "authorization.conf"' in shared
+
+
+def test_deployed_nats_users_are_the_table_of_shared_nats_auth() -> None:
+    assert DEPLOYED_AUTHORIZATION.read_text() == deployed_authorization(), (
+        "deploy/nats/authorization.conf is stale: run `python -m shared.natscluster`"
+    )
+
+
 def test_compose_wires_nats_postgres_and_every_service(compose: dict) -> None:  # type: ignore[type-arg]
     services = compose["services"]
-    assert "-js" in services["nats"]["command"]
-    assert "healthcheck" in services["nats"]
-    assert any(str(v).startswith("nats-data:") for v in services["nats"]["volumes"])
     databases = services["postgres"]["environment"]["POSTGRES_MULTIPLE_DATABASES"].split(",")
     assert sorted(databases) == sorted(SERVICES)
     for name in SERVICES:
         service = services[name]
         env = service["environment"]
-        assert env["NATS_URL"] == "nats://nats:4222"
+        assert env["NATS_URL"] == ",".join(f"nats://{node}:4222" for node in NATS_NODES)
+        assert env["STREAM_REPLICAS"] == "3"
         assert env["DATABASE_URL"].endswith(f"@postgres:5432/{name}")
         assert service["command"] == ["serve", name]
         assert f"{SERVICE_PORTS[name]}:{SERVICE_PORTS[name]}" in service["ports"]
         assert service["depends_on"]["postgres"]["condition"] == "service_healthy"
         if name != "web":  # the web client is not on the bus
-            assert service["depends_on"]["nats"]["condition"] == "service_healthy"
+            assert all(service["depends_on"][node]["condition"] == "service_healthy" for node in NATS_NODES)
+            assert env["NATS_PASSWORD"] == f"${{{password_variable(name)}:?set {password_variable(name)}}}"
 
 
 def test_compose_web_logs_in_with_a_configured_provider_and_calls_the_apis(compose: dict) -> None:  # type: ignore[type-arg]

@@ -21,9 +21,10 @@ from nats.aio.client import Client
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, select
 from sqlalchemy.orm import Session
 
-from shared.bus import stream_name
+from shared.bus import stream_configs, stream_name
 from shared.events import Envelope, Event
 from shared.events.referrals import ReferralCreated
+from shared.nats_auth import generate_credentials
 from shared.natscluster import NatsCluster
 from shared.runtime import Runtime
 from shared.settings import Settings
@@ -33,7 +34,9 @@ SOAK = os.environ.get("SOAK") == "1"
 EVENTS = 10_000 if SOAK else 2_000
 BATCH = 25  # events per unit of work: a steady trickle, as a busy service makes them
 STREAM = stream_name("referrals")
-DURABLE = "analytics-cluster-ledger"
+# The ledger stands in for analytics' projection of the referrals stream: the durable its
+# NATS user may read (shared/nats_auth.py).
+DURABLE = "projection-referrals"
 KILLS = 2 if SOAK else 1
 
 
@@ -79,8 +82,13 @@ def settings(service: str, database: Path, nats_url: str) -> Settings:
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[NatsCluster]:
-    with NatsCluster(tmp_path / "cluster", size=3) as nodes:
+def cluster(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[NatsCluster]:
+    """Three nodes admitting only the users of shared/nats_auth.py; every service's Settings
+    connects as that service."""
+    path = tmp_path / "credentials.json"
+    credentials = generate_credentials(path)
+    monkeypatch.setenv("NATS_CREDENTIALS_FILE", str(path))
+    with NatsCluster(tmp_path / "cluster", size=3, credentials=credentials) as nodes:
         yield nodes
 
 
@@ -124,12 +132,13 @@ async def test_losing_the_stream_leader_under_load_loses_nothing_and_doubles_not
     # Acks sent to a node as it dies are lost; the message comes again after ack_wait, and
     # the inbox must make that harmless. A short wait keeps the test short.
     consumer.policy.ack_wait = 3.0
-    consumer.consume("referrals", DURABLE.removeprefix("analytics-"), {ReferralCreated: ledger.handle})
+    consumer.consume("referrals", DURABLE, {ReferralCreated: ledger.handle})
     await producer.start()
     await consumer.start()
     try:
+        streams = await admin.jetstream().streams_info()
+        assert {s.config.name: s.config.num_replicas for s in streams} == {c.name: 3 for c in stream_configs()}
         info = await admin.jetstream().stream_info(STREAM)
-        assert info.config.num_replicas == 3
         assert info.cluster is not None and info.cluster.leader is not None
         peers = {info.cluster.leader, *(peer.name for peer in info.cluster.replicas or [])}
         assert peers == set(cluster.names), f"REFERRALS is not on all three nodes: {peers}"
@@ -166,14 +175,16 @@ async def test_losing_the_stream_leader_under_load_loses_nothing_and_doubles_not
         print(
             f"\ncluster: {EVENTS} events staged, {rows} applied, {on_stream} on the stream; "
             f"killed {' then '.join(load.killed)} (stream leader) with {load.applied_at_kill} applied; "
-            f"leader now {new_leader}; lost {lost}, duplicated {duplicated}"
+            f"{rows - load.applied_at_kill[0]} applied after the first kill; leader now {new_leader}; "
+            f"lost {lost}, duplicated {duplicated}"
         )
         assert lost == 0
         assert duplicated == 0
         assert rows == EVENTS
         assert on_stream == EVENTS  # the relay's re-sends after the kill were deduplicated
         assert len(load.killed) == KILLS
-        assert all(at < EVENTS for at in load.applied_at_kill)  # killed while there was work left
+        assert all(at < EVENTS for at in load.applied_at_kill)  # killed while there was work left,
+        # which the consumer went on to apply (lost == 0 above)
         assert new_leader != load.killed[-1]
         with producer.db.read() as session:
             assert producer.outbox.unsent_count(session) == 0
