@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from services.catalogue.domain import WEEKDAY_ICAL, Schedule, page_count, stable_uuid, term_id
 from services.catalogue.hsds_models import (
@@ -206,6 +207,8 @@ def _schedule(community: Community, index: int, schedule: Schedule) -> HsdsSched
     )
 
 
+# Remembered: finding a service at a location by its id derives the id of every community.
+@lru_cache(maxsize=65_536)
 def service_at_location_id(community_id: str) -> str:
     return stable_uuid("service-at-location", community_id)
 
