@@ -107,6 +107,7 @@ QUERIES: dict[str, list[dict[str, Any]]] = {
     "/v1/communities": [{"q": "Strikkeklubben"}, {"organization_id": "{organization_id}"}],
     "/hsds/services": [{"search": "Strikkeklubben"}, {"organization_id": "{organization_id}"}],
     "/hsds/organizations": [{"search": "Maskerne"}],
+    "/hsds/service_at_locations": [{"search": "Strikkeklubben"}, {"organization_id": "{organization_id}"}],
 }
 
 
@@ -151,11 +152,15 @@ async def test_no_answer_without_a_token_shows_a_contact_person_who_did_not_cons
     async with ServedApp(app) as served, served.client(GUIDE) as guide, served.client() as anonymous:
         ids = await _community_world(guide)
         term = (await anonymous.get("/hsds/taxonomy_terms")).json()["contents"][0]["id"]
+        taxonomy = (await anonymous.get("/hsds/taxonomies")).json()["contents"][0]["id"]
         called = 0
         for subject in (ids["private"], ids["archived"]):
             # Our ids are UUIDs, so they are the HSDS ids as well.
             values = {"community_id": subject, "service_id": subject, "organization_id": ids["organization"]}
             values["term_id"] = term
+            values["taxonomy_id"] = taxonomy
+            service = (await anonymous.get(f"/hsds/services/{subject}")).json()
+            values["service_at_location_id"] = service["service_at_locations"][0]["id"]
             for path, methods in routes:
                 for url, query in _calls(path, values):
                     for method in methods:
