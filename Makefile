@@ -28,7 +28,7 @@ test: $(STAMP) browser
 
 ## make soak: the fault suite with many more rounds (and the fuzzing with a larger budget)
 soak: $(STAMP)
-	SOAK=1 $(PY) -m pytest -q -p no:cacheprovider -s tests/faults
+	SOAK=1 $(PY) -m pytest -q -p no:cacheprovider -s tests/faults tests/integration/bus/test_cluster.py
 
 ## Chromium for the dashboard's browser test, from Debian's packages (skipped where apt is absent)
 browser:
