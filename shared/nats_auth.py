@@ -36,9 +36,13 @@ import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shared.events import CONTEXTS
 from shared.stream_retention import ADVISORY_STREAM, DLQ_STREAM, erasable_contexts, stream_name
+
+if TYPE_CHECKING:
+    from nats.aio.client import Client
 
 ADMIN = "admin"
 Credentials = dict[str, str]  # user -> password
@@ -149,6 +153,47 @@ def render_authorization(credentials: Mapping[str, str]) -> str:
         lines.append(entry + "}")
     lines += ["  ]", "}"]
     return "\n".join(lines) + "\n"
+
+
+def local_nats_dir() -> Path:
+    """Where `make run` keeps its own nats-server: the store, `credentials.json` and `url`."""
+    from shared.settings import VAR_DIR
+
+    return VAR_DIR / "nats"
+
+
+def operator_url(nats_url: str | None = None) -> str:
+    """The NATS an operator command talks to: `nats_url` (NATS_URL), else the server `make run`
+    started (var/nats/url), else the default port."""
+    if nats_url:
+        return nats_url
+    written = local_nats_dir() / "url"
+    return written.read_text().strip() if written.exists() else "nats://127.0.0.1:4222"
+
+
+def operator_credentials() -> tuple[str, str] | None:
+    """The operator's login: NATS_USER/NATS_PASSWORD or NATS_CREDENTIALS_FILE's `admin`, else the
+    credentials `make run` wrote; None leaves it to the URL (`nats://admin:pw@host:port`)."""
+    from shared.settings import Settings
+
+    settings = Settings(service=ADMIN, database_url="sqlite://")  # the database is not used
+    if not settings.nats_password and not settings.nats_credentials_file:
+        local = local_nats_dir() / "credentials.json"
+        if not local.exists():
+            return None
+        settings = Settings(service=ADMIN, database_url="sqlite://", nats_credentials_file=str(local))
+    return settings.nats_credentials(ADMIN)
+
+
+async def operator_connect(nats_url: str | None = None) -> Client:
+    """A connection as the operator (`admin`), for the CLIs and tools."""
+    import nats
+
+    servers = [url.strip() for url in operator_url(nats_url).split(",") if url.strip()]
+    login = operator_credentials()
+    if login is None:
+        return await nats.connect(servers)
+    return await nats.connect(servers, user=login[0], password=login[1])
 
 
 def load_credentials(path: Path) -> Credentials:

@@ -17,7 +17,14 @@ app = typer.Typer(help="Vejviser operator commands.", no_args_is_help=True, add_
 dlq = typer.Typer(help="Inspect and replay dead-lettered messages (the DLQ stream).", no_args_is_help=True)
 app.add_typer(dlq, name="dlq")
 
-NatsUrl = Annotated[str, typer.Option(envvar="NATS_URL", help="NATS server with JetStream")]
+NatsUrl = Annotated[
+    str,
+    typer.Option(
+        envvar="NATS_URL",
+        help="NATS server with JetStream (default: the one `make run` started, else port 4222); "
+        "connects as `admin` (NATS_USER/NATS_PASSWORD, NATS_CREDENTIALS_FILE or var/nats/credentials.json)",
+    ),
+]
 
 
 @app.command()
@@ -41,14 +48,14 @@ def run() -> None:
 
 
 @dlq.command("list")
-def dlq_list(nats_url: NatsUrl = "nats://127.0.0.1:4222") -> None:
+def dlq_list(nats_url: NatsUrl = "") -> None:
     """List dead letters: sequence, consumer, original stream position, event, reason."""
     from shared.bus import list_dead_letters
 
     async def go() -> None:
-        import nats
+        from shared.nats_auth import operator_connect
 
-        nc = await nats.connect(nats_url)
+        nc = await operator_connect(nats_url)
         try:
             letters = await list_dead_letters(nc.jetstream())
         finally:
@@ -67,7 +74,7 @@ def dlq_list(nats_url: NatsUrl = "nats://127.0.0.1:4222") -> None:
 @dlq.command("replay")
 def dlq_replay(
     seq: Annotated[int, typer.Argument(help="the DLQ sequence number shown by `dlq list`")],
-    nats_url: NatsUrl = "nats://127.0.0.1:4222",
+    nats_url: NatsUrl = "",
 ) -> None:
     """Put a dead letter back on its original subject (consumers' inboxes keep it idempotent)."""
     from nats.js.errors import NotFoundError
@@ -75,9 +82,9 @@ def dlq_replay(
     from shared.bus import replay_dead_letter
 
     async def go() -> None:
-        import nats
+        from shared.nats_auth import operator_connect
 
-        nc = await nats.connect(nats_url)
+        nc = await operator_connect(nats_url)
         try:
             letter = await replay_dead_letter(nc.jetstream(), seq)
         except NotFoundError:

@@ -1,9 +1,9 @@
 """`make run` / `vejviser run`: the whole system on one machine with embedded defaults.
 
-Starts NATS with JetStream (unless `NATS_URL` answers, or a JetStream server already listens
-on 4222, which is then used and named), a local SMTP sink writing every mail to var/mail/,
-and the services (the web client first) as separate processes with demo data; writes var/dev-tokens.json;
-prints the URLs; Ctrl-C stops everything.
+Starts its own NATS with JetStream under var/nats, with a user per service (unless `NATS_URL`
+is set: then that server, and exit 1 when it does not answer), a local SMTP sink writing every
+mail to var/mail/, and the services (the web client first) as separate processes with demo
+data; writes var/dev-tokens.json; prints the URLs; Ctrl-C stops everything.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -18,12 +19,15 @@ import urllib.request
 from pathlib import Path
 
 from shared.auth import issue_token
+from shared.bus import nats_servers
 from shared.demo import DEMO_ACTORS, DEMO_CONTACT_COMMUNITY_ID
-from shared.natsserver import NatsServer, answers, has_jetstream
+from shared.nats_auth import generate_credentials, local_nats_dir
+from shared.natsserver import NatsServer, has_jetstream
 from shared.settings import DEV_TOKEN_SECRET, REPO_ROOT, SERVICE_PORTS, SERVICES, VAR_DIR
 
 SMTP_PORT = int(os.environ.get("SMTP_PORT", "8025"))
 READY_TIMEOUT = 90.0
+DEFAULT_NATS_PORT = 4222
 
 
 def say(message: str) -> None:
@@ -46,23 +50,48 @@ def write_tokens(secret: str) -> Path:
     return path
 
 
-def choose_nats() -> tuple[str, NatsServer | None]:
+class NatsUnreachable(Exception):
+    """NATS_URL names a server that does not answer: say so, never fall back to another."""
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not a listener
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def choose_nats() -> tuple[str, NatsServer | None, dict[str, str]]:
+    """The NATS the services use, the server we started (if any), and what the services'
+    environment needs to log in to it.
+
+    With NATS_URL: that server, whose users are the caller's business (NATS_USER, NATS_PASSWORD
+    or NATS_CREDENTIALS_FILE pass through). Else our own under var/nats, with the users of
+    shared/nats_auth.py (passwords in var/nats/credentials.json, kept across runs), on 4222
+    when free, else on a free port. A server someone else runs on 4222 is never joined: two
+    checkouts sharing durables steal each other's events, and `make reset` would not reset it."""
     url = os.environ.get("NATS_URL")
     if url:
-        if has_jetstream(url):
-            say(f"using NATS at {url} (from NATS_URL)")
-            return url, None
-        say(f"NATS_URL={url} does not answer with JetStream; starting our own server instead")
-    default = "nats://127.0.0.1:4222"
-    if has_jetstream(default):
-        say("port 4222 already has a NATS server with JetStream: using it")
-        return default, None
-    port = 4222 if not answers(default) else None
+        if not any(has_jetstream(server) for server in nats_servers(url)):
+            raise NatsUnreachable(
+                f"NATS_URL={url} does not answer with JetStream. Start that server, or unset NATS_URL "
+                "and `make run` starts its own under var/nats."
+            )
+        say(f"using NATS at {url} (from NATS_URL)")
+        return url, None, {}
+    home = local_nats_dir()
+    credentials_file = home / "credentials.json"
+    credentials = generate_credentials(credentials_file)
+    port = DEFAULT_NATS_PORT if port_free(DEFAULT_NATS_PORT) else None
     if port is None:
-        say("port 4222 is taken by something that is not NATS with JetStream; starting NATS on a free port")
-    server = NatsServer(VAR_DIR / "nats", port=port, log_file=VAR_DIR / "log" / "nats.log").start()
-    say(f"started nats-server with JetStream at {server.url} (data in var/nats)")
-    return server.url, server
+        say(f"port {DEFAULT_NATS_PORT} is taken by another server; starting our own NATS on a free port")
+    server = NatsServer(home, port=port, log_file=VAR_DIR / "log" / "nats.log", credentials=credentials).start()
+    (home / "url").write_text(server.url + "\n")
+    say(f"started nats-server with JetStream at {server.url} (data in {home}, users in {credentials_file})")
+    return server.url, server, {"NATS_CREDENTIALS_FILE": str(credentials_file)}
 
 
 def wait_ready(name: str, port: int, process: subprocess.Popen[bytes], deadline: float) -> bool:
@@ -94,7 +123,11 @@ def main() -> int:
     (VAR_DIR / "log").mkdir(exist_ok=True)
     (VAR_DIR / "mail").mkdir(exist_ok=True)
     secret = os.environ.get("TOKEN_SECRET", DEV_TOKEN_SECRET)
-    nats_url, nats_server = choose_nats()
+    try:
+        nats_url, nats_server, nats_env = choose_nats()
+    except NatsUnreachable as exc:
+        say(str(exc))
+        return 1
     children: list[tuple[str, subprocess.Popen[bytes]]] = []
 
     def spawn(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -115,10 +148,15 @@ def main() -> int:
                 process.kill()
         if nats_server is not None:
             nats_server.stop()
+            (local_nats_dir() / "url").unlink(missing_ok=True)  # the operator CLIs must not find a dead one
 
+    # On our own server each service logs in as itself: a NATS_USER/NATS_PASSWORD meant for
+    # another server must not make them all one user.
+    inherited = {k: v for k, v in os.environ.items() if nats_server is None or k not in ("NATS_USER", "NATS_PASSWORD")}
     env = {
-        **os.environ,
+        **inherited,
         "NATS_URL": nats_url,
+        **nats_env,
         "TOKEN_SECRET": secret,
         "DEMO": os.environ.get("DEMO", "1"),
         "SMTP_HOST": "127.0.0.1",
@@ -152,6 +190,7 @@ def main() -> int:
         say(f"  demo tokens    {tokens} (roles as keys)")
         say(f"  mail sent      {VAR_DIR / 'mail'} (every message as an .eml file)")
         say(f"  logs           {VAR_DIR / 'log'}")
+        say(f"  nats           {nats_url}   (`vejviser dlq list` connects to it as admin)")
         say(f'  try: TOKEN=$(python3 -c \'import json;print(json.load(open("{tokens}"))["guide"])\')')
         say('       curl -H "Authorization: Bearer $TOKEN" http://localhost:8001/v1/communities')
         say("press Ctrl-C to stop")

@@ -98,11 +98,10 @@ def write_direct(db: Database, referrals: int, seed: int = 1, batch: int = 50_00
 
 async def publish(nats_url: str, referrals: int, seed: int = 1, progress: bool = True) -> int:
     """Publish the generated events to their streams, many in flight, each PubAck checked."""
-    import nats
-
     from shared.bus import MSG_ID, ensure_streams
+    from shared.nats_auth import operator_connect
 
-    nc = await nats.connect(nats_url)
+    nc = await operator_connect(nats_url)  # it publishes on every context: the operator's work
     js = nc.jetstream(publish_async_max_pending=4000)
     await ensure_streams(js)
     count = 0

@@ -13,7 +13,6 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import ConsumerConfig, DeliverPolicy
@@ -24,6 +23,7 @@ from services.analytics.projection import Changes
 from shared.bus import context_subjects, stream_name
 from shared.db import Database
 from shared.events import CONTEXTS, EventContractError, parse
+from shared.nats_auth import operator_connect
 
 Progress = Callable[[int], None]
 
@@ -146,7 +146,7 @@ async def rebuild(
 ) -> ReplayReport:
     """Drop the projections and replay every stream from the start."""
     db.create_schema(store.Base.metadata)
-    nc = await nats.connect(nats_url)
+    nc = await operator_connect(nats_url)  # ephemeral consumers on every stream: the operator's
     try:
         if total:
             total(sum([await stream_size(nc, context) for context in CONTEXTS]))
@@ -159,7 +159,7 @@ async def rebuild(
 
 async def read_rate(nats_url: str, batch: int = 2000) -> ReplayReport:
     """The ceiling for a rebuild: read every stream with the same reader and do nothing else."""
-    nc = await nats.connect(nats_url)
+    nc = await operator_connect(nats_url)  # ephemeral consumers on every stream: the operator's
     started = time.perf_counter()
     count = 0
     try:
