@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from shared import responses
 from shared.errors import DomainError
 from shared.limits import RequestLimits
 from shared.logs import configure_logging
@@ -137,6 +138,9 @@ def create_app(
                 await runtime.stop()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # Built on first request, over every route included by then: each declares the statuses
+    # it answers with the error body, and who may call it (shared/responses.py).
+    setattr(app, "openapi", lambda: responses.openapi(app))  # noqa: B010 (mypy refuses assigning a method)
     app.state.settings = settings
     app.state.runtime = runtime
     app.state.background = jobs

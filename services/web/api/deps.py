@@ -19,6 +19,7 @@ from services.web.service.sessions import ActiveSession, Sessions
 from services.web.settings import WebSettings
 from shared.principal import Role
 from shared.profile import profile
+from shared.responses import answers
 
 SESSION_COOKIE = "vejviser_session"
 CSRF_FIELD = "csrf_token"
@@ -128,6 +129,7 @@ def here(request: Request) -> str:
     return request.url.path + (f"?{query}" if query else "")
 
 
+@answers(303, authentication="session")
 def require_login(request: Request) -> WebUser:
     session = current_session(request)
     if session is None:
@@ -142,6 +144,7 @@ LoggedIn = Annotated[WebUser, Depends(require_login)]
 def Staff(*roles: Role) -> Any:
     """`user: Annotated[WebUser, Staff(Role.guide, Role.admin)]`: other roles get the 403 page."""
 
+    @answers(403, roles=roles)
     def dependency(user: LoggedIn) -> WebUser:
         if user.role not in roles:
             raise PageForbidden()
@@ -150,6 +153,7 @@ def Staff(*roles: Role) -> Any:
     return Depends(dependency)
 
 
+@answers(303, 403, authentication="session")
 async def checked_form(request: Request) -> FormData:
     """The POSTed form, if it carries this session's CSRF token (field or htmx header)."""
     session = current_session(request)

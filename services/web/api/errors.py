@@ -30,6 +30,9 @@ def error_page(request: Request, status: int, message: str = "") -> Response:
 
 
 def install_page_errors(app: FastAPI) -> None:
+    # The OpenAPI document declares these pages, not the APIs' JSON bodies (shared/responses.py).
+    app.state.html_errors = True
+
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         return login_redirect(request, exc.next_path)

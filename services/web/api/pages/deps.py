@@ -12,6 +12,7 @@ from services.web.api.deps import LoggedIn, PageForbidden, current_session
 from services.web.service import Pages
 from services.web.service.backends import BackendError
 from services.web.service.referral_wizard import Owner
+from shared.responses import answers
 
 
 def get_pages(request: Request) -> Pages:
@@ -21,6 +22,7 @@ def get_pages(request: Request) -> Pages:
     return pages
 
 
+@answers(400, 403, 404, 503)
 def backend_refusals() -> Iterator[None]:
     """A backing service's 403/404 is ours too; when it does not answer, the 503 page."""
     try:
