@@ -33,6 +33,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_free(port: int) -> bool:
+    """Nothing listens on 127.0.0.1:`port` (a socket in TIME_WAIT is not a listener)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
 def answers(url: str, timeout: float = 0.5) -> bool:
     parsed = urlparse(url)
     try:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from shared.auth import issue_token
 from shared.bus import nats_servers
 from shared.demo import DEMO_ACTORS, DEMO_CONTACT_COMMUNITY_ID
 from shared.nats_auth import generate_credentials, local_nats_dir
-from shared.natsserver import NatsServer, has_jetstream
+from shared.natsserver import NatsServer, has_jetstream, port_free
 from shared.settings import DEV_TOKEN_SECRET, REPO_ROOT, SERVICE_PORTS, SERVICES, VAR_DIR
 
 SMTP_PORT = int(os.environ.get("SMTP_PORT", "8025"))
@@ -52,16 +51,6 @@ def write_tokens(secret: str) -> Path:
 
 class NatsUnreachable(Exception):
     """NATS_URL names a server that does not answer: say so, never fall back to another."""
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not a listener
-        try:
-            sock.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 def choose_nats() -> tuple[str, NatsServer | None, dict[str, str]]:

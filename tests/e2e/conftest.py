@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import httpx
 import pytest
 
 from shared.nats_auth import ADMIN, load_credentials
-from shared.natsserver import free_port
+from shared.natsserver import free_port, port_free
 from shared.settings import SERVICE_PORTS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -31,16 +30,6 @@ class System:
     var: Path  # VEJVISER_VAR_DIR: databases, logs, mail, dev-tokens.json
     tokens: dict[str, str]  # role -> bearer token
     nats_url: str  # its own NATS, as its operator (admin)
-
-
-def port_free(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is not a listener
-        try:
-            sock.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False
 
 
 def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
