@@ -2,9 +2,12 @@
 
 `web_system` runs catalogue, referrals, notifications, analytics and the web client in-process
 (each served by uvicorn on a free port, on a test NATS and SQLite, mail to a real aiosmtpd
-server) in a background event loop, once for the package, so synchronous Playwright tests can
-drive it. The system is shared by the package's tests: each test makes its own citizens and
-referrals, and looks for its own mail. `browser` is Debian's Chromium
+server) in background event loops, once for the package, so synchronous Playwright tests can
+drive it. The web client has a loop of its own, as it has a process of its own in production:
+where it calls a backing service synchronously from its loop (the header's unread count on an
+error page), a shared loop would stall that service until the call timed out. The system is
+shared by the package's tests: each test makes its own citizens and referrals, and looks for
+its own mail. `browser` is Debian's Chromium
 (`/usr/bin/chromium`, never `playwright install`), headless. Helpers:
 
 - `login_as(page, persona)`: logs in through the development identity provider's persona
@@ -102,8 +105,10 @@ class WebSystem:
     analytics: ServedApp
     web: ServedApp
     loop: LoopThread
+    web_loop: LoopThread
     tmp: Path
     stack: AsyncExitStack
+    web_stack: AsyncExitStack
     mail: MailBox
     smtp_port: int
     knitting_id: str = ""
@@ -155,7 +160,7 @@ class WebSystem:
         idle timeout); stopped with the system."""
         served = ServedApp(None)
         served.app = build_web(self.web_settings(served.port, **overrides))
-        self.run(self.stack.enter_async_context(served))
+        self.web_loop.run(self.web_stack.enter_async_context(served))
         return served
 
 
@@ -171,7 +176,10 @@ def _service_settings(name: str, nats_url: str, tmp: Path, web_url: str, smtp_po
     )
 
 
-async def _start(system_tmp: Path, nats_url: str, loop: LoopThread, mail: MailBox, smtp_port: int) -> WebSystem:
+async def _start(
+    system_tmp: Path, nats_url: str, loops: tuple[LoopThread, LoopThread], mail: MailBox, smtp_port: int
+) -> WebSystem:
+    """The backing services in `loops[0]` (this coroutine's), then the web in `loops[1]`."""
     stack = AsyncExitStack()
     web = ServedApp(None)  # its port first: the web's public URL (OIDC redirect, mail links) names it
     served = {}
@@ -191,14 +199,16 @@ async def _start(system_tmp: Path, nats_url: str, loop: LoopThread, mail: MailBo
         served["notifications"],
         served["analytics"],
         web,
-        loop,
+        *loops,
         system_tmp,
         stack,
+        AsyncExitStack(),
         mail,
         smtp_port,
     )
     web.app = build_web(system.web_settings(web.port, nats_url=nats_url))
-    await stack.enter_async_context(web)
+    web_started = asyncio.run_coroutine_threadsafe(system.web_stack.enter_async_context(web), system.web_loop.loop)
+    await asyncio.wrap_future(web_started)
     # The referring personas are known referrers with work e-mails, so they may refer (and the
     # volunteers log in by mail) from the start; the ambassadors accompany in the clubs' area.
     async with system.referrals.client(GUIDE_TOKEN) as client:
@@ -271,17 +281,19 @@ async def _seed_communities(system: WebSystem) -> None:
 def web_system(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebSystem]:
     from tests.conftest import _purge_streams
 
-    loop = LoopThread()
+    loop, web_loop = LoopThread(), LoopThread()
     loop.run(_purge_streams(nats_url))
     mail, smtp_port = MailBox(), free_port()
     smtp = Controller(mail, hostname="127.0.0.1", port=smtp_port)
     smtp.start()
-    system = loop.run(_start(tmp_path_factory.mktemp("web-system"), nats_url, loop, mail, smtp_port))
+    system = loop.run(_start(tmp_path_factory.mktemp("web-system"), nats_url, (loop, web_loop), mail, smtp_port))
     try:
         yield system
     finally:
+        web_loop.run(system.web_stack.aclose())
         loop.run(system.stack.aclose())
         loop.run(_purge_streams(nats_url))
+        web_loop.close()
         loop.close()
         smtp.stop()
 
