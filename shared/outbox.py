@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
+import nats.errors
+import nats.js.errors
 from nats.js import JetStreamContext
 from sqlalchemy import (
     BigInteger,
@@ -209,19 +211,46 @@ class OutboxRelay:
             self._loop.call_soon_threadsafe(self._wake.set)
 
     async def relay_once(self) -> int:
-        """Publish one batch; returns how many rows were sent."""
+        """Publish one batch; returns how many rows it settled (sent, or set aside).
+
+        Order holds while the bus is away: the first row without a PubAck ends the round and
+        the rest wait. A row that cannot be published because of the row itself (larger than
+        the server takes, refused by JetStream) is set aside with the reason instead, and the
+        rows after it go on: one poison row must not stop the bus.
+        """
         rows = await asyncio.to_thread(self._pending)
         if not rows:
             return 0
-        futures: list[asyncio.Future[Any]] = []
+        limit = _max_payload(self.js)
+        outcomes: list[asyncio.Future[Any] | str] = []  # the PubAck to come, or why it cannot be published
         for _pos, event_id, subject, payload in rows:
-            futures.append(await self.js.publish_async(subject, payload, headers=event_headers(event_id, subject)))
-        # Bounded wait: while NATS is away no PubAck comes, and the rows must stay unsent.
-        await asyncio.wait(futures, timeout=self.ack_timeout)
+            headers = event_headers(event_id, subject)
+            refusal = _too_large(payload, headers, limit)
+            if refusal is None:
+                try:
+                    outcomes.append(await self.js.publish_async(subject, payload, headers=headers))
+                    continue
+                except (nats.errors.MaxPayloadError, nats.errors.BadSubjectError, nats.errors.BadHeaderError) as exc:
+                    refusal = _refused(exc)
+            outcomes.append(refusal)
+        futures = [outcome for outcome in outcomes if not isinstance(outcome, str)]
+        if futures:  # bounded wait: while NATS is away no PubAck comes, and the rows must stay unsent
+            await asyncio.wait(futures, timeout=self.ack_timeout)
         acked: list[int] = []
         forget: list[int] = []
-        for (pos, event_id, subject, payload), future in zip(rows, futures, strict=True):
-            if not future.done() or future.cancelled() or future.exception() is not None:
+        failed: list[tuple[int, str]] = []
+        probed = False
+        for (pos, event_id, subject, payload), outcome in zip(rows, outcomes, strict=True):
+            refusal = outcome if isinstance(outcome, str) else _refusal_of(outcome)
+            sent = refusal is None and _acked(outcome)
+            if refusal is None and not sent and not probed:
+                probed = True  # once a round: it waits, and only a connected client can be told
+                refusal, sent = await self._probe(event_id, subject, payload)
+            if refusal is not None:
+                log.warning("outbox: event %s set aside, it cannot be published: %s", event_id, refusal)
+                failed.append((pos, refusal))
+                continue
+            if not sent:
                 log.warning("no PubAck for %s yet; it stays in the outbox", event_id)
                 break  # keep order: the rest waits for the next round
             if subject == ERASURE_SUBJECT and not await self._purge_erased(event_id, payload):
@@ -232,8 +261,21 @@ class OutboxRelay:
         for future in futures:
             if not future.done():
                 future.cancel()
-        await asyncio.to_thread(self._mark_sent, acked, forget)
-        return len(acked) + len(forget)
+        await asyncio.to_thread(self._settle, acked, forget, failed)
+        return len(acked) + len(forget) + len(failed)
+
+    async def _probe(self, event_id: str, subject: str, payload: bytes) -> tuple[str | None, bool]:
+        """Publish one row that had no PubAck on its own, waiting for the answer: JetStream's
+        refusal of a pipelined publish never reaches its future (nats-py raises it in the
+        reply handler instead), but it does reach a plain publish. (refusal, sent)."""
+        connection = getattr(self.js, "_nc", None)
+        if connection is None or not connection.is_connected:
+            return None, False
+        try:
+            await self.js.publish(subject, payload, timeout=self.ack_timeout, headers=event_headers(event_id, subject))
+        except Exception as exc:
+            return _refusal_of_error(exc), False
+        return None, True
 
     async def _purge_erased(self, event_id: str, payload: bytes) -> bool:
         try:
@@ -247,10 +289,11 @@ class OutboxRelay:
         with self.db.read() as session:  # a poll must not queue behind (or block) writers
             return self.outbox.pending(session, self.batch_size)
 
-    def _mark_sent(self, positions: list[int], forget: list[int]) -> None:
+    def _settle(self, positions: list[int], forget: list[int], failed: list[tuple[int, str]]) -> None:
         with self.db.transaction() as session:
             self.outbox.mark_sent(session, positions)
             self.outbox.forget(session, forget)
+            self.outbox.mark_failed(session, failed)
 
     async def purge_if_due(self) -> int:
         """Delete sent rows older than the retention, at most once per `purge_every`."""
@@ -288,3 +331,74 @@ class OutboxRelay:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+
+
+# ------------------------------------------------------------------ why a row cannot be published
+
+# Errors that say the bus is away or slow, not that this row is wrong: the row waits, in order.
+_PASSING = (
+    asyncio.TimeoutError,
+    OSError,
+    nats.errors.NoRespondersError,
+    nats.errors.ConnectionClosedError,
+    nats.errors.StaleConnectionError,
+    nats.errors.NoServersError,
+    nats.errors.ConnectionReconnectingError,
+    nats.errors.ConnectionDrainingError,
+    nats.errors.OutboundBufferLimitError,
+    nats.js.errors.NoStreamResponseError,
+    nats.js.errors.TooManyStalledMsgsError,
+)
+
+
+def _acked(outcome: asyncio.Future[Any] | str) -> bool:
+    return (
+        isinstance(outcome, asyncio.Future)
+        and outcome.done()
+        and not outcome.cancelled()
+        and outcome.exception() is None
+    )
+
+
+def _refusal_of(future: asyncio.Future[Any]) -> str | None:
+    if not future.done() or future.cancelled():
+        return None
+    error = future.exception()
+    return None if error is None else _refusal_of_error(error)
+
+
+def _refusal_of_error(error: BaseException) -> str | None:
+    """Why the row itself cannot be published, or None when the error passes (retry in order)."""
+    if isinstance(error, nats.js.errors.APIError):
+        # JetStream's own answer: a server trouble (5xx) passes; a refusal of this message does not.
+        return None if error.code is None or error.code >= 500 else _refused(error)
+    if isinstance(error, _PASSING):
+        return None
+    return _refused(error)
+
+
+def _refused(error: BaseException) -> str:
+    """The reason kept with a set-aside row: the error's kind and the server's words, never
+    the payload."""
+    if isinstance(error, nats.js.errors.APIError):
+        return f"JetStream refused it: {error.description} (code {error.code}, error {error.err_code})"[:500]
+    if isinstance(error, nats.errors.MaxPayloadError):
+        return "larger than the server's max_payload"
+    return f"publish failed: {type(error).__name__}"
+
+
+def _max_payload(js: JetStreamContext) -> int | None:
+    """The largest message the server takes (its last INFO's max_payload)."""
+    connection = getattr(js, "_nc", None)
+    return int(connection.max_payload) if connection is not None else None
+
+
+def _too_large(payload: bytes, headers: dict[str, str], limit: int | None) -> str | None:
+    # The server counts the headers too (a message over its limit closes the connection), and
+    # the client's own check raises only after it has taken a slot it never gives back.
+    if limit is None:
+        return None
+    size = len(payload) + len("NATS/1.0\r\n\r\n") + sum(len(f"{k}: {v}\r\n") for k, v in headers.items())
+    if size <= limit:
+        return None
+    return f"{size} bytes with its headers, more than the server's max_payload of {limit} bytes"
