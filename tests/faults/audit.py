@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import nats
@@ -82,7 +81,10 @@ class Findings:
     duplicated: list[str] = field(default_factory=list)
     mails: int = 0  # distinct implied mails delivered
     mails_expected: int = 0
-    resent: int = 0  # the same delivery received again (same Message-ID, after a kill mid-send)
+    # The same delivery received again: a worker killed after the SMTP server took a mail and
+    # before it recorded so sends it once more (SMTP has no two-phase hand-over). That is one
+    # mail to its reader only if every copy carries the same Message-ID.
+    resent: int = 0
 
     def missing(self, what: str, count: int) -> None:
         if count > 0:
@@ -160,9 +162,16 @@ def check_mails(system: System, ledger: Ledger, found: Findings) -> None:
             for rule, referral in conn.execute("SELECT rule, referral_id FROM nudge WHERE rule IN (?, ?)", MAIL_RULES)
         )
     with system.mailbox.lock:
-        received = [str(m["X-Vejviser-Delivery"] or "") for m in system.mailbox.messages]
-    copies = Counter(received)
+        received = [(str(m["X-Vejviser-Delivery"] or ""), str(m["Message-ID"])) for m in system.mailbox.messages]
+    copies = Counter(delivery_id for delivery_id, _ in received)
     found.resent = sum(n - 1 for n in copies.values())
+    message_ids: dict[str, set[str]] = {}
+    for delivery_id, message_id in received:
+        message_ids.setdefault(delivery_id, set()).add(message_id)
+    found.extra(
+        "mails received again under another Message-ID (a mail client shows both)",
+        sum(len(ids) - 1 for ids in message_ids.values()),
+    )
     mailed: Counter[tuple[str, str]] = Counter()
     for delivery_id in copies:
         rule_and_referral = deliveries.get(delivery_id)
@@ -197,7 +206,3 @@ def audit(system: System, ledger: Ledger) -> Findings:
     check_mails(system, ledger, found)
     check_inboxes(system, found)
     return found
-
-
-def summary(findings: Findings) -> dict[str, Any]:
-    return {"lost": findings.lost, "duplicated": findings.duplicated, "resent": findings.resent}

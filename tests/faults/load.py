@@ -291,24 +291,21 @@ class Driver:
                     if link.subject_id in self.ledger.to_welcome:
                         self._welcome_queue.put_nowait(link.subject_id)
 
-    async def run(self, client: httpx.AsyncClient) -> None:
-        """Every chain, mixed (API and ingest), by a few concurrent workers; welcomes as mails come."""
-        work: asyncio.Queue[tuple[str, int, int]] = asyncio.Queue()
-        i = 0
-        while i < self.chains:
-            if (i // self.batch) % 2 == 0:
-                work.put_nowait(("api", i, self.batch))
-            else:
-                work.put_nowait(("ingest", i, self.batch))
-            i += self.batch
+    async def run(self, client: httpx.AsyncClient, faults_done: asyncio.Event) -> None:
+        """Chains in runs of `batch`, alternately by API and by ingest, by a few concurrent
+        workers: at least `chains`, and on until the faults are over, so every fault strikes
+        under load."""
+        next_first = 0
 
         async def chain_worker() -> None:
-            while not work.empty():
-                kind, first, count = work.get_nowait()
-                if kind == "ingest":
-                    await self.ingest_batch(client, first, min(count, self.chains - first))
+            nonlocal next_first
+            while next_first < self.chains or not faults_done.is_set():
+                first = next_first
+                next_first += self.batch
+                if (first // self.batch) % 2:
+                    await self.ingest_batch(client, first, self.batch)
                 else:
-                    for n in range(first, min(first + count, self.chains)):
+                    for n in range(first, first + self.batch):
                         await self.api_chain(client, n)
 
         await asyncio.gather(*(chain_worker() for _ in range(self.workers)))

@@ -112,6 +112,7 @@ class System:
     admin_url: str  # raw clients (the check) are the operator
     smtp: Controller
     mailbox: MailBox
+    nats_users: bool  # services connect as their own NATS users (shared/nats_auth.py)
     services: dict[str, Service] = field(default_factory=dict)
     nats_restarts: int = 0
 
@@ -181,7 +182,7 @@ def running_system(root: Path) -> Iterator[System]:
     smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
     nats.start()
     smtp.start()
-    system = System(root, nats, admin_url, smtp, mailbox)
+    system = System(root, nats, admin_url, smtp, mailbox, nats_users=credentials is not None)
     try:
         for name in SERVICES:
             port = free_port()
