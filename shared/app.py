@@ -126,7 +126,7 @@ def create_app(
         if start_runtime:
             await runtime.start()
         else:
-            runtime.db.create_schema(runtime.metadata)
+            await asyncio.to_thread(runtime.db.create_schema, runtime.metadata)  # migrates: shared/migrations.py
         for hook in on_start:
             await hook()
         jobs.start()

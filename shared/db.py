@@ -4,9 +4,10 @@ Why synchronous: every query here is short, FastAPI runs plain `def` endpoints i
 pool, and consumers hand whole batches to a thread, so one code path serves SQLite and
 PostgreSQL without async driver differences.
 
-Schema: each service calls `Database.create_schema(metadata)` at start-up (idempotent
-`create_all`). This is the deliberate alternative to Alembic while the schema is pre-1.0 and
-has no deployment to migrate; see docs/operations.md for when Alembic comes in.
+Schema: each service migrates its database to head at start-up (Alembic, one history per
+database: shared/migrations.py; docs/operations.md, "Migrations"). `Database.create_schema`
+does the same for any metadata, so a test or a tool that makes a service's tables gets the
+migrated schema, never a `create_all` one beside it.
 """
 
 from __future__ import annotations
@@ -123,7 +124,11 @@ class Database:
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     def create_schema(self, metadata: MetaData) -> None:
-        metadata.create_all(self.engine)
+        """A service's tables migrated to head; the tables of a metadata no migration owns (a
+        test's or a benchmark's own) created as they are declared."""
+        from shared.migrations import migrate  # it imports this module
+
+        migrate(self, metadata)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

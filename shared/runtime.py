@@ -154,7 +154,7 @@ class Runtime:
     # ------------------------------------------------------------------ lifecycle
 
     async def start(self) -> None:
-        self.db.create_schema(self.metadata)
+        await asyncio.to_thread(self.db.create_schema, self.metadata)  # migrates to head: shared/migrations.py
         await self.broker.connect()
         js = self.broker.connection.jetstream()
         await ensure_streams(js, self.settings.stream_replicas)

@@ -1,0 +1,1 @@
+"""The schema migrations of this database (shared/migrations.py drives them; revisions in versions/)."""

@@ -1,0 +1,19 @@
+"""Outbox rows can be set aside (failed_at, failure); the relay's unsent index leaves them out
+
+Revision notifications_0002 of the notifications database, after notifications_0001; written 2026-12-02.
+"""
+
+from shared.migrations import outbox_set_aside, outbox_set_aside_undone
+
+revision = "notifications_0002"
+down_revision = "notifications_0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    outbox_set_aside()
+
+
+def downgrade() -> None:
+    outbox_set_aside_undone()
