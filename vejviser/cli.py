@@ -97,6 +97,22 @@ def dlq_replay(
     asyncio.run(go())
 
 
+@app.command("nats-users")
+def nats_users(
+    credentials: Annotated[
+        Path | None,
+        typer.Option(help="JSON of user -> password; made (0600) with random passwords when missing"),
+    ] = None,
+) -> None:
+    """Print the nats-server `authorization` block: a user per service with its permissions
+    (shared/nats_auth.py) and `admin`, for a server you run yourself (include it in its config;
+    give each service its password as NATS_PASSWORD or the file as NATS_CREDENTIALS_FILE)."""
+    from shared.nats_auth import generate_credentials, local_nats_dir, render_authorization
+
+    path = credentials or local_nats_dir() / "credentials.json"
+    typer.echo(render_authorization(generate_credentials(path)), nl=False)
+
+
 @app.command()
 def token(
     role: Annotated[

@@ -102,3 +102,15 @@ def test_a_service_logs_in_as_itself_from_the_credentials_file(tmp_path: Path, m
     explicit = Settings(service="web", database_url="sqlite://", nats_user="ops", nats_password="pw")
     assert explicit.nats_credentials() == ("ops", "pw")
     assert Settings(service="web", database_url="sqlite://").nats_credentials() is None
+
+
+def test_the_operator_prints_the_config_block_for_a_server_of_their_own(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from vejviser.cli import app
+
+    path = tmp_path / "users.json"
+    result = CliRunner().invoke(app, ["nats-users", "--credentials", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output == nats_auth.render_authorization(nats_auth.load_credentials(path))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
