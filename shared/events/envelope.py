@@ -272,7 +272,11 @@ def parse(raw: bytes | str | Mapping[str, Any]) -> tuple[Envelope, Event]:
     except ValidationError as exc:
         raise _contract_error(exc) from None
     event = envelope.decode()  # a field over its limit is named before the whole is measured
-    size = len(envelope.to_json())
+    size = len(envelope.model_dump_json(exclude_none=True))
+    if size > MAX_EVENT_BYTES // 2:
+        # pydantic's serialiser is several times faster than to_json, and within a quarter of
+        # it (a time's digits, a float's notation): the exact size only where it can matter.
+        size = len(envelope.to_json())
     if size > MAX_EVENT_BYTES:
         raise _too_large(size)
     return envelope, event
