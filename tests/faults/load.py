@@ -85,6 +85,7 @@ class Driver:
     batch: int  # chains per CloudEvents batch, and per run of API chains
     run_id: str
     workers: int = 3
+    rate: float = 10.0  # chains a second at most: a steady load, not a flood
     done_chains: int = 0
     _mails_seen: int = 0
     _welcome_queue: asyncio.Queue[str] = field(default_factory=asyncio.Queue)
@@ -296,16 +297,20 @@ class Driver:
         workers: at least `chains`, and on until the faults are over, so every fault strikes
         under load."""
         next_first = 0
+        loop = asyncio.get_running_loop()
+        began = loop.time()
 
         async def chain_worker() -> None:
             nonlocal next_first
             while next_first < self.chains or not faults_done.is_set():
                 first = next_first
                 next_first += self.batch
+                await asyncio.sleep(began + first / self.rate - loop.time())
                 if (first // self.batch) % 2:
                     await self.ingest_batch(client, first, self.batch)
                 else:
                     for n in range(first, first + self.batch):
+                        await asyncio.sleep(began + n / self.rate - loop.time())
                         await self.api_chain(client, n)
 
         await asyncio.gather(*(chain_worker() for _ in range(self.workers)))

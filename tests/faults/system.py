@@ -8,8 +8,6 @@ port, store and database, as a process supervisor would.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import inspect
 import os
 import signal
 import subprocess
@@ -22,6 +20,7 @@ from pathlib import Path
 import httpx
 from aiosmtpd.controller import Controller
 
+from shared.nats_auth import generate_credentials
 from shared.natsserver import NatsServer, free_port
 from shared.settings import DEV_TOKEN_SECRET
 from tests.helpers import MailBox
@@ -31,18 +30,6 @@ REPO = Path(__file__).resolve().parents[2]
 # notifications (the mails) and analytics (the metrics). The web client holds no state.
 SERVICES = ("catalogue", "referrals", "notifications", "analytics")
 READY_TIMEOUT = 90.0
-
-
-def _nats_credentials(store: Path) -> dict[str, str] | None:
-    """Per-service NATS users where shared/nats_auth.py exists (issue 14), else none."""
-    if importlib.util.find_spec("shared.nats_auth") is None:
-        return None
-    if "credentials" not in inspect.signature(NatsServer).parameters:
-        return None
-    from shared import nats_auth
-
-    credentials: dict[str, str] = nats_auth.generate_credentials(store / "credentials.json")
-    return credentials
 
 
 @dataclass
@@ -112,9 +99,7 @@ class System:
     admin_url: str  # raw clients (the check) are the operator
     smtp: Controller
     mailbox: MailBox
-    nats_users: bool  # services connect as their own NATS users (shared/nats_auth.py)
     services: dict[str, Service] = field(default_factory=dict)
-    nats_restarts: int = 0
 
     def database_url(self, name: str) -> str:
         return f"sqlite:///{self.root / f'{name}.db'}"
@@ -131,14 +116,8 @@ class System:
     def start_nats(self) -> None:
         self.nats.start()  # the same port and store: JetStream recovers what it had written
 
-    def restart_nats(self) -> None:
-        self.start_nats()
-        self.nats_restarts += 1
 
-
-def _service_env(
-    root: Path, name: str, port: int, nats_url: str, smtp_port: int, credentials: Path | None
-) -> dict[str, str]:
+def _service_env(root: Path, name: str, port: int, nats_url: str, smtp_port: int, credentials: Path) -> dict[str, str]:
     env = {
         **os.environ,
         "SERVICE": name,
@@ -157,10 +136,10 @@ def _service_env(
         "DAILY_CAP": "1000000",
         # A delivery claimed by a killed worker is sent again after its lease: seconds, not minutes.
         "DELIVERY_LEASE_SECONDS": "10",
+        "NATS_CREDENTIALS_FILE": str(credentials),
     }
-    env.pop("NATS_CREDENTIALS_FILE", None)
-    if credentials is not None:
-        env["NATS_CREDENTIALS_FILE"] = str(credentials)
+    env.pop("NATS_USER", None)  # each logs in as itself: the user is the service's name
+    env.pop("NATS_PASSWORD", None)
     return env
 
 
@@ -170,24 +149,20 @@ def running_system(root: Path) -> Iterator[System]:
     (root / "log").mkdir(parents=True, exist_ok=True)
     store = root / "nats"
     store.mkdir(parents=True, exist_ok=True)
-    credentials = _nats_credentials(store)
-    if credentials is not None:
-        nats = NatsServer(store, log_file=root / "log" / "nats.log", credentials=credentials)  # type: ignore[call-arg]
-        admin_url: str = nats.admin_url  # type: ignore[attr-defined]
-    else:
-        nats = NatsServer(store, log_file=root / "log" / "nats.log")
-        admin_url = nats.url
+    # As in production, each service logs in as its own NATS user and may publish and read
+    # only what it owns; the audit is the operator (admin).
+    credentials_file = root / "nats-credentials.json"
+    nats = NatsServer(store, log_file=root / "log" / "nats.log", credentials=generate_credentials(credentials_file))
     mailbox = MailBox()
     smtp_port = free_port()
     smtp = Controller(mailbox, hostname="127.0.0.1", port=smtp_port)
     nats.start()
     smtp.start()
-    system = System(root, nats, admin_url, smtp, mailbox, nats_users=credentials is not None)
+    system = System(root, nats, nats.admin_url, smtp, mailbox)
     try:
         for name in SERVICES:
             port = free_port()
-            creds_file = store / "credentials.json" if credentials is not None else None
-            env = _service_env(root, name, port, nats.url, smtp_port, creds_file)
+            env = _service_env(root, name, port, nats.url, smtp_port, credentials_file)
             system.services[name] = Service(name, port, env, root / "log" / f"{name}.log")
         for service in system.services.values():
             service.start()
