@@ -56,6 +56,10 @@ def _is_json(content_type: bytes) -> bool:
     return not kind or kind == b"application/json" or kind.endswith(b"+json")
 
 
+class _TooLarge(Exception):
+    pass
+
+
 class RequestLimits:
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, max_json_depth: int) -> None:
         self.app = app
@@ -86,12 +90,13 @@ class RequestLimits:
             # an upload): the server reads no more than the declared size.
             await self.app(scope, receive, send)
             return
-        body = await self._read(receive)
-        if body is None:
-            return  # the client went away
-        if len(body) > self.max_body_bytes:
+        try:
+            body = await self._read(receive)
+        except _TooLarge:
             await self._refuse(send, 413, self._too_large())
             return
+        if body is None:
+            return  # the client went away
         if json_body and body:
             problem = self._json_problem(body)
             if problem:
@@ -100,8 +105,8 @@ class RequestLimits:
         await self.app(scope, _replay(body, receive), send)
 
     async def _read(self, receive: Receive) -> bytes | None:
-        """The body, up to one chunk past the limit (then its length tells); None when the
-        client disconnected."""
+        """The body (None when the client went away); _TooLarge at the chunk that would take
+        it past the limit, which is not kept."""
         chunks: list[bytes] = []
         size = 0
         while True:
@@ -109,9 +114,11 @@ class RequestLimits:
             if message["type"] == "http.disconnect":
                 return None
             chunk = message.get("body", b"")
-            chunks.append(chunk)
             size += len(chunk)
-            if size > self.max_body_bytes or not message.get("more_body", False):
+            if size > self.max_body_bytes:
+                raise _TooLarge
+            chunks.append(chunk)
+            if not message.get("more_body", False):
                 return b"".join(chunks)
 
     def _json_problem(self, body: bytes) -> str | None:
