@@ -249,7 +249,7 @@ class CommunityPatch(_CommunityFields):
 
 class NeedIn(_In):
     area: Annotated[str, Field(min_length=1, max_length=100, description="area code (a Danish label is accepted)")]
-    category: Annotated[str, Field(description="category id from GET /v1/categories")]
+    category: Annotated[str, Field(max_length=100, description="category id from GET /v1/categories")]
     description: Annotated[FreeText, Field(min_length=3, max_length=2000)]
     recorded_on: date | None = None
 
@@ -257,5 +257,6 @@ class NeedIn(_In):
 class NetworkMeetingIn(_In):
     held_on: date
     topic: Annotated[FreeText, Field(min_length=1, max_length=300)]
-    organization_ids: list[str] = Field(min_length=1, max_length=200)
+    # As many as the event carries (shared/events/catalogue.py), each an id of at most 64.
+    organization_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(min_length=1, max_length=100)
     notes: Annotated[FreeText, Field(max_length=5000)] = ""
