@@ -67,6 +67,9 @@ def _parse_one(raw: Any) -> Parsed:
         envelope, event = parse(raw)
     except EventContractError as exc:
         return Parsed(None, None, str(exc), raw_id, raw_type)
+    # The bus carries the contract's fields only: a field the model does not know is dropped
+    # here, so no free text an outside system adds travels on, screened or not.
+    envelope = envelope.model_copy(update={"data": event.model_dump(mode="json")})
     return Parsed(envelope, event, None, envelope.id, envelope.type)
 
 

@@ -154,7 +154,7 @@ class Envelope(BaseModel):
     subject: str | None = Field(default=None, max_length=100)
     datacontenttype: str = Field(default="application/json", max_length=100)
     # Bounded as a whole: the payload model limits its own fields, and `parse` limits the
-    # event's JSON (unknown payload fields travel on as posted).
+    # event's JSON. Ingest keeps only the model's fields (shared/ingest.py).
     data: dict[str, Any]
 
     @field_validator("time")

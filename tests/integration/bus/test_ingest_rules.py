@@ -91,6 +91,17 @@ async def test_referrals_ingestion_refuses_the_probes_and_accepts_stated_consent
         assert (refused["results"][0]["reason"] or "").startswith("data.target_groups: stored only with")
 
 
+async def test_a_field_the_contract_does_not_know_never_reaches_the_bus(sqlite_url: str, nats_clean: str) -> None:
+    async with running(sqlite_url, nats_clean) as svc:
+        event = cloudevent(CitizenRegistered(citizen_ref="c-extra", area="vestervang"), "x1", consentdate="2025-02-27")
+        event["data"]["journal"] = "Testperson Ærlig har angst og bor alene"  # not a field of the event
+        answer = await svc.ok(SYSTEM, "POST", "/v1/events", json=[event], headers=BATCH)
+        assert [r["status"] for r in answer["results"]] == ["accepted"]
+        on_bus = [e for e in await stream_events(nats_clean, "referrals") if e.subject == "c-extra"]
+        assert len(on_bus) == 1 and "journal" not in on_bus[0].data
+        assert on_bus[0].data["area"] == "vestervang"
+
+
 async def test_catalogue_ingestion_keeps_contact_data_to_the_contact_fields(sqlite_url: str, nats_clean: str) -> None:
     community = CommunityRegistered(
         community_id="k-probe",
