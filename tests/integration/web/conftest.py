@@ -32,6 +32,7 @@ ambassadors (Lars Bech, Sofie Dahl) offer accompaniment in `vestervang`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import html
 import re
 import threading
@@ -51,6 +52,7 @@ from services.analytics.main import build as build_analytics
 from services.catalogue.main import build as build_catalogue
 from services.notifications.main import build as build_notifications
 from services.referrals.main import build as build_referrals
+from services.web.api.deps import SESSION_COOKIE
 from services.web.devidp.personas import BY_KEY
 from services.web.main import build as build_web
 from services.web.settings import WebSettings
@@ -351,16 +353,51 @@ def page_without_js(new_page: Callable[..., Any]) -> Any:
 # ---------------------------------------------------------------------- helpers
 
 
-def login_as(page: Any, persona: str, next_path: str = "/") -> None:
+def login_as(page: Any, persona: str, next_path: str = "/", *, fresh: bool = False) -> None:
     """Log in as one of the development IdP's personas (guide, professional, professional-2,
-    ambassador, ambassador-2, community_contact, analyst, admin, dpo) through its picker."""
+    ambassador, ambassador-2, community_contact, analyst, admin, dpo) through its picker.
+
+    A persona logs in through the picker once per web client: later calls give the page that
+    login's session cookie and open `next_path` (what a browser that stayed logged in does).
+    `fresh` always goes through the picker (the tests of logging in, and of logging out)."""
     from urllib.parse import quote
 
+    if not fresh and _resume(page, persona, next_path):
+        return
     page.goto(f"/login?next={quote(next_path)}")
     page.get_by_role("link", name="Log ind").click()
     page.wait_for_url("**/dev-idp/authorize**")
     page.get_by_role("button", name=BY_KEY[persona].name).click()
     page.wait_for_url(lambda url: "/dev-idp/" not in url and "/login" not in url)
+    _keep(page, persona)
+
+
+# The session cookie each login got, by (web origin, persona or volunteer's e-mail), and the
+# path it landed on: a login through the browser takes seconds, and most tests are about what
+# comes after it.
+SESSIONS: dict[tuple[str, str], tuple[list[Any], str]] = {}
+
+
+def _keep(page: Any, who: str) -> None:
+    cookies = [cookie for cookie in page.context.cookies() if cookie["name"] == SESSION_COOKIE]
+    url = urlsplit(page.url)
+    SESSIONS[(ORIGINS[id(page)], who)] = (cookies, url.path + (f"?{url.query}" if url.query else ""))
+
+
+def _resume(page: Any, who: str, path: str | None = None) -> bool:
+    """Open `path` (else where the login landed) with `who`'s kept session; False when there is
+    none, or it has ended (the page is then as before, without cookies)."""
+    key = (ORIGINS[id(page)], who)
+    if key not in SESSIONS:
+        return False
+    cookies, landed = SESSIONS[key]
+    page.context.add_cookies(cookies)
+    page.goto(path or landed)
+    if urlsplit(page.url).path.startswith("/login"):
+        page.context.clear_cookies()
+        del SESSIONS[key]
+        return False
+    return True
 
 
 def links_in(message: EmailMessage) -> list[str]:
@@ -370,9 +407,12 @@ def links_in(message: EmailMessage) -> list[str]:
     return [url.rstrip(".,)") for url in URL_PATTERN.findall(text)]
 
 
-def login_by_mail(page: Any, web_system: WebSystem, email: str) -> None:
+def login_by_mail(page: Any, web_system: WebSystem, email: str, *, fresh: bool = False) -> None:
     """Log in as a volunteer: ask for a login link on /login, read it from the SMTP server,
-    open it and press "Log ind" (works with JavaScript off too)."""
+    open it and press "Log ind" (works with JavaScript off too). As `login_as`: once per web
+    client unless `fresh`, later calls open the page the login landed on with its session."""
+    if not fresh and _resume(page, email):
+        return
     before = len(web_system.mail.to(email, LOGIN_MAIL_SUBJECT))
     page.goto("/login")
     page.get_by_label("E-mail").fill(email)
@@ -382,6 +422,7 @@ def login_by_mail(page: Any, web_system: WebSystem, email: str) -> None:
     page.goto(link)
     page.get_by_role("button", name="Log ind").click()
     page.wait_for_url(lambda url: "/login" not in url)
+    _keep(page, email)
 
 
 LOGIN_MAIL_SUBJECT = "Dit login-link til Vejviser"
@@ -408,30 +449,54 @@ def axe_check(page: Any, state: str = "") -> None:
     axe needs JavaScript (it never finishes on a page with scripts off), so a page without
     JavaScript is checked through a mirror: the same HTML, scripts removed, served at the same
     address to a script-enabled page (its CSS and images load from the web as usual)."""
-    from axe_playwright_python.sync_playwright import Axe
-
-    target, mirror_context = page, None
-    if id(page) in WITHOUT_JS:
-        html = re.sub(r"<script\b[^>]*>.*?</script>", "", page.content(), flags=re.IGNORECASE | re.DOTALL)
-        address = page.url
-        mirror_context = page.context.browser.new_context(viewport=page.viewport_size)
-        target = mirror_context.new_page()
-        target.route(
-            lambda url: url == address,
-            lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html),
-        )
-        target.goto(address)
-    try:
-        options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-        results = Axe().run(target, options=options)
-    finally:
-        if mirror_context is not None:
-            mirror_context.close()
-    serious = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    target = _mirror(page) if id(page) in WITHOUT_JS else page
+    options = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
+    if not target.evaluate("() => typeof window.axe === 'object'"):  # not yet in this document
+        target.evaluate(_axe().axe_script)
+    results = target.evaluate("options => axe.run(document, options)", options)
+    serious = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
     report = "\n".join(
         f"- {v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:5]}" for v in serious
     )
     assert not serious, f"axe found serious/critical violations on {state or page.url}:\n{report}"
+
+
+@dataclass
+class _Mirrored:
+    """The script-enabled page the mirror is shown in (one per browser: its CSS stays cached),
+    and what it serves at `address`."""
+
+    page: Any
+    address: str = ""
+    html: str = ""
+
+
+MIRRORS: dict[int, _Mirrored] = {}
+
+
+def _mirror(page: Any) -> Any:
+    """`page`'s HTML without its scripts, at its address, in the browser's mirror page."""
+    browser = page.context.browser
+    mirrored = MIRRORS.get(id(browser))
+    if mirrored is None or mirrored.page.context.browser is not browser or mirrored.page.is_closed():
+        mirrored = MIRRORS[id(browser)] = _Mirrored(browser.new_context().new_page())
+        kept = mirrored
+        kept.page.route(
+            lambda url: url == kept.address,
+            lambda route: route.fulfill(status=200, content_type="text/html; charset=utf-8", body=kept.html),
+        )
+    mirrored.html = re.sub(r"<script\b[^>]*>.*?</script>", "", page.content(), flags=re.IGNORECASE | re.DOTALL)
+    mirrored.address = page.url
+    mirrored.page.set_viewport_size(page.viewport_size)
+    mirrored.page.goto(mirrored.address)
+    return mirrored.page
+
+
+@functools.cache
+def _axe() -> Any:
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
 
 
 def no_foreign_requests(page: Any) -> list[str]:

@@ -76,7 +76,7 @@ def test_a_professional_logs_in_through_the_development_identity_provider(
 
 
 def test_the_session_cookie_is_http_only_same_site_lax_and_stored_hashed(page: Any, web_system: WebSystem) -> None:
-    login_as(page, "professional")
+    login_as(page, "professional", fresh=True)
     cookie = session_cookie(page)
     assert cookie["httpOnly"] is True
     assert cookie["sameSite"] == "Lax"
@@ -106,7 +106,7 @@ def test_the_cookie_is_secure_outside_development(web_system: WebSystem) -> None
 
 
 def test_logout_ends_the_session(page: Any, web_system: WebSystem) -> None:
-    login_as(page, "guide")
+    login_as(page, "guide", fresh=True)  # its own session: the other tests' stays
     old = session_cookie(page)["value"]
     page.get_by_role("button", name="Log ud").click()
     page.wait_for_url("**/login?logget_ud=1")
@@ -121,7 +121,7 @@ def test_an_idle_session_expires(new_page: Callable[..., Any], web_system: WebSy
     # 3 seconds: the login's own requests must fit in it on a busy machine
     quick = web_system.another_web(session_idle_minutes=0.05)
     page = new_page(base_url=quick.base_url)
-    login_as(page, "professional", "/soeg")
+    login_as(page, "professional", "/soeg", fresh=True)
     page.goto("/soeg")
     assert page.url.endswith("/soeg")
     time.sleep(3.5)
@@ -130,7 +130,7 @@ def test_an_idle_session_expires(new_page: Callable[..., Any], web_system: WebSy
 
 
 def test_a_post_without_the_csrf_token_is_refused(page: Any, web_system: WebSystem) -> None:
-    login_as(page, "professional")
+    login_as(page, "professional", fresh=True)  # a session to lose, were the check broken
     refused = page.request.post("/logout", form={"anything": "x"}, max_redirects=0)
     assert refused.status == 403
     assert "Du har ikke adgang" in refused.text()
