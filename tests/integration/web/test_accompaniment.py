@@ -182,11 +182,9 @@ def test_other_roles_get_the_403_page(page: Any, web_system: WebSystem) -> None:
     assert response is not None and response.status == 403
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_an_ambassador_refers_a_citizen_they_met(
-    new_page: Callable[..., Any], web_system: WebSystem, javascript: bool
-) -> None:
-    page = new_page(javascript=javascript)
+def test_an_ambassador_refers_a_citizen_they_met(page_without_js: Any, web_system: WebSystem) -> None:
+    # Without JavaScript only: the wizard's scripted parts are test_journeys_browser's [js].
+    page = page_without_js
     foreign = no_foreign_requests(page)
     log_in(page, web_system, "ambassador")
     page.get_by_role("link", name="Henvis en borger").click()

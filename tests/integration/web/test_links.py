@@ -220,12 +220,11 @@ def own_community(web_system: WebSystem) -> str:
     return str(made.json()["id"])
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_capacity_and_pause_links_change_the_community(
-    new_page: Callable[..., Any], web_system: WebSystem, javascript: bool
-) -> None:
+def test_capacity_and_pause_links_change_the_community(page_without_js: Any, web_system: WebSystem) -> None:
+    # Without JavaScript only: plain forms, nothing here that scripts change (the link pages
+    # with JavaScript: the welcome journey's [js] variant).
     community_id = own_community(web_system)
-    page = new_page(javascript=javascript)
+    page = page_without_js
     page.goto(own_link(web_system, "capacity:full", community_id, community_id))
     expect(page.get_by_role("heading", level=1)).to_have_text("Opdater pladserne")
     axe_check(page, "link: capacity")
@@ -248,16 +247,16 @@ def test_capacity_and_pause_links_change_the_community(
     assert timedelta(days=13) < until - datetime.now(UTC) < timedelta(days=15)
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
 def test_a_follow_up_link_answers_yes_at_12_weeks_and_asks_about_loneliness(
-    new_page: Callable[..., Any], web_system: WebSystem, javascript: bool
+    page_without_js: Any, web_system: WebSystem
 ) -> None:
+    # Without JavaScript only, as the capacity links above.
     referral_id = refer(web_system)["referral_id"]
     web_system.api(web_system.referrals, "POST", f"/v1/referrals/{referral_id}/welcome")
     expires = datetime.now(UTC) + FOLLOW_UP_VALIDITY
     link = Link("participation:12:yes", referral_id, "prof-jobcenter-mette", Role.professional, (), expires)
     address = link_url(web_system.url, secret(web_system), link)
-    page = new_page(javascript=javascript)
+    page = page_without_js
     page.goto(address)
     expect(page.get_by_role("heading", level=1)).to_have_text("Opfølgning efter 12 uger")
     axe_check(page, "link: follow-up")

@@ -202,9 +202,10 @@ def test_an_analyst_sees_the_dashboard_with_small_cells_hidden(
     assert foreign == []
 
 
-@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_a_professional_gets_the_403_page(new_page: Callable[..., Any], javascript: bool) -> None:
-    page = new_page(javascript=javascript)
+def test_a_professional_gets_the_403_page(page_without_js: Any) -> None:
+    # Without JavaScript only: the 403 page is the server's either way (with JavaScript, and
+    # axe, in test_journeys_browser's 403 test).
+    page = page_without_js
     login_as(page, "professional")
     expect(page.get_by_role("link", name="Overblik")).to_have_count(0)  # not in their menu either
     response = page.goto("/overblik")
