@@ -120,7 +120,7 @@ async def test_no_accepted_input_is_lost_or_applied_twice_through_kills(tmp_path
             loaded = time.monotonic()
             # The welcomes wait for their communities' mails, which may still be on their way.
             deadline = loaded + SETTLE_SECONDS
-            while not driver.welcomes_done() and time.monotonic() < deadline:
+            while not driver.welcomes_done() and not welcomer.done() and time.monotonic() < deadline:
                 await asyncio.sleep(0.5)
             stop_welcomes.set()
             await welcomer
