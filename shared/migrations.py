@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import io
+import logging
 import re
 import subprocess
 import sys
@@ -52,6 +54,11 @@ from sqlalchemy.types import TypeDecorator
 from shared.db import Database
 
 VERSION_TABLE = "alembic_version"
+
+log = logging.getLogger("vejviser.migrations")
+# Alembic's own INFO lines ("Context impl SQLiteImpl.") would come at every start; what was
+# migrated is logged here instead.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,15 @@ def upgrade(db: Database, schema: Schema, destination: str = "heads") -> None:
             )
         if heads == {r.revision for r in script.get_revisions(destination) if r is not None}:
             return  # at the destination already: every start after the first
-        _run(conn, script, lambda revision, _context: script._upgrade_revs(destination, revision))
+        if not heads and destination == "heads":
+            # An empty database: the same revisions, rendered to SQL once a process (Alembic's
+            # offline mode) and executed; building each revision's tables again cost more than
+            # the DDL itself (referrals on SQLite: 150 ms, then 50 ms; docs/operations.md).
+            for statement in rendered(schema.name, conn.dialect.name):
+                conn.exec_driver_sql(statement)
+        else:
+            _run(conn, script, lambda revision, _context: script._upgrade_revs(destination, revision))
+        log.info("migrated the %s database from %s to %s", schema.name, ", ".join(sorted(heads)) or "-", destination)
 
 
 def current(db: Database) -> tuple[str, ...]:
@@ -195,6 +210,35 @@ def _matches(conn: Connection, schema: Schema) -> bool:
 def differences(conn: Connection, schema: Schema) -> list[Any]:
     """What differs between the database and the models (Alembic's diff tuples; [] when equal)."""
     return list(compare_metadata(MigrationContext.configure(conn), target_metadata(schema)))
+
+
+class _Statements(io.StringIO):
+    """An output buffer that keeps Alembic's offline output one statement at a time."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statements: list[str] = []
+
+    def write(self, text: str) -> int:
+        statement = text.strip().removesuffix(";")
+        if statement and not statement.startswith("--") and statement not in ("BEGIN", "COMMIT"):
+            self.statements.append(statement)
+        return len(text)
+
+
+@cache
+def rendered(name: str, dialect: str) -> tuple[str, ...]:
+    """The statements that take an empty `dialect` database to head: what `alembic upgrade
+    heads --sql` prints, the version table's rows included."""
+    script = scripts(name)
+    output = _Statements()
+    steps: Steps = lambda revision, _context: script._upgrade_revs("heads", revision)  # noqa: E731
+    with EnvironmentContext(Config(), script, fn=steps, as_sql=True, destination_rev="heads") as environment:
+        environment.configure(
+            dialect_name=dialect, output_buffer=output, version_table=VERSION_TABLE, transactional_ddl=False
+        )
+        environment.run_migrations()
+    return tuple(output.statements)
 
 
 Steps = Callable[[Any, MigrationContext], Iterable[RevisionStep]]

@@ -60,7 +60,7 @@ def upgrade() -> None:
     op.create_index(op.f("ix_audit_log_at"), "audit_log", ["at"], unique=False)
     op.create_index("ix_audit_log_citizen_at", "audit_log", ["citizen_ref", "at"], unique=False)
     op.create_index(op.f("ix_audit_log_purpose"), "audit_log", ["purpose"], unique=False)
-    for statement in AUDIT_LOG_TRIGGERS.get(op.get_bind().dialect.name, ()):
+    for statement in AUDIT_LOG_TRIGGERS.get(op.get_context().dialect.name, ()):
         op.execute(statement)
     op.create_table(
         "bridge",
@@ -230,6 +230,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
     op.drop_index(op.f("ix_audit_log_actor_id"), table_name="audit_log")
     op.drop_table("audit_log")
-    if op.get_bind().dialect.name == "postgresql":  # SQLite's triggers went with their table
+    if op.get_context().dialect.name == "postgresql":  # SQLite's triggers went with their table
         op.execute("DROP FUNCTION audit_log_append_only()")
     op.drop_table("accompaniment_decline")
