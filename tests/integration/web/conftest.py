@@ -432,14 +432,24 @@ LOGIN_MAIL_SUBJECT = "Dit login-link til Vejviser"
 def http_login(web_system: WebSystem, persona: str, base_url: str | None = None) -> Iterator[httpx.Client]:
     """An httpx client (cookies kept, redirects followed) logged in through the development
     IdP's persona picker the way a browser without JavaScript does it (to `base_url`, e.g.
-    `another_web()`'s, else the system's web)."""
-    with httpx.Client(base_url=base_url or web_system.url, follow_redirects=True, timeout=30) as client:
+    `another_web()`'s, else the system's web); once per persona and web client, as `login_as`."""
+    base = base_url or web_system.url
+    with httpx.Client(base_url=base, follow_redirects=True, timeout=30) as client:
+        if (base, persona) in SESSIONS:  # logged in before (a browser's login counts too)
+            for cookie in SESSIONS[(base, persona)][0]:
+                client.cookies.set(cookie["name"], cookie["value"])
+            if client.get("/login", follow_redirects=False).status_code == 303:  # still logged in
+                yield client
+                return
+            client.cookies.clear()
         picker = client.get("/login/start", params={"next": "/"})
         assert picker.status_code == 200 and "/dev-idp/authorize" in str(picker.url), picker.text[:500]
         hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', picker.text)
         form = {name: html.unescape(value) for name, value in hidden} | {"persona": persona}
         done = client.post("/dev-idp/authorize", data=form)
         assert done.status_code == 200 and "vejviser_session" in client.cookies, done.text[:500]
+        cookie = {"name": SESSION_COOKIE, "value": client.cookies[SESSION_COOKIE], "url": base}
+        SESSIONS[(base, persona)] = ([cookie], "/")
         yield client
 
 
