@@ -430,6 +430,9 @@ def upgrade_command(
     try:
         upgrade(db, schema, to)
         typer.echo(f"{name}: at {', '.join(current(db))}")
+    except MigrationError as exc:
+        typer.echo(f"{name}: {exc}", err=True)
+        raise typer.Exit(1) from None
     finally:
         db.dispose()
 
