@@ -16,7 +16,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from typing import Literal
 
 SmtpSecurity = Literal["none", "starttls", "tls"]
@@ -60,7 +60,9 @@ class Smtp:
         message["To"] = mail.to
         message["Subject"] = mail.subject
         message["Date"] = format_datetime(now)
-        message["Message-ID"] = make_msgid(idstring=mail.message_key, domain="vejviser.local")
+        # Built from the key alone (make_msgid adds the time and a random number): a copy sent
+        # again after a crash mid-send must carry the same id for the client to drop it.
+        message["Message-ID"] = f"<{mail.message_key}@vejviser.local>"
         for name, value in mail.headers:
             message[name] = value
         message.set_content(mail.text)
