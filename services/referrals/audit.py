@@ -2,9 +2,10 @@
 for which declared purpose (`shared/purposes.py`).
 
 Append-only in the database itself, not only by convention: a trigger refuses UPDATE and
-DELETE (on PostgreSQL TRUNCATE too). It is created with the table (`after_create`), so
-`create_all` installs it wherever the table appears, and a bug, a careless script or an
-erasure cascade cannot rewrite who read what.
+DELETE (on PostgreSQL TRUNCATE too). It is created with the table (`after_create`) and by the
+migration `referrals_0001` (services/referrals/migrations), so every database has it, and a bug,
+a careless script or an erasure cascade cannot rewrite who read what. Changing the trigger
+needs a new revision as well as the change here.
 
 A read is written as one row per citizen (and per kind of read) in one statement, in the
 reader's unit of work or in one of its own before the answer leaves.
