@@ -151,7 +151,9 @@ def access(route: Any) -> RouteAccess:
             statuses |= marked.statuses
             authentication = marked.authentication or authentication
             roles &= marked.roles or ALL_ROLES
-    if roles != ALL_ROLES:
+    if authentication != "none":
+        # Refused for the role, or for the caller's relation to the thing (not their referral,
+        # not their community): the services check both.
         statuses.add(403)
     dependant: Dependant = route.dependant
     if dependant.path_params:

@@ -13,12 +13,16 @@ from services.catalogue.search import Filters
 from services.catalogue.service import communities, searching
 from services.catalogue.views import AreaOut, CategoryOut, CommunityOut, CommunityPage
 from shared.errors import Invalid
+from shared.responses import errors
 
 router = APIRouter(prefix="/v1", tags=["communities"])
 
 
 @router.post(
-    "/communities", status_code=status.HTTP_201_CREATED, summary="Register a community (publishes CommunityRegistered)"
+    "/communities",
+    status_code=status.HTTP_201_CREATED,
+    summary="Register a community (publishes CommunityRegistered)",
+    responses=errors(409),  # the id is taken, or the organisation is archived
 )
 def create_community(body: CommunityIn, _: Writer, catalogue: CatalogueDep) -> CommunityOut:
     return communities.register(catalogue, body)
@@ -73,7 +77,9 @@ def get_community(community_id: str, _: Reader, catalogue: CatalogueDep) -> Comm
 
 
 @router.patch(
-    "/communities/{community_id}", summary="Change a community (publishes CommunityUpdated when something changed)"
+    "/communities/{community_id}",
+    summary="Change a community (publishes CommunityUpdated when something changed)",
+    responses=errors(409),  # archived
 )
 def update_community(community_id: str, body: CommunityPatch, _: Writer, catalogue: CatalogueDep) -> CommunityOut:
     return communities.update(catalogue, community_id, body)
@@ -87,6 +93,7 @@ def archive_community(community_id: str, _: Writer, catalogue: CatalogueDep) -> 
 @router.put(
     "/communities/{community_id}/capacity",
     summary="Report seats (publishes CommunityCapacityChanged when it changed)",
+    responses=errors(409),
     description="Guides, admins, and the community's own contact (a community_contact token listing it). "
     "A report without `total` keeps the total seats already known.",
 )
@@ -99,6 +106,7 @@ def put_capacity(
 @router.put(
     "/communities/{community_id}/contact",
     summary="Correct the contact person (publishes CommunityUpdated when it changed)",
+    responses=errors(409),
     description="The community's own contact (a community_contact token listing it), guides and admins. "
     "The whole contact person is replaced: `name`, an `email` and/or a `phone`, and `public`: whether "
     "they consent to be shown in the public HSDS feed (left out: not public). Staff always see them.",
@@ -112,6 +120,7 @@ def put_contact(
 @router.delete(
     "/communities/{community_id}/contact",
     summary="Remove the contact person (publishes CommunityUpdated with an empty contact)",
+    responses=errors(409),
     description="The community's own contact, guides and admins; also on an archived community. "
     "The public feeds then show the organisation's own contact details only, and no more mail goes "
     "to the removed person.",

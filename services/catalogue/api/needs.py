@@ -8,6 +8,7 @@ from services.catalogue.api.deps import CatalogueDep, Page, PerPage, Reader, Wri
 from services.catalogue.schemas import NeedIn, NetworkMeetingIn
 from services.catalogue.service import needs
 from services.catalogue.views import MeetingOut, NeedOut, NeedPage
+from shared.responses import errors
 
 router = APIRouter(prefix="/v1")
 
@@ -17,6 +18,7 @@ router = APIRouter(prefix="/v1")
     status_code=status.HTTP_201_CREATED,
     tags=["needs"],
     summary="Record an unmet need heard from citizens (publishes NeedRecorded)",
+    responses=errors(409),
 )
 def record_need(body: NeedIn, principal: Writer, catalogue: CatalogueDep) -> NeedOut:
     return needs.record(catalogue, body, principal)
@@ -39,6 +41,7 @@ def list_needs(
     status_code=status.HTTP_201_CREATED,
     tags=["network meetings"],
     summary="Record an association network meeting (publishes NetworkMeetingHeld)",
+    responses=errors(409),
 )
 def hold_meeting(body: NetworkMeetingIn, principal: Writer, catalogue: CatalogueDep) -> MeetingOut:
     return needs.hold_meeting(catalogue, body, principal)

@@ -8,6 +8,8 @@ from services.catalogue.api.deps import CatalogueDep, Reader, Writer
 from services.catalogue.schemas import OrganizationIn, OrganizationPatch
 from services.catalogue.service import organizations
 from services.catalogue.views import OrganizationDetail, OrganizationOut
+from shared.errors import Invalid
+from shared.responses import errors
 
 router = APIRouter(prefix="/v1/organizations", tags=["organisations"])
 
@@ -16,6 +18,7 @@ router = APIRouter(prefix="/v1/organizations", tags=["organisations"])
     "",
     status_code=status.HTTP_201_CREATED,
     summary="Register an organisation (association, municipal unit, business, housing association)",
+    responses=errors(409),
 )
 def create_organization(body: OrganizationIn, _: Writer, catalogue: CatalogueDep) -> OrganizationOut:
     return organizations.create(catalogue, body)
@@ -31,13 +34,27 @@ def get_organization(organization_id: str, _: Reader, catalogue: CatalogueDep) -
     return organizations.detail(catalogue, organization_id)
 
 
-@router.patch("/{organization_id}", summary="Change an organisation")
+def _kept(body: OrganizationPatch) -> None:
+    """An organisation always has what registering it requires (a name, a kind, a description,
+    empty or not): a null there is refused, not passed on to the database's NOT NULL."""
+    for name in sorted(body.model_fields_set):
+        field = OrganizationIn.model_fields[name]
+        if getattr(body, name) is None and (field.is_required() or field.default is not None):
+            raise Invalid(f"{name}: an organisation always has one; leave {name} out to keep it", field=name)
+
+
+@router.patch("/{organization_id}", summary="Change an organisation", responses=errors(409))
 def update_organization(
     organization_id: str, body: OrganizationPatch, _: Writer, catalogue: CatalogueDep
 ) -> OrganizationOut:
+    _kept(body)
     return organizations.update(catalogue, organization_id, body)
 
 
-@router.post("/{organization_id}/archive", summary="Archive an organisation that has no active communities")
+@router.post(
+    "/{organization_id}/archive",
+    summary="Archive an organisation that has no active communities",
+    responses=errors(409),
+)
 def archive_organization(organization_id: str, _: Writer, catalogue: CatalogueDep) -> OrganizationOut:
     return organizations.archive(catalogue, organization_id)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from services.notifications.api.deps import Service
+from services.notifications.api.deps import Pausing, Service
 from services.notifications.schemas import PauseIn, PauseOut
 from services.notifications.service import pauses
 from services.notifications.service.pauses import Pause
-from shared.auth import CurrentPrincipal
 
 router = APIRouter(prefix="/v1/communities", tags=["communities"])
 
@@ -18,7 +17,7 @@ def _out(pause: Pause) -> PauseOut:
 
 
 @router.get("/{community_id}/pause", summary="Until when the community's mail is paused (null: not paused)")
-def get_pause(community_id: str, principal: CurrentPrincipal, service: Service) -> PauseOut:
+def get_pause(community_id: str, principal: Pausing, service: Service) -> PauseOut:
     return _out(pauses.pause_of(service, principal, community_id))
 
 
@@ -26,5 +25,5 @@ def get_pause(community_id: str, principal: CurrentPrincipal, service: Service) 
     "/{community_id}/pause",
     summary="Pause e-mail to the community's contact until a time (null ends the pause); the inbox still gets all",
 )
-def put_pause(community_id: str, body: PauseIn, principal: CurrentPrincipal, service: Service) -> PauseOut:
+def put_pause(community_id: str, body: PauseIn, principal: Pausing, service: Service) -> PauseOut:
     return _out(pauses.set_pause(service, principal, community_id, body.until))

@@ -19,5 +19,7 @@ def _service(request: Request) -> Notifications:
 Service = Annotated[Notifications, Depends(_service)]
 SystemOrAdmin = Annotated[Principal, Depends(require(Role.municipal_system, Role.admin))]
 GuideOrAdmin = Annotated[Principal, Depends(require(Role.guide, Role.admin))]
+# A community's contact pauses its mail (the service checks it is theirs), or a guide or admin.
+Pausing = Annotated[Principal, Depends(require(Role.guide, Role.admin, Role.community_contact))]
 InboxLimit = Annotated[int, Query(ge=1, le=500)]
 OverviewLimit = Annotated[int, Query(ge=1, le=1000)]

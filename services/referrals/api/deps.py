@@ -4,11 +4,12 @@ data, and the service object."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 
 from services.referrals.audit import Reader
+from services.referrals.domain import ACTORS_FOR, REFERRER_ROLES, Action
 from services.referrals.service import ReferralsService
 from services.referrals.service.welcome import CONFIRMED_BY
 from shared.auth import CurrentPrincipal, require
@@ -37,6 +38,15 @@ Supervising = Annotated[Principal, Depends(require(Role.dpo, Role.admin))]
 # A citizen's access request is answered by the DPO, or by a guide or an administrator.
 AnsweringAccess = Annotated[Principal, Depends(require(Role.dpo, Role.admin, Role.guide))]
 Admin = Annotated[Principal, Depends(require(Role.admin))]
+# Only referrers are asked to go along, so only they can say no.
+Volunteering = Annotated[Principal, Depends(require(*sorted(REFERRER_ROLES)))]
+
+
+def acting(action: Action) -> Any:
+    """The roles that make this move (domain.ACTORS_FOR), refused at the door so the OpenAPI
+    document and the access matrix say who may; the service still checks the referral is theirs."""
+    return Depends(require(*sorted(ACTORS_FOR[action])))
+
 
 # A code, not free text: the log must not become a second place where names and diagnoses land.
 Client = Annotated[

@@ -8,7 +8,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from services.referrals.api.deps import ForFollowUp, ForWorklist, Offset, Referring, Service
+from services.referrals.api.deps import (
+    Directory,
+    ForFollowUp,
+    ForWorklist,
+    Offset,
+    Referring,
+    Service,
+    Volunteering,
+    acting,
+)
 from services.referrals.api.presenters import companion_out, referrals_out, timeline_out
 from services.referrals.audit import Reader
 from services.referrals.domain import Action, Status
@@ -27,7 +36,6 @@ from services.referrals.schemas import (
 )
 from services.referrals.service.views import Shown
 from services.referrals.tables import Referral
-from shared.auth import CurrentPrincipal
 from shared.errors import Invalid
 from shared.events import Event
 from shared.events.referrals import (
@@ -40,6 +48,7 @@ from shared.events.referrals import (
     ReferralRejected,
     WelcomeConfirmed,
 )
+from shared.responses import errors
 
 router = APIRouter(prefix="/v1/referrals", tags=["referrals"])
 
@@ -48,13 +57,19 @@ def one(shown: Shown, principal: Reader, service: Service) -> ReferralOut:
     return referrals_out(shown, principal, service.settings)[0]
 
 
-@router.post("", status_code=201, summary="Refer a citizen to a community")
+@router.post(
+    "",
+    status_code=201,
+    summary="Refer a citizen to a community",
+    responses=errors(404, 409, 410),  # the citizen or community unknown, the community archived, the citizen erased
+)
 def create(body: ReferralIn, _: Referring, principal: ForFollowUp, service: Service) -> ReferralOut:
     return one(service.referrals.create(principal, body), principal, service)
 
 
 @router.get("", summary="List the referrals you may see")
 def visible(
+    _: Directory,
     principal: ForWorklist,
     service: Service,
     status: Annotated[list[Status] | None, Query()] = None,
@@ -86,12 +101,12 @@ def visible(
 
 
 @router.get("/{referral_id}")
-def get(referral_id: str, principal: ForFollowUp, service: Service) -> ReferralOut:
+def get(referral_id: str, _: Directory, principal: ForFollowUp, service: Service) -> ReferralOut:
     return one(service.referrals.get(principal, referral_id), principal, service)
 
 
 @router.get("/{referral_id}/timeline", summary="The referral's events in order")
-def timeline(referral_id: str, principal: ForFollowUp, service: Service) -> list[TimelineOut]:
+def timeline(referral_id: str, _: Directory, principal: ForFollowUp, service: Service) -> list[TimelineOut]:
     return [timeline_out(entry) for entry in service.referrals.timeline(principal, referral_id)]
 
 
@@ -108,7 +123,11 @@ def step(
     return one(service.referrals.move(principal, referral_id, action, make), principal, service)
 
 
-@router.post("/{referral_id}/accept")
+@router.post(
+    "/{referral_id}/accept",
+    dependencies=[acting(Action.accept)],
+    responses=errors(409),
+)
 def accept(referral_id: str, principal: ForFollowUp, service: Service) -> ReferralOut:
     return step(service, principal, referral_id, Action.accept, lambda r: ReferralAccepted(referral_id=r.referral_id))
 
@@ -116,18 +135,29 @@ def accept(referral_id: str, principal: ForFollowUp, service: Service) -> Referr
 @router.post(
     "/{referral_id}/arrange_accompaniment",
     summary="Arrange a companion: the referrer or a guide names anyone, a volunteer takes it (first wins)",
+    dependencies=[acting(Action.arrange_accompaniment)],
+    responses=errors(409),
 )
 def arrange(referral_id: str, body: CompanionIn, principal: ForFollowUp, service: Service) -> ReferralOut:
     return one(service.accompaniment.arrange(principal, referral_id, body.companion_id), principal, service)
 
 
-@router.post("/{referral_id}/decline_accompaniment", status_code=204, summary="Say no to an accompaniment request")
-def decline(referral_id: str, principal: CurrentPrincipal, service: Service) -> Response:
+@router.post(
+    "/{referral_id}/decline_accompaniment",
+    status_code=204,
+    summary="Say no to an accompaniment request",
+    responses=errors(409),
+)
+def decline(referral_id: str, principal: Volunteering, service: Service) -> Response:
     service.accompaniment.decline(principal, referral_id)
     return Response(status_code=204)
 
 
-@router.post("/{referral_id}/accompany")
+@router.post(
+    "/{referral_id}/accompany",
+    dependencies=[acting(Action.accompany)],
+    responses=errors(409),
+)
 def accompany(
     referral_id: str, principal: ForFollowUp, service: Service, body: AccompanyIn | None = None
 ) -> ReferralOut:
@@ -140,7 +170,11 @@ def accompany(
     return step(service, principal, referral_id, Action.accompany, make)
 
 
-@router.post("/{referral_id}/welcome")
+@router.post(
+    "/{referral_id}/welcome",
+    dependencies=[acting(Action.welcome)],
+    responses=errors(409),
+)
 def welcome(referral_id: str, principal: ForFollowUp, service: Service) -> ReferralOut:
     def make(referral: Referral) -> WelcomeConfirmed:
         return WelcomeConfirmed(
@@ -150,7 +184,11 @@ def welcome(referral_id: str, principal: ForFollowUp, service: Service) -> Refer
     return step(service, principal, referral_id, Action.welcome, make)
 
 
-@router.post("/{referral_id}/confirm_participation")
+@router.post(
+    "/{referral_id}/confirm_participation",
+    dependencies=[acting(Action.confirm_participation)],
+    responses=errors(409),
+)
 def confirm(referral_id: str, body: ParticipationIn, principal: ForFollowUp, service: Service) -> ReferralOut:
     def make(referral: Referral) -> ParticipationConfirmed:
         return ParticipationConfirmed(
@@ -162,7 +200,11 @@ def confirm(referral_id: str, body: ParticipationIn, principal: ForFollowUp, ser
     return step(service, principal, referral_id, Action.confirm_participation, make)
 
 
-@router.post("/{referral_id}/reject")
+@router.post(
+    "/{referral_id}/reject",
+    dependencies=[acting(Action.reject)],
+    responses=errors(409),
+)
 def reject(referral_id: str, body: RejectIn, principal: ForFollowUp, service: Service) -> ReferralOut:
     return step(
         service,
@@ -173,7 +215,12 @@ def reject(referral_id: str, body: RejectIn, principal: ForFollowUp, service: Se
     )
 
 
-@router.post("/{referral_id}/propose_visit", summary="Propose the first visit (replaces an earlier proposal)")
+@router.post(
+    "/{referral_id}/propose_visit",
+    summary="Propose the first visit (replaces an earlier proposal)",
+    dependencies=[acting(Action.propose_visit)],
+    responses=errors(409),
+)
 def propose_visit(referral_id: str, body: VisitIn, principal: ForFollowUp, service: Service) -> ReferralOut:
     def make(referral: Referral) -> FirstVisitProposed:
         # Stored and published in UTC, as every time is; shown in Copenhagen time.
@@ -183,7 +230,12 @@ def propose_visit(referral_id: str, body: VisitIn, principal: ForFollowUp, servi
     return step(service, principal, referral_id, Action.propose_visit, make)
 
 
-@router.post("/{referral_id}/no_show", summary="The citizen did not come (ends the referral)")
+@router.post(
+    "/{referral_id}/no_show",
+    summary="The citizen did not come (ends the referral)",
+    dependencies=[acting(Action.no_show)],
+    responses=errors(409),
+)
 def no_show(referral_id: str, principal: ForFollowUp, service: Service) -> ReferralOut:
     def make(referral: Referral) -> NoShowReported:
         return NoShowReported(referral_id=referral.referral_id, reported_by=principal.actor_id)
@@ -191,13 +243,22 @@ def no_show(referral_id: str, principal: ForFollowUp, service: Service) -> Refer
     return step(service, principal, referral_id, Action.no_show, make)
 
 
-@router.post("/{referral_id}/loneliness", status_code=201, summary="Record the loneliness measure (with consent)")
+@router.post(
+    "/{referral_id}/loneliness",
+    status_code=201,
+    summary="Record the loneliness measure (with consent)",
+    responses=errors(409),
+)
 def loneliness(
     referral_id: str, body: LonelinessIn, _: Referring, principal: ForFollowUp, service: Service
 ) -> ReferralOut:
     return one(service.referrals.measure_loneliness(principal, referral_id, body), principal, service)
 
 
-@router.post("/{referral_id}/cancel")
+@router.post(
+    "/{referral_id}/cancel",
+    dependencies=[acting(Action.cancel)],
+    responses=errors(409),
+)
 def cancel(referral_id: str, principal: ForFollowUp, service: Service, body: CancelIn | None = None) -> ReferralOut:
     return step(service, principal, referral_id, Action.cancel, lambda r: ReferralCancelled(referral_id=r.referral_id))

@@ -11,11 +11,17 @@ from services.referrals.api.presenters import referrer_out
 from services.referrals.cascade import Readiness
 from services.referrals.schemas import ReadinessIn, ReferrerIn, ReferrerOut, TrainingIn
 from services.referrals.service.referrers import DirectoryQuery
+from shared.responses import errors
 
 router = APIRouter(prefix="/v1/referrers", tags=["referrers"])
 
 
-@router.post("", status_code=201, summary="Activate a referrer (a cascade edge)")
+@router.post(
+    "",
+    status_code=201,
+    summary="Activate a referrer (a cascade edge)",
+    responses=errors(404, 409, 410),  # a former citizen unknown or erased; the referrer exists already
+)
 def activate(body: ReferrerIn, principal: Recruiting, service: Service) -> ReferrerOut:
     return referrer_out(service.referrers.activate(principal, body))
 

@@ -11,6 +11,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from services.referrals.api.deps import ByWelcomeLink, Service
 from services.referrals.service.welcome import WelcomePage
 from shared.profile import profile
+from shared.responses import errors
 
 _templates = Environment(
     loader=FileSystemLoader(Path(__file__).parent.parent / "templates"), autoescape=select_autoescape(["html"])
@@ -26,11 +27,20 @@ def render(page: WelcomePage) -> HTMLResponse:
     return HTMLResponse(html, status_code=page.status)
 
 
-@router.get("/welcome/{token}", response_class=HTMLResponse, summary="The one-click welcome page (Danish)")
+# The link unknown (404), the referral past welcoming (409), the link expired (410): Danish pages.
+WELCOME_PAGES = errors(404, 409, 410, html=True)
+
+
+@router.get(
+    "/welcome/{token}",
+    response_class=HTMLResponse,
+    summary="The one-click welcome page (Danish)",
+    responses=WELCOME_PAGES,
+)
 def show(token: str, reader: ByWelcomeLink, service: Service) -> HTMLResponse:
     return render(service.welcome.show(token, reader))
 
 
-@router.post("/welcome/{token}", response_class=HTMLResponse, summary="Confirm the welcome")
+@router.post("/welcome/{token}", response_class=HTMLResponse, summary="Confirm the welcome", responses=WELCOME_PAGES)
 def confirm(token: str, reader: ByWelcomeLink, service: Service) -> HTMLResponse:
     return render(service.welcome.confirm(token, reader))

@@ -141,6 +141,13 @@ Page = Annotated[PageContext, Depends(page_context)]
 LoggedIn = Annotated[WebUser, Depends(require_login)]
 
 
+# Who may use the pages over a backing service's API, the same roles as that API lets in (so a
+# refusal comes at the web's own door, and the OpenAPI document and access matrix say so).
+REFERRING = (Role.guide, Role.admin, Role.professional, Role.ambassador)
+FOLLOWING = (*REFERRING, Role.community_contact)
+CONTACT_READERS = (Role.guide, Role.admin, Role.professional)
+
+
 def Staff(*roles: Role) -> Any:
     """`user: Annotated[WebUser, Staff(Role.guide, Role.admin)]`: other roles get the 403 page."""
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from services.web.api.deps import CsrfForm, LoggedIn, Page, PageContext, Staff
+from services.web.api.deps import CONTACT_READERS, REFERRING, CsrfForm, LoggedIn, Page, PageContext, Staff
 from services.web.api.pages.deps import GUARDED, PagesDep
 from services.web.domain import WebUser
 from services.web.service import Pages, citizens
@@ -55,12 +55,12 @@ def _render(
     )
 
 
-@router.get("/{citizen_ref}", response_class=HTMLResponse)
+@router.get("/{citizen_ref}", response_class=HTMLResponse, dependencies=[Staff(*REFERRING)])
 def citizen_page(citizen_ref: str, page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
     return _render(page, pages, user, citizen_ref)
 
 
-@router.post("/{citizen_ref}/kontakt", response_class=HTMLResponse)
+@router.post("/{citizen_ref}/kontakt", response_class=HTMLResponse, dependencies=[Staff(*CONTACT_READERS)])
 def read_contact(citizen_ref: str, form: CsrfForm, page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
     purpose = str(form.get("purpose") or "").strip()
     if purpose not in CONTACT_PURPOSES:

@@ -15,14 +15,14 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.web import domain
-from services.web.api.deps import CsrfForm, LoggedIn, Page, PageContext
+from services.web.api.deps import FOLLOWING, CsrfForm, LoggedIn, Page, PageContext, Staff
 from services.web.api.pages.deps import GUARDED, PagesDep
 from services.web.domain import WebUser
 from services.web.service import Pages, worklist
 from services.web.service.backends import BackendError
 from services.web.service.referral_wizard import named_companions
 
-router = APIRouter(prefix="/henvisninger", dependencies=GUARDED)
+router = APIRouter(prefix="/henvisninger", dependencies=[*GUARDED, Staff(*FOLLOWING)])
 
 DONE_WORDS = {
     "accept": "Henvisningen er accepteret.",

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from services.web import wizard
-from services.web.api.deps import CsrfForm, LoggedIn, Page, PageContext, PageForbidden
+from services.web.api.deps import FOLLOWING, REFERRING, CsrfForm, LoggedIn, Page, PageContext, PageForbidden, Staff
 from services.web.api.pages.deps import GUARDED, DraftOwner, PagesDep
 from services.web.api.pages.wizard_views import check_rows, step_context
 from services.web.domain import WebUser
@@ -49,7 +49,7 @@ def start_page(page: Page, user: LoggedIn, borger: str = "") -> HTMLResponse:
     return _render_start(page, user, citizen_ref, [])
 
 
-@router.post("", response_class=HTMLResponse)
+@router.post("", response_class=HTMLResponse, dependencies=[Staff(*REFERRING)])
 def start(form: CsrfForm, page: Page, owner: DraftOwner, pages: PagesDep) -> Response:
     if not owner.user.refers:
         raise PageForbidden()
@@ -70,7 +70,7 @@ def no_consent(page: Page, user: LoggedIn) -> HTMLResponse:
     return page.render("pages/wizard/no_consent.html")
 
 
-@router.get("/kvittering/{referral_id}", response_class=HTMLResponse)
+@router.get("/kvittering/{referral_id}", response_class=HTMLResponse, dependencies=[Staff(*FOLLOWING)])
 def receipt(referral_id: str, page: Page, user: LoggedIn, pages: PagesDep, ensomhed: str = "") -> HTMLResponse:
     referral = pages.referrals.get(user, f"/v1/referrals/{referral_id}", Referral)
     return page.render("pages/wizard/receipt.html", referral=referral, loneliness=ensomhed)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from services.web.api.deps import LoggedIn, Page
+from services.web.api.deps import FOLLOWING, LoggedIn, Page, Staff
 from services.web.api.pages.deps import GUARDED, PagesDep
 from services.web.domain import OVERDUE_DAYS, STATUS_WORDS, WebUser
 from services.web.service import Pages
@@ -40,7 +40,7 @@ def _follow_ups(pages: Pages, user: WebUser) -> list[UnansweredFollowUp] | None:
         return None
 
 
-@router.get("/henvisninger", response_class=HTMLResponse)
+@router.get("/henvisninger", response_class=HTMLResponse, dependencies=[Staff(*FOLLOWING)])
 def worklist_page(page: Page, user: LoggedIn, pages: PagesDep) -> HTMLResponse:
     work = WorkFilter.parse(dict(page.request.query_params), user)
     found = worklist(pages, user, work)
