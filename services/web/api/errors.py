@@ -32,26 +32,29 @@ def error_page(request: Request, status: int, message: str = "") -> Response:
 def install_page_errors(app: FastAPI) -> None:
     # The OpenAPI document declares these pages, not the APIs' JSON bodies (shared/responses.py).
     app.state.html_errors = True
+    # The pages' handlers are plain functions: an error page asks notifications for the header's
+    # unread count (a blocking call of up to 1 s), so Starlette must run them in its threadpool,
+    # not in the event loop every other request waits on.
 
     @app.exception_handler(LoginRequired)
     async def _login(request: Request, exc: LoginRequired) -> Response:
         return login_redirect(request, exc.next_path)
 
     @app.exception_handler(PageForbidden)
-    async def _forbidden(request: Request, exc: PageForbidden) -> Response:
+    def _forbidden(request: Request, exc: PageForbidden) -> Response:
         return error_page(request, 403, exc.message)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+    def _http(request: Request, exc: StarletteHTTPException) -> Response:
         return error_page(request, exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+    def _invalid(request: Request, exc: RequestValidationError) -> Response:
         # Only the fields' names are logged: their values may be personal data.
         log.info("invalid request to %s: %s", request.url.path, [e.get("loc") for e in exc.errors()])
         return error_page(request, 400)
 
     @app.exception_handler(Exception)
-    async def _crash(request: Request, exc: Exception) -> Response:
+    def _crash(request: Request, exc: Exception) -> Response:
         log.error("page %s failed: %s", request.url.path, type(exc).__name__)
         return error_page(request, 500)
