@@ -30,6 +30,7 @@ from shared.bus import (
     ensure_streams,
     make_broker,
     run_dead_letter_keeper,
+    stream_name,
 )
 from shared.clock import Clock, SystemClock
 from shared.db import Database
@@ -170,7 +171,15 @@ class Runtime:
         self._stop.clear()
         self._tasks = [
             asyncio.create_task(self.relay.run(self._stop), name="outbox-relay"),
-            asyncio.create_task(run_dead_letter_keeper(self.broker.connection, self._stop), name="dlq-keeper"),
+            asyncio.create_task(
+                run_dead_letter_keeper(
+                    self.broker.connection,
+                    self._stop,
+                    service=self.settings.service,
+                    consumers=[(stream_name(c.context), c.durable) for c in self.consumers],
+                ),
+                name="dlq-keeper",
+            ),
         ]
         self._tasks += [
             asyncio.create_task(c.run(self.broker.connection, self._stop), name=c.durable) for c in self.consumers

@@ -71,9 +71,10 @@ STREAMS: dict[str, Keep] = {
         "a copy of a sensitive event keeps its own, shorter or equal, time to live",
     ),
     ADVISORY_STREAM: Keep(
-        None,
-        "a work queue: the dead-letter keeper removes each advisory once its dead letter is in the "
-        "DLQ; advisories hold stream positions only, never a payload",
+        30 * DAY,
+        "a work queue: each service's dead-letter keeper removes the advisories of its own consumers "
+        "once their dead letters are in the DLQ; an advisory no keeper takes (an operator's ad-hoc "
+        "consumer) goes after a month; advisories hold stream positions only, never a payload",
     ),
 }
 
