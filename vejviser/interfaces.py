@@ -94,14 +94,25 @@ def render(document: dict[str, Any]) -> str:
 RETENTION = "events-retention.md"
 
 
+SECURITY = "security.md"
+
+
 def write_documents(out: Path) -> list[Path]:
     from shared.stream_retention import retention_table
+    from vejviser.access_matrix import render_access_matrix, with_matrix
 
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    texts = {filename: render(document) for filename, document in documents().items()}
+    built = documents()
+    texts = {filename: render(document) for filename, document in built.items()}
     for filename, text in {**texts, RETENTION: retention_table()}.items():
         path = out / filename
         path.write_text(text)
         written.append(path)
+    # The access matrix is generated from the same OpenAPI documents (their x-roles).
+    security = out / SECURITY
+    if security.exists():
+        matrix = render_access_matrix({name: built[f"openapi-{name}.json"] for name in SERVICES})
+        security.write_text(with_matrix(security.read_text(), matrix))
+        written.append(security)
     return written
