@@ -26,9 +26,9 @@ test: $(STAMP) browser
 	$(PY) -m mypy
 	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
-## make soak: the fault suite with many more rounds (and the fuzzing with a larger budget)
+## make soak: the fault suite with five rounds, the cluster losing two nodes in turn, the fuzzing with a larger budget
 soak: $(STAMP)
-	SOAK=1 $(PY) -m pytest -q -p no:cacheprovider -s tests/faults tests/integration/bus/test_cluster.py
+	SOAK=1 $(PY) -m pytest -q -p no:cacheprovider -s tests/faults tests/integration/bus/test_cluster.py tests/contract/test_fuzz.py
 
 ## Chromium for the dashboard's browser test, from Debian's packages (skipped where apt is absent)
 browser:
