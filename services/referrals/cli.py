@@ -73,6 +73,38 @@ def reapply_erasures() -> None:
     typer.echo(f"{count} citizens erased again (their keys were destroyed after the backup was taken)")
 
 
+@app.command("purge-bus")
+def purge_bus() -> None:
+    """After restoring JetStream from a backup: purge again, from the streams and the DLQ, every
+    message that carries the attributes of a citizen erased since (the key store keeps who:
+    their destroyed keys). Connects as the operator (`admin`), like `vejviser dlq`."""
+    import asyncio
+    import os
+
+    from shared.nats_auth import operator_connect
+
+    settings = _settings()
+    store = KeyStore(Database(settings.key_store_url), kek_from_settings(settings))
+    try:
+        erased = sorted(store.destroyed())
+    finally:
+        store.dispose()
+
+    async def purge_all() -> None:
+        from shared.bus import purge_citizen
+
+        nc = await operator_connect(os.environ.get("NATS_URL"))  # else the server `make run` started
+        try:
+            js = nc.jetstream()
+            for citizen_ref in tqdm(erased, unit="citizen", desc="purge"):
+                await purge_citizen(js, citizen_ref)
+        finally:
+            await nc.close()
+
+    asyncio.run(purge_all())
+    typer.echo(f"purged the bus of {len(erased)} erased citizens' attributes")
+
+
 @keys.command("init")
 def init() -> None:
     """Make the KEK file at CITIZEN_KEK_FILE (mode 0600) with one new KEK; refuses to overwrite."""
