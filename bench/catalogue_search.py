@@ -26,9 +26,10 @@ from services.catalogue.main import build
 from services.catalogue.search import Filters
 from services.catalogue.service import Catalogue, changes, organizations, searching
 from services.catalogue.settings import CatalogueSettings
-from shared.auth import issue_token
 from shared.natsserver import free_port
 from shared.profile import profile
+from shared.settings import Settings
+from shared.tokens import Issuer
 from shared.uow import UnitOfWork
 
 AREAS = profile().area.codes
@@ -178,7 +179,7 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     }
 
 
-async def over_http(app: Any, queries: list[dict[str, Any]], secret: str) -> list[float]:
+async def over_http(app: Any, queries: list[dict[str, Any]], settings: Settings) -> list[float]:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
@@ -186,7 +187,9 @@ async def over_http(app: Any, queries: list[dict[str, Any]], secret: str) -> lis
         await asyncio.sleep(0.05)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one log line per request drowns the bar
     samples: list[float] = []
-    headers = {"Authorization": f"Bearer {issue_token(secret, actor_id='bench', role='guide')}"}
+    # Signed with development's key (var/keys/), which the catalogue trusts in development.
+    bearer = Issuer.from_settings(settings).mint(audience="catalogue", actor_id="bench", role="guide")
+    headers = {"Authorization": f"Bearer {bearer}"}
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", headers=headers) as client:
             await client.get("/v1/communities")  # warm-up: first sync of the index
@@ -221,7 +224,7 @@ def main() -> dict[str, Any]:
             start = time.perf_counter()
             searching.search(catalogue, params["q"], filters_for(params), 1, 20)
             service_samples.append((time.perf_counter() - start) * 1000)
-        http_samples = asyncio.run(over_http(app, queries, settings.token_secret))
+        http_samples = asyncio.run(over_http(app, queries, settings))
         catalogue.runtime.db.dispose()
     result = {
         "benchmark": "catalogue_search",

@@ -40,13 +40,13 @@ from services.web.main import build as build_web
 from services.web.service.search import SearchForm
 from services.web.service.worklist import PER_PAGE, WorkFilter, worklist_params
 from services.web.settings import WebSettings
-from shared.auth import issue_token
 from shared.demo import DEMO_ACTORS
 from shared.events import Envelope, Event
 from shared.events.referrals import CitizenRegistered, ReferralCreated, ReferrerActivated
 from shared.natsserver import NatsServer, free_port
 from shared.profile import profile
-from shared.settings import DEV_TOKEN_SECRET, Settings
+from shared.settings import Settings
+from shared.tokens import Issuer
 
 COMMUNITIES = 500
 REFERRALS = 2_000
@@ -56,7 +56,6 @@ TARGET_P95_MS = 200.0
 TARGET_FIRST_LOAD_KB = 200.0
 RESULTS = Path(__file__).resolve().parent / "results" / "web_pages.json"
 PROFESSIONAL = DEMO_ACTORS["professional"]
-ADMIN = issue_token(DEV_TOKEN_SECRET, actor_id="admin-kommune", role="admin")
 AREAS = profile().area.codes
 CATEGORIES = profile().category.codes
 
@@ -225,7 +224,10 @@ async def run(tmp: Path, nats_url: str) -> dict[str, Any]:
             notifications_url=notifications_url,
         )
         web_url = await stack.enter_async_context(served(build_web(web_settings), web_port))
-        admin = {"Authorization": f"Bearer {ADMIN}"}
+        # Signed with development's key (var/keys/), which every service trusts in development.
+        issuer = Issuer.from_settings(web_settings)
+        bearer = issuer.mint(audience=["catalogue", "referrals"], actor_id="admin-kommune", role="admin")
+        admin = {"Authorization": f"Bearer {bearer}"}
         catalogue = await stack.enter_async_context(httpx.AsyncClient(base_url=catalogue_url, headers=admin))
         referrals = await stack.enter_async_context(httpx.AsyncClient(base_url=referrals_url, headers=admin))
         seeding = time.perf_counter()
@@ -243,7 +245,7 @@ async def run(tmp: Path, nats_url: str) -> dict[str, Any]:
         worklist_page = await timed(web, [("/henvisninger", None)] * REQUESTS, "worklist page /henvisninger")
         weight = await first_load(web)
 
-        bearer = issue_token(DEV_TOKEN_SECRET, actor_id=PROFESSIONAL, role="professional")
+        bearer = issuer.mint(audience=["catalogue", "referrals"], actor_id=PROFESSIONAL, role="professional")
         as_professional = {"Authorization": f"Bearer {bearer}"}
         catalogue.headers.update(as_professional)
         referrals.headers.update(as_professional)

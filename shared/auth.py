@@ -1,61 +1,49 @@
-"""Bearer tokens with roles (HS256 JWT signed with TOKEN_SECRET).
+"""Bearer tokens with roles: who the caller is, checked by every service (shared/tokens.py).
 
 A token says who the caller is (`sub`, an actor id), their role, and for a community contact
-which communities they receive for. Services authorise with `require(...)` dependencies.
+which communities they receive for. It is signed by the issuer (the web client, or in
+production the identity provider behind it) and checked against TOKEN_JWKS; it must name this
+service in `aud`. Services authorise with `require(...)` dependencies.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from shared.errors import DomainError, Forbidden
+from shared.errors import Forbidden
 from shared.principal import Principal, Role
+from shared.tokens import KeySet, TokenPolicy, TokenRefused, TokenVerifier
 
-__all__ = ["CurrentPrincipal", "Principal", "Role", "Unauthorized", "decode_token", "issue_token", "require"]
+__all__ = ["CurrentPrincipal", "Principal", "Role", "Unauthorized", "principal_of", "require", "verifier_for"]
 
-
-class Unauthorized(DomainError):
-    status = 401
-
-
-def issue_token(
-    secret: str,
-    *,
-    actor_id: str,
-    role: Role | str,
-    communities: list[str] | None = None,
-    ttl: timedelta = timedelta(days=30),
-) -> str:
-    now = datetime.now(UTC)
-    claims: dict[str, Any] = {
-        "sub": actor_id,
-        "role": str(Role(role)),
-        "iat": int(now.timestamp()),
-        "exp": int((now + ttl).timestamp()),
-    }
-    if communities:
-        claims["communities"] = communities
-    return jwt.encode(claims, secret, algorithm="HS256")
+# A refused token is a 401 whose message names the claim at fault.
+Unauthorized = TokenRefused
 
 
-def decode_token(secret: str, token: str) -> Principal:
+def verifier_for(settings: Any) -> TokenVerifier:
+    """The token check of the service `settings` configure (its name is the audience)."""
+    policy = TokenPolicy(
+        issuer=settings.token_issuer,
+        audience=settings.service,
+        max_lifetime_seconds=settings.token_max_lifetime_seconds,
+        development=settings.development,
+    )
+    return TokenVerifier(KeySet(settings.token_jwks), policy)
+
+
+def principal_of(claims: dict[str, Any]) -> Principal:
     try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["sub", "role", "exp"]})
-        return Principal(
-            actor_id=str(claims["sub"]),
-            role=Role(claims["role"]),
-            communities=tuple(claims.get("communities", ())),
-        )
-    except jwt.ExpiredSignatureError:
-        raise Unauthorized("the token has expired; ask an administrator for a new one") from None
-    except (jwt.InvalidTokenError, ValueError, KeyError):
-        raise Unauthorized("the token is not valid for Vejviser") from None
+        role = Role(claims["role"])
+    except ValueError:
+        raise Unauthorized(f"the token's 'role' {claims['role']!r} is not a Vejviser role") from None
+    communities = claims.get("communities", ())
+    if not isinstance(communities, list | tuple) or not all(isinstance(c, str) for c in communities):
+        raise Unauthorized("the token's 'communities' must be a list of community ids")
+    return Principal(actor_id=str(claims["sub"]), role=role, communities=tuple(communities))
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -67,8 +55,12 @@ def current_principal(
 ) -> Principal:
     if credentials is None:
         raise Unauthorized("missing 'Authorization: Bearer <token>' header")
-    secret: str = request.app.state.settings.token_secret
-    return decode_token(secret, credentials.credentials)
+    state = request.app.state
+    verifier: TokenVerifier | None = getattr(state, "token_verifier", None)
+    if verifier is None:
+        # One per app, made at its first request: its key set's cache lives as long as the app.
+        verifier = state.token_verifier = verifier_for(state.settings)
+    return principal_of(verifier.verify(credentials.credentials))
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

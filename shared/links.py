@@ -2,8 +2,8 @@
 
 The notifications service signs them into the messages it sends; the web client verifies
 them and does the move as the person the link was made for, with no more rights than that
-person has (`Link.principal`). Both hold the same key (`WELCOME_LINK_SECRET`, by default
-TOKEN_SECRET), so neither calls the other.
+person has (`Link.principal`). Both hold the same key, LINK_SIGNING_KEY (the links' own:
+never the tokens' key, and no other secret stands in for it), so neither calls the other.
 
 A link names one action on one referral (or community), for one actor in one role:
 

@@ -729,6 +729,9 @@ web.web_login_link login login_link
     login: token_hash actor_id role name communities next_path created_at expires_at used_at
 web.web_login_mail_ask login login_mail_ask
     login: id key token_hash created_at
+# Municipal systems (not people) that get tokens; the secret only as a slow hash.
+web.web_oauth_client login technical
+    none: client_id name secret_hash audiences created_at revoked_at
 # The web client is not on the bus: it publishes and consumes nothing.
 web.outbox login outbox
     none: position event_id created_at sent_at failed_at failure subject payload

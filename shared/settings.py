@@ -14,6 +14,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.mail import Smtp
+from shared.tokens import ensure_dev_keys, production_problems
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 # Everything a local run keeps (databases, NATS store, logs, mail, tokens); tests point it
@@ -23,9 +24,11 @@ VAR_DIR = Path(os.environ.get("VEJVISER_VAR_DIR", REPO_ROOT / "var"))
 # The one table of services and their ports (`make run`, compose, docs and tests read it).
 SERVICE_PORTS = {"web": 8000, "catalogue": 8001, "referrals": 8002, "notifications": 8003, "analytics": 8004}
 SERVICES: tuple[str, ...] = tuple(SERVICE_PORTS)
-# A development-only secret so `make run` works with no configuration; production sets
-# TOKEN_SECRET (and the services refuse to start in production mode without it).
-DEV_TOKEN_SECRET = "vejviser-dev-secret-not-for-production-use"
+# Development's keys (token key pair, link and draft keys), made once by the first process
+# that needs them (shared/tokens.py, ensure_dev_keys); refused outside development.
+DEV_KEYS_DIR = VAR_DIR / "keys"
+# The `iss` of development's tokens, where TOKEN_ISSUER is not set.
+DEV_TOKEN_ISSUER = "vejviser-development"
 
 
 class Settings(BaseSettings):
@@ -44,15 +47,27 @@ class Settings(BaseSettings):
     stream_replicas: int = Field(default=1, ge=1, le=5)
     host: str = "127.0.0.1"
     port: int = 0
-    token_secret: str = DEV_TOKEN_SECRET
+    # Bearer tokens (shared/tokens.py): the issuer's public keys (a JWKS URL or file), its
+    # `iss`, and the longest lifetime (exp - iat) a token may have. In development both default
+    # to the keys under var/keys/ and DEV_TOKEN_ISSUER.
+    token_jwks: str = ""
+    token_issuer: str = ""
+    token_max_lifetime_seconds: int = Field(default=3600, ge=60)
+    # The private key the web client signs its tokens with (PEM, JWK, or a JWK Set whose first
+    # key signs); only the issuer has it. The `vejviser token` command uses it too.
+    token_signing_key_file: str = ""
+    # ENVIRONMENT: "development" (in any case) runs with development's keys; anything else
+    # ("production", "staging", "Production") refuses them.
     environment: str = "development"
     log_level: str = "INFO"
     public_base_url: str = ""
     # Load the demo world at start-up when the database is empty (`make run` sets DEMO=1).
     demo: bool = False
-    # Where citizens' welcome links point (the referrals service) and the key that signs them.
+    # Where citizens' welcome links point (the referrals service).
     referrals_public_url: str = "http://localhost:8002"
-    welcome_link_secret: str = ""
+    # The key of welcome links and other one-click links (shared/links.py, shared/welcome.py):
+    # its own, never the tokens'; at least 32 bytes outside development.
+    link_signing_key: str = ""
 
     # Where the web client answers: links in mails open its pages (and its one-click links).
     web_public_url: str = "http://localhost:8000"
@@ -88,10 +103,33 @@ class Settings(BaseSettings):
             self.port = SERVICE_PORTS.get(self.service, 8000)
         if not self.public_base_url:
             self.public_base_url = f"http://localhost:{self.port}"
-        if not self.welcome_link_secret:
-            self.welcome_link_secret = self.token_secret
-        if self.environment == "production" and self.token_secret == DEV_TOKEN_SECRET:
-            raise ValueError("TOKEN_SECRET must be set in production")
+        if self.development:
+            self._development_keys()
+            return
+        problems = production_problems(
+            jwks=self.token_jwks,
+            issuer=self.token_issuer,
+            signing_key_file=self.token_signing_key_file,
+            link_key=self.link_signing_key,
+            dev_folders=(DEV_KEYS_DIR, REPO_ROOT / "var"),
+        )
+        if problems:
+            raise ValueError(f"ENVIRONMENT={self.environment}: " + "; ".join(problems))
+
+    def _development_keys(self) -> None:
+        """Development's defaults: `make run`'s keys under var/keys/, made on first use."""
+        self.token_issuer = self.token_issuer or DEV_TOKEN_ISSUER
+        if self.token_jwks and self.link_signing_key:
+            return
+        keys = ensure_dev_keys(DEV_KEYS_DIR)
+        if not self.token_jwks:
+            self.token_jwks = str(keys.jwks_file)
+            self.token_signing_key_file = self.token_signing_key_file or str(keys.signing_key_file)
+        self.link_signing_key = self.link_signing_key or keys.link_key
+
+    @property
+    def development(self) -> bool:
+        return self.environment.strip().lower() == "development"
 
     @classmethod
     def for_service(cls, settings: Settings | None = None, **overrides: object) -> Self:

@@ -1,8 +1,8 @@
 """Signed, expiring one-click welcome links.
 
 The referrals service verifies them (and makes each work once); the notifications service
-puts them in the message to the community's welcome contact. Both sign with the same
-secret (`WELCOME_LINK_SECRET`, by default TOKEN_SECRET), so no service calls the other.
+puts them in the message to the community's welcome contact. Both sign with the same key,
+LINK_SIGNING_KEY (the links' own, never the tokens'), so no service calls the other.
 """
 
 from __future__ import annotations

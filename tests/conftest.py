@@ -23,6 +23,7 @@ import pytest
 
 from shared.nats_auth import generate_credentials, load_credentials
 from shared.natsserver import NatsServer
+from tests.helpers import SessionKeys, session_keys
 
 SHARED_REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 
@@ -39,6 +40,18 @@ def _docker_answers() -> bool:
 
 
 DOCKER = _docker_answers()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Every service of the session checks tokens against the session's test key (and signs
+    # links with its link key) before any test module is imported: some mint tokens at import.
+    os.environ.update(session_keys().environment())
+
+
+@pytest.fixture(scope="session")
+def token_keys() -> SessionKeys:
+    """The session's token key pair, JWKS and link key (tests/helpers.py, `session_keys`)."""
+    return session_keys()
 
 
 @pytest.fixture(scope="session")

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import email
 import email.policy
+import functools
+import shutil
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
+
+from shared.settings import SERVICES
+from shared.tokens import DevKeys, SigningKey, ensure_dev_keys, load_signing_keys, mint
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05) -> Any:
@@ -80,12 +90,78 @@ class ServedApp:
         return httpx.AsyncClient(base_url=self.base_url, headers=headers, timeout=30)
 
 
-def token(role: str, actor_id: str | None = None, communities: list[str] | None = None) -> str:
-    """A bearer token signed with the development secret the test settings use."""
-    from shared.auth import issue_token
-    from shared.settings import DEV_TOKEN_SECRET
+TEST_ISSUER = "https://issuer.vejviser.test"
+# Tests run longer than a token may live in production (the web package's tokens are minted
+# at import): the session allows 12 hours, as `make run` does.
+TEST_TOKEN_LIFETIME = timedelta(hours=12)
 
-    return issue_token(DEV_TOKEN_SECRET, actor_id=actor_id or f"test-{role}", role=role, communities=communities)
+
+@dataclass(frozen=True)
+class SessionKeys:
+    """The session's token key pair (kid `test-…`, in a temporary folder, not var/), its JWKS,
+    and its link and draft keys, made as `make run` makes development's. tests/conftest.py
+    points every service at them."""
+
+    files: DevKeys
+    signing: SigningKey
+
+    @property
+    def signing_key_file(self) -> Path:
+        return self.files.signing_key_file
+
+    @property
+    def jwks_file(self) -> Path:
+        return self.files.jwks_file
+
+    @property
+    def link_key(self) -> str:
+        return self.files.link_key
+
+    def environment(self) -> dict[str, str]:
+        """The settings every service of the session reads (the web signs with the key)."""
+        return self.files.environment(TEST_ISSUER, TEST_TOKEN_LIFETIME)
+
+
+@functools.cache
+def session_keys() -> SessionKeys:
+    """Made once a process (so a module may mint tokens at import), removed at its exit."""
+    folder = Path(tempfile.mkdtemp(prefix="vejviser-test-keys-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    files = ensure_dev_keys(folder, kid_prefix="test-")
+    return SessionKeys(files, load_signing_keys(files.signing_key_file)[0])
+
+
+def token(
+    role: str,
+    actor_id: str | None = None,
+    communities: list[str] | None = None,
+    *,
+    audience: str | Sequence[str] = SERVICES,
+    ttl: timedelta = TEST_TOKEN_LIFETIME,
+) -> str:
+    """A bearer token signed with the session's test key, for every service (by default)."""
+    return mint(
+        session_keys().signing,
+        issuer=TEST_ISSUER,
+        audience=audience,
+        actor_id=actor_id or f"test-{role}",
+        role=role,
+        communities=communities or (),
+        ttl=ttl,
+    )
+
+
+def production_settings(**overrides: Any) -> dict[str, Any]:
+    """Settings a service starts with outside development (the session's keys, which are not
+    development keys): what a production test adds the setting it is about to."""
+    keys = session_keys()
+    return {
+        "environment": "production",
+        "token_jwks": str(keys.jwks_file),
+        "token_issuer": TEST_ISSUER,
+        "link_signing_key": keys.link_key,
+        **overrides,
+    }
 
 
 async def stream_events(nats_url: str, context: str) -> list[Any]:

@@ -11,11 +11,13 @@ from typing import Annotated
 
 import typer
 
+from shared.migrations import cli as migrations_cli
 from shared.settings import SERVICES
 
 app = typer.Typer(help="Vejviser operator commands.", no_args_is_help=True, add_completion=False)
 dlq = typer.Typer(help="Inspect and replay dead-lettered messages (the DLQ stream).", no_args_is_help=True)
 app.add_typer(dlq, name="dlq")
+app.add_typer(migrations_cli, name="migrate")
 
 NatsUrl = Annotated[
     str,
@@ -120,20 +122,37 @@ def token(
     ],
     actor: Annotated[str, typer.Option(help="the actor id the token speaks for")] = "",
     community: Annotated[list[str] | None, typer.Option(help="communities a community contact receives for")] = None,
-    days: int = 30,
+    audience: Annotated[list[str] | None, typer.Option(help="a service it is for (repeat); default: all")] = None,
+    minutes: Annotated[int, typer.Option(help="lifetime; at most TOKEN_MAX_LIFETIME_SECONDS")] = 60,
 ) -> None:
-    """Issue a bearer token signed with TOKEN_SECRET."""
-    from shared.auth import Role, issue_token
+    """Issue a bearer token signed with TOKEN_SIGNING_KEY_FILE as TOKEN_ISSUER (development:
+    the key under var/keys/, which every local service trusts)."""
+    from shared.auth import Role
     from shared.settings import Settings
+    from shared.tokens import Issuer
 
     try:
         parsed = Role(role)
     except ValueError:
         raise typer.BadParameter(f"unknown role {role!r}") from None
-    secret = Settings().token_secret
+    try:
+        settings = Settings()
+        issuer = Issuer.from_settings(settings)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if not 0 < minutes * 60 <= settings.token_max_lifetime_seconds:
+        limit = settings.token_max_lifetime_seconds // 60
+        raise typer.BadParameter(f"--minutes must be 1 to {limit} (TOKEN_MAX_LIFETIME_SECONDS)")
+    unknown = sorted(set(audience or ()) - set(SERVICES))
+    if unknown:
+        raise typer.BadParameter(f"no service {unknown[0]!r}; the services are {', '.join(SERVICES)}")
     typer.echo(
-        issue_token(
-            secret, actor_id=actor or f"{role}-cli", role=parsed, communities=community, ttl=timedelta(days=days)
+        issuer.mint(
+            audience=audience or [name for name in SERVICES if name != "web"],
+            actor_id=actor or f"{role}-cli",
+            role=str(parsed),
+            communities=community or (),
+            ttl=timedelta(minutes=minutes),
         )
     )
 

@@ -4,6 +4,11 @@ Starts its own NATS with JetStream under var/nats, with a user per service (unle
 is set: then that server, and exit 1 when it does not answer), a local SMTP sink writing every
 mail to var/mail/, and the services (the web client first) as separate processes with demo
 data; writes var/dev-tokens.json; prints the URLs; Ctrl-C stops everything.
+
+Tokens: a development key pair made once under var/keys/ (kid `dev-…`) signs them; every
+service trusts its JWKS (TOKEN_JWKS) and the web client signs its calls with it. The tokens in
+var/dev-tokens.json live 12 hours (development's TOKEN_MAX_LIFETIME_SECONDS) and are minted
+afresh every hour while the system runs.
 """
 
 from __future__ import annotations
@@ -15,31 +20,40 @@ import subprocess
 import sys
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
-from shared.auth import issue_token
 from shared.bus import nats_servers
 from shared.demo import DEMO_ACTORS, DEMO_CONTACT_COMMUNITY_ID
 from shared.nats_auth import generate_credentials, local_nats_dir
 from shared.natsserver import NatsServer, has_jetstream, port_free
-from shared.settings import DEV_TOKEN_SECRET, REPO_ROOT, SERVICE_PORTS, SERVICES, VAR_DIR
+from shared.settings import DEV_KEYS_DIR, DEV_TOKEN_ISSUER, REPO_ROOT, SERVICE_PORTS, SERVICES, VAR_DIR
+from shared.tokens import DevKeys, Issuer, ensure_dev_keys, load_signing_keys
 
 SMTP_PORT = int(os.environ.get("SMTP_PORT", "8025"))
 READY_TIMEOUT = 90.0
 DEFAULT_NATS_PORT = 4222
+# Development allows day-long tokens so the demo tokens outlast a working session; production's
+# default is an hour, and the web client's own calls carry 5-minute tokens everywhere.
+DEV_TOKEN_LIFETIME = timedelta(hours=12)
+DEV_TOKEN_RENEWAL_SECONDS = 3600.0
 
 
 def say(message: str) -> None:
     print(f"vejviser: {message}", flush=True)
 
 
-def write_tokens(secret: str) -> Path:
+def write_tokens(keys: DevKeys) -> Path:
+    """var/dev-tokens.json: a token per demo role, for every service, living 12 hours."""
+    issuer = Issuer(load_signing_keys(keys.signing_key_file), DEV_TOKEN_ISSUER)
+    audience = [name for name in SERVICES if name != "web"]
     tokens = {
-        role: issue_token(
-            secret,
+        role: issuer.mint(
+            audience=audience,
             actor_id=actor,
             role=role,
-            communities=[DEMO_CONTACT_COMMUNITY_ID] if role == "community_contact" else None,
+            communities=[DEMO_CONTACT_COMMUNITY_ID] if role == "community_contact" else (),
+            ttl=DEV_TOKEN_LIFETIME,
         )
         for role, actor in DEMO_ACTORS.items()
     }
@@ -111,7 +125,7 @@ def main() -> int:
     VAR_DIR.mkdir(exist_ok=True)
     (VAR_DIR / "log").mkdir(exist_ok=True)
     (VAR_DIR / "mail").mkdir(exist_ok=True)
-    secret = os.environ.get("TOKEN_SECRET", DEV_TOKEN_SECRET)
+    keys = ensure_dev_keys(DEV_KEYS_DIR)
     try:
         nats_url, nats_server, nats_env = choose_nats()
     except NatsUnreachable as exc:
@@ -146,7 +160,7 @@ def main() -> int:
         **inherited,
         "NATS_URL": nats_url,
         **nats_env,
-        "TOKEN_SECRET": secret,
+        **keys.environment(DEV_TOKEN_ISSUER, DEV_TOKEN_LIFETIME),  # development's keys, whatever is set
         "DEMO": os.environ.get("DEMO", "1"),
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(SMTP_PORT),
@@ -164,7 +178,8 @@ def main() -> int:
                 env,
             )
         processes = {name: spawn(name, ["-m", f"services.{name}"], {**env, "SERVICE": name}) for name in SERVICES}
-        tokens = write_tokens(secret)
+        tokens = write_tokens(keys)
+        renewed = time.monotonic()
         deadline = time.monotonic() + READY_TIMEOUT
         ready = all(wait_ready(name, SERVICE_PORTS[name], processes[name], deadline) for name in SERVICES)
         if not ready:
@@ -176,7 +191,7 @@ def main() -> int:
             if name != "web":
                 say(f"  {name:<14} http://localhost:{SERVICE_PORTS[name]}   (API docs: /docs)")
         say(f"  dashboard      http://localhost:{SERVICE_PORTS['web']}/evaluering   (analyst, guide or admin)")
-        say(f"  demo tokens    {tokens} (roles as keys)")
+        say(f"  demo tokens    {tokens} (roles as keys; each lives 12 h, renewed hourly while running)")
         say(f"  mail sent      {VAR_DIR / 'mail'} (every message as an .eml file)")
         say(f"  logs           {VAR_DIR / 'log'}")
         say(f"  nats           {nats_url}   (`vejviser dlq list` connects to it as admin)")
@@ -188,6 +203,9 @@ def main() -> int:
                 if process.poll() is not None:
                     say(f"{name} stopped unexpectedly (code {process.returncode}); see var/log/{name}.log")
                     raise KeyboardInterrupt
+            if time.monotonic() - renewed >= DEV_TOKEN_RENEWAL_SECONDS:
+                write_tokens(keys)
+                renewed = time.monotonic()
             time.sleep(0.5)
     except KeyboardInterrupt:
         say("stopping…")

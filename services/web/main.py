@@ -20,12 +20,14 @@ from services.web.security import SecurityHeaders
 from services.web.service import Pages
 from services.web.service.login import OidcLogin
 from services.web.service.magic_link import MagicLinks
+from services.web.service.oauth import ClientCredentials
 from services.web.service.sessions import Sessions
 from services.web.settings import WebSettings
 from services.web.store import Base
 from shared.app import create_app
 from shared.runtime import Runtime
 from shared.settings import Settings
+from shared.tokens import Issuer
 
 STATIC = Path(__file__).resolve().parent / "static"
 SWEEP_SECONDS = 300.0
@@ -38,7 +40,9 @@ def build(settings: Settings | None = None) -> FastAPI:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     runtime = Runtime(config, Base.metadata)
     sessions = Sessions(runtime, config)
-    pages = Pages(runtime, config)
+    # The web client signs the tokens of its own calls and of municipal systems (shared/tokens.py).
+    issuer = Issuer.from_settings(config)
+    pages = Pages(runtime, config, issuer)
     templates = make_templates()
     magic_links = MagicLinks(
         runtime, config, pages.backends, mail_html=templates.get_template("login_mail_message.html").render
@@ -69,6 +73,8 @@ def build(settings: Settings | None = None) -> FastAPI:
     app.state.pages = pages
     app.state.oidc = OidcLogin(runtime, config)
     app.state.magic_links = magic_links
+    app.state.issuer = issuer
+    app.state.client_credentials = ClientCredentials(runtime, config, issuer)
     if config.dev_idp:
         app.include_router(dev_idp_router(config))
     app.state.templates = templates

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.settings import Settings
+from shared.settings import DEV_KEYS_DIR, Settings
+from shared.tokens import RETIRED_SECRETS, ensure_dev_keys
 
 # The development identity provider's client secret, so `make run` logs in with no
 # configuration; outside development OIDC_CLIENT_SECRET must be set.
@@ -46,24 +47,31 @@ class WebSettings(Settings):
     login_mail_window_minutes: float = 15.0
     login_mail_per_address: int = 3
     login_mail_per_ip: int = 20
-    # Keys the server-side drafts' contact data; defaults to the token secret like the
-    # welcome links' key.
+    # Keys the server-side drafts' contact data and the login-mail asks' hashes: the web's own
+    # key (development: var/keys/drafts.key); at least 32 bytes outside development.
     draft_secret: str = ""
+    # Tokens of municipal systems (client credentials, POST /oauth/token) live this long.
+    client_token_seconds: int = Field(default=300, ge=30, le=300)
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
-        if not self.draft_secret:
-            self.draft_secret = self.token_secret
+        if self.development:
+            if not self.draft_secret:
+                self.draft_secret = ensure_dev_keys(DEV_KEYS_DIR).draft_key
+        else:
+            if len(self.draft_secret.encode()) < 32 or self.draft_secret in RETIRED_SECRETS:
+                raise ValueError("DRAFT_SECRET must be set outside development (at least 32 random bytes)")
+            if not self.token_signing_key_file:
+                raise ValueError(
+                    "TOKEN_SIGNING_KEY_FILE must be set outside development: the web client signs the tokens "
+                    "of its calls (its public keys are served at /.well-known/jwks.json)"
+                )
         if not self.oidc_issuer:
             if not self.development:
                 raise ValueError("OIDC_ISSUER must be set outside development (the dev IdP only runs there)")
             self.oidc_issuer = self.public_base_url.rstrip("/") + DEV_IDP_PATH
         if not self.development and self.oidc_client_secret == DEV_OIDC_CLIENT_SECRET:
             raise ValueError("OIDC_CLIENT_SECRET must be set outside development")
-
-    @property
-    def development(self) -> bool:
-        return self.environment == "development"
 
     @property
     def dev_idp(self) -> bool:

@@ -1,5 +1,6 @@
 """Tables of the web client (its own database): server-side sessions, the login attempts and
-login links that lead to them, the asks for login links (and the referral drafts)."""
+login links that lead to them, the asks for login links, the OAuth clients of municipal systems
+(and the referral drafts)."""
 
 from __future__ import annotations
 
@@ -136,3 +137,29 @@ def delete_login_links_before(db: Session, moment: datetime) -> None:
 
 def delete_login_mail_asks_before(db: Session, moment: datetime) -> None:
     db.execute(delete(LoginMailAsk).where(LoginMailAsk.created_at < moment))
+
+
+# ---------------------------------------------------------------------- OAuth clients
+
+
+class OAuthClient(Base):
+    """A municipal system that gets tokens by OAuth2 client credentials (RFC 6749 §4.4):
+    its name, the services it may call, and a slow hash (scrypt) of its secret, which is
+    shown once, when an administrator registers it. A revoked client stays, so its id is
+    never given to another system."""
+
+    __tablename__ = "web_oauth_client"
+    client_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    secret_hash: Mapped[str] = mapped_column(String(300))
+    audiences: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+def oauth_client(db: Session, client_id: str) -> OAuthClient | None:
+    return db.get(OAuthClient, client_id)
+
+
+def oauth_clients(db: Session) -> list[OAuthClient]:
+    return list(db.scalars(select(OAuthClient).order_by(OAuthClient.created_at, OAuthClient.client_id)))

@@ -22,13 +22,13 @@ from typing import Any
 
 import httpx
 
-from shared.auth import issue_token
 from shared.events import BATCH_CONTENT_TYPE, Envelope, Event
 from shared.events.catalogue import CommunityRegistered, WelcomeContact
 from shared.events.referrals import CitizenRegistered, ReferralCreated
 from shared.links import InvalidLink, verify_link
-from shared.settings import DEV_TOKEN_SECRET
 from tests.faults.system import System
+from tests.helpers import session_keys
+from tests.helpers import token as test_token
 
 COMMUNITIES = tuple(f"fault-k{i}" for i in range(1, 5))
 REFERRER = "prof-fault"
@@ -43,7 +43,7 @@ def contact_email(community_id: str) -> str:
 
 
 def _token(role: str, actor_id: str, communities: list[str] | None = None) -> str:
-    return issue_token(DEV_TOKEN_SECRET, actor_id=actor_id, role=role, communities=communities)
+    return test_token(role, actor_id, communities)
 
 
 ADMIN = _token("admin", "admin-fault")
@@ -284,7 +284,7 @@ class Driver:
             text = body.get_content() if body is not None else ""
             for token in LINK.findall(text):
                 try:
-                    link = verify_link(DEV_TOKEN_SECRET, token, now)
+                    link = verify_link(session_keys().link_key, token, now)
                 except InvalidLink:
                     continue
                 if link.verb == "welcome" and link.subject_id not in self.ledger.announced:

@@ -22,8 +22,7 @@ from aiosmtpd.controller import Controller
 
 from shared.nats_auth import generate_credentials
 from shared.natsserver import NatsServer, free_port
-from shared.settings import DEV_TOKEN_SECRET
-from tests.helpers import MailBox
+from tests.helpers import MailBox, session_keys
 
 REPO = Path(__file__).resolve().parents[2]
 # What the load touches: catalogue (communities), referrals (ingest, referrals, welcomes),
@@ -125,7 +124,8 @@ def _service_env(root: Path, name: str, port: int, nats_url: str, smtp_port: int
         "DATABASE_URL": f"sqlite:///{root / f'{name}.db'}",
         "VEJVISER_VAR_DIR": str(root),
         "NATS_URL": nats_url,
-        "TOKEN_SECRET": DEV_TOKEN_SECRET,
+        # The session's test keys (tests/conftest.py): tokens of tests/helpers.token pass.
+        **session_keys().environment(),
         "DEMO": "0",
         "SMTP_HOST": "127.0.0.1",
         "SMTP_PORT": str(smtp_port),

@@ -45,7 +45,7 @@ class Notifications:
         self.settings = settings
         self.thresholds = thresholds_from(settings)
         self.defaults = default_preferences(settings)
-        self.messages = Messages(settings.web_public_url, link_secret=settings.welcome_link_secret)
+        self.messages = Messages(settings.web_public_url, link_secret=settings.link_signing_key)
 
     def now(self) -> datetime:
         return self.runtime.clock.now()

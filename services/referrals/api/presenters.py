@@ -118,7 +118,7 @@ def referral_out(referral: Referral, principal: Principal, settings: ReferralsSe
     # The welcome link lets anyone holding it confirm the welcome: only guides hand it out.
     if principal.role in domain.SEE_ALL and state.status in domain.OPEN:
         link = welcome_url(
-            settings.referrals_public_url, settings.welcome_link_secret, referral.referral_id, referral.created_at
+            settings.referrals_public_url, settings.link_signing_key, referral.referral_id, referral.created_at
         )
     return ReferralOut(
         referral_id=referral.referral_id,

@@ -82,7 +82,7 @@ class Welcome:
             return ALREADY
 
     def _referral_id_of(self, token: str) -> str | WelcomePage:
-        secret = self.settings.welcome_link_secret
+        secret = self.settings.link_signing_key
         try:
             referral_id = verify_welcome(secret, token, now=_EPOCH)  # the signature alone
         except InvalidWelcomeToken:

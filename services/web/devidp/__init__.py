@@ -24,6 +24,7 @@ from joserfc.jwk import RSAKey
 
 from services.web.api.deps import page_context
 from services.web.devidp.personas import BY_KEY, PERSONAS, Persona
+from services.web.service.oauth import basic_credentials
 from services.web.settings import DEV_IDP_PATH, WebSettings
 
 CODE_SECONDS = 60
@@ -105,9 +106,9 @@ class DevIdp:
 
     def client_authenticated(self, request: Request, client_id: str, client_secret: str) -> str | None:
         """The client id if its credentials are right (HTTP Basic or form fields)."""
-        header = request.headers.get("authorization", "")
-        if header.lower().startswith("basic "):
-            client_id, _, client_secret = base64.b64decode(header[6:]).decode().partition(":")
+        basic = basic_credentials(request.headers.get("authorization", ""))
+        if basic is not None:
+            client_id, client_secret = basic
         secret_ok = hmac.compare_digest(client_secret, self.settings.oidc_client_secret)
         return client_id if client_id == self.settings.oidc_client_id and secret_ok else None
 

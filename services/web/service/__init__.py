@@ -10,17 +10,20 @@ from services.web.drafts import DraftBox
 from services.web.service.backends import Backends
 from services.web.settings import WebSettings
 from shared.runtime import Runtime
+from shared.tokens import Issuer
 
 
 class Pages:
-    def __init__(self, runtime: Runtime, settings: WebSettings, backends: Backends | None = None) -> None:
+    def __init__(
+        self, runtime: Runtime, settings: WebSettings, issuer: Issuer, backends: Backends | None = None
+    ) -> None:
         self.runtime, self.settings = runtime, settings
         self.backends = backends or Backends(
             catalogue_url=settings.catalogue_url,
             referrals_url=settings.referrals_url,
             notifications_url=settings.notifications_url,
             analytics_url=settings.analytics_url,
-            token_secret=settings.token_secret,
+            issuer=issuer,
         )
         self.catalogue, self.referrals = self.backends.catalogue, self.backends.referrals
         self.notifications, self.analytics = self.backends.notifications, self.backends.analytics

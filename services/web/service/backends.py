@@ -2,8 +2,10 @@
 
 Each call carries a short-lived bearer token minted for the logged-in person, so the backing
 service decides with that person's own role and scope (the web client never calls as
-itself). The tokens are HS256 with the shared TOKEN_SECRET: an interim until issue 15's
-asymmetric tokens. A failure becomes a `BackendError` with a Danish message a page can show.
+itself). The web client is the tokens' issuer: it signs them with its private key
+(TOKEN_SIGNING_KEY_FILE, shared/tokens.py) for the one service called (`aud`), and the
+services check them against its public keys. A failure becomes a `BackendError` with a
+Danish message a page can show.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from services.web.domain import WebUser
-from shared.auth import issue_token
+from shared.tokens import Issuer
 
 T = TypeVar("T")
 Model = TypeVar("Model", bound=BaseModel)
@@ -141,15 +143,15 @@ def danish_message(service: str, status: int, detail: str) -> str:
 class Backend:
     """One backing service at `base_url`, called as the logged-in person."""
 
-    def __init__(self, service: str, base_url: str, token_secret: str, client: httpx.Client) -> None:
-        self.service, self.base_url, self.token_secret = service, base_url.rstrip("/"), token_secret
+    def __init__(self, service: str, base_url: str, issuer: Issuer, client: httpx.Client) -> None:
+        self.service, self.base_url, self.issuer = service, base_url.rstrip("/"), issuer
         self.client = client
 
     def _token(self, user: WebUser) -> str:
-        return issue_token(
-            self.token_secret,
+        return self.issuer.mint(
+            audience=self.service,
             actor_id=user.actor_id,
-            role=user.role,
+            role=str(user.role),
             communities=list(user.communities),
             ttl=TOKEN_TTL,
         )
@@ -205,13 +207,13 @@ class Backends:
     """The web client's four backing services on one connection pool."""
 
     def __init__(
-        self, *, catalogue_url: str, referrals_url: str, notifications_url: str, analytics_url: str, token_secret: str
+        self, *, catalogue_url: str, referrals_url: str, notifications_url: str, analytics_url: str, issuer: Issuer
     ) -> None:
         self.client = httpx.Client(limits=httpx.Limits(max_connections=50, max_keepalive_connections=20))
-        self.catalogue = Backend("catalogue", catalogue_url, token_secret, self.client)
-        self.referrals = Backend("referrals", referrals_url, token_secret, self.client)
-        self.notifications = Backend("notifications", notifications_url, token_secret, self.client)
-        self.analytics = Backend("analytics", analytics_url, token_secret, self.client)
+        self.catalogue = Backend("catalogue", catalogue_url, issuer, self.client)
+        self.referrals = Backend("referrals", referrals_url, issuer, self.client)
+        self.notifications = Backend("notifications", notifications_url, issuer, self.client)
+        self.analytics = Backend("analytics", analytics_url, issuer, self.client)
 
     def close(self) -> None:
         self.client.close()

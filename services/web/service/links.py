@@ -212,7 +212,7 @@ def _refusal(error: BackendError) -> LinkPage:
 def _verified(pages: Pages, token: str) -> Link | LinkPage:
     """The token's link, or the page that refuses it."""
     try:
-        link = verify_link(pages.settings.welcome_link_secret, token, pages.runtime.clock.now())
+        link = verify_link(pages.settings.link_signing_key, token, pages.runtime.clock.now())
     except InvalidLink as error:
         return LinkPage("expired" if error.expired else "invalid")
     return link if valid(link) else LinkPage("invalid")

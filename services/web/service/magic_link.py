@@ -169,7 +169,7 @@ class MagicLinks:
         self.limits = Limits(settings.login_mail_per_address, settings.login_mail_per_ip, window)
         self.lifetime = timedelta(minutes=settings.login_link_minutes)
         self.link_base = settings.web_public_url.rstrip("/") + "/login/mail/"
-        self._key_secret = hashlib.sha256(b"vejviser-login-mail:" + settings.token_secret.encode()).digest()
+        self._key_secret = hashlib.sha256(b"vejviser-login-mail:" + settings.draft_secret.encode()).digest()
         # One worker: mails go out in the order they were asked for, and a slow mail server
         # holds one thread, not the pages' pool.
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="login-mail")

@@ -8,27 +8,26 @@ from pathlib import Path
 
 from services.analytics.main import build
 from services.analytics.settings import AnalyticsSettings
-from shared.auth import issue_token
 from shared.principal import Role
-from tests.helpers import ServedApp
+from tests.helpers import ServedApp, production_settings, token
 
-SECRET = "a-production-secret-for-this-test-only"
 READERS = ("analyst", "guide", "admin")
 ENVIRONMENTS = ("development", "production")
 
 
 def settings(nats_url: str, tmp_path: Path, environment: str, dashboard_enabled: bool = True) -> AnalyticsSettings:
+    # Outside development with the session's keys (which are not development keys).
+    values = production_settings(environment=environment) if environment != "development" else {}
     return AnalyticsSettings(
+        **{"environment": environment, **values},
         database_url=f"sqlite:///{tmp_path / f'dashboard-{environment}.db'}",
         nats_url=nats_url,
-        token_secret=SECRET,
-        environment=environment,
         dashboard_enabled=dashboard_enabled,
     )
 
 
 def bearer(role: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {issue_token(SECRET, actor_id=f'someone-{role}', role=role)}"}
+    return {"Authorization": f"Bearer {token(role, f'someone-{role}', audience='analytics')}"}
 
 
 async def test_in_every_environment_the_dashboard_asks_for_a_reader_token(nats_clean: str, tmp_path: Path) -> None:

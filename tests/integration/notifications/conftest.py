@@ -28,7 +28,7 @@ from tests.helpers import MailBox, ServedApp, eventually, publish
 
 # Tuesday 12 March 2024, 11:00 in Copenhagen: office hours, far from quiet hours.
 START = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)
-WELCOME_SECRET = "test-welcome-secret"
+WELCOME_SECRET = "a-test-link-signing-key-of-32-bytes-or-more"
 REFERRALS_URL = "http://referrals.test"
 WEB_URL = "http://web.test"
 AREA = "ringsted_syd"
@@ -107,7 +107,7 @@ def make_settings(database_url: str, nats_url: str, smtp_port: int, **overrides:
         "delivery_max_attempts": 3,
         "referrals_public_url": REFERRALS_URL,
         "web_public_url": WEB_URL,
-        "welcome_link_secret": WELCOME_SECRET,
+        "link_signing_key": WELCOME_SECRET,
     }
     return NotificationSettings(**(values | overrides))
 

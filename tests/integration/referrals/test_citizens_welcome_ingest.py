@@ -21,8 +21,8 @@ from shared.events.referrals import (
     ReferrerActivated,
     WelcomeConfirmed,
 )
-from shared.settings import DEV_TOKEN_SECRET
 from shared.welcome import sign_welcome
+from tests.helpers import session_keys
 from tests.integration.referrals.support import CITIZEN_CONTACT, CONTACT, GUIDE, PROF, SYSTEM, running
 
 
@@ -88,7 +88,9 @@ async def test_the_welcome_link_works_once_and_not_after_expiry(database_url: st
             assert (await anonymous.get(path)).status_code == 409
 
             other = await svc.referral()
-            expired = sign_welcome(DEV_TOKEN_SECRET, other["referral_id"], datetime.now(UTC) - timedelta(minutes=1))
+            expired = sign_welcome(
+                session_keys().link_key, other["referral_id"], datetime.now(UTC) - timedelta(minutes=1)
+            )
             response = await anonymous.post(f"/welcome/{expired}")
             assert response.status_code == 410 and "udløbet" in response.text
             forged = sign_welcome("another-secret", other["referral_id"], datetime.now(UTC) + timedelta(days=1))

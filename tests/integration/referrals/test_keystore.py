@@ -19,6 +19,7 @@ from services.referrals.kek import FileKek, KeyStoreError
 from services.referrals.keystore import KeyDestroyed, KeyStore, StoredKey
 from shared.db import Database
 from shared.settings import REPO_ROOT
+from tests.helpers import production_settings
 from tests.integration.referrals.support import second_database
 
 
@@ -148,8 +149,7 @@ def run_cli(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 def test_outside_development_rotate_names_what_is_missing(tmp_path: Path) -> None:
     production = {
         **os.environ,
-        "ENVIRONMENT": "production",
-        "TOKEN_SECRET": "x" * 40,
+        **{name.upper(): value for name, value in production_settings().items()},
         "DATABASE_URL": f"sqlite:///{tmp_path / 'r.db'}",
         "KEY_STORE_URL": f"sqlite:///{tmp_path / 'k.db'}",
     }

@@ -112,7 +112,7 @@ def participating_after_four_weeks(web_system: WebSystem) -> int:
 
 def answer_links(web_system: WebSystem, mail: EmailMessage) -> dict[str, tuple[Link, str]]:
     """The mail's one-click links by action, each verified with the web's secret."""
-    secret = str(web_system.web.app.state.pages.settings.welcome_link_secret)
+    secret = str(web_system.web.app.state.pages.settings.link_signing_key)
     found = {}
     for url in links_in(mail):
         if "/l/" in url:

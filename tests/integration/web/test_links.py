@@ -65,7 +65,7 @@ def refer(web_system: WebSystem, *, share: bool = False, community_id: str = "")
 
 
 def secret(web_system: WebSystem) -> str:
-    return str(web_system.web.app.state.pages.settings.welcome_link_secret)
+    return str(web_system.web.app.state.pages.settings.link_signing_key)
 
 
 def mail_links(web_system: WebSystem, referral_id: str, address: str = CONTACT_EMAIL) -> tuple[str, dict[str, str]]:

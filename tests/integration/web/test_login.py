@@ -14,6 +14,7 @@ import pytest
 
 from services.web.service.sessions import digest
 from services.web.store import WebSession
+from tests.helpers import production_settings, session_keys
 from tests.integration.web.conftest import (
     WebSystem,
     axe_check,
@@ -97,10 +98,9 @@ def test_the_cookie_is_secure_outside_development(web_system: WebSystem) -> None
     from services.web.settings import WebSettings
 
     settings = WebSettings(
-        environment="production",
-        token_secret="a-production-secret",
-        oidc_issuer="https://login.example.dk",
-        oidc_client_secret="from-the-vault",
+        **production_settings(oidc_issuer="https://login.example.dk", oidc_client_secret="from-the-vault"),
+        draft_secret="a-production-draft-key-of-32-bytes-or-more",
+        token_signing_key_file=str(session_keys().signing_key_file),
     )
     assert not settings.dev_idp
 

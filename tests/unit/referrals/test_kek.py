@@ -12,6 +12,7 @@ import pytest
 
 from services.referrals.kek import FileKek, KeyStoreError
 from services.referrals.settings import ReferralsSettings
+from tests.helpers import production_settings
 
 KEY = os.urandom(32)
 
@@ -74,7 +75,7 @@ def test_development_keeps_keys_beside_the_database(tmp_path: Path) -> None:
 
 
 def test_outside_development_the_key_settings_are_required(tmp_path: Path) -> None:
-    production = {"environment": "production", "token_secret": "s" * 32, "database_url": "postgresql://h/referrals"}
+    production = production_settings(database_url="postgresql://h/referrals")
     with pytest.raises(ValueError, match="KEY_STORE_URL must be set outside development"):
         ReferralsSettings(**production, citizen_kek_file=str(tmp_path / "kek.json"))
     with pytest.raises(ValueError, match="CITIZEN_KEK_FILE must be set outside development"):

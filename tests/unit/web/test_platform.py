@@ -21,6 +21,7 @@ from services.web.main import build
 from services.web.service.login import LoginFailed, safe_next, user_from_claims
 from services.web.settings import WebSettings
 from shared.principal import Role
+from tests.helpers import production_settings, session_keys
 
 
 def settings(**overrides: Any) -> WebSettings:
@@ -37,7 +38,7 @@ def test_the_development_identity_provider_is_the_default_issuer_in_development(
 
 
 def test_outside_development_an_issuer_and_a_client_secret_are_required() -> None:
-    production = {"environment": "production", "token_secret": "s3cret"}
+    production = production_settings(draft_secret="d" * 32, token_signing_key_file=str(session_keys().signing_key_file))
     with pytest.raises(ValueError, match="OIDC_ISSUER"):
         settings(**production)
     with pytest.raises(ValueError, match="OIDC_CLIENT_SECRET"):
@@ -48,7 +49,11 @@ def test_outside_development_an_issuer_and_a_client_secret_are_required() -> Non
 
 def test_the_dev_idp_is_never_mounted_outside_development() -> None:
     dev_issuer = "http://localhost:8000/dev-idp"
-    config = settings(environment="test", oidc_issuer=dev_issuer, oidc_client_secret="x", token_secret="y")
+    config = settings(
+        **production_settings(environment="test", oidc_issuer=dev_issuer, oidc_client_secret="x"),
+        draft_secret="d" * 32,
+        token_signing_key_file=str(session_keys().signing_key_file),
+    )
     assert not config.dev_idp
     app = build(config)
     assert not any(getattr(route, "path", "").startswith("/dev-idp") for route in app.routes)
