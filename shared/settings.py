@@ -29,6 +29,9 @@ SERVICES: tuple[str, ...] = tuple(SERVICE_PORTS)
 DEV_KEYS_DIR = VAR_DIR / "keys"
 # The `iss` of development's tokens, where TOKEN_ISSUER is not set.
 DEV_TOKEN_ISSUER = "vejviser-development"
+# Development's longest token lifetime, where TOKEN_MAX_LIFETIME_SECONDS is not set: the demo
+# tokens of var/dev-tokens.json live 12 hours, so they outlast a working session.
+DEV_TOKEN_MAX_LIFETIME_SECONDS = 12 * 3600
 
 
 class Settings(BaseSettings):
@@ -119,6 +122,8 @@ class Settings(BaseSettings):
     def _development_keys(self) -> None:
         """Development's defaults: `make run`'s keys under var/keys/, made on first use."""
         self.token_issuer = self.token_issuer or DEV_TOKEN_ISSUER
+        if "token_max_lifetime_seconds" not in self.model_fields_set:
+            self.token_max_lifetime_seconds = DEV_TOKEN_MAX_LIFETIME_SECONDS
         if self.token_jwks and self.link_signing_key:
             return
         keys = ensure_dev_keys(DEV_KEYS_DIR)

@@ -27,15 +27,23 @@ from shared.bus import nats_servers
 from shared.demo import DEMO_ACTORS, DEMO_CONTACT_COMMUNITY_ID
 from shared.nats_auth import generate_credentials, local_nats_dir
 from shared.natsserver import NatsServer, has_jetstream, port_free
-from shared.settings import DEV_KEYS_DIR, DEV_TOKEN_ISSUER, REPO_ROOT, SERVICE_PORTS, SERVICES, VAR_DIR
+from shared.settings import (
+    DEV_KEYS_DIR,
+    DEV_TOKEN_ISSUER,
+    DEV_TOKEN_MAX_LIFETIME_SECONDS,
+    REPO_ROOT,
+    SERVICE_PORTS,
+    SERVICES,
+    VAR_DIR,
+)
 from shared.tokens import DevKeys, Issuer, ensure_dev_keys, load_signing_keys
 
 SMTP_PORT = int(os.environ.get("SMTP_PORT", "8025"))
 READY_TIMEOUT = 90.0
 DEFAULT_NATS_PORT = 4222
-# Development allows day-long tokens so the demo tokens outlast a working session; production's
+# Development allows 12-hour tokens so the demo tokens outlast a working session; production's
 # default is an hour, and the web client's own calls carry 5-minute tokens everywhere.
-DEV_TOKEN_LIFETIME = timedelta(hours=12)
+DEV_TOKEN_LIFETIME = timedelta(seconds=DEV_TOKEN_MAX_LIFETIME_SECONDS)
 DEV_TOKEN_RENEWAL_SECONDS = 3600.0
 
 

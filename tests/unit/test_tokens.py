@@ -282,3 +282,10 @@ def test_links_have_their_own_key_with_no_fallback(token_keys: SessionKeys) -> N
     assert settings.link_signing_key == token_keys.link_key
     assert not hasattr(settings, "token_secret") and not hasattr(settings, "welcome_link_secret")
     assert token_keys.link_key.encode() not in token_keys.signing_key_file.read_bytes()
+
+
+def test_development_allows_the_demo_tokens_12_hours_production_an_hour(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("TOKEN_MAX_LIFETIME_SECONDS")
+    assert Settings().token_max_lifetime_seconds == 12 * 3600
+    assert Settings(**production_settings()).token_max_lifetime_seconds == 3600
+    assert Settings(token_max_lifetime_seconds=600).token_max_lifetime_seconds == 600
