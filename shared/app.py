@@ -22,6 +22,7 @@ from shared.limits import RequestLimits
 from shared.logs import configure_logging
 from shared.observability import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from shared.observability import CountRequests, Readiness, RequestCounts, families, observe, render
+from shared.proxies import TrustedProxies
 from shared.runtime import Runtime
 
 log = logging.getLogger("vejviser.app")
@@ -142,6 +143,7 @@ def create_app(
     # it answers with the error body, and who may call it (shared/responses.py).
     setattr(app, "openapi", lambda: responses.openapi(app))  # noqa: B010 (mypy refuses assigning a method)
     app.state.settings = settings
+    app.state.trusted_proxies = TrustedProxies(settings.trusted_proxies)
     app.state.runtime = runtime
     app.state.background = jobs
     install_error_handlers(app)

@@ -21,5 +21,8 @@ def serve(name: str, *, host: str | None = None, port: int | None = None) -> Non
         port=port or settings.port,
         log_config=None,  # our JSON logging, set up in the app's lifespan
         access_log=False,
+        # X-Forwarded-For is read by shared/proxies.py, from TRUSTED_PROXIES only; uvicorn's own
+        # handling would trust 127.0.0.1 (FORWARDED_ALLOW_IPS) and rewrite the peer before us.
+        proxy_headers=False,
         timeout_graceful_shutdown=5,
     )

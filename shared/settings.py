@@ -13,7 +13,8 @@ from typing import Self
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.mail import Smtp
+from shared.mail import Smtp, SmtpSecurity
+from shared.proxies import TrustedProxies
 from shared.tokens import ensure_dev_keys, production_problems
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +80,15 @@ class Settings(BaseSettings):
     smtp_port: int = 8025
     smtp_timeout_seconds: float = 10.0
     mail_from: str = "Vejviser <ingen-svar@vejviser.local>"
+    # A municipality's relay: STARTTLS on 587 or implicit TLS on 465, with a login (shared/mail.py).
+    smtp_security: SmtpSecurity = "none"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_ca_file: str = ""
+
+    # Reverse proxies whose X-Forwarded-For names the client (addresses or networks,
+    # comma-separated; shared/proxies.py): rate limits key on the client, not on the proxy.
+    trusted_proxies: str = ""
 
     # Consumer policy: how often a failing message is tried and how long to wait between tries.
     max_deliver: int = 5
@@ -106,6 +116,9 @@ class Settings(BaseSettings):
             self.port = SERVICE_PORTS.get(self.service, 8000)
         if not self.public_base_url:
             self.public_base_url = f"http://localhost:{self.port}"
+        # Both say what is wrong at start-up rather than at the first request or mail.
+        TrustedProxies(self.trusted_proxies)
+        _ = self.smtp
         if self.development:
             self._development_keys()
             return
@@ -165,7 +178,16 @@ class Settings(BaseSettings):
 
     @property
     def smtp(self) -> Smtp:
-        return Smtp(self.smtp_host, self.smtp_port, self.mail_from, self.smtp_timeout_seconds)
+        return Smtp(
+            self.smtp_host,
+            self.smtp_port,
+            self.mail_from,
+            self.smtp_timeout_seconds,
+            self.smtp_security,
+            self.smtp_username,
+            self.smtp_password,
+            self.smtp_ca_file,
+        )
 
     @property
     def source(self) -> str:

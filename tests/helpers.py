@@ -65,7 +65,10 @@ class ServedApp:
     async def __aenter__(self) -> ServedApp:
         import uvicorn
 
-        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on")
+        # As shared/serve.py runs a service: uvicorn leaves X-Forwarded-For to shared/proxies.py.
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_config=None, lifespan="on", proxy_headers=False
+        )
         self._server = uvicorn.Server(config)
         task = self._task = asyncio.create_task(self._server.serve())
         await eventually(lambda: self._server.started or task.done(), timeout=20)

@@ -27,6 +27,7 @@ from services.catalogue.hsds_models import (
 from services.catalogue.ratelimit import TokenBucket
 from services.catalogue.service import hsds
 from services.catalogue.service.hsds import ServiceQuery
+from shared.proxies import client_address
 
 Search = Annotated[str, Query(max_length=200, description="full text search")]
 TaxonomyId = Annotated[
@@ -55,8 +56,7 @@ ServiceQueryDep = Annotated[ServiceQuery, Depends(service_query)]
 
 def rate_limit(bucket: TokenBucket) -> Callable[[Request], None]:
     def dependency(request: Request) -> None:
-        client = request.client.host if request.client else "unknown"
-        wait = bucket.take(client)
+        wait = bucket.take(client_address(request))  # behind a trusted proxy: the client's
         if wait > 0:
             seconds = max(1, math.ceil(wait))
             raise HTTPException(

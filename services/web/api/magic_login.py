@@ -18,6 +18,7 @@ from services.web.api.deps import Page
 from services.web.api.login import FORM_FIELD, anonymous_form, form_token_ok, see_other, start_session
 from services.web.service.login import safe_next
 from services.web.service.magic_link import Asked, LinkState, MagicLinks, landing, normal_address
+from shared.proxies import client_address
 
 router = APIRouter(tags=["login"], include_in_schema=False)
 SENT = "/login/mail/sendt"
@@ -32,11 +33,6 @@ def magic_links(request: Request) -> MagicLinks:
 Links = Annotated[MagicLinks, Depends(magic_links)]
 Token = Annotated[str, Path(min_length=20, max_length=100)]
 FormToken = Annotated[str, Form(alias=FORM_FIELD)]
-
-
-def client_address(request: Request) -> str:
-    # uvicorn's view of the client (the proxy's X-Forwarded-For when FORWARDED_ALLOW_IPS trusts it)
-    return request.client.host if request.client else "unknown"
 
 
 def _ask_again(page: Page, email: str, next_path: str, message: str, status: int) -> Response:

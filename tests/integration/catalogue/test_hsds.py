@@ -191,3 +191,29 @@ async def test_public_hsds_api_is_rate_limited(sqlite_url: str, nats_clean: str)
         assert [a.status_code for a in answers] == [200, 200, 200, 429]
         assert int(answers[3].headers["retry-after"]) >= 1
         assert "try again" in answers[3].json()["error"]["message"]
+
+
+async def test_behind_a_trusted_proxy_each_client_has_its_own_bucket(sqlite_url: str, nats_clean: str) -> None:
+    # The test talks from 127.0.0.1: here that is the proxy the municipality runs.
+    app = build(settings(sqlite_url, nats_clean, hsds_burst=2, hsds_rate_per_second=0.01, trusted_proxies="127.0.0.1"))
+    async with ServedApp(app) as served, served.client() as proxy:
+
+        async def statuses(client_ip: str, count: int) -> list[int]:
+            headers = {"X-Forwarded-For": client_ip}
+            return [(await proxy.get("/hsds/taxonomy_terms", headers=headers)).status_code for _ in range(count)]
+
+        assert await statuses("198.51.100.1", 3) == [200, 200, 429]
+        assert await statuses("198.51.100.2", 2) == [200, 200]  # another user behind the same proxy
+        # A client's own X-Forwarded-For before the proxy's entry changes nothing.
+        assert await statuses("203.0.113.66, 198.51.100.1", 1) == [429]
+
+
+async def test_without_trusted_proxies_a_forwarded_header_is_no_way_round_the_limit(
+    sqlite_url: str, nats_clean: str
+) -> None:
+    app = build(settings(sqlite_url, nats_clean, hsds_burst=2, hsds_rate_per_second=0.01))
+    async with ServedApp(app) as served, served.client() as public:
+        answers = [
+            await public.get("/hsds/taxonomy_terms", headers={"X-Forwarded-For": f"198.51.100.{i}"}) for i in range(3)
+        ]
+        assert [a.status_code for a in answers] == [200, 200, 429]
