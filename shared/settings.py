@@ -121,7 +121,11 @@ class Settings(BaseSettings):
         _ = self.smtp
         if self.development:
             self._development_keys()
-            return
+        else:
+            self._refuse_development_keys()
+
+    def _refuse_development_keys(self) -> None:
+        """Outside development: no development key, no missing key set or issuer, no short link key."""
         problems = production_problems(
             jwks=self.token_jwks,
             issuer=self.token_issuer,
