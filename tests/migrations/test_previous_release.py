@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from services.catalogue.main import build as build_catalogue
 from services.notifications.main import build as build_notifications
@@ -26,7 +26,7 @@ from services.web.main import build as build_web
 from services.web.settings import WebSettings
 from shared.events import Envelope
 from shared.events.referrals import OutreachRecorded
-from shared.migrations import current
+from shared.migrations import current, scripts
 from shared.settings import Settings
 from tests.conftest import _postgres_database
 from tests.helpers import ServedApp, eventually, publish, token
@@ -43,7 +43,7 @@ async def serving(app: Any) -> AsyncIterator[ServedApp]:
 
 
 def at_head(served: ServedApp, schema: str) -> None:
-    assert current(served.runtime.db) == (f"{schema}_0002",)
+    assert current(served.runtime.db) == tuple(scripts(schema).get_heads())
 
 
 async def published(served: ServedApp) -> None:
@@ -112,6 +112,11 @@ async def test_referrals(database_url: str, nats_clean: str, tmp_path: Path, req
 
 async def test_notifications(database_url: str, nats_clean: str, tmp_path: Path) -> None:
     previous_release_database("notifications", database_url, tmp_path)
+    engine = create_engine(database_url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.connect() as conn:
+        query = text("SELECT id FROM nudge WHERE recipient_id = :who")
+        old = {row[0] for row in conn.execute(query, {"who": "prof-socpsyk-ahmed"})}
+    engine.dispose()
     settings = NotificationSettings(database_url=database_url, nats_url=nats_clean, smtp_port=1, **FAST)
     async with (
         serving(build_notifications(settings)) as served,
@@ -119,11 +124,14 @@ async def test_notifications(database_url: str, nats_clean: str, tmp_path: Path)
     ):
         at_head(served, "notifications")
         inbox = (await professional.get("/v1/inbox")).json()
-        assert len(inbox["messages"]) == 6 and inbox["unread"] == 5, inbox  # one read in the previous release
-        unread = next(m["id"] for m in inbox["messages"] if m["read_at"] is None)
+        # The service's timers may add a nudge as the days pass since the dump: count the old ones.
+        kept = [m for m in inbox["messages"] if m["id"] in old]
+        assert len(kept) == len(old) == 6, inbox
+        assert sum(m["read_at"] is None for m in kept) == 5, inbox  # one read in the previous release
+        unread = next(m["id"] for m in kept if m["read_at"] is None)
         read = await professional.post(f"/v1/inbox/{unread}/read")
         assert read.status_code == 200, read.text
-        assert (await professional.get("/v1/inbox/unread")).json()["unread"] == 4
+        assert (await professional.get("/v1/inbox/unread")).json()["unread"] == inbox["unread"] - 1
 
 
 async def test_analytics(database_url: str, nats_clean: str, tmp_path: Path) -> None:

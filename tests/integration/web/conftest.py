@@ -153,6 +153,9 @@ class WebSystem:
             "notifications_url": self.notifications.base_url,
             "analytics_url": self.analytics.base_url,
             "smtp_port": self.smtp_port,
+            # The tests stand where a municipality's reverse proxy stands: their X-Forwarded-For
+            # gives each HTTP test client its own address (shared/proxies.py).
+            "trusted_proxies": "127.0.0.1",
             **overrides,
         }
         return WebSettings(**values)

@@ -3,8 +3,9 @@ and only for a while, an unknown address gets the very same answer and no mail, 
 address (silent) and per client (429), the forms' CSRF token, the session's scope for an
 ambassador and a community contact; and in Chromium with JavaScript on and off, with axe.
 
-The HTTP tests give each client its own address through X-Forwarded-For (uvicorn trusts it
-from 127.0.0.1), so their asks do not count against the browser tests' limits."""
+The HTTP tests give each client its own address through X-Forwarded-For (the web client
+trusts it from 127.0.0.1 here: TRUSTED_PROXIES), so their asks do not count against the
+browser tests' limits."""
 
 from __future__ import annotations
 
