@@ -224,7 +224,8 @@ def residual_risks(lim: Limits) -> list[str]:
         "expires. The referrer, who knows whom they referred, can still recognise them.",
         "**What staff can see.** Guides and administrators see every citizen's contact data and notes: the "
         "audit log records it, it does not prevent it. Whoever runs the servers (database access, "
-        "`TOKEN_SECRET`, the key-encryption key file) can read everything without an audit entry.",
+        "the web client's token signing key, the key-encryption key file) can read everything without an "
+        "audit entry.",
         "**Outside Vejviser.** E-mails in recipients' mailboxes, the mail and SMS providers' logs, the "
         "database and NATS servers' own logs, a reverse proxy's access logs (URLs hold pseudonyms), browser "
         "caches and printed worklists.",

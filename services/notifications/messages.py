@@ -111,7 +111,7 @@ class OneClick:
         self, holder: Mapping[str, object], issued_at: object, sent_at: object, action: str, subject_id: str
     ) -> str:
         if not self.secret:
-            raise ValueError("one-click links need WELCOME_LINK_SECRET (Messages(link_secret=...))")
+            raise ValueError("one-click links need LINK_SIGNING_KEY (Messages(link_secret=...))")
         validity = FOLLOW_UP_VALIDITY if action.startswith("participation:") else LINK_VALIDITY
         issued, actor_id = _moment(issued_at), str(holder["actor_id"])
         if sent_at is not None:

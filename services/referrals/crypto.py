@@ -154,7 +154,7 @@ class CitizenVault:
 def kek_from_settings(settings: ReferralsSettings) -> FileKek:
     """The KEK file: made (0600) when missing in development, required everywhere else."""
     path = Path(settings.citizen_kek_file)
-    if settings.environment == "development":
+    if settings.development:
         return FileKek.ensure(path)
     return FileKek(path)
 

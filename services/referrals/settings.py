@@ -24,7 +24,7 @@ class ReferralsSettings(Settings):
 
     def model_post_init(self, __context: object) -> None:
         super().model_post_init(__context)
-        development = self.environment == "development"
+        development = self.development  # any case: "Production" is not development
         if not self.key_store_url:
             if not development:
                 raise ValueError(

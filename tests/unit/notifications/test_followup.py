@@ -243,7 +243,7 @@ def test_links_are_the_same_each_time_a_stored_message_is_rendered() -> None:
 
 def test_no_links_are_signed_without_a_secret() -> None:
     [notify] = fire_welcome_contact(Referral("r1", "prof-1", "c1", NOW), COMMUNITY, NOW, TH).notify
-    with pytest.raises(ValueError, match="WELCOME_LINK_SECRET"):
+    with pytest.raises(ValueError, match="LINK_SIGNING_KEY"):
         Messages(WEB).render(notify.rule, notify.context)
 
 
