@@ -188,8 +188,11 @@ def test_the_officer_answers_an_access_request(
     page.get_by_label("Borgerens reference").fill(ref)
     page.get_by_role("button", name="Vis oplysningerne").click()
     expect(page.get_by_role("heading", name=f"Sammendrag for borger {ref}")).to_be_visible()
-    shown = page.locator(".access-summary").inner_text()
-    assert "Karl Kaffe" in shown and len(shown.strip().splitlines()) > 3  # the summary, its lines kept
+    summary = page.locator(".access-summary")
+    # Its lines kept: by the stylesheet (waited for: a loaded machine may paint before it applies).
+    expect(summary).to_have_css("white-space", "pre-line")
+    shown = summary.inner_text()
+    assert "Karl Kaffe" in shown and len(shown.strip().splitlines()) > 3, shown
     axe_check(page, "indsigt, summary")
     if javascript:
         screenshot(page, "indsigt")
