@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -61,6 +62,11 @@ def test_a_token_of_the_issuer_for_this_service_is_accepted(token_keys: SessionK
     assert verifier(token_keys).verify(token("guide", ttl=timedelta(minutes=5)))["role"] == "guide"
 
 
+@dataclass(frozen=True)
+class FromNow:
+    seconds: int
+
+
 @pytest.mark.parametrize(
     ("what", "overrides", "message"),
     [
@@ -72,15 +78,18 @@ def test_a_token_of_the_issuer_for_this_service_is_accepted(token_keys: SessionK
         ("audience list without it", {"aud": ["catalogue", "analytics"]}, "does not name 'referrals'"),
         ("another issuer", {"iss": "https://elsewhere.example"}, "'iss' is not the issuer"),
         ("exp in 2100", {"exp": int(datetime(2100, 1, 1, tzinfo=UTC).timestamp())}, "at most 3600 s"),
-        ("expired", {"iat": int(time.time()) - 900, "exp": int(time.time()) - 600}, "expired"),
-        ("issued in the future", {"iat": int(time.time()) + 600, "exp": int(time.time()) + 900}, "future"),
+        ("expired", {"iat": FromNow(-900), "exp": FromNow(-600)}, "expired"),
+        ("issued in the future", {"iat": FromNow(600), "exp": FromNow(900)}, "future"),
     ],
 )
 def test_a_token_missing_or_bending_a_claim_is_refused_by_name(
     token_keys: SessionKeys, what: str, overrides: dict[str, Any], message: str
 ) -> None:
+    # Times relative to when the test runs, not to when it was collected (minutes earlier).
+    now = int(time.time())
+    resolved = {k: now + v.seconds if isinstance(v, FromNow) else v for k, v in overrides.items()}
     with pytest.raises(TokenRefused, match=message) as refused:
-        verifier(token_keys).verify(token_keys.signing.sign(claims(**overrides)))
+        verifier(token_keys).verify(token_keys.signing.sign(claims(**resolved)))
     assert refused.value.status == 401, what
 
 
