@@ -35,6 +35,7 @@ from services.notifications.service import Notifications
 from services.notifications.service.deliver import Worker
 from services.notifications.settings import NotificationSettings
 from services.notifications.store import Base
+from shared import heap
 from shared.clock import FakeClock
 from shared.events import Envelope
 from shared.events import catalogue as cat
@@ -137,6 +138,7 @@ async def main() -> None:
         help="run on a fresh PostgreSQL database created (and dropped) through this server",
     )
     args = parser.parse_args()
+    heap.settle()  # as a started service does (shared/app.py), before the inputs exist
 
     tmp = Path(tempfile.mkdtemp())
     counter = Counter()

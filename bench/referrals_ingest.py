@@ -20,6 +20,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import MetaData
 from sqlalchemy.orm import Session
 
 from services.referrals.companions import CompanionCandidate, CompanionNeed, rank_companions
@@ -28,6 +29,7 @@ from services.referrals.service import ReferralsService
 from services.referrals.service.communities import on_registered
 from services.referrals.settings import ReferralsSettings
 from services.referrals.tables import Base
+from shared import heap
 from shared.events import Envelope, Event
 from shared.events.catalogue import CommunityRegistered
 from shared.events.referrals import (
@@ -72,9 +74,13 @@ def run(url: str, raw: list[dict[str, object]], batch: int, apply: AnyHandler | 
     """Ingest `raw` in batches into a fresh schema at `url`; `apply` None means the service's."""
     settings = ReferralsSettings(database_url=url, nats_url="nats://127.0.0.1:1")
     runtime = Runtime(settings, Base.metadata)
-    Base.metadata.drop_all(runtime.db.engine)
+    everything = MetaData()  # the service's tables and the migrations' version table
+    everything.reflect(runtime.db.engine)
+    everything.drop_all(runtime.db.engine)
     runtime.db.create_schema(Base.metadata)
-    service = ReferralsService(runtime, settings, vault_from_settings(settings))
+    vault = vault_from_settings(settings)
+    vault.open()  # as main.py does at start-up: the key store's schema is not the batches' cost
+    service = ReferralsService(runtime, settings, vault)
     with runtime.unit_of_work() as uow:
         event = CommunityRegistered(
             community_id="c-1", organization_id="o", name="Bench", categories=["social"], area="vestervang",
@@ -117,6 +123,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="median of this many rounds of each")
     parser.add_argument("--database-url", default="")
     args = parser.parse_args()
+    heap.settle()  # as a started service does (shared/app.py), before the inputs exist
     tmp = tempfile.mkdtemp()
     url = args.database_url or f"sqlite:///{tmp}/bench.db"
     raw = [e for n in range(args.chains) for e in chain(n)]

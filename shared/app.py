@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared import responses
+from shared import heap, responses
 from shared.errors import DomainError
 from shared.limits import RequestLimits
 from shared.logs import configure_logging
@@ -130,6 +130,7 @@ def create_app(
             await asyncio.to_thread(runtime.db.create_schema, runtime.metadata)  # migrates: shared/migrations.py
         for hook in on_start:
             await hook()
+        heap.settle()  # what start-up made lives as long as the process: shared/heap.py
         jobs.start()
         try:
             yield

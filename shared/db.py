@@ -13,9 +13,10 @@ migrated schema, never a `create_all` one beside it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import psycopg
@@ -92,11 +93,11 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     columns = [table.c[key] for key in rows[0]]
     # The dialect's own implementation: a TypeDecorator's generic processor would hand SQLite an
     # aware datetime, which sqlite3 writes as "…+00:00" where the ORM writes "….000000".
-    bound = [
-        (c.key, json.dumps if isinstance(c.type, JSON) else c.type.dialect_impl(dialect).bind_processor(dialect))
+    processors = [
+        json.dumps if isinstance(c.type, JSON) else c.type.dialect_impl(dialect).bind_processor(dialect)
         for c in columns
     ]
-    values = [tuple(row[key] if process is None else process(row[key]) for key, process in bound) for row in rows]
+    values = _values(rows, [c.key for c in columns], processors)
     quote = dialect.identifier_preparer.quote
     names = ", ".join(quote(column.name) for column in columns)
     driver = connection.connection.driver_connection
@@ -107,6 +108,25 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     else:
         marks = ", ".join("?" * len(columns))
         connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", values)
+
+
+def _values(
+    rows: Sequence[Mapping[str, object]], keys: list[str], processors: Sequence[Callable[[Any], Any] | None]
+) -> list[tuple[object, ...]]:
+    """Each row's values in `keys` order, converted where a column has a processor (a row
+    at a time in C, then only the columns that need it: a third of the per-value loop)."""
+    take = itemgetter(*keys)
+    tuples = [take(row) for row in rows] if len(keys) > 1 else [(row[keys[0]],) for row in rows]
+    convert = [(position, process) for position, process in enumerate(processors) if process is not None]
+    if not convert:
+        return tuples
+    converted: list[tuple[object, ...]] = []
+    for values in tuples:
+        row = list(values)
+        for position, process in convert:
+            row[position] = process(row[position])
+        converted.append(tuple(row))
+    return converted
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -143,16 +143,17 @@ def _reason(exc: Exception) -> str:
 def ingest(runtime: Runtime, items: list[Parsed], apply: AnyHandler, context: str) -> list[IngestResult]:
     """Apply the events in order and commit once; answer per event.
 
-    Fast path: the whole request in one savepoint, claims and outbox rows in bulk. If any
-    event is refused there, that savepoint is rolled back and the events are applied one by
-    one, each with its own claim in its own savepoint, so a refused event leaves neither
-    effect nor claim and the others still land.
+    Fast path: the whole request in one savepoint, claims and outbox rows in bulk (the events
+    the service derives while applying included). If any event is refused there, that
+    savepoint is rolled back and the events are applied one by one, each with its own claim
+    in its own savepoint, so a refused event leaves neither effect nor claim and the others
+    still land.
     """
     results, candidates = _screen(items, context)
     with runtime.unit_of_work() as uow:
         session = uow.session
         try:
-            with session.begin_nested():
+            with session.begin_nested(), runtime.outbox.gathered(session):
                 claimed = runtime.inbox.claim(session, INGEST_CONSUMER, [env.id for _, env, _ in candidates])
                 fresh = [(i, env, ev) for i, env, ev in candidates if env.id in claimed]
                 apply_handler(session, apply, [(env, ev) for _, env, ev in fresh])

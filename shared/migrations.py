@@ -301,6 +301,17 @@ def outbox_set_aside_undone() -> None:
     op.drop_column("outbox", "failed_at")
 
 
+def outbox_set_aside_index() -> None:
+    """In every `<service>_0003`: the rows set aside have an index of their own, so counting
+    them (readiness, metrics) does not read the whole outbox."""
+    where = sa.text("failed_at IS NOT NULL")
+    op.create_index("ix_outbox_set_aside", "outbox", ["position"], postgresql_where=where, sqlite_where=where)
+
+
+def outbox_set_aside_index_undone() -> None:
+    op.drop_index("ix_outbox_set_aside", table_name="outbox")
+
+
 def _unsent_index(predicate: str) -> None:
     where = sa.text(predicate)
     op.create_index("ix_outbox_unsent", "outbox", ["position"], postgresql_where=where, sqlite_where=where)

@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
@@ -49,6 +49,7 @@ from shared.events import Envelope
 from shared.stream_retention import ERASURE_SUBJECT, message_ttl
 
 log = logging.getLogger("vejviser.outbox")
+GATHERING = "vejviser.outbox.gathering"  # session.info: the rows a `gathered` block holds back
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,10 @@ class Outbox:
             # PostgreSQL once statistics are fresh; docs/architecture.md, "Measured").
             unsent = self.table.c.sent_at.is_(None) & self.table.c.failed_at.is_(None)
             Index("ix_outbox_unsent", self.table.c.position, postgresql_where=unsent, sqlite_where=unsent)
+            # Readiness and every metrics scrape count the rows set aside (`backlog`): without
+            # this index that count read the whole table (52 ms at 200,000 sent rows, 0.1 ms with).
+            aside = self.table.c.failed_at.is_not(None)
+            Index("ix_outbox_set_aside", self.table.c.position, postgresql_where=aside, sqlite_where=aside)
 
     def add(self, session: Session, *envelopes: Envelope) -> None:
         """Stage events in the caller's transaction; they are published after it commits."""
@@ -111,7 +116,33 @@ class Outbox:
             {"event_id": env.id, "subject": env.nats_subject, "payload": env.to_json(), "created_at": now}
             for env in envelopes
         ]
-        insert_rows(session, self.table, rows)
+        gathering = session.info.get(GATHERING)
+        if isinstance(gathering, list):
+            gathering.extend(rows)
+        else:
+            insert_rows(session, self.table, rows)
+
+    @contextlib.contextmanager
+    def gathered(self, session: Session) -> Iterator[None]:
+        """Hold back the rows staged in the block and write them in one statement at its end.
+
+        A batch that derives an event per fact (an ingested referral lifts its referrer's
+        readiness) otherwise paid one statement per event: on PostgreSQL a COPY of one row,
+        a third of the ingestion's time. Open it inside the savepoint that holds the batch:
+        an exception drops the rows together with everything else the savepoint undoes.
+        Nothing may read the outbox inside the block (nothing does: the relay reads committed
+        rows). A block inside another one leaves the writing to the outer.
+        """
+        if GATHERING in session.info:
+            yield
+            return
+        rows: list[dict[str, object]] = []
+        session.info[GATHERING] = rows
+        try:
+            yield
+            insert_rows(session, self.table, rows)
+        finally:
+            session.info.pop(GATHERING, None)
 
     def pending(self, session: Session, limit: int) -> Sequence[tuple[int, str, str, bytes]]:
         t = self.table

@@ -21,6 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 from shared.errors import Conflict, Forbidden, Invalid
 from shared.events import Event
@@ -153,30 +154,35 @@ def transition(state: ReferralState, event: Event, at: datetime) -> ReferralStat
             "send a referral's events in the order they happened",
             field="time",
         )
-    moved = replace(state, updated_at=at)
+    changes = _changes(state, event, at)
+    return replace(state, updated_at=at, **changes)  # one copy: a batch moves thousands
+
+
+def _changes(state: ReferralState, event: Event, at: datetime) -> dict[str, Any]:
+    """What `event` changes in the referral besides its time."""
     if isinstance(event, ReferralAccepted):
-        return replace(moved, status=Status.accepted)
+        return {"status": Status.accepted}
     if isinstance(event, AccompanimentArranged):
-        return replace(moved, status=Status.accompaniment_arranged, companion_id=event.companion_id, arranged_at=at)
+        return {"status": Status.accompaniment_arranged, "companion_id": event.companion_id, "arranged_at": at}
     if isinstance(event, CitizenAccompanied):
         arranged = state.arranged_at or at
-        return replace(moved, status=Status.accompanied, companion_id=event.companion_id, arranged_at=arranged)
+        return {"status": Status.accompanied, "companion_id": event.companion_id, "arranged_at": arranged}
     if isinstance(event, FirstVisitProposed):
-        return replace(moved, visit_at=event.visit_at.astimezone(UTC))
+        return {"visit_at": event.visit_at.astimezone(UTC)}
     if isinstance(event, NoShowReported):
-        return replace(moved, status=Status.no_show)
+        return {"status": Status.no_show}
     if isinstance(event, WelcomeConfirmed):
         if event.community_id != state.community_id:
             raise Invalid(
                 f"community_id: the referral is to community {state.community_id!r}, not {event.community_id!r}",
                 field="community_id",
             )
-        return replace(moved, status=Status.welcomed, welcomed_at=at)
+        return {"status": Status.welcomed, "welcomed_at": at}
     if isinstance(event, ParticipationConfirmed):
-        return _confirm_participation(moved, event)
+        return _confirm_participation(state, event)
     if isinstance(event, ReferralRejected):
-        return replace(moved, status=Status.rejected, rejection_reason=event.reason)
-    return replace(moved, status=Status.cancelled)
+        return {"status": Status.rejected, "rejection_reason": event.reason}
+    return {"status": Status.cancelled}
 
 
 def check_not_taken(state: ReferralState, companion_id: str) -> None:
@@ -188,7 +194,7 @@ def check_not_taken(state: ReferralState, companion_id: str) -> None:
         )
 
 
-def _confirm_participation(state: ReferralState, event: ParticipationConfirmed) -> ReferralState:
+def _confirm_participation(state: ReferralState, event: ParticipationConfirmed) -> dict[str, Any]:
     weeks = event.weeks_after
     if weeks not in FOLLOW_UP_WEEKS:
         raise Invalid(
@@ -212,7 +218,7 @@ def _confirm_participation(state: ReferralState, event: ParticipationConfirmed) 
     status = Status.participating if event.still_participating else Status.ended
     # After the last follow-up nothing more is expected: a participating referral stays
     # `participating`, but no further confirmation is accepted (see allowed_actions_for).
-    return replace(state, status=status, participation=participation)
+    return {"status": status, "participation": participation}
 
 
 def allowed_actions_for(state: ReferralState) -> list[Action]:

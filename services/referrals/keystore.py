@@ -22,14 +22,15 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import LargeBinary, MetaData, String, func, select, update
+from sqlalchemy import LargeBinary, MetaData, String, Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from services.referrals.kek import FileKek, KekProvider, KeyStoreError
-from shared.db import Database, UtcDateTime
+from shared.db import Database, UtcDateTime, insert_rows
 
 log = logging.getLogger("vejviser.referrals.keystore")
 
@@ -99,31 +100,35 @@ class KeyStore:
 
     def create_many(self, citizen_refs: Iterable[str]) -> dict[str, bytes]:
         """The keys of these citizens, made now (CHUNK per transaction) for those who have
-        none; a destroyed key is left out, never made again."""
+        none; a destroyed key is left out, never made again. One transaction per chunk reads
+        the stored keys and writes the new ones."""
         wanted = sorted(set(citizen_refs))
+        keys: dict[str, bytes] = {}
         for start in range(0, len(wanted), CHUNK):
             chunk = wanted[start : start + CHUNK]
             try:
                 with self.db.transaction() as session:
-                    known = set(session.scalars(select(StoredKey.citizen_ref).where(StoredKey.citizen_ref.in_(chunk))))
+                    stored = list(session.scalars(select(StoredKey).where(StoredKey.citizen_ref.in_(chunk))))
+                    known = {row.citizen_ref for row in stored}
                     now = datetime.now(UTC)
-                    for ref in chunk:
-                        if ref not in known:
-                            kek_id, wrapped = self.kek.wrap(AESGCM.generate_key(bit_length=256), _aad(ref))
-                            session.add(
-                                StoredKey(
-                                    citizen_ref=ref,
-                                    kek_id=kek_id,
-                                    wrapped_key=wrapped,
-                                    created_at=now,
-                                    destroyed_at=None,
-                                )
-                            )
+                    made = {ref: AESGCM.generate_key(bit_length=256) for ref in chunk if ref not in known}
+                    rows = []
+                    for ref, key in made.items():
+                        kek_id, wrapped = self.kek.wrap(key, _aad(ref))
+                        rows.append({"citizen_ref": ref, "kek_id": kek_id, "wrapped_key": wrapped, "created_at": now})
+                    insert_rows(session, cast(Table, StoredKey.__table__), rows)  # destroyed_at stays null
             except IntegrityError:  # some made by a concurrent request a moment ago: one by one
                 for ref in chunk:
                     with contextlib.suppress(KeyDestroyed):  # erased: left out below
                         self.create(ref)
-        return self.get_many(wanted)
+                keys.update(self.get_many(chunk))
+                continue
+            keys.update(made)
+            for row in stored:
+                opened = self._open(row)
+                if opened is not None:  # None: destroyed (erased), left out
+                    keys[row.citizen_ref] = opened
+        return keys
 
     def get(self, citizen_ref: str) -> bytes | None:
         """The citizen's key; None when they never had one or it was destroyed."""

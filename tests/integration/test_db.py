@@ -6,7 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert, select
 
 from shared.db import Database, UtcDateTime, insert_rows
 
@@ -64,4 +64,27 @@ def test_a_read_does_not_wait_for_an_open_write(database_url: str) -> None:
         writer.join()
     with db.read() as session:
         assert session.scalar(select(things.c.n).where(things.c.n == 10)) == 10
+    db.dispose()
+
+
+def test_bulk_rows_convert_json_and_times_and_keep_the_rest(database_url: str) -> None:
+    """insert_rows converts only the columns that need it (JSON, times), one column or many."""
+    local = MetaData()
+    table = Table("mixed", local, Column("n", Integer, primary_key=True), Column("at", UtcDateTime()))
+    table.append_column(Column("doc", JSON))
+    single = Table("single", local, Column("n", Integer, primary_key=True))
+    db = Database(database_url)
+    db.create_schema(local)
+    summer = datetime(2024, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
+    with db.transaction() as session:
+        insert_rows(session, table, [{"n": 1, "at": summer, "doc": {"æ": [1, None]}}, {"n": 2, "at": None, "doc": []}])
+        insert_rows(session, single, [{"n": 7}, {"n": 8}])
+    with db.read() as session:
+        assert session.execute(select(table).order_by(table.c.n)).all() == [
+            (1, datetime(2024, 6, 1, 10, 0, tzinfo=UTC), {"æ": [1, None]}),
+            (2, None, []),
+        ]
+        assert session.scalars(select(single.c.n).order_by(single.c.n)).all() == [7, 8]
+    with pytest.raises(ValueError, match="naive"), db.transaction() as session:
+        insert_rows(session, table, [{"n": 3, "at": datetime(2024, 6, 1), "doc": None}])
     db.dispose()

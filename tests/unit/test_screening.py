@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -21,6 +22,7 @@ from shared.events.referrals import (
     WorkContact,
 )
 from shared.screening import Kind, personal_data, screen
+from tests.unit.test_profile import another_municipality
 
 PROBE_AREA = "Testperson Ærlig, tlf +45 12345678"
 
@@ -206,3 +208,16 @@ def test_an_unknown_extension_attribute_is_refused_rather_than_passed_on_to_the_
         "as posted; leave it out (known: consentdate)"
     )
     assert (refusal(CitizenRegistered(citizen_ref="c-1"), subject="Testperson Ærlig") or "").startswith("subject:")
+
+
+def test_a_code_that_passed_under_one_profile_is_refused_under_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Strings that passed are remembered (a back-fill repeats them), per profile: its
+    vocabulary decides an area."""
+    event = CitizenRegistered(citizen_ref="c-1", area="benloese")
+    assert refusal(event, consentdate="2025-03-01") is None
+    assert refusal(event, consentdate="2025-03-01") is None  # the second time from memory
+    monkeypatch.setenv("MUNICIPALITY_PROFILE", str(another_municipality(tmp_path)))
+    reason = refusal(event, consentdate="2025-03-01")
+    assert reason is not None and reason.startswith("data.area:") and "soroe_by" in reason, reason

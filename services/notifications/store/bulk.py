@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import ColumnElement, Connection, Table, Text, bindparam, cast, func, select
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 CHUNK = 500  # ids per IN list, well within SQLite's parameter limit
@@ -106,11 +108,17 @@ def insert_many(
 def _postgresql(
     connection: Connection, table: Table, columns: list[str], rows: Sequence[Mapping[str, object]], head: str, tail: str
 ) -> Iterable[Sequence[object]]:
-    dialect = connection.dialect
+    select = _from_document(connection.dialect, table, tuple(columns))
+    return connection.exec_driver_sql(f"{head}{select}{tail}", (_document(rows),))
+
+
+@cache
+def _from_document(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> str:
+    """`SELECT <columns> FROM` the rows' JSON document, typed as the table's columns (compiling
+    each column's type every batch cost more than the statement's parameters)."""
     quote = dialect.identifier_preparer.quote
     record = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect)}" for name in columns)
-    select = f"SELECT {', '.join(quote(c) for c in columns)} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"
-    return connection.exec_driver_sql(f"{head}{select}{tail}", (_document(rows),))
+    return f"SELECT {', '.join(quote(c) for c in columns)} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"
 
 
 def _sqlite(

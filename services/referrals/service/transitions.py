@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.referrals import domain
 from services.referrals.service.batch import Seen, get_citizen, get_referral, get_referrer
-from services.referrals.service.bulk import Bulk, Row, append, new_row, table_of
+from services.referrals.service.bulk import Bulk, Row, append, change_new_row, new_row, table_of
 from services.referrals.store import StaleReferral, save_state, state_values
 from services.referrals.tables import Bridge, Community, Referral, TimelineEntry
 from shared.errors import Conflict, Invalid
@@ -86,8 +86,7 @@ def move(session: Session, envelope: Envelope, event: Event, referral: Referral 
         get_referrer(session, event.companion_id, field="companion_id")
     new_state = domain.transition(referral.state(), event, envelope.time)
     if not inspect(referral).persistent:
-        for name, value in state_values(new_state, referral.version + 1).items():
-            setattr(referral, name, value)
+        change_new_row(referral, state_values(new_state, referral.version + 1))
     else:
         try:
             save_state(session, referral, new_state)
