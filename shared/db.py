@@ -78,17 +78,33 @@ def make_engine(url: str) -> Engine:
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
-    """Insert `rows` (each with the same keys) into `table` in one statement, in their order,
-    in the session's transaction.
+    """Insert `rows` (each with the same keys) into `table`, in their order, in the session's
+    transaction.
 
-    The values are converted as SQLAlchemy would bind them, then handed to the driver:
-    COPY on PostgreSQL, sqlite3's `executemany` on SQLite. Measured per row on this machine:
-    SQLAlchemy's `executemany` 30 µs (SQLite) and one statement a row (psycopg), `unnest`
-    of one array a column 40 µs, a multi-row VALUES 5 ms a page to rewrite; these take a few.
+    The values are converted as SQLAlchemy would bind them, then handed to the driver: COPY
+    on PostgreSQL, multi-row VALUES on SQLite. Measured per row on this machine: SQLAlchemy's
+    `executemany` 30 µs (SQLite) and one statement a row (psycopg); `unnest` of one array a
+    column 40 µs; sqlite3's `executemany` 6 µs, multi-row VALUES 3.
     """
     if not rows:
         return
     connection = session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    values = bound_values(connection, table, rows)
+    names = ", ".join(quote(table.c[key].name) for key in rows[0])
+    driver = connection.connection.driver_connection
+    if isinstance(driver, psycopg.Connection):
+        with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for value in values:
+                copy.write_row(value)
+    else:
+        sqlite_values(connection, f"INSERT INTO {quote(table.name)} ({names}) ", values)
+
+
+def bound_values(
+    connection: Connection, table: Table, rows: Sequence[Mapping[str, object]]
+) -> list[tuple[object, ...]]:
+    """The rows' values (in the first row's key order) as the driver takes them."""
     dialect = connection.dialect
     columns = [table.c[key] for key in rows[0]]
     # The dialect's own implementation: a TypeDecorator's generic processor would hand SQLite an
@@ -97,17 +113,30 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
         json.dumps if isinstance(c.type, JSON) else c.type.dialect_impl(dialect).bind_processor(dialect)
         for c in columns
     ]
-    values = _values(rows, [c.key for c in columns], processors)
-    quote = dialect.identifier_preparer.quote
-    names = ", ".join(quote(column.name) for column in columns)
-    driver = connection.connection.driver_connection
-    if isinstance(driver, psycopg.Connection):
-        with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for value in values:
-                copy.write_row(value)
-    else:
-        marks = ", ".join("?" * len(columns))
-        connection.exec_driver_sql(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({marks})", values)
+    return _values(rows, list(rows[0]), processors)
+
+
+SQLITE_PARAMETERS = 30_000  # per statement, within SQLite's limit (32,766)
+
+
+def sqlite_values(
+    connection: Connection, head: str, values: Sequence[tuple[object, ...]], tail: str = ""
+) -> list[Sequence[object]]:
+    """`<head>VALUES (…), (…)<tail>` on SQLite, as few statements as its parameter limit
+    allows; the rows any RETURNING in `tail` gives."""
+    if not values:
+        return []
+    width = len(values[0])
+    one = f"({', '.join(['?'] * width)})"
+    per_statement = max(1, SQLITE_PARAMETERS // width)
+    returned: list[Sequence[object]] = []
+    for start in range(0, len(values), per_statement):
+        chunk = values[start : start + per_statement]
+        flat = tuple(value for row in chunk for value in row)
+        result = connection.exec_driver_sql(f"{head}VALUES {', '.join([one] * len(chunk))}{tail}", flat)
+        if result.returns_rows:
+            returned.extend(result.all())
+    return returned
 
 
 def _values(
@@ -117,7 +146,7 @@ def _values(
     at a time in C, then only the columns that need it: a third of the per-value loop)."""
     take = itemgetter(*keys)
     tuples = [take(row) for row in rows] if len(keys) > 1 else [(row[keys[0]],) for row in rows]
-    convert = [(position, process) for position, process in enumerate(processors) if process is not None]
+    convert = [(position, _memo(process)) for position, process in enumerate(processors) if process is not None]
     if not convert:
         return tuples
     converted: list[tuple[object, ...]] = []
@@ -127,6 +156,24 @@ def _values(
             row[position] = process(row[position])
         converted.append(tuple(row))
     return converted
+
+
+def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """The column's processor, run once per distinct value: a batch's rows share a few
+    timestamps (now, the event times), and converting each copy cost more than writing it."""
+    seen: dict[tuple[type, object], object] = {}
+
+    def run(value: object) -> object:
+        key = (type(value), value)  # True and 1 are equal, and a JSON column writes them apart
+        try:
+            return seen[key]
+        except KeyError:
+            seen[key] = result = process(value)
+            return result
+        except TypeError:  # unhashable (a JSON list or object)
+            return process(value)
+
+    return run
 
 
 def _sqlite_begin(conn: Connection) -> None:

@@ -78,11 +78,15 @@ def test_bulk_rows_convert_json_and_times_and_keep_the_rest(database_url: str) -
     summer = datetime(2024, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     with db.transaction() as session:
         insert_rows(session, table, [{"n": 1, "at": summer, "doc": {"æ": [1, None]}}, {"n": 2, "at": None, "doc": []}])
+        # equal values of different types stay apart (each column converts a value once)
+        insert_rows(session, table, [{"n": 3, "at": None, "doc": True}, {"n": 4, "at": None, "doc": 1}])
         insert_rows(session, single, [{"n": 7}, {"n": 8}])
     with db.read() as session:
         assert session.execute(select(table).order_by(table.c.n)).all() == [
             (1, datetime(2024, 6, 1, 10, 0, tzinfo=UTC), {"æ": [1, None]}),
             (2, None, []),
+            (3, None, True),
+            (4, None, 1),
         ]
         assert session.scalars(select(single.c.n).order_by(single.c.n)).all() == [7, 8]
     with pytest.raises(ValueError, match="naive"), db.transaction() as session:

@@ -1,15 +1,17 @@
 """Bulk statements on the DB-API cursor: a batch writes each table in one statement.
 
-SQLAlchemy's executemany spent more on per-row parameter handling than the database on the
-rows, and psycopg's many-parameter statements more still; so did psycopg's dumping of one
-array per column (a regular expression per element). PostgreSQL gets the rows as one JSON
-document (`jsonb_to_recordset`; encoding it is one C call), SQLite multi-row VALUES.
+Rows that cannot conflict go through `shared.db.insert_rows` (COPY on PostgreSQL). Rows that
+may meet a unique key (`ON CONFLICT DO NOTHING`), or whose inserted ids are wanted, need an
+INSERT: SQLAlchemy's executemany spent more on per-row parameter handling than the database
+on the rows, and psycopg's many-parameter statements more still; so did psycopg's dumping of
+one array per column (a regular expression per element). PostgreSQL gets those rows as one
+JSON document (`jsonb_to_recordset`; encoding it is one C call), SQLite multi-row VALUES.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from functools import cache
 
@@ -18,8 +20,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
+from shared.db import bound_values, insert_rows, sqlite_values
+
 CHUNK = 500  # ids per IN list, well within SQLite's parameter limit
-SQLITE_PARAMETERS = 30000  # per statement, within SQLite's limit
 
 
 def chunks(values: Iterable[str]) -> Iterator[list[str]]:
@@ -35,25 +38,6 @@ def among(session: Session, column: ColumnElement[str], values: Sequence[str]) -
         document = cast(bindparam(None, json.dumps(list(values)), type_=Text), JSONB)
         return column.in_(select(func.jsonb_array_elements_text(document)))
     return column.in_(values)
-
-
-def _memo(process: Callable[[object], object] | None) -> Callable[[object], object] | None:
-    """The column's bind processor, run once per distinct value: a batch's rows share a few
-    timestamps (now, the event times), and converting each copy cost more than writing it."""
-    if process is None:
-        return None
-    seen: dict[object, object] = {}
-
-    def run(value: object) -> object:
-        try:
-            return seen[value]
-        except KeyError:
-            seen[value] = result = process(value)
-            return result
-        except TypeError:  # unhashable (JSON)
-            return process(value)
-
-    return run
 
 
 def _iso(value: object) -> str:
@@ -89,6 +73,9 @@ def insert_many(
     With `returning`, the values of that column in the rows actually inserted."""
     if not rows:
         return set()
+    if not conflict and not returning:
+        insert_rows(session, table, rows)  # COPY on PostgreSQL: two thirds of the JSON document's time a row
+        return set()
     connection = session.connection()
     quote = connection.dialect.identifier_preparer.quote
     columns = list(rows[0])
@@ -98,11 +85,8 @@ def insert_many(
     if connection.dialect.name == "postgresql":
         result = _postgresql(connection, table, columns, rows, head, tail)
         return {row[0] for row in result} if returning else set()
-    inserted: set[object] = set()
-    for result in _sqlite(connection, table, columns, rows, head, tail):
-        if returning:
-            inserted.update(row[0] for row in result)
-    return inserted
+    returned = sqlite_values(connection, head, bound_values(connection, table, rows), tail)
+    return {row[0] for row in returned} if returning else set()
 
 
 def _postgresql(
@@ -119,20 +103,3 @@ def _from_document(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> 
     quote = dialect.identifier_preparer.quote
     record = ", ".join(f"{quote(name)} {table.c[name].type.compile(dialect)}" for name in columns)
     return f"SELECT {', '.join(quote(c) for c in columns)} FROM jsonb_to_recordset(%s::jsonb) AS r({record})"
-
-
-def _sqlite(
-    connection: Connection, table: Table, columns: list[str], rows: Sequence[Mapping[str, object]], head: str, tail: str
-) -> Iterator[Iterable[Sequence[object]]]:
-    dialect = connection.dialect
-    processors = [_memo(table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) for name in columns]
-    one = f"({', '.join(['?'] * len(columns))})"
-    per_statement = max(1, SQLITE_PARAMETERS // len(columns))
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        flat = [
-            process(row[name]) if process is not None else row[name]
-            for row in chunk
-            for name, process in zip(columns, processors, strict=True)
-        ]
-        yield connection.exec_driver_sql(f"{head}VALUES {', '.join([one] * len(chunk))}{tail}", tuple(flat))

@@ -89,7 +89,7 @@ def personal_deliveries_since(session: Session, recipient_ids: Iterable[str], si
             select(NUDGE.c.recipient_id, func.count())
             .select_from(DELIVERY.join(NUDGE, NUDGE.c.id == DELIVERY.c.nudge_id))
             .where(
-                among(session, NUDGE.c.recipient_id, chunk),
+                NUDGE.c.recipient_id.in_(chunk),  # among() made PostgreSQL's plan of this join twice as slow
                 NUDGE.c.created_at >= since,  # a nudge's deliveries are created with it
                 DELIVERY.c.channel.in_(PERSONAL_CHANNELS),
                 DELIVERY.c.created_at >= since,
