@@ -22,6 +22,7 @@ from typing import Any
 import psycopg
 from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, Table, TypeDecorator, create_engine, event, text
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -94,9 +95,13 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     names = ", ".join(quote(table.c[key].name) for key in rows[0])
     driver = connection.connection.driver_connection
     if isinstance(driver, psycopg.Connection):
-        with driver.cursor() as cursor, cursor.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
-            for value in values:
-                copy.write_row(value)
+        statement = f"COPY {quote(table.name)} ({names}) FROM STDIN"
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement) as copy:
+                for value in values:
+                    copy.write_row(value)
+        except psycopg.Error as exc:  # as SQLAlchemy raises it for its own statements (IntegrityError, …)
+            raise DBAPIError.instance(statement, None, exc, psycopg.Error, dialect=connection.dialect) from exc
     else:
         sqlite_values(connection, f"INSERT INTO {quote(table.name)} ({names}) ", values)
 

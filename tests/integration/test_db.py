@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from shared.db import Database, UtcDateTime, insert_rows
 
@@ -91,4 +92,18 @@ def test_bulk_rows_convert_json_and_times_and_keep_the_rest(database_url: str) -
         assert session.scalars(select(single.c.n).order_by(single.c.n)).all() == [7, 8]
     with pytest.raises(ValueError, match="naive"), db.transaction() as session:
         insert_rows(session, table, [{"n": 3, "at": datetime(2024, 6, 1), "doc": None}])
+    db.dispose()
+
+
+def test_a_bulk_row_that_breaks_a_unique_key_raises_integrity_error(database_url: str) -> None:
+    """As the ORM would: callers that race (the key store making a citizen's key) catch it."""
+    db = Database(database_url)
+    db.create_schema(metadata)
+    at = datetime(2024, 6, 1, 10, 0, tzinfo=UTC)
+    with db.transaction() as session:
+        insert_rows(session, things, [{"n": 1, "at": at}])
+    with pytest.raises(IntegrityError), db.transaction() as session:
+        insert_rows(session, things, [{"n": 2, "at": at}, {"n": 1, "at": at}])
+    with db.read() as session:
+        assert session.scalars(select(things.c.n)).all() == [1]
     db.dispose()

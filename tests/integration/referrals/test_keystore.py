@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +69,35 @@ def test_keys_are_made_once_read_and_destroyed_for_good(store: KeyStore) -> None
     with pytest.raises(KeyDestroyed):
         store.create("c-3")
     assert store.count() == 1
+
+
+def test_two_batches_making_the_same_citizens_keys_at_once_get_the_same_keys(store: KeyStore) -> None:
+    """Two ingestion requests name the same new citizens: whoever writes second meets the
+    first one's keys (on PostgreSQL a unique violation, taken one by one) and uses them."""
+    store.destroy("c-gone")  # an erased citizen among them gets no key from either
+    rounds = [[f"c-{n}-{i}" for i in range(30)] + ["c-gone"] for n in range(15)]
+    barrier = threading.Barrier(2)
+    answers: list[list[dict[str, bytes]]] = [[], []]
+    failures: list[BaseException] = []
+
+    def batches(side: int) -> None:
+        try:
+            for refs in rounds:
+                barrier.wait(timeout=10)
+                answers[side].append(store.create_many(refs))
+        except BaseException as exc:  # reported below, in the test's thread
+            failures.append(exc)
+            barrier.abort()
+
+    workers = [threading.Thread(target=batches, args=(side,)) for side in (0, 1)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert not failures, failures
+    for refs, first, second in zip(rounds, answers[0], answers[1], strict=True):
+        assert first == second and set(first) == set(refs) - {"c-gone"}
+        assert first == store.get_many(refs)
 
 
 def test_a_key_from_another_citizen_s_row_does_not_open(store: KeyStore) -> None:
