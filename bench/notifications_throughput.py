@@ -6,7 +6,8 @@ worker to a real SMTP server).
 
 Deciding is printed beside its ceiling measured in the same run: the same events through the
 same consume path (parse, inbox claim, one transaction per batch) with a handler that does
-nothing. Sending is bounded by SMTP and measured separately. Writes
+nothing; the median of three rounds, each on a fresh database with the ceiling measured right
+before the path. Sending is bounded by SMTP and measured separately. Writes
 bench/results/notifications_throughput_<database>.json. NATS is left out on purpose: this
 measures the service's own cost per event; the bus has its own benchmark.
 """
@@ -15,16 +16,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import platform
+import statistics
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import psycopg
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -128,14 +134,31 @@ def consume(
     return time.perf_counter() - started
 
 
+@contextlib.contextmanager
+def fresh_database(tmp: Path, postgres_admin_url: str, name: str) -> Iterator[str]:
+    """A new SQLite file, or a new PostgreSQL database created (and dropped) through the server."""
+    if not postgres_admin_url:
+        yield f"sqlite:///{tmp / f'{name}.db'}"
+        return
+    scratch = f"vejviser_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{scratch}"')
+    try:
+        yield f"{postgres_admin_url.rpartition('/')[0]}/{scratch}"
+    finally:
+        with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{scratch}" WITH (FORCE)')
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--referrals", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=256)
+    parser.add_argument("--rounds", type=int, default=3, help="median of this many rounds, each on a fresh database")
     parser.add_argument(
         "--postgres-admin-url",
         default="",
-        help="run on a fresh PostgreSQL database created (and dropped) through this server",
+        help="run on fresh PostgreSQL databases created (and dropped) through this server",
     )
     args = parser.parse_args()
     heap.settle()  # as a started service does (shared/app.py), before the inputs exist
@@ -145,48 +168,41 @@ async def main() -> None:
     port = free_port()
     controller = Controller(counter, hostname="127.0.0.1", port=port)
     controller.start()
-    database_url = f"sqlite:///{tmp / 'bench.db'}"
-    scratch = None
-    if args.postgres_admin_url:
-        import uuid
-
-        import psycopg
-
-        scratch = f"vejviser_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{scratch}"')
-        database_url = f"{args.postgres_admin_url.rpartition('/')[0]}/{scratch}"
-    settings = NotificationSettings(
-        database_url=database_url, smtp_port=port, nats_url="nats://127.0.0.1:1", daily_cap=10**6
-    )
-    runtime = Runtime(settings, Base.metadata, clock=FakeClock(START))
-    runtime.db.create_schema(Base.metadata)
-    service = Notifications(runtime, settings)
-    subscriptions = handlers(service)
     streams = envelopes(args.referrals)
     events = sum(len(bodies) for bodies in streams.values())
     nothing = batched(no_op)
-    ceilings = tuple(Subscription(s.context, s.name, dict.fromkeys(s.handlers, nothing)) for s in subscriptions)
-
-    ceiling_seconds = consume(runtime, ceilings, streams, args.batch, "ceiling")
-    decide_seconds = consume(runtime, subscriptions, streams, args.batch, "bench")
-    with runtime.db.transaction() as session:
-        counts = {
-            table: session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in ("referral", "timer", "nudge", "delivery", "outbox")
-        }
-
-    worker = Worker(service, {"email": EmailChannel(settings)})
-    started = time.perf_counter()
-    sent = 0
-    while batch := await worker.deliver_due():
-        sent += batch
-    send_seconds = time.perf_counter() - started
+    rounds: list[tuple[float, float]] = []  # (ceiling, deciding) seconds
+    for number in range(args.rounds):
+        with fresh_database(tmp, args.postgres_admin_url, f"round{number}") as database_url:
+            settings = NotificationSettings(
+                database_url=database_url, smtp_port=port, nats_url="nats://127.0.0.1:1", daily_cap=10**6
+            )
+            runtime = Runtime(settings, Base.metadata, clock=FakeClock(START))
+            runtime.db.create_schema(Base.metadata)
+            service = Notifications(runtime, settings)
+            subscriptions = handlers(service)
+            ceilings = tuple(Subscription(s.context, s.name, dict.fromkeys(s.handlers, nothing)) for s in subscriptions)
+            # The ceiling and the path side by side in each round, so both see the same machine.
+            ceiling = consume(runtime, ceilings, streams, args.batch, "ceiling")
+            rounds.append((ceiling, consume(runtime, subscriptions, streams, args.batch, "bench")))
+            if number < args.rounds - 1:
+                runtime.db.dispose()
+                continue
+            with runtime.db.transaction() as session:
+                counts = {
+                    table: session.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                    for table in ("referral", "timer", "nudge", "delivery", "outbox")
+                }
+            worker = Worker(service, {"email": EmailChannel(settings)})
+            started = time.perf_counter()
+            sent = 0
+            while batch := await worker.deliver_due():
+                sent += batch
+            send_seconds = time.perf_counter() - started
+            runtime.db.dispose()
     controller.stop()
-    runtime.db.dispose()
-    if scratch:
-        with psycopg.connect(args.postgres_admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{scratch}" WITH (FORCE)')
+    decide_seconds = statistics.median(deciding for _, deciding in rounds)
+    ceiling_seconds = statistics.median(ceiling for ceiling, _ in rounds)
 
     result = {
         "benchmark": "notifications_throughput",
@@ -194,6 +210,8 @@ async def main() -> None:
         "events": events,
         "referrals": args.referrals,
         "batch": args.batch,
+        "rounds": args.rounds,
+        "events_per_second_per_round": [round(events / deciding, 1) for _, deciding in rounds],
         "decide_seconds": round(decide_seconds, 3),
         "events_per_second": round(events / decide_seconds, 1),
         "ceiling_seconds": round(ceiling_seconds, 3),
