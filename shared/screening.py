@@ -371,6 +371,7 @@ class _Passed:
     of the screening's time. Bounded: emptied when full."""
 
     LIMIT = 50_000
+    LONGEST = 100
     current: _Passed | None = None
 
     def __init__(self, terms: Profile) -> None:
@@ -384,6 +385,10 @@ class _Passed:
         return cls.current
 
     def add(self, kind: Kind, value: str) -> None:
+        # Identifiers and codes only: a text (a community's description) could be long and is
+        # rarely repeated, and a work contact need not sit in memory.
+        if len(value) > self.LONGEST or kind in (Kind.directory_text, Kind.work_contact):
+            return
         if len(self.values) >= self.LIMIT:
             self.values.clear()
         self.values.add((kind, value))
