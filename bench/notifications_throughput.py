@@ -30,7 +30,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg
 from aiosmtpd.controller import Controller
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -43,6 +42,7 @@ from services.notifications.settings import NotificationSettings
 from services.notifications.store import Base
 from shared import heap
 from shared.clock import FakeClock
+from shared.db import scratch_database
 from shared.events import Envelope
 from shared.events import catalogue as cat
 from shared.events import referrals as ref
@@ -140,14 +140,8 @@ def fresh_database(tmp: Path, postgres_admin_url: str, name: str) -> Iterator[st
     if not postgres_admin_url:
         yield f"sqlite:///{tmp / f'{name}.db'}"
         return
-    scratch = f"vejviser_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{scratch}"')
-    try:
-        yield f"{postgres_admin_url.rpartition('/')[0]}/{scratch}"
-    finally:
-        with psycopg.connect(postgres_admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{scratch}" WITH (FORCE)')
+    with scratch_database(postgres_admin_url, f"vejviser_bench_{uuid.uuid4().hex[:8]}") as url:
+        yield url
 
 
 async def main() -> None:

@@ -107,6 +107,7 @@ def run(url: str, raw: list[dict[str, object]], batch: int, apply: AnyHandler | 
     duplicates = post(raw[:batch]).count("duplicate")
     duplicate_seconds = time.perf_counter() - t
     runtime.db.dispose()
+    vault.close()
     return {
         "events_per_second": round(len(raw) / elapsed, 1),
         "accepted": accepted,

@@ -181,6 +181,20 @@ def _memo(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return run
 
 
+@contextmanager
+def scratch_database(server_url: str, name: str) -> Iterator[str]:
+    """A new PostgreSQL database `name` on the server `server_url` reaches, dropped (with its
+    connections) afterwards: for tests and benchmarks that need a database of their own."""
+    conninfo = server_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{conninfo.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def _sqlite_begin(conn: Connection) -> None:
     read_only = conn.get_execution_options().get(READ_ONLY, False)
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

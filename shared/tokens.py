@@ -82,16 +82,11 @@ def thumbprint(jwk: Mapping[str, Any]) -> str:
     return _b64(hashlib.sha256(canonical.encode()).digest())
 
 
-def _public_jwk(key: PrivateKey) -> JwkDict:
+def _jwk(key: PrivateKey, *, private: bool = False) -> JwkDict:
+    """The key as a JWK: its public half, or the whole private key."""
     if isinstance(key, ed25519.Ed25519PrivateKey):
-        return cast(JwkDict, OKPAlgorithm.to_jwk(key.public_key(), as_dict=True))
-    return cast(JwkDict, RSAAlgorithm.to_jwk(key.public_key(), as_dict=True))
-
-
-def _private_jwk(key: PrivateKey) -> JwkDict:
-    if isinstance(key, ed25519.Ed25519PrivateKey):
-        return cast(JwkDict, OKPAlgorithm.to_jwk(key, as_dict=True))
-    return cast(JwkDict, RSAAlgorithm.to_jwk(key, as_dict=True))
+        return cast(JwkDict, OKPAlgorithm.to_jwk(key if private else key.public_key(), as_dict=True))
+    return cast(JwkDict, RSAAlgorithm.to_jwk(key if private else key.public_key(), as_dict=True))
 
 
 @dataclass(frozen=True)
@@ -104,11 +99,11 @@ class SigningKey:
 
     @property
     def public_jwk(self) -> JwkDict:
-        return {**_public_jwk(self.private), "kid": self.kid, "alg": self.algorithm, "use": "sig"}
+        return {**_jwk(self.private), "kid": self.kid, "alg": self.algorithm, "use": "sig"}
 
     @property
     def private_jwk(self) -> JwkDict:
-        return {**_private_jwk(self.private), "kid": self.kid, "alg": self.algorithm, "use": "sig"}
+        return {**_jwk(self.private, private=True), "kid": self.kid, "alg": self.algorithm, "use": "sig"}
 
     def sign(self, claims: Mapping[str, Any]) -> str:
         return jwt.encode(dict(claims), self.private, algorithm=self.algorithm, headers={"kid": self.kid})
@@ -123,13 +118,13 @@ def _signing_key(private: object, kid: str = "") -> SigningKey:
         algorithm = "RS256"
     else:
         raise ValueError("a signing key must be Ed25519 (EdDSA) or RSA (RS256)")
-    return SigningKey(kid or thumbprint(_public_jwk(private)), algorithm, private)
+    return SigningKey(kid or thumbprint(_jwk(private)), algorithm, private)
 
 
 def generate_signing_key(kid_prefix: str = "") -> SigningKey:
     """A new Ed25519 key whose kid is `kid_prefix` and its thumbprint."""
     private = ed25519.Ed25519PrivateKey.generate()
-    return SigningKey(kid_prefix + thumbprint(_public_jwk(private))[:16], "EdDSA", private)
+    return SigningKey(kid_prefix + thumbprint(_jwk(private))[:16], "EdDSA", private)
 
 
 def load_signing_keys(path: Path) -> list[SigningKey]:

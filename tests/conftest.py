@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from shared.db import scratch_database
 from shared.nats_auth import generate_credentials, load_credentials
 from shared.natsserver import NatsServer
 from tests.helpers import SessionKeys, session_keys
@@ -155,18 +156,8 @@ def postgres_admin_url() -> Iterator[str | None]:
 
 @contextlib.contextmanager
 def _postgres_database(admin_url: str) -> Iterator[str]:
-    import psycopg
-
-    name = f"vejviser_test_{uuid.uuid4().hex[:12]}"
-    conninfo = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base, _, _db = conninfo.rpartition("/")
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(admin_url, f"vejviser_test_{uuid.uuid4().hex[:12]}") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -14,6 +14,7 @@ import httpx
 from services.referrals.main import build
 from services.referrals.service import ReferralsService
 from services.referrals.settings import ReferralsSettings
+from shared.db import scratch_database
 from shared.events import Envelope, Event
 from shared.events.catalogue import CommunityRegistered
 from tests.helpers import ServedApp, eventually, publish, stream_events, token
@@ -115,17 +116,8 @@ def second_database(database_url: str, suffix: str = "keys") -> Iterator[str]:
     if database_url.startswith("sqlite"):
         yield database_url.removesuffix(".db") + f"-{suffix}.db"
         return
-    import psycopg
-
-    base, _, name = database_url.rpartition("/")
-    other = f"{name}_{suffix}"
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{other}"')
-    try:
-        yield f"{base}/{other}"
-    finally:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{other}" WITH (FORCE)')
+    with scratch_database(database_url, f"{database_url.rpartition('/')[2]}_{suffix}") as url:
+        yield url
 
 
 def settings(database_url: str, nats_url: str, **kw: Any) -> ReferralsSettings:
