@@ -25,6 +25,8 @@ VAR_DIR = Path(os.environ.get("VEJVISER_VAR_DIR", REPO_ROOT / "var"))
 # The one table of services and their ports (`make run`, compose, docs and tests read it).
 SERVICE_PORTS = {"web": 8000, "catalogue": 8001, "referrals": 8002, "notifications": 8003, "analytics": 8004}
 SERVICES: tuple[str, ...] = tuple(SERVICE_PORTS)
+# The services a bearer token is for (its `aud`); the web client, which issues them, takes none.
+TOKEN_AUDIENCES: tuple[str, ...] = tuple(name for name in SERVICES if name != "web")
 # Development's keys (token key pair, link and draft keys), made once by the first process
 # that needs them (shared/tokens.py, ensure_dev_keys); refused outside development.
 DEV_KEYS_DIR = VAR_DIR / "keys"

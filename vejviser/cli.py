@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from shared.migrations import cli as migrations_cli
-from shared.settings import SERVICES
+from shared.settings import SERVICES, TOKEN_AUDIENCES
 
 app = typer.Typer(help="Vejviser operator commands.", no_args_is_help=True, add_completion=False)
 dlq = typer.Typer(help="Inspect and replay dead-lettered messages (the DLQ stream).", no_args_is_help=True)
@@ -148,7 +148,7 @@ def token(
         raise typer.BadParameter(f"no service {unknown[0]!r}; the services are {', '.join(SERVICES)}")
     typer.echo(
         issuer.mint(
-            audience=audience or [name for name in SERVICES if name != "web"],
+            audience=audience or list(TOKEN_AUDIENCES),
             actor_id=actor or f"{role}-cli",
             role=str(parsed),
             communities=community or (),

@@ -34,6 +34,7 @@ from shared.settings import (
     REPO_ROOT,
     SERVICE_PORTS,
     SERVICES,
+    TOKEN_AUDIENCES,
     VAR_DIR,
 )
 from shared.tokens import DevKeys, Issuer, ensure_dev_keys, load_signing_keys
@@ -54,10 +55,9 @@ def say(message: str) -> None:
 def write_tokens(keys: DevKeys) -> Path:
     """var/dev-tokens.json: a token per demo role, for every service, living 12 hours."""
     issuer = Issuer(load_signing_keys(keys.signing_key_file), DEV_TOKEN_ISSUER)
-    audience = [name for name in SERVICES if name != "web"]
     tokens = {
         role: issuer.mint(
-            audience=audience,
+            audience=list(TOKEN_AUDIENCES),
             actor_id=actor,
             role=role,
             communities=[DEMO_CONTACT_COMMUNITY_ID] if role == "community_contact" else (),

@@ -25,12 +25,12 @@ from services.web import store
 from services.web.settings import WebSettings
 from shared.principal import Role
 from shared.runtime import Runtime
-from shared.settings import SERVICES
+from shared.settings import TOKEN_AUDIENCES
 from shared.tokens import Issuer
 from shared.uow import UnitOfWork
 
-# The services a system's token may name (the web client itself takes no bearer tokens).
-AUDIENCES: tuple[str, ...] = tuple(name for name in SERVICES if name != "web")
+# The services a system's token may name.
+AUDIENCES = TOKEN_AUDIENCES
 # scrypt at 2^15 × 8: about 32 MiB and tens of milliseconds a check, so a leaked table's
 # hashes cannot be tried fast; the secrets are 256 random bits anyway.
 _SCRYPT = {"n": 2**15, "r": 8, "p": 1}
