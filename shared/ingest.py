@@ -23,7 +23,7 @@ from pydantic import BaseModel
 
 from shared.auth import Principal, Role, require
 from shared.errors import DomainError, Invalid
-from shared.events import BATCH_CONTENT_TYPE, Envelope, Event, EventContractError, parse
+from shared.events import BATCH_CONTENT_TYPE, Envelope, Event, EventContractError, parse_object
 from shared.inbox import AnyHandler, apply_handler
 from shared.runtime import Runtime
 from shared.screening import screen
@@ -58,19 +58,23 @@ class Parsed:
     error: str | None
     raw_id: str | None = None
     raw_type: str | None = None
+    payload: bytes = b""  # the envelope as JSON, as the outbox stores it
 
 
 def _parse_one(raw: Any) -> Parsed:
     raw_id = raw.get("id") if isinstance(raw, dict) else None
     raw_type = raw.get("type") if isinstance(raw, dict) else None
     try:
-        envelope, event = parse(raw)
+        envelope, event, payload = parse_object(raw)
     except EventContractError as exc:
         return Parsed(None, None, str(exc), raw_id, raw_type)
     # The bus carries the contract's fields only: a field the model does not know is dropped
     # here, so no free text an outside system adds travels on, screened or not.
-    envelope = envelope.model_copy(update={"data": event.model_dump(mode="json")})
-    return Parsed(envelope, event, None, envelope.id, envelope.type)
+    data = event.model_dump(mode="json")
+    if data != envelope.data:
+        envelope = envelope.model_copy(update={"data": data})
+        payload = envelope.to_json()
+    return Parsed(envelope, event, None, envelope.id, envelope.type, payload)
 
 
 def _json(body: bytes) -> Any:
@@ -157,7 +161,7 @@ def ingest(runtime: Runtime, items: list[Parsed], apply: AnyHandler, context: st
                 claimed = runtime.inbox.claim(session, INGEST_CONSUMER, [env.id for _, env, _ in candidates])
                 fresh = [(i, env, ev) for i, env, ev in candidates if env.id in claimed]
                 apply_handler(session, apply, [(env, ev) for _, env, ev in fresh])
-                uow.stage_envelopes([env for _, env, _ in fresh])
+                uow.stage_envelopes([env for _, env, _ in fresh], [items[i].payload for i, _, _ in fresh])
         except (DomainError, ValueError):
             claimed = _one_by_one(runtime, uow, candidates, apply, items, results)
         for index, envelope, _ in candidates:
@@ -181,7 +185,7 @@ def _one_by_one(
             with uow.session.begin_nested():
                 if runtime.inbox.claim(uow.session, INGEST_CONSUMER, [envelope.id]):
                     apply_handler(uow.session, apply, [(envelope, event)])
-                    uow.stage_envelopes([envelope])
+                    uow.stage_envelopes([envelope], [items[index].payload])
                     claimed.add(envelope.id)
         except (DomainError, ValueError) as exc:
             results[index] = _result(index, items[index], "rejected", _reason(exc))

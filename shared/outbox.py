@@ -106,15 +106,17 @@ class Outbox:
             aside = self.table.c.failed_at.is_not(None)
             Index("ix_outbox_set_aside", self.table.c.position, postgresql_where=aside, sqlite_where=aside)
 
-    def add(self, session: Session, *envelopes: Envelope) -> None:
-        """Stage events in the caller's transaction; they are published after it commits."""
+    def add(self, session: Session, *envelopes: Envelope, payloads: Sequence[bytes] | None = None) -> None:
+        """Stage events in the caller's transaction; they are published after it commits.
+        `payloads`: each envelope's JSON (`Envelope.to_json`) where the caller has it."""
         if not envelopes:
             return
         self.staged += len(envelopes)  # a hint for waking the relay, not an exact count
         now = datetime.now(UTC)
+        texts = payloads if payloads is not None else [env.to_json() for env in envelopes]
         rows = [
-            {"event_id": env.id, "subject": env.nats_subject, "payload": env.to_json(), "created_at": now}
-            for env in envelopes
+            {"event_id": env.id, "subject": env.nats_subject, "payload": text, "created_at": now}
+            for env, text in zip(envelopes, texts, strict=True)
         ]
         gathering = session.info.get(GATHERING)
         if isinstance(gathering, list):

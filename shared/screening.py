@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, Literal, NamedTuple, Union, get_args, get_origin
 
 from pydantic import BaseModel
@@ -353,14 +353,55 @@ def content_problem(envelope: Envelope, event: Event) -> str | None:
             f"travel on the bus as posted; leave it out (known: {CONSENT_ATTRIBUTE})"
         )
     passed = _Passed.of(profile())
-    for leaf in leaves(envelope, event):
-        if (leaf.kind, leaf.value) in passed.values:
-            continue
+    if _passes(envelope, event, passed):
+        return None
+    for leaf in leaves(envelope, event):  # again, to name where the first problem sits
         problem = leaf_problem(leaf)
         if problem:
             return problem
-        passed.add(leaf.kind, leaf.value)
     return None
+
+
+def _passes(envelope: Envelope, event: Event, passed: _Passed) -> bool:
+    """Whether every string passes, checked by kind and value alone: whether a string passes
+    does not depend on where it sits (the path only names it in a reason), so the common case
+    builds no paths. The envelope's id is new in every event: checked, never remembered."""
+    if leaf_problem(Leaf("", "id", None, Kind.id, envelope.id)) is not None:
+        return False
+    strings: list[tuple[Kind, str]] = [
+        (ENVELOPE[name], value)
+        for name in ("source", "subject", "datacontenttype")
+        if isinstance(value := getattr(envelope, name), str)
+    ]
+    _strings(event, strings)
+    for kind, value in strings:
+        if (kind, value) in passed.values:
+            continue
+        if leaf_problem(Leaf("", "", None, kind, value)) is not None:
+            return False
+        passed.add(kind, value)
+    return True
+
+
+def _strings(model: BaseModel, into: list[tuple[Kind, str]]) -> None:
+    """The screened strings of `model` as (kind, value), nested models' included (as
+    `_model_leaves` finds them)."""
+    for name, reading in _screened_fields(type(model)):
+        value = getattr(model, name)
+        if value is None:
+            continue
+        kind = reading.kind
+        if isinstance(value, str):
+            if kind is not None:
+                into.append((kind, value))
+        elif isinstance(value, BaseModel):
+            _strings(value, into)
+        elif isinstance(value, list | tuple | set | frozenset):
+            for item in value:
+                if isinstance(item, BaseModel):
+                    _strings(item, into)
+                elif isinstance(item, str) and kind is not None:
+                    into.append((kind, item))
 
 
 class _Passed:
@@ -400,8 +441,13 @@ def stated_consent(envelope: Envelope) -> datetime | None:
     raw = (envelope.model_extra or {}).get(CONSENT_ATTRIBUTE)
     if raw is None or raw == "":
         return None
+    return _consent_time(str(raw))
+
+
+@lru_cache(maxsize=1024)  # a back-fill states a few dates over and over
+def _consent_time(raw: str) -> datetime:
     try:
-        parsed = datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise ValueError(f"{CONSENT_ATTRIBUTE}: {raw!r} is not a date; give it as 2025-03-01") from None
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(hour=12, tzinfo=UTC)

@@ -42,7 +42,8 @@ class UnitOfWork:
         self.stage_envelopes(envelopes)
         return envelopes
 
-    def stage_envelopes(self, envelopes: Sequence[Envelope]) -> None:
-        """Stage envelopes that already exist (ingested from a municipal system, or replayed)."""
-        self._outbox.add(self.session, *envelopes)
+    def stage_envelopes(self, envelopes: Sequence[Envelope], payloads: Sequence[bytes] | None = None) -> None:
+        """Stage envelopes that already exist (ingested from a municipal system, or replayed);
+        `payloads`, their JSON where it is known already (`parse_object` measured it)."""
+        self._outbox.add(self.session, *envelopes, payloads=payloads)
         self.staged.extend(envelopes)

@@ -15,6 +15,7 @@ from shared.events.envelope import (
     UnknownEventType,
     model_for,
     parse,
+    parse_object,
 )
 
 CONTEXTS = ("catalogue", "referrals", "notifications", "analytics")
@@ -34,5 +35,6 @@ __all__ = [
     "model_for",
     "notifications",
     "parse",
+    "parse_object",
     "referrals",
 ]

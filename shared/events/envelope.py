@@ -35,6 +35,7 @@ MAX_INT = 1_000_000_000
 # `consentdate`; ingestion refuses the others, shared/screening.py).
 MAX_EXTENSIONS = 8
 MAX_EXTENSION_LENGTH = 100
+_EXTENSION_TYPES = (str, int, float, bool)
 
 
 class IdMark:
@@ -160,6 +161,8 @@ class Envelope(BaseModel):
     @field_validator("time")
     @classmethod
     def _aware_utc(cls, value: datetime) -> datetime:
+        if value.tzinfo is UTC:  # the common case, and a quarter of the conversion's time
+            return value
         if value.tzinfo is None:
             raise ValueError("time must carry a timezone offset (RFC 3339), e.g. 2024-03-01T09:30:00Z")
         return value.astimezone(UTC)
@@ -174,9 +177,9 @@ class Envelope(BaseModel):
         for name, value in extensions.items():
             if len(name) > MAX_EXTENSION_LENGTH:
                 raise ValueError(f"an extension attribute's name has at most {MAX_EXTENSION_LENGTH} characters")
-            if value is not None and not isinstance(value, str | int | float | bool):
+            if value is not None and not isinstance(value, _EXTENSION_TYPES):
                 raise ValueError(f"{name}: an extension attribute is a string, number or boolean")
-            if len(str(value)) > MAX_EXTENSION_LENGTH:
+            if len(value if type(value) is str else str(value)) > MAX_EXTENSION_LENGTH:
                 raise ValueError(f"{name}: at most {MAX_EXTENSION_LENGTH} characters")
         return self
 
@@ -222,7 +225,20 @@ class Envelope(BaseModel):
 
 
 def _rfc3339(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    """The time in UTC with microseconds, `2024-03-01T09:30:00.000000Z`. Remembered: an event's
+    time is written when it is measured and again into the outbox, and a derived event shares
+    its cause's (the formatting was 4 % of an ingestion's time)."""
+    try:
+        return _FORMATTED[value]
+    except KeyError:
+        pass
+    if len(_FORMATTED) >= 4096:
+        _FORMATTED.clear()
+    text = _FORMATTED[value] = value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return text
+
+
+_FORMATTED: dict[datetime, str] = {}  # equal instants in other zones share the text, as it is UTC
 
 
 def _contract_error(exc: ValidationError, prefix: str | None = None) -> EventContractError:
@@ -268,6 +284,13 @@ def parse(raw: bytes | str | Mapping[str, Any]) -> tuple[Envelope, Event]:
         else:
             if envelope.specversion == SPEC_VERSION:
                 return envelope, envelope.decode()  # measured as the text given
+    envelope, event, _ = parse_object(raw)
+    return envelope, event
+
+
+def parse_object(raw: object) -> tuple[Envelope, Event, bytes]:
+    """`parse` for an event already read from JSON (an item of a batch), with the envelope's
+    JSON it measured: the outbox stores the same bytes."""
     if not isinstance(raw, Mapping):
         raise EventContractError("a CloudEvent must be a JSON object")
     if raw.get("specversion") != SPEC_VERSION:
@@ -277,7 +300,7 @@ def parse(raw: bytes | str | Mapping[str, Any]) -> tuple[Envelope, Event]:
     except ValidationError as exc:
         raise _contract_error(exc) from None
     event = envelope.decode()  # a field over its limit is named before the whole is measured
-    size = len(envelope.to_json())
-    if size > MAX_EVENT_BYTES:
-        raise _too_large(size)
-    return envelope, event
+    payload = envelope.to_json()
+    if len(payload) > MAX_EVENT_BYTES:
+        raise _too_large(len(payload))
+    return envelope, event, payload

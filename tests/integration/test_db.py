@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import JSON, Column, Integer, MetaData, Table, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    insert,
+    select,
+)
+from sqlalchemy.exc import DataError, IntegrityError
 
 from shared.db import Database, UtcDateTime, insert_rows
 
@@ -106,4 +124,47 @@ def test_a_bulk_row_that_breaks_a_unique_key_raises_integrity_error(database_url
         insert_rows(session, things, [{"n": 2, "at": at}, {"n": 1, "at": at}])
     with db.read() as session:
         assert session.scalars(select(things.c.n)).all() == [1]
+    db.dispose()
+
+
+def test_bulk_rows_keep_every_column_type(database_url: str) -> None:
+    """On PostgreSQL the COPY is binary where every column's type is one it knows (each value
+    sent as the server stores it) and text otherwise: both give back what went in."""
+    local = MetaData()
+    kinds = Table(
+        "kinds",
+        local,
+        Column("n", BigInteger, primary_key=True),
+        Column("small", SmallInteger),
+        Column("whole", Integer),
+        Column("flag", Boolean),
+        Column("blob", LargeBinary),
+        Column("day", Date),
+        Column("at", UtcDateTime()),
+        Column("doc", JSON),
+        Column("name", String(5)),
+        Column("body", Text),
+        Column("ratio", Float),
+    )
+    other = Table("other", local, Column("n", Integer, primary_key=True), Column("amount", Numeric(10, 2)))
+    db = Database(database_url)
+    db.create_schema(local)
+    at = datetime(2024, 6, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    full = {
+        "n": 2**40, "small": -3, "whole": 7, "flag": True, "blob": b"\x00\xff\\x", "day": date(2024, 2, 29),
+        "at": at, "doc": {"æ": [1, None, "ø"]}, "name": "Høm", "body": "tab\tand\nline\\", "ratio": 0.25,
+    }  # fmt: skip
+    empty = {key: None for key in full} | {"n": 1}
+    with db.transaction() as session:
+        insert_rows(session, kinds, [full, empty])
+        insert_rows(session, other, [{"n": 1, "amount": Decimal("12.50")}])
+    with db.read() as session:
+        assert [row._asdict() for row in session.execute(select(kinds).order_by(kinds.c.n))] == [
+            empty | {"doc": None},
+            full,
+        ]
+        assert session.scalar(select(other.c.amount)) == Decimal("12.50")
+    if database_url.startswith("postgresql"):  # SQLite keeps any length
+        with pytest.raises(DataError, match=r"character varying\(5\)"), db.transaction() as session:
+            insert_rows(session, kinds, [empty | {"n": 3, "name": "Ringsted"}])
     db.dispose()
