@@ -80,9 +80,9 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, object]]) -> None:
-    """Insert `rows` (each with the same keys) into `table`, in their order, in the session's
-    transaction.
+def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, object]], *, into: str = "") -> None:
+    """Insert `rows` (each with the same keys) into `table` (or the table `into` that has the
+    same columns: a temporary staging table), in their order, in the session's transaction.
 
     The values are converted as SQLAlchemy would bind them, then handed to the driver: COPY
     on PostgreSQL, multi-row VALUES on SQLite. Measured per row on this machine: SQLAlchemy's
@@ -98,7 +98,8 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
     driver = connection.connection.driver_connection
     if isinstance(driver, psycopg.Connection):
         types = copy_types(table, tuple(rows[0]))
-        statement = f"COPY {quote(table.name)} ({names}) FROM STDIN{'' if types is None else ' (FORMAT BINARY)'}"
+        target = quote(into or table.name)
+        statement = f"COPY {target} ({names}) FROM STDIN{'' if types is None else ' (FORMAT BINARY)'}"
         try:
             with driver.cursor() as cursor, cursor.copy(statement) as copy:
                 if types is not None:
@@ -108,7 +109,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, obje
         except psycopg.Error as exc:  # as SQLAlchemy raises it for its own statements (IntegrityError, …)
             raise DBAPIError.instance(statement, None, exc, psycopg.Error, dialect=connection.dialect) from exc
     else:
-        sqlite_values(connection, f"INSERT INTO {quote(table.name)} ({names}) ", values)
+        sqlite_values(connection, f"INSERT INTO {quote(into or table.name)} ({names}) ", values)
 
 
 def bound_values(
