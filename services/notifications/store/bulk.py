@@ -12,14 +12,12 @@ multi-row VALUES.
 
 from __future__ import annotations
 
-import json
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 
 import psycopg
-from sqlalchemy import ColumnElement, Table, Text, bindparam, cast, func, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Table
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -32,15 +30,6 @@ def chunks(values: Iterable[str]) -> Iterator[list[str]]:
     unique = list(dict.fromkeys(values))
     for start in range(0, len(unique), CHUNK):
         yield unique[start : start + CHUNK]
-
-
-def among(session: Session, column: ColumnElement[str], values: Sequence[str]) -> ColumnElement[bool]:
-    """`column IN (values)`; on PostgreSQL the values travel as one JSON array (SQLAlchemy
-    rendered, and psycopg bound, each of a batch's hundreds of ids one by one)."""
-    if session.get_bind().dialect.name == "postgresql":
-        document = cast(bindparam(None, json.dumps(list(values)), type_=Text), JSONB)
-        return column.in_(select(func.jsonb_array_elements_text(document)))
-    return column.in_(values)
 
 
 def insert_many(

@@ -12,8 +12,9 @@ from sqlalchemy import ColumnElement, Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications.domain import Community, Recipient, Referral
-from services.notifications.store.bulk import among, chunks, insert_many
+from services.notifications.store.bulk import chunks, insert_many
 from services.notifications.store.tables import Base
+from shared.db import among
 
 RECIPIENT: Table = Base.metadata.tables["recipient"]
 COMMUNITY: Table = Base.metadata.tables["community"]

@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from services.notifications.domain import PERSONAL_CHANNELS
 from services.notifications.routing import Preferences, parse_clock_time
-from services.notifications.store.bulk import among, chunks, insert_many
+from services.notifications.store.bulk import chunks, insert_many
 from services.notifications.store.tables import Base, DeliveryRow, NudgeRow, PreferenceRow, TimerRow, WebhookRow
+from shared.db import among
 
 NUDGE: Table = Base.metadata.tables["nudge"]
 DELIVERY: Table = Base.metadata.tables["delivery"]

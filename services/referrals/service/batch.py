@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy import String, any_, bindparam, event, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import event, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, SessionTransaction
 
 from services.referrals.service.bulk import Bulk
 from services.referrals.tables import Base, Citizen, Community, Referral, Referrer
+from shared.db import among
 from shared.errors import DomainError, Invalid, NotFound
 
 M = TypeVar("M", bound=Base)
@@ -83,7 +83,7 @@ class Seen:
         self.known.clear()  # what was loaded or added since may be gone: ask again
 
     def prefetch(self, touched: Touched) -> None:
-        # On PostgreSQL one array parameter: psycopg rewrites a statement with hundreds of
+        # On PostgreSQL one parameter (`among`): psycopg rewrites a statement with hundreds of
         # placeholders on every call, a short one it prepares once.
         whole = self.session.get_bind().dialect.name == "postgresql"
         with self.session.no_autoflush:
@@ -93,8 +93,8 @@ class Seen:
                 size = max(len(wanted), 1) if whole else CHUNK
                 for start in range(0, len(wanted), size):
                     chunk = wanted[start : start + size]
-                    among = key == any_(bindparam("ids", chunk, type_=ARRAY(String))) if whole else key.in_(chunk)
-                    found = {getattr(row, key.key): row for row in self.session.scalars(select(model).where(among))}
+                    query = select(model).where(among(self.session, key, chunk))
+                    found = {getattr(row, key.key): row for row in self.session.scalars(query)}
                     for value in chunk:
                         self.known[(model, value)] = found.get(value)
 
