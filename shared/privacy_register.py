@@ -893,7 +893,7 @@ def bus_recipients(consumed: Mapping[str, Iterable[Consumed]]) -> list[BusRecipi
 
 # --------------------------------------------------------------------------- people and outside recipients
 
-# What each role is shown of citizen-linked data (services/referrals/domain.py, access.py).
+# What each role is shown of citizen-linked data (services/referrals/visibility.py, access.py).
 ROLE_ACCESS: dict[Role, str] = {
     Role.guide: (
         "Municipal staff: every citizen's record, contact data, referrals, notes and timelines "

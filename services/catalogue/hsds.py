@@ -10,29 +10,19 @@ A community's welcome contact is a volunteer: their name, e-mail and phone are p
 when they consented (`contact_public`); otherwise the service's `email` and `contacts` carry the
 organisation's own contact details.
 
-The area travels as the address `region` (its Danish name); the profile's region as
-`state_province`; an address without postal code or city takes its area's.
-
-Taxonomies: the profile's categories are one taxonomy, the programme's own kind of community
-(the practice track) another; their ids derive from the profile's code, so two municipalities'
-vocabularies never share one. A taxonomy's `version` is a digest of its terms: it changes
-exactly when a term is added, removed or renamed.
-
 A community meets at one place, so it has one service at a location, whose id derives from
-the community id like the location's.
+the community id like the location's. The place itself is built in `hsds_location.py`, the
+taxonomies a service's attributes point to in `hsds_taxonomy.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from services.catalogue.domain import WEEKDAY_ICAL, Schedule, page_count, stable_uuid, term_id
+from services.catalogue.domain import WEEKDAY_ICAL, Schedule, page_count, stable_uuid
+from services.catalogue.hsds_location import location_record
 from services.catalogue.hsds_models import (
-    Accessibility,
-    Address,
     Attribute,
     Contact,
     HsdsOrganization,
@@ -40,7 +30,6 @@ from services.catalogue.hsds_models import (
     HsdsService,
     HsdsServiceAtLocation,
     Language,
-    Location,
     LocationBrief,
     OrganizationBrief,
     Phone,
@@ -48,16 +37,13 @@ from services.catalogue.hsds_models import (
     ServiceAtLocationBrief,
     ServiceBrief,
     ServiceDetail,
-    Taxonomy,
-    TaxonomyTerm,
 )
+from services.catalogue.hsds_taxonomy import PRACTICE_TRACK_CODE, category_term, practice_track_term
 from services.catalogue.store import Community, Organization
 from shared.profile import profile
 
 HSDS_VERSION = "3.0"
 PROFILE_URL = "https://specs.openreferral.org/en/3.0/"
-TAXONOMY = "Vejviser fællesskabskategorier"
-KIND_TAXONOMY = "Vejviser fællesskabstyper"
 LANGUAGE_NAMES = {
     "da": "Dansk",
     "en": "English",
@@ -69,77 +55,12 @@ LANGUAGE_NAMES = {
     "so": "Soomaali",
     "fa": "فارسی",
 }
-# The programme's own term: practice tracks (sociale øvebaner), exported as an attribute.
-PRACTICE_TRACK_CODE = "practice_track"
-PRACTICE_TRACK_TERM_ID = stable_uuid("term", PRACTICE_TRACK_CODE)
 
 
 def _rfc3339(value: datetime) -> str:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def category_taxonomy_id() -> str:
-    return stable_uuid("taxonomy", f"{profile().code}:category")
-
-
-def kind_taxonomy_id() -> str:
-    return stable_uuid("taxonomy", f"{profile().code}:kind")
-
-
-def category_term(code: str) -> TaxonomyTerm:
-    category = profile().category.get(code)
-    return TaxonomyTerm(
-        id=term_id(code),
-        code=code,
-        name=category.label,
-        description=category.label_en,
-        taxonomy=TAXONOMY,
-        taxonomy_id=category_taxonomy_id(),
-        language="da",
-    )
-
-
-def practice_track_term() -> TaxonomyTerm:
-    return TaxonomyTerm(
-        id=PRACTICE_TRACK_TERM_ID,
-        code=PRACTICE_TRACK_CODE,
-        name="Social øvebane",
-        description="A temporary, low-threshold community that bridges citizens into lasting ones",
-        taxonomy=KIND_TAXONOMY,
-        taxonomy_id=kind_taxonomy_id(),
-        language="da",
-    )
-
-
-def taxonomy_terms() -> list[TaxonomyTerm]:
-    return [category_term(community.code) for community in profile().category] + [practice_track_term()]
-
-
-def taxonomies(base_url: str) -> list[Taxonomy]:
-    """Our two vocabularies; `base_url` is the public address of this API, where each
-    taxonomy can be fetched (its `uri`)."""
-    terms = taxonomy_terms()
-    described = (
-        (category_taxonomy_id(), TAXONOMY, f"What a community in {profile().municipality} is about"),
-        (kind_taxonomy_id(), KIND_TAXONOMY, f"The kinds of community {profile().programme} runs itself"),
-    )
-    return [
-        Taxonomy(
-            id=taxonomy_id,
-            name=name,
-            description=description,
-            uri=f"{base_url}/hsds/taxonomies/{taxonomy_id}",
-            version=_version([term for term in terms if term.taxonomy_id == taxonomy_id]),
-        )
-        for taxonomy_id, name, description in described
-    ]
-
-
-def _version(terms: list[TaxonomyTerm]) -> str:
-    words = json.dumps([[term.code, term.name, term.description] for term in terms], ensure_ascii=False)
-    return hashlib.sha256(words.encode()).hexdigest()[:12]
 
 
 def organization_brief(org: Organization) -> OrganizationBrief:
@@ -213,49 +134,6 @@ def service_at_location_id(community_id: str) -> str:
     return stable_uuid("service-at-location", community_id)
 
 
-def _location(community: Community) -> Location:
-    location_id = stable_uuid("location", community.id)
-    area = profile().area.get(community.area) if community.area in profile().area else None
-    area_label = area.label if area else community.area
-    postal_code = community.postal_code or (area.postal_code if area else None)
-    city = community.city or (area.city if area else None)
-    addresses = None
-    if community.address and city and postal_code:
-        addresses = [
-            Address(
-                id=stable_uuid("address", community.id),
-                location_id=location_id,
-                address_1=community.address,
-                city=city,
-                region=area_label,
-                state_province=profile().region,
-                postal_code=postal_code,
-                country="DK",
-                address_type="physical",
-            )
-        ]
-    accessibility = None
-    if community.accessibility:
-        accessibility = [
-            Accessibility(
-                id=stable_uuid("accessibility", community.id),
-                location_id=location_id,
-                description=community.accessibility,
-            )
-        ]
-    has_point = community.latitude is not None and community.longitude is not None
-    return Location(
-        id=location_id,
-        location_type="physical",
-        name=community.place_name or area_label,
-        description=f"Område: {area_label}",
-        latitude=community.latitude if has_point else None,
-        longitude=community.longitude if has_point else None,
-        addresses=addresses,
-        accessibility=accessibility,
-    )
-
-
 def _attributes(community: Community) -> list[Attribute]:
     linked = [
         (f"{community.id}:{code}", "category", category_term(code))
@@ -326,7 +204,7 @@ def _detail_fields(community: Community) -> dict[str, object]:
 
 def service_record(community: Community) -> HsdsService:
     """A fully nested service (what `service.json` describes)."""
-    location = _location(community)
+    location = location_record(community)
     at_location = ServiceAtLocation(
         id=service_at_location_id(community.id),
         service_id=community.hsds_id,
@@ -338,7 +216,7 @@ def service_record(community: Community) -> HsdsService:
 
 def service_at_location_brief(community: Community) -> ServiceAtLocationBrief:
     """The community at its place, one-to-one fields only (`service_at_location_list.json`)."""
-    location = _location(community)
+    location = location_record(community)
     return ServiceAtLocationBrief(
         id=service_at_location_id(community.id),
         service_id=community.hsds_id,
@@ -351,7 +229,7 @@ def service_at_location_brief(community: Community) -> ServiceAtLocationBrief:
 def service_at_location_record(community: Community) -> HsdsServiceAtLocation:
     """The community at its place, fully nested (`service_at_location.json`): the service
     without its locations, which would only repeat this one."""
-    location = _location(community)
+    location = location_record(community)
     return HsdsServiceAtLocation(
         id=service_at_location_id(community.id),
         service_id=community.hsds_id,

@@ -20,7 +20,7 @@ from services.catalogue.domain import (
     check_schedule,
     distance_km,
 )
-from services.catalogue.hsds import PRACTICE_TRACK_CODE, PRACTICE_TRACK_TERM_ID
+from services.catalogue.hsds_taxonomy import PRACTICE_TRACK_CODE, PRACTICE_TRACK_TERM_ID
 from shared.errors import DomainError, Invalid
 from shared.profile import profile
 

@@ -1,5 +1,5 @@
-"""Pure rules of what a person sees of a referral beyond `domain.can_see`: the referrer's note,
-the contact the citizen agreed to share, and accompaniment requests (first to take wins).
+"""Pure rules of what a person sees of a referral beyond `visibility.can_see`: the referrer's
+note, the contact the citizen agreed to share, and accompaniment requests (first to take wins).
 
 The note is the referrer's words about the citizen (often a diagnosis, a name, a situation):
 the referrer and the staff read it always; the community's contact and the arranged companion
@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from services.referrals.domain import ACCOMPANYING, REFERRER_ROLES, SEE_ALL, TAKEN_MESSAGE, Status, can_see
+from services.referrals.domain import ACCOMPANYING, TAKEN_MESSAGE, Status
+from services.referrals.visibility import REFERRER_ROLES, SEE_ALL, can_see
 from shared.errors import Conflict, Forbidden
 from shared.principal import Principal, Role
 

@@ -1,6 +1,7 @@
-"""Pure rules of the referrals context: the referral lifecycle, who may see and move a
-referral, and whether a community takes new referrals. (The cascade's rules and the
-vocabulary checks live in `cascade.py`, companion ranking in `companions.py`.)
+"""Pure rules of the referrals context: the referral lifecycle and who may move a referral.
+(Who may see one lives in `visibility.py`, whether a community takes new referrals in
+`intake.py`, the cascade's rules and the vocabulary checks in `cascade.py`, companion ranking
+in `companions.py`.)
 
 No I/O here: everything is a function of its arguments, so every rule is unit-tested.
 
@@ -232,9 +233,6 @@ def allowed_actions_for(state: ReferralState) -> list[Action]:
 # ---------------------------------------------------------------------- access
 
 
-REFERRER_ROLES = frozenset({Role.professional, Role.ambassador})
-SEE_ALL = frozenset({Role.guide, Role.admin})
-
 # Who may make each move (on a referral they can see). The community side answers (accept,
 # reject, welcome); the referrer's side arranges the companion; either side confirms follow-up.
 ACTORS_FOR: dict[Action, frozenset[Role]] = {
@@ -252,54 +250,9 @@ ACTORS_FOR: dict[Action, frozenset[Role]] = {
 }
 
 
-def can_see(principal: Principal, *, referrer_id: str, companion_id: str | None, community_id: str) -> bool:
-    if principal.role in SEE_ALL:
-        return True
-    if principal.role in REFERRER_ROLES:
-        return principal.actor_id in (referrer_id, companion_id)
-    if principal.role is Role.community_contact:
-        return community_id in principal.communities
-    return False
-
-
-def check_can_see(principal: Principal, *, referrer_id: str, companion_id: str | None, community_id: str) -> None:
-    if not can_see(principal, referrer_id=referrer_id, companion_id=companion_id, community_id=community_id):
-        raise Forbidden(_not_yours(principal))
-
-
-def _not_yours(principal: Principal) -> str:
-    if principal.role in REFERRER_ROLES:
-        return "this referral was made by someone else; you can see only your own referrals"
-    if principal.role is Role.community_contact:
-        return "this referral is to a community you do not receive for"
-    return f"role '{principal.role.value}' cannot see individual referrals"
-
-
 def check_can_act(principal: Principal, action: Action) -> None:
     if principal.role not in ACTORS_FOR[action]:
         roles = ", ".join(sorted(r.value for r in ACTORS_FOR[action]))
         raise Forbidden(
             f"role '{principal.role.value}' may not {action.value.replace('_', ' ')}; allowed roles: {roles}"
-        )
-
-
-# ---------------------------------------------------------------------- referral creation
-
-
-def check_community_open(
-    community_id: str, *, known: bool, archived: bool, capacity_status: str | None, override_full: bool
-) -> None:
-    if not known:
-        raise Invalid(
-            f"community_id: community {community_id!r} is not known to the referrals service; it must be "
-            "registered in the catalogue first (or the catalogue's event has not arrived yet)",
-            field="community_id",
-        )
-    if archived:
-        raise Conflict(f"community {community_id!r} is archived and takes no new referrals; choose another community")
-    if capacity_status == "full" and not override_full:
-        raise Conflict(
-            f"community {community_id!r} is full; choose another community, or send override_full: true "
-            "if you have agreed with the community that they take the citizen anyway",
-            capacity_status="full",
         )

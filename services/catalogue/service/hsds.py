@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from services.catalogue import hsds
+from services.catalogue import hsds, hsds_taxonomy
 from services.catalogue.domain import category_by_term_id
 from services.catalogue.hsds_models import (
     HsdsOrganization,
@@ -79,8 +79,8 @@ def _carrying(term_ids: set[str]) -> _Terms | None:
     categories = frozenset(code for found, code in category_by_term_id().items() if found in term_ids)
     if categories:
         return _Terms(categories=categories)
-    if hsds.PRACTICE_TRACK_TERM_ID in term_ids:
-        return _Terms(kind=hsds.PRACTICE_TRACK_CODE)
+    if hsds_taxonomy.PRACTICE_TRACK_TERM_ID in term_ids:
+        return _Terms(kind=hsds_taxonomy.PRACTICE_TRACK_CODE)
     return None
 
 
@@ -91,7 +91,7 @@ def _filters(session: Session, query: ServiceQuery) -> Filters | None:
         terms = _carrying({query.taxonomy_term_id.lower()})
     if terms is not None and query.taxonomy_id is not None:
         wanted = query.taxonomy_id.lower()
-        of_taxonomy = _carrying({term.id for term in hsds.taxonomy_terms() if term.taxonomy_id == wanted})
+        of_taxonomy = _carrying({term.id for term in hsds_taxonomy.taxonomy_terms() if term.taxonomy_id == wanted})
         terms = terms.both(of_taxonomy) if of_taxonomy is not None else None
     if terms is None:
         return None
@@ -189,7 +189,7 @@ def _searched(records: Sequence[T], search: str, words: Callable[[T], Sequence[s
 
 
 def term_page(page: int, per_page: int, search: str = "", taxonomy_id: str | None = None) -> TermPage:
-    terms = hsds.taxonomy_terms()
+    terms = hsds_taxonomy.taxonomy_terms()
     if taxonomy_id is not None:
         terms = [term for term in terms if term.taxonomy_id == taxonomy_id.lower()]
     terms = _searched(terms, search, lambda term: (term.code, term.name, term.description))
@@ -198,20 +198,22 @@ def term_page(page: int, per_page: int, search: str = "", taxonomy_id: str | Non
 
 
 def term(term_id: str) -> TaxonomyTerm:
-    for found in hsds.taxonomy_terms():
+    for found in hsds_taxonomy.taxonomy_terms():
         if found.id == term_id.lower():
             return found
     raise NotFound(f"no taxonomy term with id {term_id!r}")
 
 
 def taxonomy_page(base_url: str, page: int, per_page: int, search: str = "") -> TaxonomyPage:
-    found = _searched(hsds.taxonomies(base_url), search, lambda taxonomy: (taxonomy.name, taxonomy.description))
+    found = _searched(
+        hsds_taxonomy.taxonomies(base_url), search, lambda taxonomy: (taxonomy.name, taxonomy.description)
+    )
     chosen = found[(page - 1) * per_page : page * per_page]
     return TaxonomyPage(**hsds.page_fields(len(found), len(chosen), page, per_page), contents=chosen)
 
 
 def taxonomy(base_url: str, taxonomy_id: str) -> Taxonomy:
-    for found in hsds.taxonomies(base_url):
+    for found in hsds_taxonomy.taxonomies(base_url):
         if found.id == taxonomy_id.lower():
             return found
     raise NotFound(f"no taxonomy with id {taxonomy_id!r}")

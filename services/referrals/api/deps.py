@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Header, Query, Request
 
 from services.referrals.audit import Reader
-from services.referrals.domain import ACTORS_FOR, REFERRER_ROLES, Action
+from services.referrals.domain import ACTORS_FOR, Action
 from services.referrals.service import ReferralsService
 from services.referrals.service.welcome import CONFIRMED_BY
+from services.referrals.visibility import REFERRER_ROLES
 from shared.auth import CurrentPrincipal, require
 from shared.principal import Principal, Role
 from shared.purposes import PURPOSES, PurposeCode

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.referrals import access, domain, followup
+from services.referrals import access, domain, followup, visibility
 from services.referrals.audit import AuditEntry
 from services.referrals.schemas import (
     AccompanimentRequestOut,
@@ -116,7 +116,7 @@ def referral_out(referral: Referral, principal: Principal, settings: ReferralsSe
     state = referral.state()
     link = None
     # The welcome link lets anyone holding it confirm the welcome: only guides hand it out.
-    if principal.role in domain.SEE_ALL and state.status in domain.OPEN:
+    if principal.role in visibility.SEE_ALL and state.status in domain.OPEN:
         link = welcome_url(
             settings.referrals_public_url, settings.link_signing_key, referral.referral_id, referral.created_at
         )

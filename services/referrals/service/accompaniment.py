@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from services.referrals import access, domain, store
+from services.referrals import access, domain, store, visibility
 from services.referrals.access import RequestState, Volunteer
 from services.referrals.audit import Read, Reader
 from services.referrals.domain import Action
@@ -73,10 +73,10 @@ class Accompaniment:
         self.runtime, self.appliers, self.views = runtime, appliers, views
 
     def requests(self, principal: Reader) -> Requests:
-        if principal.role not in domain.REFERRER_ROLES | domain.SEE_ALL:
+        if principal.role not in visibility.REFERRER_ROLES | visibility.SEE_ALL:
             raise Forbidden(f"role '{principal.role.value}' does not accompany citizens; no requests to show")
         now = self.runtime.clock.now()
-        me = principal.actor_id if principal.role in domain.REFERRER_ROLES else None
+        me = principal.actor_id if principal.role in visibility.REFERRER_ROLES else None
 
         def work(session: Session) -> Requests:
             found = store.accompaniment_requests(session, actor_id=me, taken_since=now - access.TAKEN_SHOWN_FOR)
@@ -125,4 +125,4 @@ class Accompaniment:
 
 
 def _arranges_for_others(principal: Principal, referral: Referral) -> bool:
-    return principal.role in domain.SEE_ALL or principal.actor_id == referral.referrer_id
+    return principal.role in visibility.SEE_ALL or principal.actor_id == referral.referrer_id

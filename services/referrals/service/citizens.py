@@ -13,7 +13,7 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.referrals import audit, cascade, domain, store
+from services.referrals import audit, cascade, store, visibility
 from services.referrals.attributes import CitizenAttributes
 from services.referrals.audit import AuditEntry, Read, Reader
 from services.referrals.crypto import CitizenKey, CitizenVault, Unreadable, opened
@@ -230,7 +230,7 @@ def _citizen(session: Session, citizen_ref: str) -> Citizen:
 
 def check_knows_citizen(session: Session, principal: Principal, citizen: Citizen) -> None:
     """Guides and admins know every citizen; a referrer only those they registered or referred."""
-    if principal.role in domain.SEE_ALL or citizen.registered_by == principal.actor_id:
+    if principal.role in visibility.SEE_ALL or citizen.registered_by == principal.actor_id:
         return
     if not store.has_referred(session, principal.actor_id, citizen.citizen_ref):
         raise Forbidden("you have not registered or referred this citizen")

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from services.referrals import access, companions, domain, followup, store
+from services.referrals import access, companions, domain, followup, referrer_store, store, visibility
 from services.referrals.audit import Read, Reader
 from services.referrals.crypto import Unreadable
 from services.referrals.domain import Action
@@ -44,14 +44,14 @@ class Referrals:
 
     def create(self, principal: Reader, body: ReferralIn) -> Shown:
         referrer_id = body.referrer_id or principal.actor_id
-        if principal.role in domain.REFERRER_ROLES and referrer_id != principal.actor_id:
+        if principal.role in visibility.REFERRER_ROLES and referrer_id != principal.actor_id:
             raise Forbidden("you can refer only as yourself (leave referrer_id out)")
 
         def work(uow: UnitOfWork) -> Shown:
             if hold_citizen(uow.session, body.citizen_ref):  # not while an erasure of them runs
                 raise Gone(f"citizen {body.citizen_ref!r} has been erased", field="citizen_ref")
             citizen = get_citizen(uow.session, body.citizen_ref)
-            if principal.role in domain.REFERRER_ROLES and citizen.registered_by != principal.actor_id:
+            if principal.role in visibility.REFERRER_ROLES and citizen.registered_by != principal.actor_id:
                 check_knows_citizen(uow.session, principal, citizen)
             event = ReferralCreated(
                 referral_id=new_id(),
@@ -108,9 +108,9 @@ class Referrals:
         if principal.role is Role.community_contact:
             allowed = list(principal.communities)
             communities = [c for c in communities if c in allowed] if communities else allowed
-        elif principal.role in domain.REFERRER_ROLES:
+        elif principal.role in visibility.REFERRER_ROLES:
             visible_to = principal.actor_id
-        elif principal.role not in domain.SEE_ALL:
+        elif principal.role not in visibility.SEE_ALL:
             raise Forbidden(f"role '{principal.role.value}' cannot list referrals; analysts read aggregates")
         now = self.runtime.clock.now()
 
@@ -160,7 +160,7 @@ class Referrals:
                 citizen_area=opened.area if opened else None,
                 citizen_languages=frozenset(opened.languages if opened else ()),
             )
-            found = store.companion_candidates(session, month_start)
+            found = referrer_store.companion_candidates(session, month_start)
             by_id = {referrer.actor_id: referrer for referrer, _, _ in found}
             candidates = [
                 companions.CompanionCandidate(
@@ -211,11 +211,11 @@ def visible_referral(
     request at that time); 404 unknown, 403 not theirs."""
     referral = get_referral(session, referral_id)
     referrer_id, companion_id, community_id = referral.referrer_id, referral.companion_id, referral.community_id
-    if candidate_at is not None and not domain.can_see(
+    if candidate_at is not None and not visibility.can_see(
         principal, referrer_id=referrer_id, companion_id=companion_id, community_id=community_id
     ):
         volunteer, request = request_facts(session, referral, principal.actor_id)
         if access.is_candidate(principal, volunteer, request, candidate_at):
             return referral
-    domain.check_can_see(principal, referrer_id=referrer_id, companion_id=companion_id, community_id=community_id)
+    visibility.check_can_see(principal, referrer_id=referrer_id, companion_id=companion_id, community_id=community_id)
     return referral

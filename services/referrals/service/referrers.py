@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from services.referrals import cascade, domain, store
+from services.referrals import cascade, referrer_store, visibility
 from services.referrals.schemas import OutreachIn, ReadinessIn, ReferrerIn, TrainingIn
 from services.referrals.service.apply import Appliers
 from services.referrals.service.batch import Seen, get_citizen, get_referrer
@@ -52,7 +52,7 @@ class DirectoryQuery:
 
 def views_of(session: Session, referrers: list[Referrer]) -> list[ReferrerView]:
     ids = [r.actor_id for r in referrers]
-    trainings, counts = store.trainings_of(session, ids), store.referral_counts(session, ids)
+    trainings, counts = referrer_store.trainings_of(session, ids), referrer_store.referral_counts(session, ids)
     return [ReferrerView(r, trainings.get(r.actor_id, []), *counts.get(r.actor_id, (0, None))) for r in referrers]
 
 
@@ -134,12 +134,12 @@ class Referrers:
         )
 
     def directory(self, principal: Principal, query: DirectoryQuery) -> list[ReferrerView]:
-        if query.email is not None and principal.role not in domain.SEE_ALL:
+        if query.email is not None and principal.role not in visibility.SEE_ALL:
             raise Forbidden("only guides and admins look referrers up by e-mail")
         code = cascade.area_code(query.area)
 
         def work(session: Session) -> list[ReferrerView]:
-            found = store.list_referrers(
+            found = referrer_store.list_referrers(
                 session,
                 role=query.role,
                 area=code,
@@ -155,7 +155,7 @@ class Referrers:
 
     def record_outreach(self, principal: Principal, body: OutreachIn) -> tuple[Envelope, OutreachRecorded]:
         actor_id = body.actor_id or principal.actor_id
-        if principal.role in domain.REFERRER_ROLES and actor_id != principal.actor_id:
+        if principal.role in visibility.REFERRER_ROLES and actor_id != principal.actor_id:
             raise Forbidden("you can record only your own outreach (leave actor_id out)")
         event = OutreachRecorded(actor_id=actor_id, kind=body.kind, count=body.count, area=cascade.area_code(body.area))
 

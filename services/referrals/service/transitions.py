@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from services.referrals import domain
+from services.referrals import domain, intake
 from services.referrals.service.batch import Seen, get_citizen, get_referral, get_referrer
 from services.referrals.service.bulk import Bulk, Row, append, change_new_row, new_row, table_of
 from services.referrals.store import StaleReferral, save_state, state_values
@@ -38,7 +38,7 @@ def create_referral(session: Session, envelope: Envelope, event: ReferralCreated
     get_citizen(session, event.citizen_ref)
     get_referrer(session, event.referrer_id)
     community = seen.get(Community, event.community_id)
-    domain.check_community_open(
+    intake.check_community_open(
         event.community_id,
         known=community is not None,
         archived=bool(community and community.archived),

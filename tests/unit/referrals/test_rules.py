@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.referrals import cascade, companions, domain
+from services.referrals import cascade, companions, domain, intake, visibility
 from services.referrals.companions import CompanionCandidate, CompanionNeed
 from services.referrals.domain import Action
 from shared.auth import Principal, Role
@@ -38,15 +38,15 @@ REF = {"referrer_id": "prof-a", "companion_id": "amb-b", "community_id": "strik"
     ],
 )
 def test_who_sees_a_referral(principal: Principal, visible: bool) -> None:
-    assert domain.can_see(principal, **REF) is visible
+    assert visibility.can_see(principal, **REF) is visible
     if not visible:
         with pytest.raises(Forbidden):
-            domain.check_can_see(principal, **REF)
+            visibility.check_can_see(principal, **REF)
 
 
 def test_a_professional_is_told_the_referral_is_someone_elses() -> None:
     with pytest.raises(Forbidden, match="made by someone else"):
-        domain.check_can_see(who(Role.professional, "prof-other"), **REF)
+        visibility.check_can_see(who(Role.professional, "prof-other"), **REF)
 
 
 @pytest.mark.parametrize(
@@ -70,19 +70,19 @@ def test_who_makes_which_move(role: Role, action: Action, allowed: bool) -> None
 
 def test_unknown_community_is_refused_with_a_reason() -> None:
     with pytest.raises(Invalid, match="not known to the referrals service"):
-        domain.check_community_open("x", known=False, archived=False, capacity_status=None, override_full=False)
+        intake.check_community_open("x", known=False, archived=False, capacity_status=None, override_full=False)
 
 
 def test_archived_community_is_refused() -> None:
     with pytest.raises(Conflict, match="archived"):
-        domain.check_community_open("x", known=True, archived=True, capacity_status="open", override_full=True)
+        intake.check_community_open("x", known=True, archived=True, capacity_status="open", override_full=True)
 
 
 def test_full_community_needs_override() -> None:
     with pytest.raises(Conflict, match="override_full"):
-        domain.check_community_open("x", known=True, archived=False, capacity_status="full", override_full=False)
-    domain.check_community_open("x", known=True, archived=False, capacity_status="full", override_full=True)
-    domain.check_community_open("x", known=True, archived=False, capacity_status="waitlist", override_full=False)
+        intake.check_community_open("x", known=True, archived=False, capacity_status="full", override_full=False)
+    intake.check_community_open("x", known=True, archived=False, capacity_status="full", override_full=True)
+    intake.check_community_open("x", known=True, archived=False, capacity_status="waitlist", override_full=False)
 
 
 def test_readiness_levels_are_ordered_and_a_repeat_is_no_change() -> None:
