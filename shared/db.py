@@ -17,6 +17,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -213,7 +214,7 @@ def sqlite_values(
     returned: list[Sequence[object]] = []
     for start in range(0, len(values), per_statement):
         chunk = values[start : start + per_statement]
-        flat = tuple(value for row in chunk for value in row)
+        flat = tuple(chain.from_iterable(chunk))
         result = connection.exec_driver_sql(f"{head}VALUES {', '.join([one] * len(chunk))}{tail}", flat)
         if result.returns_rows:
             returned.extend(result.all())

@@ -73,8 +73,17 @@ HAPPENINGS = {
 
 def _iso(value: object) -> str:
     if isinstance(value, datetime):
-        return value.isoformat()
+        try:  # a batch's messages share a few times (its clock, the events'): each written once
+            return _WRITTEN[value]
+        except KeyError:
+            if len(_WRITTEN) >= 4096:
+                _WRITTEN.clear()
+            text = _WRITTEN[value] = value.isoformat()
+            return text
     raise TypeError(f"{type(value).__name__} is not a fact a message can store")
+
+
+_WRITTEN: dict[datetime, str] = {}
 
 
 def stored(context: Mapping[str, object]) -> str:
