@@ -147,27 +147,31 @@ def _reason(exc: Exception) -> str:
 def ingest(runtime: Runtime, items: list[Parsed], apply: AnyHandler, context: str) -> list[IngestResult]:
     """Apply the events in order and commit once; answer per event.
 
-    Fast path: the whole request in one savepoint, claims and outbox rows in bulk (the events
-    the service derives while applying included). If any event is refused there, that
-    savepoint is rolled back and the events are applied one by one, each with its own claim
-    in its own savepoint, so a refused event leaves neither effect nor claim and the others
-    still land.
+    Fast path: the whole request in one transaction, claims and outbox rows in bulk (the
+    events the service derives while applying included). If any event is refused there, that
+    transaction is rolled back and the events are applied one by one in a new one, each with
+    its own claim in its own savepoint, so a refused event leaves neither effect nor claim
+    and the others still land.
     """
     results, candidates = _screen(items, context)
-    with runtime.unit_of_work() as uow:
-        session = uow.session
-        try:
-            with session.begin_nested(), runtime.outbox.gathered(session):
-                claimed = runtime.inbox.claim(session, INGEST_CONSUMER, [env.id for _, env, _ in candidates])
-                fresh = [(i, env, ev) for i, env, ev in candidates if env.id in claimed]
-                apply_handler(session, apply, [(env, ev) for _, env, ev in fresh])
-                uow.stage_envelopes([env for _, env, _ in fresh], [items[i].payload for i, _, _ in fresh])
-        except (DomainError, ValueError):
+    applied = False
+    try:
+        with runtime.unit_of_work() as uow, runtime.outbox.gathered(uow.session):
+            session = uow.session
+            claimed = runtime.inbox.claim(session, INGEST_CONSUMER, [env.id for _, env, _ in candidates])
+            fresh = [(i, env, ev) for i, env, ev in candidates if env.id in claimed]
+            apply_handler(session, apply, [(env, ev) for _, env, ev in fresh])
+            uow.stage_envelopes([env for _, env, _ in fresh], [items[i].payload for i, _, _ in fresh])
+            applied = True
+    except (DomainError, ValueError):
+        if applied:  # raised by the commit, not by an event: not the events' answer
+            raise
+        with runtime.unit_of_work() as uow:
             claimed = _one_by_one(runtime, uow, candidates, apply, items, results)
-        for index, envelope, _ in candidates:
-            if results[index] is None:
-                status: IngestStatus = "accepted" if envelope.id in claimed else "duplicate"
-                results[index] = _result(index, items[index], status)
+    for index, envelope, _ in candidates:
+        if results[index] is None:
+            status: IngestStatus = "accepted" if envelope.id in claimed else "duplicate"
+            results[index] = _result(index, items[index], status)
     return [r for r in results if r is not None]
 
 

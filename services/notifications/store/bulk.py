@@ -16,8 +16,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cache
 
-import psycopg
-from sqlalchemy import Table
+from sqlalchemy import Connection, Table, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
@@ -53,25 +52,48 @@ def insert_many(
     tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
     tail += f" RETURNING {quote(returning)}" if returning else ""
     if connection.dialect.name == "postgresql":
-        staging, create = _staging(connection.dialect, table, tuple(columns))
-        driver = connection.connection.driver_connection
-        assert isinstance(driver, psycopg.Connection)
-        # Emptied first: a second batch in the same transaction must not insert the first's again.
-        driver.execute(f"{create}; DELETE FROM {staging}")  # no parameters: one round trip for both
+        staging = _staged(connection, table, tuple(columns))
         insert_rows(session, table, rows, into=staging)
-        result = connection.exec_driver_sql(f"{head}SELECT {', '.join(quote(c) for c in columns)} FROM {staging}{tail}")
+        # Emptied by the statement that reads it: the next insert finds it empty, in this
+        # transaction or a later one.
+        names = ", ".join(quote(c) for c in columns)
+        result = connection.exec_driver_sql(
+            f"WITH staged AS (DELETE FROM {staging} RETURNING {names}) {head}SELECT {names} FROM staged{tail}"
+        )
         return {row[0] for row in result} if returning else set()
     returned = sqlite_values(connection, head, bound_values(connection, table, rows), tail)
     return {row[0] for row in returned} if returning else set()
 
 
+STAGED = "vejviser.staged"  # Connection.info: the staging tables this database connection holds
+
+
+def _staged(connection: Connection, table: Table, columns: tuple[str, ...]) -> str:
+    """The temporary table a conflicting insert into `table` of `columns` is staged in, made
+    once per database connection (asking for it every batch cost a round trip, 1 ms on a slow
+    minute). A rollback may take a table it made with it: then it is asked for again."""
+    staging, create = _staging(connection.dialect, table, columns)
+    made = connection.info.setdefault(STAGED, set())
+    if staging not in made:
+        engine = connection.engine
+        if not event.contains(engine, "rollback", _forget_staged):
+            event.listen(engine, "rollback", _forget_staged)
+            event.listen(engine, "rollback_savepoint", _forget_staged)
+        connection.exec_driver_sql(create)
+        made.add(staging)
+    return staging
+
+
+def _forget_staged(connection: Connection, *_: object) -> None:
+    connection.info.pop(STAGED, None)
+
+
 @cache
 def _staging(dialect: Dialect, table: Table, columns: tuple[str, ...]) -> tuple[str, str]:
-    """The temporary table a conflicting insert into `table` of `columns` is staged in, and
-    the statement that makes it once per connection. Its rows go at commit; it has no keys or
-    NOT NULL (a column left to its default is not one of its columns)."""
+    """The staging table's name and the statement that makes it. It has no keys or NOT NULL
+    (a column left to its default is not one of its columns)."""
     quote = dialect.identifier_preparer.quote
     digest = zlib.crc32(",".join(columns).encode())
     name = quote(f"staged_{table.name}_{digest:08x}")
     definition = ", ".join(f"{quote(column)} {table.c[column].type.compile(dialect)}" for column in columns)
-    return name, f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({definition}) ON COMMIT DELETE ROWS"
+    return name, f"CREATE TEMPORARY TABLE IF NOT EXISTS {name} ({definition})"

@@ -60,3 +60,26 @@ def test_rows_may_leave_a_column_to_its_default(database_url: str) -> None:
     assert [subject for _, subject in rows] == ["r1", "r2"]
     assert all(isinstance(number, int) for number, _ in rows)  # PostgreSQL's sequence skips the conflict's
     db.dispose()
+
+
+def test_a_rolled_back_first_insert_leaves_the_next_one_working(database_url: str) -> None:
+    """On PostgreSQL the staging table is made once per connection; made in a transaction that
+    is rolled back, it is gone with it and must be made again (one connection in the pool, so
+    the next transaction gets the same one)."""
+    db = Database(database_url)
+    db.create_schema(Base.metadata)
+    db.engine.dispose()  # a new connection, which has made no staging table yet
+    with pytest.raises(RuntimeError), db.transaction() as session:
+        assert insert_nudges(session, [nudge("n1", "k1")]) == {"n1"}
+        raise RuntimeError("rolled back with the table it made")
+    for attempt in range(2):  # the second on a connection that made its table in a committed transaction
+        with db.transaction() as session:
+            assert insert_nudges(session, [nudge(f"m{attempt}", f"k{attempt}")]) == {f"m{attempt}"}
+    with db.transaction() as session, session.begin_nested():  # a savepoint rolled back keeps it
+        insert_nudges(session, [nudge("s1", "ks")])
+        session.rollback()
+    with db.transaction() as session:
+        assert insert_nudges(session, [nudge("m2", "k2")]) == {"m2"}
+    with db.read() as session:
+        assert session.scalars(select(NUDGE.c.id).order_by(NUDGE.c.id)).all() == ["m0", "m1", "m2"]
+    db.dispose()
