@@ -17,7 +17,8 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import cast
 
@@ -73,17 +74,15 @@ HAPPENINGS = {
 
 def _iso(value: object) -> str:
     if isinstance(value, datetime):
-        try:  # a batch's messages share a few times (its clock, the events'): each written once
-            return _WRITTEN[value]
-        except KeyError:
-            if len(_WRITTEN) >= 4096:
-                _WRITTEN.clear()
-            text = _WRITTEN[value] = value.isoformat()
-            return text
+        # A batch's messages share a few UTC times (its clock, the events'): each written once.
+        # Another zone's time is written as it is (an equal instant would share the UTC text).
+        return _utc_text(value) if value.tzinfo is UTC else value.isoformat()
     raise TypeError(f"{type(value).__name__} is not a fact a message can store")
 
 
-_WRITTEN: dict[datetime, str] = {}
+@lru_cache(maxsize=4096)
+def _utc_text(value: datetime) -> str:
+    return value.isoformat()
 
 
 def stored(context: Mapping[str, object]) -> str:

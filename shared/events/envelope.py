@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_serializer, field_validator, model_validator
@@ -224,21 +225,12 @@ class Envelope(BaseModel):
         )
 
 
+@lru_cache(maxsize=4096)  # equal instants in other zones share the text: it is UTC
 def _rfc3339(value: datetime) -> str:
     """The time in UTC with microseconds, `2024-03-01T09:30:00.000000Z`. Remembered: an event's
     time is written when it is measured and again into the outbox, and a derived event shares
     its cause's (the formatting was 4 % of an ingestion's time)."""
-    try:
-        return _FORMATTED[value]
-    except KeyError:
-        pass
-    if len(_FORMATTED) >= 4096:
-        _FORMATTED.clear()
-    text = _FORMATTED[value] = value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    return text
-
-
-_FORMATTED: dict[datetime, str] = {}  # equal instants in other zones share the text, as it is UTC
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _contract_error(exc: ValidationError, prefix: str | None = None) -> EventContractError:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -126,3 +127,14 @@ def test_a_message_links_to_its_page_in_the_web_client(rule: Rule, page: str) ->
         link += str(context["referral_id"])
     assert link in rendered.text
     assert f'href="{link}"' in rendered.html
+
+
+def test_stored_times_keep_their_own_text_when_equal_instants_differ_in_zone() -> None:
+    """Stored facts remember UTC times' text; an equal instant in another zone is not given it."""
+    utc = datetime(2024, 3, 12, 10, 0, tzinfo=UTC)
+    summer = utc.astimezone(timezone(timedelta(hours=2)))
+    assert json.loads(stored({"a": utc, "b": summer, "c": utc})) == {
+        "a": "2024-03-12T10:00:00+00:00",
+        "b": "2024-03-12T12:00:00+02:00",
+        "c": "2024-03-12T10:00:00+00:00",
+    }
