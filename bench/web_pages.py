@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import re
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -28,12 +29,14 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+import nats
 import uvicorn
 from fastapi import FastAPI
 from tqdm import tqdm
 
 from bench.catalogue_search import KINDS, QUERY_TEXTS, WORDS
 from services.catalogue.main import build as build_catalogue
+from services.notifications import smtp_sink
 from services.notifications.main import build as build_notifications
 from services.referrals.main import build as build_referrals
 from services.web.main import build as build_web
@@ -152,6 +155,37 @@ async def wait_until_known(client: httpx.AsyncClient, community_ids: list[str], 
     raise RuntimeError("the referrals service did not learn every community from the bus in time")
 
 
+async def wait_until_quiet(nats_url: str, notifications_db: Path, timeout: float = 300) -> None:
+    """Until every durable consumer has taken and acknowledged everything and the seed's mail is
+    sent, twice in a row.
+
+    The services share this process and its event loop (a deployment runs each in its own):
+    timed right after seeding, the first requests queued behind notifications deciding the
+    4,000 referral events, and later ones behind bursts of its mail (p95 250-400 ms, the slow
+    samples among the first 40 and in runs of ten or so a minute apart).
+    """
+    nc = await nats.connect(nats_url)
+    deadline, calm = time.monotonic() + timeout, 0
+    try:
+        js = nc.jetstream()
+        with tqdm(desc="bus and mail quiet", unit="check") as bar:
+            while calm < 2:
+                if time.monotonic() > deadline:
+                    raise RuntimeError("the services did not catch up with the seed in time")
+                behind = 0
+                for stream in await js.streams_info():
+                    for consumer in await js.consumers_info(stream.config.name or ""):
+                        behind += (consumer.num_pending or 0) + (consumer.num_ack_pending or 0)
+                with sqlite3.connect(notifications_db) as db:
+                    (unsent,) = db.execute("SELECT count(*) FROM delivery WHERE status = 'pending'").fetchone()
+                bar.set_postfix(events=behind, mails=unsent)
+                bar.update()
+                calm = calm + 1 if behind == 0 and unsent == 0 else 0
+                await asyncio.sleep(1.0)
+    finally:
+        await nc.close()
+
+
 async def log_in(client: httpx.AsyncClient, persona: str) -> None:
     """As a browser: the login link, the identity provider's persona picker, its form back."""
     picker = await client.get("/login/start", params={"next": "/"})
@@ -206,10 +240,14 @@ async def first_load(client: httpx.AsyncClient) -> dict[str, Any]:
 async def run(tmp: Path, nats_url: str) -> dict[str, Any]:
     rng = random.Random(20261202)
 
+    mail_port = free_port()  # notifications mails the seed's nudges to a real SMTP server
+
     def settings(name: str) -> Settings:
-        return Settings(service=name, database_url=f"sqlite:///{tmp / name}.db", nats_url=nats_url)
+        database_url = f"sqlite:///{tmp / name}.db"
+        return Settings(service=name, database_url=database_url, nats_url=nats_url, smtp_port=mail_port)
 
     async with AsyncExitStack() as stack:
+        stack.callback(smtp_sink.start(tmp / "mail", port=mail_port).stop)
         catalogue_url = await stack.enter_async_context(served(build_catalogue(settings("catalogue"))))
         referrals_url = await stack.enter_async_context(served(build_referrals(settings("referrals"))))
         # Every page asks notifications for the header's unread count.
@@ -235,6 +273,9 @@ async def run(tmp: Path, nats_url: str) -> dict[str, Any]:
         await wait_until_known(referrals, community_ids)
         accepted = await seed_referrals(referrals, referral_events(rng, community_ids))
         seed_seconds = time.perf_counter() - seeding
+        settling = time.perf_counter()
+        await wait_until_quiet(nats_url, tmp / "notifications.db")
+        settle_seconds = time.perf_counter() - settling
 
         web = await stack.enter_async_context(httpx.AsyncClient(base_url=web_url, follow_redirects=True, timeout=30))
         await log_in(web, "professional")
@@ -266,6 +307,7 @@ async def run(tmp: Path, nats_url: str) -> dict[str, Any]:
         "referral_events_accepted": accepted,
         "professionals_referrals": mine,
         "seed_seconds": round(seed_seconds, 1),
+        "settle_seconds": round(settle_seconds, 1),  # the consumers and the mail catching up
         "requests_each": REQUESTS,
         "search_page": search,
         "search_api": percentiles(search_api),
