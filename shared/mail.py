@@ -1,4 +1,4 @@
-"""Sending one e-mail over SMTP: plain text with an HTML alternative.
+"""Sending e-mail over SMTP, one or many over a connection: plain text with an HTML alternative.
 
 The notifications service sends its messages through it, and the web client its login links.
 The server is `SMTP_HOST:SMTP_PORT` (the local sink `make run` starts, in development). A
@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import smtplib
 import ssl
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -71,12 +72,53 @@ class Smtp:
 
     def send(self, mail: Mail, now: datetime) -> None:
         """Blocking: call it in a thread from async code."""
-        message = self.build(mail, now)
+        (failed,) = self.send_all([mail], now)
+        if failed is not None:
+            raise failed
+
+    def send_all(self, mails: Sequence[Mail], now: datetime) -> list[MailFailed | None]:
+        """Send `mails` in order over one connection (blocking); each mail's failure, or None.
+
+        One connection for many mails: a municipality's relay wants STARTTLS and a login, a
+        handshake and a login per mail cost more than the mail, and relays limit how many
+        connections a sender opens. A mail the server refuses (a recipient, its content) fails
+        alone and the connection goes on (smtplib resets the transaction). A connection that
+        drops (or a 421: the server is closing it) is made again once for the mail it was
+        sending; a connection that cannot be made fails every mail left with that reason, with
+        one try, not one per mail.
+        """
+        outcomes: list[MailFailed | None] = []
+        smtp: smtplib.SMTP | None = None
         try:
-            with self._session() as smtp:
-                smtp.send_message(message)
-        except (OSError, smtplib.SMTPException) as exc:  # ssl.SSLError is an OSError
-            raise MailFailed(f"smtp: {type(exc).__name__}: {str(exc)[:200]}") from exc
+            for index, mail in enumerate(mails):
+                try:
+                    message = self.build(mail, now)
+                except (ValueError, TypeError) as exc:  # a header the e-mail library will not write
+                    outcomes.append(MailFailed(f"message: {type(exc).__name__}"))
+                    continue
+                for retry in (False, True):
+                    try:
+                        if smtp is None:
+                            smtp = self._session()
+                    except (OSError, smtplib.SMTPException) as exc:
+                        failed = _failed(exc)
+                        return outcomes + [failed] * (len(mails) - index)
+                    try:
+                        smtp.send_message(message)
+                    except (OSError, smtplib.SMTPException) as exc:
+                        if _dropped(exc):
+                            smtp.close()
+                            smtp = None
+                            if not retry:
+                                continue
+                        outcomes.append(_failed(exc))
+                    else:
+                        outcomes.append(None)
+                    break
+            return outcomes
+        finally:
+            if smtp is not None:
+                _quit(smtp)
 
     def _session(self) -> smtplib.SMTP:
         """A connection that is encrypted as asked and logged in, or an exception."""
@@ -98,6 +140,29 @@ class Smtp:
 
     def _tls_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=self.ca_file or None)
+
+
+def _failed(exc: BaseException) -> MailFailed:
+    """The reason as a delivery may store it: a refused recipient's reply is given by its codes,
+    because smtplib's text of it names the address."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = sorted({code for code, _ in exc.recipients.values()})
+        return MailFailed(f"smtp: SMTPRecipientsRefused: {', '.join(map(str, codes))}")
+    return MailFailed(f"smtp: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def _dropped(exc: BaseException) -> bool:
+    """The connection is gone, or the server said it is closing it (421)."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | ConnectionError):
+        return True
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code == 421
+
+
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):  # already gone: nothing was left to say
+        smtp.close()
 
 
 def _loopback(host: str) -> bool:

@@ -213,12 +213,14 @@ class MailBox:
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
+        self.peers: list[object] = []  # each message's connection: the client's address and port
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
         with self.lock:
             self.messages.append(message)  # type: ignore[arg-type]
+            self.peers.append(session.peer)
         return "250 OK"
 
     def to(self, address: str, subject: str | None = None) -> list[EmailMessage]:

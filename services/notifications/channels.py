@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import httpx
 
@@ -45,11 +46,21 @@ class Channel(Protocol):
     async def send(self, job: Job, now: datetime) -> None: ...
 
 
+@runtime_checkable
+class BulkChannel(Channel, Protocol):
+    """A channel that sends a batch of jobs better together than one by one."""
+
+    async def send_all(self, jobs: Sequence[Job], now: datetime) -> list[SendFailed | None]:
+        """Each job's failure, or None, in the jobs' order."""
+        ...
+
+
 class EmailChannel:
     """Plain text with an HTML alternative, over SMTP (the local sink in development)."""
 
     def __init__(self, settings: NotificationSettings) -> None:
         self.smtp = settings.smtp
+        self.connections = settings.smtp_connections
 
     @staticmethod
     def mail(job: Job) -> Mail:
@@ -68,6 +79,22 @@ class EmailChannel:
 
     async def send(self, job: Job, now: datetime) -> None:
         await asyncio.to_thread(self._send, job, now)
+
+    async def send_all(self, jobs: Sequence[Job], now: datetime) -> list[SendFailed | None]:
+        """The jobs over at most `SMTP_CONNECTIONS` connections at once, each sending its share
+        in order (`Smtp.send_all`): a connection per mail cost a handshake, and a login, each."""
+        shares = min(self.connections, len(jobs))
+        if not shares:
+            return []
+        parts = [list(range(start, len(jobs), shares)) for start in range(shares)]
+        sent = await asyncio.gather(
+            *(asyncio.to_thread(self.smtp.send_all, [self.mail(jobs[i]) for i in part], now) for part in parts)
+        )
+        failures: list[SendFailed | None] = [None] * len(jobs)
+        for part, outcomes in zip(parts, sent, strict=True):
+            for i, failed in zip(part, outcomes, strict=True):
+                failures[i] = None if failed is None else SendFailed(str(failed))
+        return failures
 
 
 class SmsGateway(Protocol):

@@ -42,6 +42,8 @@ class NotificationSettings(Settings):
     delivery_backoff_seconds: list[float] = Field(default_factory=lambda: [30.0, 120.0, 600.0, 3600.0])
     delivery_lease_seconds: float = 300.0
     webhook_timeout_seconds: float = 10.0
+    # SMTP connections the delivery worker sends a batch's e-mail over, each several mails in turn.
+    smtp_connections: int = Field(default=2, ge=1, le=20)
 
     # How often the timer loop and the delivery worker look for due work.
     tick_seconds: float = 1.0

@@ -135,6 +135,13 @@ def test_starttls_then_login_delivers(starttls_server: tuple[Inbox, int], certs:
     assert b"Der kommer en ny" in (inbox.received[0].original_content or b"")
 
 
+def test_many_mails_take_one_handshake_and_one_login(starttls_server: tuple[Inbox, int], certs: Certs) -> None:
+    inbox, port = starttls_server
+    smtp = Smtp("localhost", port, "x@vejviser.local", 5.0, "starttls", USER, PASSWORD, str(certs.ca))
+    assert smtp.send_all([MAIL, MAIL, MAIL], datetime.now(UTC)) == [None, None, None]
+    assert len(inbox.received) == 3 and inbox.logins == [USER]
+
+
 def test_a_wrong_password_or_no_tls_is_a_failed_send(starttls_server: tuple[Inbox, int], certs: Certs) -> None:
     inbox, port = starttls_server
     wrong = Smtp("localhost", port, "x@vejviser.local", 5.0, "starttls", USER, "forkert", str(certs.ca))

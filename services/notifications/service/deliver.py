@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from services.notifications import store
-from services.notifications.channels import Channel, Job, SendFailed
+from services.notifications.channels import BulkChannel, Channel, Job, SendFailed
 from services.notifications.domain import PERSONAL_CHANNELS
 from services.notifications.messages import Rendered
 from services.notifications.routing import retry_at
@@ -129,9 +129,28 @@ class Worker:
         if not jobs and not broken:
             return 0
         now = self.app.now()
-        outcomes = broken + list(await asyncio.gather(*(self._send(job, now) for job in jobs)))
+        by_channel: dict[str, list[Job]] = {}
+        for job in jobs:
+            by_channel.setdefault(job.channel, []).append(job)
+        sent = await asyncio.gather(*(self._send_all(name, group, now) for name, group in by_channel.items()))
+        outcomes = broken + [outcome for group in sent for outcome in group]
         await asyncio.to_thread(runtime.write, lambda uow: self._settle(uow, outcomes))
         return len(outcomes)
+
+    async def _send_all(self, name: str, jobs: list[Job], now: datetime) -> list[Outcome]:
+        """One channel's jobs: together where the channel sends in bulk (e-mail), else each."""
+        channel = self.channels.get(name)
+        if not isinstance(channel, BulkChannel):
+            return list(await asyncio.gather(*(self._send(job, now) for job in jobs)))
+        try:
+            failures = await channel.send_all(jobs, now)
+        except Exception as exc:  # a bug in a channel must not stop the worker
+            log.exception("channel crashed", extra={"channel": name})
+            return [Outcome(job.delivery_id, f"{name}: {type(exc).__name__}") for job in jobs]
+        return [
+            Outcome(job.delivery_id, None if failed is None else str(failed))
+            for job, failed in zip(jobs, failures, strict=True)
+        ]
 
     async def _send(self, job: Job, now: datetime) -> Outcome:
         channel = self.channels.get(job.channel)

@@ -7,19 +7,22 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from services.notifications import store
 from services.notifications.main import build
 from shared.clock import FakeClock
+from shared.events import catalogue as cat
 from shared.events import referrals as ref
 from shared.natsserver import free_port
 from tests.helpers import ServedApp, eventually, stream_events, token
 
-from .conftest import FakeSms, MailBox, Receiver, Service, make_settings, referral_created
+from .conftest import AREA, FakeSms, MailBox, Receiver, Service, make_settings, referral_created
 
 
 async def test_quiet_hours_hold_mail_back_until_morning_but_the_inbox_gets_it_at_once(service: Service) -> None:
@@ -213,3 +216,35 @@ async def test_sms_goes_through_its_gateway_only_when_enabled_and_chosen(
         await eventually(lambda: [s for s in gateway.sent if "Hvordan gik" in s[1]])
         assert gateway.sent[0][0] == "+4511111111"
         assert box.to("mette@ringsted.dk") == []  # she chose SMS instead of e-mail
+
+
+async def test_a_batch_of_mail_goes_over_a_few_connections_not_one_each(service: Service) -> None:
+    """Twelve communities told in the evening that someone is coming get their mail when quiet
+    hours end, in one batch of the worker: twelve mails over at most SMTP_CONNECTIONS (2)
+    connections, each mail still its own delivery, marked sent."""
+    await service.world()
+    service.clock.advance(timedelta(hours=11))  # 22:00 in Copenhagen
+    communities = [f"c-{i}" for i in range(12)]
+    await service.send(
+        *(
+            cat.CommunityRegistered(
+                community_id=community_id,
+                organization_id="o-1",
+                name=f"Fællesskab {i}",
+                categories=["kreativ"],
+                area=AREA,
+                kind="permanent",
+                accepts_special_needs=True,
+                contact=cat.WelcomeContact(email=f"kontakt{i}@forening.example.dk"),
+            )
+            for i, community_id in enumerate(communities)
+        )
+    )
+    await eventually(lambda: len(service.query(select(store.CommunityRow))) == 13)
+    await service.send(*(referral_created(f"ref-{c}", community_id=c) for c in communities))
+    await eventually(lambda: len(service.nudges("welcome_contact")) == 12)
+    await service.advance(hours=9)  # 07:00 the next morning
+    arrived = [await service.mail_to(f"kontakt{i}@forening.example.dk") for i in range(12)]
+    assert all(len(mails) == 1 for mails in arrived)
+    assert len(set(service.mail.peers)) <= 2
+    assert {nudge.status for nudge in service.nudges("welcome_contact")} == {"sent"}
