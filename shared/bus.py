@@ -37,6 +37,7 @@ from nats.js.errors import NotFoundError
 
 from shared.events import CONTENT_TYPE, CONTEXTS, Envelope
 from shared.events.envelope import subject_token
+from shared.lease import AlwaysHeld, Lease
 from shared.nats_auth import LEGACY_DLQ_KEEPER, dlq_keeper, durables, inbox_prefix
 from shared.stream_retention import ADVISORY_STREAM as ADVISORY_STREAM  # re-exported for the services
 from shared.stream_retention import DLQ_STREAM as DLQ_STREAM
@@ -259,11 +260,23 @@ class PullConsumer:
     broker connection; the AsyncAPI document still comes from FastStream (see docs.py).
     """
 
-    def __init__(self, *, durable: str, context: str, handle: BatchHandler, policy: ConsumerPolicy) -> None:
+    def __init__(
+        self,
+        *,
+        durable: str,
+        context: str,
+        handle: BatchHandler,
+        policy: ConsumerPolicy,
+        lease: Lease | None = None,
+        standby_seconds: float = 2.0,
+    ) -> None:
         self.durable = durable
         self.context = context
         self.handle = handle
         self.policy = policy
+        self.lease: Lease = lease or AlwaysHeld()  # `shared.lease`: one replica fetches at a time
+        self.standby_seconds = standby_seconds
+        self.active = False
 
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -289,6 +302,8 @@ class PullConsumer:
         try:
             await self._loop(sub, stop)
         finally:
+            self.active = False
+            await asyncio.to_thread(self.lease.release)
             with contextlib.suppress(Exception):
                 await sub.unsubscribe()
 
@@ -297,9 +312,25 @@ class PullConsumer:
         # while the current one is in the database thread gained nothing in two rounds of
         # measurement: both halves are Python and contend for the GIL (docs/architecture.md).
         while not stop.is_set():
+            if not await self._holds_lease():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.standby_seconds)
+                continue
             msgs = await self._fetch(sub)
             if msgs:
                 await self._process(msgs)
+
+    async def _holds_lease(self) -> bool:
+        """Asked before every fetch: a replica that lost its lease stops fetching at once."""
+        try:
+            held = await asyncio.to_thread(self.lease.hold)
+        except Exception as exc:  # a lease file that cannot be opened: standby, and say why
+            log.warning("consumer %s cannot take its lease: %s", self.durable, type(exc).__name__)
+            held = False
+        if held != self.active:
+            log.info("consumer %s %s", self.durable, "active here" if held else "on standby here")
+            self.active = held
+        return held
 
     async def _fetch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
         try:

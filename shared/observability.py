@@ -9,7 +9,8 @@ method, the status, a consumer's durable name and a stream's name.
 The metric names are fixed by the issue-14 contract, and docs/operations.md alerts on them:
 - `vejviser_http_requests_total{service,method,route,status}` (counter)
 - `vejviser_outbox_unsent`, `vejviser_outbox_oldest_unsent_age_seconds`, `vejviser_outbox_set_aside`
-- `vejviser_consumer_pending{consumer,stream}`, `vejviser_consumer_ack_pending{consumer,stream}`
+- `vejviser_consumer_pending{consumer,stream}`, `vejviser_consumer_ack_pending{consumer,stream}`,
+  `vejviser_consumer_active{consumer,stream}` (1 on the replica consuming, 0 on a standby)
 - `vejviser_dlq_messages`
 - `vejviser_up{check}`: 1/0 per readiness check (database, nats, outbox)
 
@@ -108,13 +109,15 @@ class OutboxBacklog(BaseModel):
 
 
 class ConsumerLag(BaseModel):
-    """One durable consumer of this service: messages not yet delivered to it (`pending`) and
-    delivered but not yet acknowledged (`ack_pending`)."""
+    """One durable consumer of this service: messages not yet delivered to it (`pending`),
+    delivered but not yet acknowledged (`ack_pending`), and whether this replica is the one
+    consuming (`active`: it holds the durable's lease, `shared/lease.py`; the others stand by)."""
 
     consumer: str
     stream: str
     pending: int
     ack_pending: int
+    active: bool
 
 
 class Readiness(BaseModel):
@@ -210,6 +213,7 @@ async def _lag(js: JetStreamContext, consumer: PullConsumer) -> ConsumerLag:
         stream=stream,
         pending=int(info.num_pending or 0),
         ack_pending=int(info.num_ack_pending or 0),
+        active=consumer.active,
     )
 
 
@@ -279,6 +283,11 @@ def families(observation: Observation, requests: RequestCounts) -> list[Family]:
                 "vejviser_consumer_ack_pending",
                 "Messages delivered to the durable consumer and not yet acknowledged.",
                 *((per_consumer(lag), lag.ack_pending) for lag in observation.consumers),
+            ),
+            gauge(
+                "vejviser_consumer_active",
+                "1 on the replica that consumes for the durable (holds its lease), 0 on a standby.",
+                *((per_consumer(lag), float(lag.active)) for lag in observation.consumers),
             ),
         ]
     if observation.dlq_messages is not None:

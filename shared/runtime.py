@@ -36,6 +36,7 @@ from shared.clock import Clock, SystemClock
 from shared.db import Database
 from shared.events import Event
 from shared.inbox import AnyHandler, Inbox, Outcome, Status, process_batch
+from shared.lease import lease_for
 from shared.observability import observe
 from shared.outbox import Outbox, OutboxRelay
 from shared.settings import Settings
@@ -141,7 +142,16 @@ class Runtime:
                 after_batch()
             return [verdict_for(o) for o in outcomes]
 
-        self.consumers.append(PullConsumer(durable=durable, context=context, handle=handle, policy=self.policy))
+        self.consumers.append(
+            PullConsumer(
+                durable=durable,
+                context=context,
+                handle=handle,
+                policy=self.policy,
+                lease=lease_for(self.settings.database_url, durable),
+                standby_seconds=self.settings.consumer_standby_seconds,
+            )
+        )
         self.consumed.append((durable, context, tuple(handlers)))
         return durable
 

@@ -96,6 +96,9 @@ class Settings(BaseSettings):
     max_deliver: int = 5
     retry_backoff_seconds: list[float] = Field(default_factory=lambda: [1.0, 5.0, 30.0, 120.0])
     fetch_batch: int = 256
+    # A replica whose consumer is on standby (another replica holds its lease, shared/lease.py)
+    # asks again this often: how soon it takes over from one that died.
+    consumer_standby_seconds: float = Field(default=2.0, gt=0)
     relay_interval_seconds: float = 0.5
     # Outbox rows the relay publishes (pipelined) before it waits for their PubAcks.
     relay_batch: int = 1000

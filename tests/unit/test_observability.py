@@ -105,7 +105,9 @@ def test_a_service_off_the_bus_reports_only_its_database_and_requests() -> None:
 
 
 def test_a_service_on_the_bus_reports_every_figure_and_is_unready_when_a_check_fails() -> None:
-    lag = ConsumerLag(consumer="analytics-projection-referrals", stream="REFERRALS", pending=4, ack_pending=1)
+    lag = ConsumerLag(
+        consumer="analytics-projection-referrals", stream="REFERRALS", pending=4, ack_pending=1, active=True
+    )
     observation = Observation(
         "analytics",
         {"database": True, "nats": True, "outbox": False},
@@ -120,6 +122,7 @@ def test_a_service_on_the_bus_reports_every_figure_and_is_unready_when_a_check_f
         "vejviser_outbox_set_aside",
         "vejviser_consumer_pending",
         "vejviser_consumer_ack_pending",
+        "vejviser_consumer_active",
         "vejviser_dlq_messages",
     ]
     text = render(families(observation, RequestCounts()))
@@ -128,6 +131,7 @@ def test_a_service_on_the_bus_reports_every_figure_and_is_unready_when_a_check_f
     labels = 'service="analytics",consumer="analytics-projection-referrals",stream="REFERRALS"'
     assert f"vejviser_consumer_pending{{{labels}}} 4\n" in text
     assert f"vejviser_consumer_ack_pending{{{labels}}} 1\n" in text
+    assert f"vejviser_consumer_active{{{labels}}} 1\n" in text
     assert 'vejviser_dlq_messages{service="analytics"} 3\n' in text
     readiness = observation.readiness()
     assert readiness.status == "unavailable"
