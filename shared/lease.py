@@ -92,7 +92,11 @@ class AdvisoryLease:
     def release(self) -> None:
         if self._conn is not None:
             with contextlib.suppress(psycopg.Error):
-                self._conn.close()  # the session's advisory locks end with it
+                if self._held:
+                    # Said, not left to the close: the server ends a closed session a moment
+                    # later, and a standby asking meanwhile would still find the lock taken.
+                    self._conn.execute("SELECT pg_advisory_unlock(hashtextextended(%s, 0))", (self.name,))
+                self._conn.close()  # the session's advisory locks end with it anyway
         self._conn, self._held = None, False
 
 
