@@ -9,8 +9,9 @@ only while it holds its durable's lease, and the other replicas wait as standbys
 - SQLite: an exclusive `flock` on a file beside the database (`<file>-<durable>.lease`);
 - an in-memory SQLite database has one process: the lease is always held.
 
-A lease ends with its holder: a replica that dies, or whose connection to PostgreSQL drops,
-lets a standby take over at its next try. The holder asks again before each fetch (one round
+A lease ends with its holder: a replica that dies, or whose connection to PostgreSQL drops
+(the server gives up on a silent one within about 25 s), lets a standby take over at its
+next try. The holder asks again before each fetch (one round
 trip on PostgreSQL), so a replica that lost its connection stops fetching.
 """
 
@@ -78,6 +79,11 @@ class AdvisoryLease:
         try:
             if self._conn is None:
                 self._conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=5)
+                # The server's side of the keepalives: a holder cut off from it (a network
+                # split, a frozen host) loses the lock within ~25 s, not the kernel's 2 hours.
+                self._conn.execute(
+                    "SET tcp_keepalives_idle = 10; SET tcp_keepalives_interval = 5; SET tcp_keepalives_count = 3"
+                )
             if self._held:
                 self._conn.execute("SELECT 1")  # still connected: the lock is still ours
                 return True
