@@ -46,6 +46,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
+from shared.pool_ping import ping_when_idle
+
 
 class UtcDateTime(TypeDecorator[datetime]):
     """Aware UTC datetimes on every dialect (SQLite hands back naive ones otherwise)."""
@@ -96,7 +98,9 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    ping_when_idle(engine)  # rather than `pool_pre_ping`: see shared/pool_ping.py
+    return engine
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, object]], *, into: str = "") -> None:
