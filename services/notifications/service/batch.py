@@ -56,6 +56,10 @@ class Known(Generic[F]):
         self.facts[key] = fact
         self._dirty.add(key)
 
+    def created(self) -> set[str]:
+        """The ids the batch put that the database did not have."""
+        return {k for k in self._dirty if k not in self.stored}
+
     def changes(self) -> tuple[list[F], list[F]]:
         """(new, changed) facts, for the one insert and the one update of the batch."""
         new = [self.facts[k] for k in self._dirty if k not in self.stored]
@@ -154,8 +158,16 @@ class Batch:
 
     # ------------------------------------------------------------------ writing
 
+    def new_referrals(self) -> set[str]:
+        """The referrals this batch creates. Nothing about them can be in the database yet: a
+        referral's timers and messages are written with it, in this transaction, by the one
+        consumer of its events (a redelivery finds the referral stored and plans nothing). So
+        their rows are inserted without looking for conflicts, as the referrals' rows are."""
+        return self.referrals.created()
+
     def save(self) -> None:
+        new_referrals = self.new_referrals()
         store.save_facts(self.session, self.referrals.changes(), self.recipients.changes(), self.communities.changes())
-        store.save_timers(self.session, self.timers.values())
+        store.save_timers(self.session, self.timers.values(), new_referrals)
         if self.answered:
             store.mark_answered(self.session, self.answered, [str(rule) for rule in PARTICIPATION_RULES], self.now)

@@ -54,7 +54,8 @@ def record(app: Notifications, uow: UnitOfWork, batch: Batch) -> int:
     if not decided:
         return 0
     session, now = uow.session, batch.now
-    taken = store.existing_dedup_keys(session, [decision.dedup_key for decision in decided])
+    new_referrals = batch.new_referrals()  # no message about them is stored yet (`Batch.new_referrals`)
+    taken = store.existing_dedup_keys(session, [d.dedup_key for d in decided if d.referral_id not in new_referrals])
     recipient_ids = list(dict.fromkeys(decision.recipient_id for decision in decided))
     preferences = store.preferences_of(session, recipient_ids)
     day_start = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -121,7 +122,10 @@ def record(app: Notifications, uow: UnitOfWork, batch: Batch) -> int:
         ]
         if not planned:  # the inbox is the only channel: it is delivered by being written
             inbox_only.append((nudge_id, notify))
-    inserted = store.insert_nudges(session, nudges)
+    unique = [nudge for nudge in nudges if nudge["referral_id"] in new_referrals]
+    inserted = store.insert_nudges(session, [nudge for nudge in nudges if nudge["referral_id"] not in new_referrals])
+    store.insert_unique_nudges(session, unique)
+    inserted.update(str(nudge["id"]) for nudge in unique)
     store.insert_deliveries(session, [delivery for delivery in deliveries if delivery["nudge_id"] in inserted])
     sent = [
         NudgeSent(

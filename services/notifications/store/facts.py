@@ -4,7 +4,7 @@ statement per table (a query per event cost more than the rules themselves)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -148,22 +148,29 @@ def save_facts(
         save(session, table, key, [_values(f) for f in new], [_values(f) for f in changed])
 
 
-def save_timers(session: Session, records: Iterable[TimerRecord]) -> None:
+def save_timers(session: Session, records: Iterable[TimerRecord], new_referrals: Collection[str] = ()) -> None:
     """New timers are inserted (a twin inserted meanwhile wins); changed ones are updated only
-    while still scheduled, so a timer fired or cancelled meanwhile is not overwritten.
+    while still scheduled, so a timer fired or cancelled meanwhile is not overwritten. Timers
+    about `new_referrals` (created in this transaction: none can have a twin) are inserted
+    without the conflict check (on PostgreSQL a COPY into the table rather than one into a
+    staging table and an INSERT from it).
 
     A timer that fired for good in the batch that made it (the welcome contact told at once)
     is not written: the referral row already keeps the same referral from being planned
     again, its message is the record, and it was a third of the rows new referrals wrote."""
-    new, changed = [], []
+    new: list[dict[str, object]] = []
+    unique: list[dict[str, object]] = []
+    changed: list[dict[str, object]] = []
     for record in records:
         if record.id is None:
             if record.status != "fired":
-                new.append({k: v for k, v in vars(record).items() if k not in ("id", "changed")})
+                row = {k: v for k, v in vars(record).items() if k not in ("id", "changed")}
+                (unique if record.referral_id in new_referrals else new).append(row)
         elif record.changed:
             changed.append(
                 {"timer_id": record.id, "due": record.due_at, "state": record.status, "settled": record.settled_at}
             )
+    insert_many(session, TIMER, unique)
     insert_many(session, TIMER, new, "subject_id", "rule")
     if changed:
         session.execute(

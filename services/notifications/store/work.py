@@ -122,6 +122,12 @@ def insert_nudges(session: Session, rows: Sequence[Mapping[str, object]]) -> set
     return {str(nudge_id) for nudge_id in insert_many(session, NUDGE, rows, "dedup_key", returning="id")}
 
 
+def insert_unique_nudges(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
+    """Insert messages whose dedup keys no other decision can have taken (about a referral
+    created in this transaction)."""
+    insert_many(session, NUDGE, rows)
+
+
 def insert_deliveries(session: Session, rows: Sequence[Mapping[str, object]]) -> None:
     insert_many(session, DELIVERY, rows)
 
