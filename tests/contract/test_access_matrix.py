@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from services.web.main import build as build_web
 from services.web.settings import WebSettings
 from shared.principal import Role
 from tests.contract.test_fuzz import API_SERVICES, build
-from tests.helpers import ServedApp, token
+from tests.helpers import ServedApp, ServedApps, tls, token
 from vejviser.access_matrix import CALLERS, END, START, Answer, Endpoint, endpoints, render_access_matrix
 
 SECURITY_MD = Path(__file__).resolve().parents[2] / "docs" / "security.md"
@@ -73,7 +72,7 @@ async def walk(served: dict[str, ServedApp], callers: Callers) -> tuple[int, lis
     """Call every cell, a few at a time; the number walked and the cells that differ."""
     documents = {name: app.app.openapi() for name, app in served.items()}
     cells = [(endpoint, caller) for endpoint in endpoints(documents) for caller in CALLERS]
-    clients = {name: httpx.AsyncClient(base_url=app.base_url, timeout=60) for name, app in served.items()}
+    clients = {name: httpx.AsyncClient(base_url=app.base_url, timeout=60, verify=tls()) for name, app in served.items()}
     at_once = asyncio.Semaphore(6)
 
     async def call(endpoint: Endpoint, caller: Role | None) -> str | None:
@@ -97,16 +96,16 @@ async def walk(served: dict[str, ServedApp], callers: Callers) -> tuple[int, lis
 
 
 async def test_every_cell_of_the_access_matrix_answers_as_the_table_says(tmp_path: Path, nats_clean: str) -> None:
-    async with AsyncExitStack() as stack:
+    async with ServedApps() as apps:
         served: dict[str, ServedApp] = {}
         for name in API_SERVICES:
             app = build(name, f"sqlite:///{tmp_path / f'{name}.db'}", nats_clean)
-            served[name] = await stack.enter_async_context(ServedApp(app))
+            served[name] = await apps.serve(app)
         web_settings = WebSettings.model_validate(
             {"database_url": f"sqlite:///{tmp_path / 'web.db'}"}
             | {f"{name}_url": served[name].base_url for name in API_SERVICES}
         )
-        served["web"] = await stack.enter_async_context(ServedApp(build_web(web_settings)))
+        served["web"] = await apps.serve(build_web(web_settings))
         walked, differ = await walk(served, Callers(served["web"]))
     print(f"access matrix: {walked} cells walked, {len(differ)} differ from the table")
     assert walked >= 100 * len(CALLERS)

@@ -21,6 +21,7 @@ import pytest
 from shared.nats_auth import ADMIN, load_credentials
 from shared.natsserver import free_port, port_free
 from shared.settings import SERVICE_PORTS
+from tests.helpers import tls
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,8 +34,10 @@ class System:
 
 
 def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
+    """Poll `check` until it holds; the pauses start at 50 ms and double up to half a second."""
     deadline = time.monotonic() + timeout
     last: object = None
+    pause = 0.05
     while time.monotonic() < deadline:
         try:
             last = check()
@@ -42,7 +45,8 @@ def wait_for(check, timeout: float, what: str):  # type: ignore[no-untyped-def]
                 return last
         except httpx.TransportError as exc:
             last = exc
-        time.sleep(0.5)
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
     raise AssertionError(f"{what} within {timeout}s (last: {last!r})")
 
 
@@ -93,10 +97,12 @@ def operator_url(var: Path) -> str:
 
 def _ready(port: int) -> bool:
     try:
-        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200
+        return httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2, verify=tls()).status_code == 200
     except httpx.TransportError:
         return False
 
 
 def get(port: int, path: str, token: str) -> httpx.Response:
-    return httpx.get(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    return httpx.get(
+        f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=10, verify=tls()
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 import httpx
 
 from tests.e2e.conftest import System, get, wait_for
+from tests.helpers import tls
 
 
 def test_tokens_for_every_role(system: System) -> None:
@@ -76,6 +77,7 @@ def test_a_new_referral_puts_mail_in_the_sink(system: System) -> None:
         json={
             "contact": {"name": "Test Borger", "phone": "+45 20 00 00 00"},
         },
+        verify=tls(),
     )
     assert citizen.status_code in (200, 201), citizen.text
     referral = httpx.post(
@@ -88,6 +90,7 @@ def test_a_new_referral_puts_mail_in_the_sink(system: System) -> None:
             "referrer_id": "guide-anne",
             "override_full": True,
         },
+        verify=tls(),
     )
     assert referral.status_code in (200, 201), referral.text
     new = wait_for(lambda: set(mail.glob("*.eml")) - before, 30, "a new .eml under var/mail")

@@ -24,6 +24,7 @@ from shared.events import CONTEXTS, EventContractError, parse
 from shared.screening import content_problem, personal_data
 from shared.stream_retention import TTL_HEADER
 from tests.e2e.conftest import System, get, wait_for
+from tests.helpers import tls
 
 REFERRALS = 8002
 STREAMS = [*(stream_name(c) for c in CONTEXTS), DLQ_STREAM, ADVISORY_STREAM]
@@ -207,6 +208,7 @@ def test_no_cpr_contact_data_or_free_text_on_any_stream_after_a_demo_run(system:
         f"http://127.0.0.1:{REFERRALS}/v1/citizens/{erased}",
         headers={"Authorization": f"Bearer {tokens['guide']}"},
         timeout=10,
+        verify=tls(),
     )
     assert response.status_code == 200, response.text
 

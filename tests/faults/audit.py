@@ -16,6 +16,7 @@ import nats
 
 from tests.faults.load import ADMIN, Ledger
 from tests.faults.system import SERVICES, System
+from tests.helpers import tls
 
 MAIL_RULES = ("welcome_contact", "welcome_confirmed")  # the mails the inputs imply, one per referral / welcome
 
@@ -130,6 +131,7 @@ def check_analytics(system: System, ledger: Ledger, found: Findings) -> None:
         params={"suppress": "false"},
         headers={"Authorization": f"Bearer {ADMIN}"},
         timeout=30,
+        verify=tls(),
     )
     assert response.status_code == 200, response.text
     counts = response.json()["referrals"]

@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 
 from shared.nats_auth import generate_credentials
 from shared.natsserver import NatsServer, free_port
-from tests.helpers import MailBox, session_keys
+from tests.helpers import MailBox, session_keys, tls
 
 REPO = Path(__file__).resolve().parents[2]
 # What the load touches: catalogue (communities), referrals (ingest, referrals, welcomes),
@@ -64,8 +64,16 @@ class Service:
         self.process = None  # down on purpose: not a crash
 
     def stop(self) -> None:
+        self.terminate()
+        self.wait_stopped()
+
+    def terminate(self) -> None:
+        """SIGTERM: the service shuts down as it would under a supervisor's stop."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
+
+    def wait_stopped(self) -> None:
+        if self.process is not None:
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -76,7 +84,7 @@ class Service:
 
     def ready(self) -> bool:
         try:
-            return httpx.get(f"{self.url}/readyz", timeout=2).status_code == 200
+            return httpx.get(f"{self.url}/readyz", timeout=2, verify=tls()).status_code == 200
         except httpx.TransportError:
             return False
 
@@ -87,7 +95,7 @@ class Service:
                 raise AssertionError(f"{self.name} exited with {self.process.returncode if self.process else '?'}")
             if self.ready():
                 return
-            time.sleep(0.2)
+            time.sleep(0.05)
         raise AssertionError(f"{self.name} was not ready within {timeout}s; see {self.log}")
 
 
@@ -170,7 +178,10 @@ def running_system(root: Path) -> Iterator[System]:
             service.wait_ready()
         yield system
     finally:
+        # All at once: each takes a second or so to shut down.
         for service in system.services.values():
-            service.stop()
+            service.terminate()
+        for service in system.services.values():
+            service.wait_stopped()
         smtp.stop()
         nats.stop()

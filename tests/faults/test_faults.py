@@ -26,6 +26,7 @@ from shared.natsserver import binary
 from tests.faults.audit import audit, quiesce
 from tests.faults.load import Driver, Ledger
 from tests.faults.system import SERVICES, System, running_system
+from tests.helpers import tls
 
 SOAK = os.environ.get("SOAK") == "1"
 # The sizes, in one place. Normal: one round over a few hundred inputs (about a minute on two
@@ -101,7 +102,7 @@ async def test_no_accepted_input_is_lost_or_applied_twice_through_kills(tmp_path
     with running_system(tmp_path) as system:
         up = time.monotonic()
         driver = Driver(system, ledger, CHAINS, INGEST_BATCH, uuid.uuid4().hex[:8], DRIVER_WORKERS, CHAIN_RATE)
-        async with httpx.AsyncClient(timeout=60) as client:
+        async with httpx.AsyncClient(timeout=60, verify=tls()) as client:
             await driver.prepare(client)
             stop_welcomes, stop_watch = asyncio.Event(), asyncio.Event()
             welcomer = asyncio.create_task(driver.welcomer(client, stop_welcomes))

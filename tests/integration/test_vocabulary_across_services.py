@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ from services.notifications.main import build as build_notifications
 from services.referrals.main import build as build_referrals
 from shared.profile import profile
 from shared.settings import Settings
-from tests.helpers import ServedApp, eventually, token
+from tests.helpers import ServedApp, ServedApps, eventually, token
 
 ADMIN = token("admin", "admin-kommune")
 GUIDE = token("guide", "guide-anne")
@@ -36,7 +35,7 @@ async def system(nats_clean: str, tmp_path: Path) -> AsyncIterator[dict[str, Ser
         "notifications": build_notifications,
         "analytics": build_analytics,
     }
-    async with AsyncExitStack() as stack:
+    async with ServedApps() as apps:
         served = {}
         for name, build in builders.items():
             settings = Settings(
@@ -46,7 +45,7 @@ async def system(nats_clean: str, tmp_path: Path) -> AsyncIterator[dict[str, Ser
                 relay_interval_seconds=0.05,
                 retry_backoff_seconds=[0.1],
             )
-            served[name] = await stack.enter_async_context(ServedApp(build(settings)))
+            served[name] = await apps.serve(build(settings))
         yield served
 
 

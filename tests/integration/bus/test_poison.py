@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ from shared.events.referrals import CitizenRegistered, OutreachRecorded, Referra
 from shared.natsserver import NatsServer
 from shared.outbox import Outbox, OutboxRelay
 from shared.settings import Settings
-from tests.helpers import ServedApp, eventually, token
+from tests.helpers import ServedApp, ServedApps, eventually, token
 
 SOURCE = "/services/referrals"
 AFTER = 100  # rows staged after the poison one
@@ -192,7 +192,7 @@ def cloudevent(event: Any, id: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def referrals_and_analytics(nats_clean: str, tmp_path: Path) -> AsyncIterator[dict[str, ServedApp]]:
-    async with AsyncExitStack() as stack:
+    async with ServedApps() as apps:
         served = {}
         for name, build in (("referrals", build_referrals), ("analytics", build_analytics)):
             settings = Settings(
@@ -202,7 +202,7 @@ async def referrals_and_analytics(nats_clean: str, tmp_path: Path) -> AsyncItera
                 relay_interval_seconds=0.05,
                 retry_backoff_seconds=[0.1],
             )
-            served[name] = await stack.enter_async_context(ServedApp(build(settings)))
+            served[name] = await apps.serve(build(settings))
         yield served
 
 

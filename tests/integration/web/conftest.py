@@ -37,7 +37,7 @@ import html
 import re
 import threading
 from collections.abc import Callable, Coroutine, Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -58,7 +58,7 @@ from services.web.main import build as build_web
 from services.web.settings import WebSettings
 from shared.natsserver import free_port
 from shared.settings import Settings
-from tests.helpers import MailBox, ServedApp, eventually, token
+from tests.helpers import MailBox, ServedApp, ServedApps, eventually, tls, token
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
@@ -109,8 +109,8 @@ class WebSystem:
     loop: LoopThread
     web_loop: LoopThread
     tmp: Path
-    stack: AsyncExitStack
-    web_stack: AsyncExitStack
+    stack: ServedApps  # the backing services, in `loop`
+    web_stack: ServedApps  # the web clients, in `web_loop`
     mail: MailBox
     smtp_port: int
     knitting_id: str = ""
@@ -127,7 +127,7 @@ class WebSystem:
     def api(self, service: ServedApp, method: str, path: str, status: int = 200, **kwargs: Any) -> Any:
         """A guide's call to a backing service's API (from the test's thread); the answer's JSON."""
         headers = {"Authorization": f"Bearer {GUIDE_TOKEN}"}
-        with httpx.Client(base_url=service.base_url, headers=headers, timeout=30) as client:
+        with httpx.Client(base_url=service.base_url, headers=headers, timeout=30, verify=tls()) as client:
             response = client.request(method, path, **kwargs)
         assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
@@ -165,7 +165,7 @@ class WebSystem:
         idle timeout); stopped with the system."""
         served = ServedApp(None)
         served.app = build_web(self.web_settings(served.port, **overrides))
-        self.web_loop.run(self.web_stack.enter_async_context(served))
+        self.web_loop.run(self.web_stack.enter(served))
         return served
 
 
@@ -185,7 +185,7 @@ async def _start(
     system_tmp: Path, nats_url: str, loops: tuple[LoopThread, LoopThread], mail: MailBox, smtp_port: int
 ) -> WebSystem:
     """The backing services in `loops[0]` (this coroutine's), then the web in `loops[1]`."""
-    stack = AsyncExitStack()
+    stack = ServedApps()
     web = ServedApp(None)  # its port first: the web's public URL (OIDC redirect, mail links) names it
     served = {}
     for name, build in (
@@ -197,7 +197,7 @@ async def _start(
         settings = _service_settings(name, nats_url, system_tmp, web.base_url, smtp_port)
         if name == "notifications":  # timers and deliveries looked for often, so mail comes at once
             settings = build_notifications_settings(settings)
-        served[name] = await stack.enter_async_context(ServedApp(build(settings)))
+        served[name] = await stack.serve(build(settings))
     system = WebSystem(
         served["catalogue"],
         served["referrals"],
@@ -207,12 +207,12 @@ async def _start(
         *loops,
         system_tmp,
         stack,
-        AsyncExitStack(),
+        ServedApps(),
         mail,
         smtp_port,
     )
     web.app = build_web(system.web_settings(web.port, nats_url=nats_url))
-    web_started = asyncio.run_coroutine_threadsafe(system.web_stack.enter_async_context(web), system.web_loop.loop)
+    web_started = asyncio.run_coroutine_threadsafe(system.web_stack.enter(web), system.web_loop.loop)
     await asyncio.wrap_future(web_started)
     # The referring personas are known referrers with work e-mails, so they may refer (and the
     # volunteers log in by mail) from the start; the ambassadors accompany in the clubs' area.
@@ -295,8 +295,13 @@ def web_system(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     try:
         yield system
     finally:
-        web_loop.run(system.web_stack.aclose())
-        loop.run(system.stack.aclose())
+        # The web clients and the services stop at once, each in its own loop.
+        stopping = [
+            asyncio.run_coroutine_threadsafe(system.web_stack.__aexit__(None, None, None), web_loop.loop),
+            asyncio.run_coroutine_threadsafe(system.stack.__aexit__(None, None, None), loop.loop),
+        ]
+        for stopped in stopping:
+            stopped.result(120)
         loop.run(_purge_streams(nats_url))
         web_loop.close()
         loop.close()
@@ -437,7 +442,7 @@ def http_login(web_system: WebSystem, persona: str, base_url: str | None = None)
     IdP's persona picker the way a browser without JavaScript does it (to `base_url`, e.g.
     `another_web()`'s, else the system's web); once per persona and web client, as `login_as`."""
     base = base_url or web_system.url
-    with httpx.Client(base_url=base, follow_redirects=True, timeout=30) as client:
+    with httpx.Client(base_url=base, follow_redirects=True, timeout=30, verify=tls()) as client:
         if (base, persona) in SESSIONS:  # logged in before (a browser's login counts too)
             for cookie in SESSIONS[(base, persona)][0]:
                 client.cookies.set(cookie["name"], cookie["value"])
@@ -492,7 +497,11 @@ def _mirror(page: Any) -> Any:
     browser = page.context.browser
     mirrored = MIRRORS.get(id(browser))
     if mirrored is None or mirrored.page.context.browser is not browser or mirrored.page.is_closed():
-        mirrored = MIRRORS[id(browser)] = _Mirrored(browser.new_context().new_page())
+        context = browser.new_context()
+        # axe comes with every document the mirror shows (it shows nothing else), instead of
+        # being sent over the wire again after each goto (570 KB, a tenth of a second a check).
+        context.add_init_script(script=_axe().axe_script)
+        mirrored = MIRRORS[id(browser)] = _Mirrored(context.new_page())
         kept = mirrored
         kept.page.route(
             lambda url: url == kept.address,

@@ -29,6 +29,7 @@ from playwright.sync_api import expect
 from services.web.devidp.personas import BY_KEY
 from shared.clock import local
 from shared.danish import da_datetime
+from tests.helpers import tls
 from tests.integration.web.conftest import (
     ADMIN_TOKEN,
     WebSystem,
@@ -51,7 +52,7 @@ RECORD_READS = 27  # more than a page of one citizen's record reads
 def audit(web_system: WebSystem, **params: str) -> dict[str, Any]:
     """`GET /v1/audit` as an admin: the oracle for what the pages show."""
     headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
-    with httpx.Client(base_url=web_system.referrals.base_url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=web_system.referrals.base_url, headers=headers, timeout=30, verify=tls()) as client:
         answer = client.get("/v1/audit", params={"limit": 100, **params})
     assert answer.status_code == 200, answer.text
     found: dict[str, Any] = answer.json()
@@ -243,7 +244,7 @@ def test_only_the_officer_and_admins_get_the_pages(web_system: WebSystem) -> Non
                 refused = web.get(path)
                 assert refused.status_code == 403 and "Du har ikke adgang til denne side" in refused.text, persona
             assert 'href="/revision"' not in refused.text and 'href="/indsigt"' not in refused.text
-    with httpx.Client(base_url=web_system.url) as anonymous:
+    with httpx.Client(base_url=web_system.url, verify=tls()) as anonymous:
         for path in ("/revision", "/indsigt"):
             sent = anonymous.get(path)
             assert sent.status_code == 303 and sent.headers["location"].startswith("/login?next=")

@@ -20,7 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from services.analytics.service import take_snapshot
-from tests.helpers import token
+from tests.helpers import tls, token
 from tests.integration.web.conftest import (
     WebSystem,
     axe_check,
@@ -54,7 +54,7 @@ def snapshots(web_system: WebSystem) -> tuple[str, str]:
 def analytics_page(web_system: WebSystem, path: str) -> str:
     """What the analytics service itself renders for the analyst (the fragment the web shows)."""
     headers = {"Authorization": f"Bearer {ANALYST_TOKEN}"}
-    with httpx.Client(base_url=web_system.analytics.base_url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=web_system.analytics.base_url, headers=headers, timeout=30, verify=tls()) as client:
         answer = client.get(path, params={"embed": "true"})
     assert answer.status_code == 200, answer.text
     return answer.text
@@ -114,7 +114,7 @@ def test_only_analysts_guides_and_admins_see_the_evaluation(web_system: WebSyste
             assert refused.status_code == 403 and "Du har ikke adgang til denne side" in refused.text, persona
             assert "Tragten" not in refused.text and 'href="/evaluering"' not in refused.text
             assert web.get(f"/evaluering/{snapshots[0]}").status_code == 403
-    with httpx.Client(base_url=web_system.url) as anonymous:
+    with httpx.Client(base_url=web_system.url, verify=tls()) as anonymous:
         sent = anonymous.get("/evaluering")
         assert sent.status_code in (302, 303, 307) and sent.headers["location"] == "/login?next=%2Fevaluering"
 

@@ -22,7 +22,7 @@ from services.web.devidp.personas import BY_KEY
 from shared.events import Envelope, Event
 from shared.events.referrals import CitizenRegistered, ReferralCreated, WelcomeConfirmed
 from shared.links import Link, verify_link
-from tests.helpers import eventually, token
+from tests.helpers import eventually, tls, token
 from tests.integration.web.conftest import (
     ADMIN_TOKEN,
     AREA,
@@ -47,7 +47,7 @@ def own_community(web_system: WebSystem, name: str) -> str:
     """A community of the test's own, with its own contact, so that its referrals use no other
     test's mail (a recipient gets at most ten mails a day). Its id, once referrals knows it."""
     contact = {"name": "Kim Kontakt", "email": f"kontakt-{uuid.uuid4().hex[:8]}@forening.example.dk"}
-    with httpx.Client(base_url=web_system.catalogue.base_url, timeout=30) as client:
+    with httpx.Client(base_url=web_system.catalogue.base_url, timeout=30, verify=tls()) as client:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         organization = client.post("/v1/organizations", json={"name": f"Foreningen for {name}"}, headers=headers)
         body = _community(organization.json()["id"], name, "Vi mødes og snakker.", 8, "open") | {"contact": contact}
@@ -72,7 +72,7 @@ def cloudevent(event: Event, time: datetime) -> dict[str, Any]:
 
 def ingest(web_system: WebSystem, batch: list[dict[str, Any]]) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {SYSTEM}", "Content-Type": "application/cloudevents-batch+json"}
-    with httpx.Client(base_url=web_system.referrals.base_url, timeout=30) as client:
+    with httpx.Client(base_url=web_system.referrals.base_url, timeout=30, verify=tls()) as client:
         response = client.post("/v1/events", json=batch, headers=headers)
     assert response.status_code == 200, response.text
     result: dict[str, Any] = response.json()

@@ -22,7 +22,7 @@ from playwright.sync_api import expect
 from shared.clock import local
 from shared.links import FOLLOW_UP_VALIDITY, Link, community_link, link_url, verify_link
 from shared.principal import Role
-from tests.helpers import eventually, token
+from tests.helpers import eventually, tls, token
 from tests.integration.web.conftest import (
     ADMIN_TOKEN,
     CONTACT_EMAIL,
@@ -44,7 +44,7 @@ CONTACT_LINKS = {"accept", "propose_visit", "welcome", "no_show", "capacity:full
 
 
 def referrals_api(web_system: WebSystem, method: str, path: str, bearer: str = PROFESSIONAL, **kwargs: Any) -> Any:
-    with httpx.Client(base_url=web_system.referrals.base_url, timeout=30) as client:
+    with httpx.Client(base_url=web_system.referrals.base_url, timeout=30, verify=tls()) as client:
         response = client.request(method, path, headers={"Authorization": f"Bearer {bearer}"}, **kwargs)
     assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
     return response.json()
@@ -108,7 +108,7 @@ def test_the_welcome_journey_from_the_mail_without_logging_in(
     text, links = mail_links(web_system, referral_id)
     assert set(links) >= CONTACT_LINKS
     assert "Strikkeklubben Vestervang" in text and FIRST_NAME not in text and NOTE not in text
-    with httpx.Client(timeout=30) as client:  # the shared name is for the welcome, not for answering
+    with httpx.Client(timeout=30, verify=tls()) as client:  # the shared name is for the welcome, not for answering
         answering = client.get(links["accept"]).text + client.get(links["reject:full"]).text
     assert "Strikkeklubben Vestervang" in answering and FIRST_NAME not in answering and PHONE not in answering
 
@@ -171,7 +171,7 @@ def test_forged_expired_foreign_and_cross_site_links_do_nothing(
     expired = own_link(web_system, "accept", referral_id, knitting, datetime.now(UTC) - timedelta(days=60))
     foreign = own_link(web_system, "accept", referral_id, web_system.full_id)  # another community's contact
     unknown = own_link(web_system, "reject:other", referral_id, knitting)
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=30, verify=tls()) as client:
         shown = client.get(good)
         assert shown.status_code == 200 and "Tag imod borgeren" in shown.text
         assert FIRST_NAME not in shown.text and PHONE not in shown.text and NOTE not in shown.text
@@ -203,7 +203,7 @@ def test_forged_expired_foreign_and_cross_site_links_do_nothing(
 
 def own_community(web_system: WebSystem) -> str:
     """A community of this test's own, so its capacity and pause touch no other test's."""
-    with httpx.Client(base_url=web_system.catalogue.base_url, timeout=30) as client:
+    with httpx.Client(base_url=web_system.catalogue.base_url, timeout=30, verify=tls()) as client:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         org = client.post("/v1/organizations", json={"name": "Havelauget"}, headers=headers).json()
         body = {

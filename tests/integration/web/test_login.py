@@ -14,7 +14,7 @@ import pytest
 
 from services.web.service.sessions import digest
 from services.web.store import WebSession
-from tests.helpers import production_settings, session_keys
+from tests.helpers import production_settings, session_keys, tls
 from tests.integration.web.conftest import (
     WebSystem,
     axe_check,
@@ -113,7 +113,9 @@ def test_logout_ends_the_session(page: Any, web_system: WebSystem) -> None:
     assert page.get_by_text("Du er logget ud.").is_visible()
     assert "vejviser_session" not in {cookie["name"] for cookie in page.context.cookies()}
     # The old cookie is worth nothing now, even replayed.
-    response = httpx.get(f"{web_system.url}/soeg", cookies={"vejviser_session": old}, follow_redirects=False)
+    response = httpx.get(
+        f"{web_system.url}/soeg", cookies={"vejviser_session": old}, follow_redirects=False, verify=tls()
+    )
     assert response.status_code == 303 and response.headers["location"].startswith("/login")
 
 
@@ -142,17 +144,19 @@ def test_a_post_without_the_csrf_token_is_refused(page: Any, web_system: WebSyst
 
 def test_pages_carry_a_strict_content_security_policy_and_security_headers(web_system: WebSystem) -> None:
     for path in ("/login", "/nope", "/static/app.css"):
-        response = httpx.get(f"{web_system.url}{path}")
+        response = httpx.get(f"{web_system.url}{path}", verify=tls())
         csp = response.headers["content-security-policy"]
         assert "default-src 'self'" in csp and "unsafe-inline" not in csp and "unsafe-eval" not in csp
         assert "frame-ancestors 'none'" in csp and "form-action 'self'" in csp and "base-uri 'self'" in csp
         assert response.headers["x-content-type-options"] == "nosniff"
         assert response.headers["referrer-policy"] == "same-origin"
         assert "camera=()" in response.headers["permissions-policy"]
-    vendor = httpx.get(f"{web_system.url}/static/vendor/dkfds/css/dkfds.min.css", headers={"accept-encoding": "gzip"})
+    vendor = httpx.get(
+        f"{web_system.url}/static/vendor/dkfds/css/dkfds.min.css", headers={"accept-encoding": "gzip"}, verify=tls()
+    )
     assert vendor.headers["content-encoding"] == "gzip"
     assert "immutable" in vendor.headers["cache-control"]
-    page = httpx.get(f"{web_system.url}/login", headers={"accept-encoding": "gzip"})
+    page = httpx.get(f"{web_system.url}/login", headers={"accept-encoding": "gzip"}, verify=tls())
     assert page.headers["content-encoding"] == "gzip" and page.headers["cache-control"] == "no-store"
 
 
@@ -164,24 +168,24 @@ def test_the_404_page_is_danish(page: Any, web_system: WebSystem) -> None:
 
 
 def test_a_callback_with_a_foreign_state_is_refused(web_system: WebSystem) -> None:
-    with httpx.Client(base_url=web_system.url) as client:
+    with httpx.Client(base_url=web_system.url, verify=tls()) as client:
         start = client.get("/login/start", params={"next": "/soeg"})
         assert start.status_code == 303
-        authorize = httpx.get(start.headers["location"])
+        authorize = httpx.get(start.headers["location"], verify=tls())
         fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', authorize.text))
         fields["persona"] = "guide"
         chosen = client.post("/dev-idp/authorize", data=fields)
         callback = chosen.headers["location"]
         # The same callback in another browser (without the login cookie) does not log in.
-        elsewhere = httpx.get(callback)
+        elsewhere = httpx.get(callback, verify=tls())
         assert elsewhere.status_code == 400 and "anden browser" in elsewhere.text
         assert "vejviser_session" not in elsewhere.cookies
 
 
 def test_the_token_endpoint_checks_pkce(web_system: WebSystem) -> None:
-    with httpx.Client(base_url=web_system.url) as client:
+    with httpx.Client(base_url=web_system.url, verify=tls()) as client:
         start = client.get("/login/start")
-        authorize = httpx.get(start.headers["location"])
+        authorize = httpx.get(start.headers["location"], verify=tls())
         fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', authorize.text))
         fields["persona"] = "guide"
         code = re.search(r"code=([^&]+)", client.post("/dev-idp/authorize", data=fields).headers["location"])

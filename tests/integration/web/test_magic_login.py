@@ -24,7 +24,7 @@ import pytest
 
 from services.web.service.sessions import digest
 from services.web.store import LoginLink, LoginMailAsk, WebSession
-from tests.helpers import ServedApp
+from tests.helpers import ServedApp, tls
 from tests.integration.web.conftest import (
     CONTACT_EMAIL,
     EMAILS,
@@ -46,7 +46,7 @@ CLIENTS = (f"203.0.113.{n}" for n in itertools.count(1))
 def client(base_url: str) -> Iterator[httpx.Client]:
     """A browser without JavaScript, from an address of its own."""
     headers = {"X-Forwarded-For": next(CLIENTS)}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as http:
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30, verify=tls()) as http:
         yield http
 
 
@@ -222,7 +222,7 @@ def test_the_forms_carry_a_token_bound_to_the_browser(web_system: WebSystem) -> 
     before = len(mails(web_system, SOFIE))
     with client(web_system.url) as http:
         # Another site's form has no cookie of ours: refused, and the address is kept in the field.
-        forged = httpx.post(f"{web_system.url}/login/mail", data={"email": SOFIE, "form_token": "x"})
+        forged = httpx.post(f"{web_system.url}/login/mail", data={"email": SOFIE, "form_token": "x"}, verify=tls())
         assert forged.status_code == 403 and "Siden var for gammel" in forged.text
         wrong = http.post("/login/mail", data={"email": "ikke en adresse", "form_token": form_token(http)})
         assert wrong.status_code == 422 and 'href="#email"' in wrong.text and 'aria-invalid="true"' in wrong.text
@@ -231,7 +231,7 @@ def test_the_forms_carry_a_token_bound_to_the_browser(web_system: WebSystem) -> 
         ask(http, SOFIE)
         link = link_of(next_mail(web_system, SOFIE, before))
         # Logging someone in from another site: no form token, no login, and the link still works.
-        planted = httpx.post(link, data={"form_token": "guessed"})
+        planted = httpx.post(link, data={"form_token": "guessed"}, verify=tls())
         assert planted.status_code == 403 and "vejviser_session" not in planted.cookies
         assert use(http, link).status_code == 303
 

@@ -26,7 +26,7 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.helpers import eventually, token
+from tests.helpers import eventually, tls, token
 from tests.integration.web.conftest import (
     ADMIN_TOKEN,
     EMAILS,
@@ -64,7 +64,7 @@ def own_club(web_system: WebSystem) -> Club:
     suffix = uuid.uuid4().hex[:8]
     name, contact_name = f"Fuglevennerne {suffix}", "Ole Fuglsang"
     email = f"ole-{suffix}@fuglevennerne.example.dk"
-    with httpx.Client(base_url=web_system.catalogue.base_url, timeout=30) as client:
+    with httpx.Client(base_url=web_system.catalogue.base_url, timeout=30, verify=tls()) as client:
         headers = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
         org = client.post(
             "/v1/organizations", json={"name": f"Fuglevennerne {suffix}", "email": ORGANISATION_EMAIL}, headers=headers
@@ -93,7 +93,7 @@ def own_club(web_system: WebSystem) -> Club:
 
 def as_mette(web_system: WebSystem, method: str, path: str, **kwargs: Any) -> Any:
     headers = {"Authorization": f"Bearer {token('professional', METTE)}"}
-    with httpx.Client(base_url=web_system.referrals.base_url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=web_system.referrals.base_url, headers=headers, timeout=30, verify=tls()) as client:
         response = client.request(method, path, **kwargs)
     assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
     return response.json()
@@ -236,7 +236,7 @@ def test_a_registered_citizen_without_consent_is_not_asked_to_share_the_note(web
 def hsds_shows(web_system: WebSystem, club: Club) -> str:
     """The community as the public catalogue shows it without login: its HSDS record and the
     HSDS search's hit, as one text."""
-    with httpx.Client(base_url=web_system.catalogue.base_url, timeout=30) as client:
+    with httpx.Client(base_url=web_system.catalogue.base_url, timeout=30, verify=tls()) as client:
         record = client.get(f"/hsds/services/{club.hsds_id}")
         found = client.get("/hsds/services", params={"search": club.name})
     assert record.status_code == 200 and found.status_code == 200, (record.text, found.text)

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from services.web.devidp.personas import BY_KEY
 from shared.clock import COPENHAGEN
 from shared.danish import da_date
-from tests.helpers import eventually, token
+from tests.helpers import eventually, tls, token
 from tests.integration.web.conftest import (
     GUIDE_TOKEN,
     WebSystem,
@@ -44,7 +44,7 @@ def bearer(persona: str) -> str:
 
 
 def call(service_url: str, persona_token: str, method: str, path: str, **kwargs: Any) -> Any:
-    with httpx.Client(base_url=service_url, timeout=30) as client:
+    with httpx.Client(base_url=service_url, timeout=30, verify=tls()) as client:
         response = client.request(method, path, headers={"Authorization": f"Bearer {persona_token}"}, **kwargs)
     assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
     return response.json()
@@ -258,7 +258,7 @@ def test_a_page_does_not_fail_when_the_count_cannot_be_had(web_system: WebSystem
     """The header's count is a nicety: with the notifications service unreachable every page
     still renders, without a count (Beskeder itself is the 503 page)."""
     other = web_system.another_web(notifications_url="http://127.0.0.1:9")
-    with httpx.Client(base_url=other.base_url, follow_redirects=True, timeout=30) as client:
+    with httpx.Client(base_url=other.base_url, follow_redirects=True, timeout=30, verify=tls()) as client:
         picker = client.get("/login/start", params={"next": "/henvisninger"})
         hidden = re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', picker.text)
         form = {name: html.unescape(value) for name, value in hidden} | {"persona": INBOX_PERSONA}

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from services.referrals.tables import Citizen
 from shared.profile import DEFAULT_PROFILE
-from tests.helpers import eventually, stream_events, token
+from tests.helpers import eventually, stream_events, tls, token
 from tests.integration.web.conftest import (
     WebSystem,
     axe_check,
@@ -37,7 +37,7 @@ LONELINESS_QUESTION = "Vil borgeren svare på tre spørgsmål om ensomhed?"
 def as_mette(web_system: WebSystem, method: str, path: str, status: int, **kwargs: Any) -> Any:
     """A call to the referrals API as the professional Mette herself."""
     headers = {"Authorization": f"Bearer {token('professional', METTE)}"}
-    with httpx.Client(base_url=web_system.referrals.base_url, headers=headers, timeout=30) as client:
+    with httpx.Client(base_url=web_system.referrals.base_url, headers=headers, timeout=30, verify=tls()) as client:
         response = client.request(method, path, **kwargs)
     assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
     return response.json() if response.content else None
