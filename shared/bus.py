@@ -422,7 +422,12 @@ def advisory_subjects(consumers: Iterable[tuple[str, str]]) -> list[str]:
 
 
 async def run_dead_letter_keeper(
-    nc: Client, stop: asyncio.Event, *, service: str | None = None, consumers: Sequence[tuple[str, str]] | None = None
+    nc: Client,
+    stop: asyncio.Event,
+    *,
+    service: str | None = None,
+    consumers: Sequence[tuple[str, str]] | None = None,
+    fetch_timeout: float = 1.0,
 ) -> None:
     """Keep the dead letters of one service's own consumers until `stop` is set.
 
@@ -452,16 +457,18 @@ async def run_dead_letter_keeper(
     await js.add_consumer(ADVISORY_STREAM, config)  # creates, or updates the filter to today's consumers
     sub = await js.pull_subscribe_bind(durable=durable, stream=ADVISORY_STREAM)
     try:
-        await _keep(js, sub, stop)
+        await _keep(js, sub, stop, fetch_timeout)
     finally:
         with contextlib.suppress(Exception):
             await sub.unsubscribe()
 
 
-async def _keep(js: JetStreamContext, sub: JetStreamContext.PullSubscription, stop: asyncio.Event) -> None:
+async def _keep(
+    js: JetStreamContext, sub: JetStreamContext.PullSubscription, stop: asyncio.Event, fetch_timeout: float
+) -> None:
     while not stop.is_set():
         try:
-            msgs = await sub.fetch(32, timeout=1.0)
+            msgs = await sub.fetch(32, timeout=fetch_timeout)
         except (TimeoutError, NatsTimeoutError):
             continue
         except Exception as exc:  # connection blips: keep going

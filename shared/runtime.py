@@ -80,6 +80,7 @@ class Runtime:
             max_deliver=settings.max_deliver,
             backoff=list(settings.retry_backoff_seconds),
             batch_size=settings.fetch_batch,
+            fetch_timeout=settings.consumer_fetch_seconds,
         )
         self.relay: OutboxRelay | None = None
         self._stop = asyncio.Event()
@@ -187,6 +188,7 @@ class Runtime:
                     self._stop,
                     service=self.settings.service,
                     consumers=[(stream_name(c.context), c.durable) for c in self.consumers],
+                    fetch_timeout=self.policy.fetch_timeout,
                 ),
                 name="dlq-keeper",
             ),

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # A replica whose consumer is on standby (another replica holds its lease, shared/lease.py)
     # asks again this often: how soon it takes over from one that died.
     consumer_standby_seconds: float = Field(default=2.0, gt=0)
+    # How long a consumer's fetch (and the dead-letter keeper's) waits for messages before it
+    # asks again; a stopping service waits for the fetch in progress (a fetch cut short could
+    # leave a message delivered to nobody until its ack wait ends), so also how long a stop takes.
+    consumer_fetch_seconds: float = Field(default=1.0, gt=0)
     relay_interval_seconds: float = 0.5
     # Outbox rows the relay publishes (pipelined) before it waits for their PubAcks.
     relay_batch: int = 1000
