@@ -75,7 +75,7 @@ def referrals_of(session: Session, referrer_id: str) -> list[Referral]:
 # ---------------------------------------------------------------------------- timers
 
 
-@dataclass
+@dataclass(slots=True)
 class TimerRecord:
     """A durable timer as a batch reads and changes it (`id` None: not stored yet)."""
 
@@ -164,7 +164,15 @@ def save_timers(session: Session, records: Iterable[TimerRecord], new_referrals:
     for record in records:
         if record.id is None:
             if record.status != "fired":
-                row = {k: v for k, v in vars(record).items() if k not in ("id", "changed")}
+                row: dict[str, object] = {
+                    "rule": record.rule,
+                    "subject_id": record.subject_id,
+                    "referral_id": record.referral_id,
+                    "due_at": record.due_at,
+                    "status": record.status,
+                    "created_at": record.created_at,
+                    "settled_at": record.settled_at,
+                }
                 (unique if record.referral_id in new_referrals else new).append(row)
         elif record.changed:
             changed.append(
