@@ -5,13 +5,27 @@ service holds some 150,000 of them (modules, pydantic and SQLAlchemy schemas, th
 never die. Measured on the referrals ingestion benchmark: each of those walks took 80–100 ms,
 a seventh of the time a 3,000-event back-fill spent; after `gc.freeze()` 12–30 ms.
 Cycles made later are collected as before; only the start-up objects are left alone.
+
+A batch (a consumer's fetch, a `POST /v1/events`) is the other case: it builds thousands of
+objects that live until it commits (envelopes, events, facts, rows), so the young generations
+fill up and are walked again and again while nothing in them is garbage yet. `collect_after`
+holds the collector back for the batch; the first allocation after it collects what is left.
+Measured on notifications deciding 2,150 events on PostgreSQL: +11-13 % events/s. The garbage
+a batch leaves is bounded by its size (`bus.ConsumerPolicy.batch_size`, `ingest.MAX_BATCH`),
+and reference counting frees everything but cycles during it as before.
 """
 
 from __future__ import annotations
 
 import gc
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 _settled = False
+_holding = threading.Lock()
+_holders = 0  # batches running now (consumers run theirs in worker threads)
+_was_enabled = True
 
 
 def settle() -> None:
@@ -24,3 +38,23 @@ def settle() -> None:
     _settled = True
     gc.collect()
     gc.freeze()
+
+
+@contextmanager
+def collect_after() -> Iterator[None]:
+    """No cyclic collection while the block runs (in any thread: the collector is one per
+    process); collection resumes once the last overlapping block has left. If the collector
+    was off before the first block, it stays off."""
+    global _holders, _was_enabled
+    with _holding:
+        if _holders == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _holders += 1
+    try:
+        yield
+    finally:
+        with _holding:
+            _holders -= 1
+            if _holders == 0 and _was_enabled:
+                gc.enable()

@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Column, MetaData, String, Table
 from sqlalchemy.orm import Session
 
+from shared import heap
 from shared.db import Database, UtcDateTime
 from shared.events import Envelope, Event, EventContractError, parse
 
@@ -148,6 +149,17 @@ def process_batch(
     (A savepoint around the fast path cost two round trips a batch and bought nothing: the
     transaction holds nothing else.)
     """
+    with heap.collect_after():  # the batch's objects live until it commits: shared/heap.py
+        return _process(db, inbox, consumer, bodies, handlers)
+
+
+def _process(
+    db: Database,
+    inbox: Inbox,
+    consumer: str,
+    bodies: Sequence[bytes],
+    handlers: Mapping[type[Event], AnyHandler],
+) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(bodies)
     candidates: list[tuple[int, Envelope, Event, AnyHandler]] = []
     in_batch: set[str] = set()

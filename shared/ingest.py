@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
+from shared import heap
 from shared.auth import Principal, Role, require
 from shared.errors import DomainError, Invalid
 from shared.events import BATCH_CONTENT_TYPE, Envelope, Event, EventContractError, parse_object
@@ -153,6 +154,11 @@ def ingest(runtime: Runtime, items: list[Parsed], apply: AnyHandler, context: st
     its own claim in its own savepoint, so a refused event leaves neither effect nor claim
     and the others still land.
     """
+    with heap.collect_after():  # the request's objects live until it commits: shared/heap.py
+        return _ingest(runtime, items, apply, context)
+
+
+def _ingest(runtime: Runtime, items: list[Parsed], apply: AnyHandler, context: str) -> list[IngestResult]:
     results, candidates = _screen(items, context)
     applied = False
     try:
