@@ -371,6 +371,7 @@ RetentionCode = Literal[
     "login_link",
     "login_attempt",
     "login_mail_ask",
+    "tally",
     "kept",
     "technical",
 ]
@@ -451,6 +452,10 @@ def retention_text(code: RetentionCode, limits: Limits) -> str:
             "the stream keeps the event as set for the stream."
         ),
         "inbox": "Kept (event ids only, so a redelivered event has no second effect).",
+        "tally": (
+            "Today's counts only (the daily cap's): a day's counts are deleted when the first message "
+            "of a later day is decided."
+        ),
         "draft": (
             f"Deleted when the referral is sent, when consent is refused, and {_n(limits.draft_hours)} hours "
             "after the last change."
@@ -665,6 +670,8 @@ notifications.nudge messages messages
 notifications.delivery messages messages
     messages: id nudge_id channel webhook_id status attempts next_attempt_at last_error created_at sent_at
     work_contact: address
+notifications.personal_tally messages tally
+    messages: day recipient_id deliveries
 notifications.preference messages kept
     messages: recipient_id channels opted_out quiet_start quiet_end daily_cap paused_until updated_at
 notifications.webhook messages kept

@@ -3,7 +3,7 @@ templates and runtime, built once by `main.build` and handed to every use case."
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -46,6 +46,7 @@ class Notifications:
         self.thresholds = thresholds_from(settings)
         self.defaults = default_preferences(settings)
         self.messages = Messages(settings.web_public_url, link_secret=settings.link_signing_key)
+        self.tally_kept_from: date | None = None  # the day this process last deleted older tallies
 
     def now(self) -> datetime:
         return self.runtime.clock.now()

@@ -58,8 +58,11 @@ def record(app: Notifications, uow: UnitOfWork, batch: Batch) -> int:
     taken = store.existing_dedup_keys(session, [d.dedup_key for d in decided if d.referral_id not in new_referrals])
     recipient_ids = list(dict.fromkeys(decision.recipient_id for decision in decided))
     preferences = store.preferences_of(session, recipient_ids)
-    day_start = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
-    sent_today = store.personal_deliveries_since(session, recipient_ids, day_start)
+    today = local(now).date()
+    if app.tally_kept_from != today:  # once a day a process: yesterday's counts are done with
+        store.forget_tally_before(session, today)
+        app.tally_kept_from = today
+    sent_today = store.personal_tally(session, recipient_ids, today)
     addresses = _addresses(batch, recipient_ids)
     webhooks = store.active_webhooks(session)
     nudges: list[dict[str, object]] = []
@@ -126,7 +129,9 @@ def record(app: Notifications, uow: UnitOfWork, batch: Batch) -> int:
     inserted = store.insert_nudges(session, [nudge for nudge in nudges if nudge["referral_id"] not in new_referrals])
     store.insert_unique_nudges(session, unique)
     inserted.update(str(nudge["id"]) for nudge in unique)
-    store.insert_deliveries(session, [delivery for delivery in deliveries if delivery["nudge_id"] in inserted])
+    deliveries = [delivery for delivery in deliveries if delivery["nudge_id"] in inserted]
+    store.insert_deliveries(session, deliveries)
+    store.add_to_tally(session, today, _personal_counts(nudges, deliveries))
     sent = [
         NudgeSent(
             nudge_id=nudge_id,
@@ -141,3 +146,15 @@ def record(app: Notifications, uow: UnitOfWork, batch: Batch) -> int:
     if sent:
         uow.stage(*sent)
     return len(inserted)
+
+
+def _personal_counts(nudges: list[dict[str, object]], deliveries: list[dict[str, object]]) -> dict[str, int]:
+    """The e-mails and SMS written, by recipient (a nudge a concurrent decision took first has
+    none written here)."""
+    recipient_of = {nudge["id"]: str(nudge["recipient_id"]) for nudge in nudges}
+    counts: dict[str, int] = {}
+    for delivery in deliveries:
+        if delivery["channel"] in PERSONAL_CHANNELS:
+            recipient = recipient_of[delivery["nudge_id"]]
+            counts[recipient] = counts.get(recipient, 0) + 1
+    return counts

@@ -1,16 +1,17 @@
 """Tables of the notifications service (its own database; no other service reads it).
 
 Three groups: the directory (recipients, communities, referrals) learnt from events; the
-work (timers, nudges, deliveries); and what people set (preferences, webhooks).
+work (timers, nudges, deliveries, the daily tally); and what people set (preferences, webhooks).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -140,6 +141,18 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class PersonalTallyRow(Base):
+    """How many e-mails and SMS were decided for a recipient on a day (Copenhagen calendar):
+    the daily cap reads one row per recipient instead of counting the day's deliveries, which
+    grew with the day's volume (4 ms a batch at the start of a busy morning, 37 ms after 8,000
+    referrals). Only today's rows are needed; older ones are deleted."""
+
+    __tablename__ = "personal_tally"
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    recipient_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    deliveries: Mapped[int] = mapped_column(Integer)
 
 
 # ---------------------------------------------------------------------------- settings people make

@@ -1,6 +1,6 @@
 """The work and what people set: nudges, deliveries, preferences, webhooks.
 
-Deciding reads these for a whole batch at once (dedup keys, preferences, today's counts,
+Deciding reads these for a whole batch at once (dedup keys, preferences, today's tally,
 webhooks) and writes nudges and deliveries in one statement each.
 """
 
@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Protocol
 
-from sqlalchemy import Table, func, select, update
+from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from services.notifications.domain import PERSONAL_CHANNELS
@@ -24,6 +24,7 @@ NUDGE: Table = Base.metadata.tables["nudge"]
 DELIVERY: Table = Base.metadata.tables["delivery"]
 PREFERENCE: Table = Base.metadata.tables["preference"]
 WEBHOOK: Table = Base.metadata.tables["webhook"]
+TALLY: Table = Base.metadata.tables["personal_tally"]
 
 
 # ---------------------------------------------------------------------------- deciding
@@ -82,23 +83,24 @@ def preferences(session: Session, recipient_id: str, default: Preferences) -> Pr
     return preferences_of(session, [recipient_id]).get(recipient_id, default)
 
 
-def personal_deliveries_since(session: Session, recipient_ids: Iterable[str], since: datetime) -> dict[str, int]:
-    """E-mails and SMS decided for each recipient since `since` (the daily cap counts them)."""
+def personal_tally(session: Session, recipient_ids: Iterable[str], day: date) -> dict[str, int]:
+    """E-mails and SMS decided for each recipient on `day` (the daily cap counts them)."""
     counts: dict[str, int] = {}
     for chunk in chunks(recipient_ids):
-        query = (
-            select(NUDGE.c.recipient_id, func.count())
-            .select_from(DELIVERY.join(NUDGE, NUDGE.c.id == DELIVERY.c.nudge_id))
-            .where(
-                NUDGE.c.recipient_id.in_(chunk),  # among() made PostgreSQL's plan of this join twice as slow
-                NUDGE.c.created_at >= since,  # a nudge's deliveries are created with it
-                DELIVERY.c.channel.in_(PERSONAL_CHANNELS),
-                DELIVERY.c.created_at >= since,
-            )
-            .group_by(NUDGE.c.recipient_id)
+        query = select(TALLY.c.recipient_id, TALLY.c.deliveries).where(
+            TALLY.c.day == day, among(session, TALLY.c.recipient_id, chunk)
         )
         counts.update({recipient: int(count) for recipient, count in session.execute(query).tuples()})
     return counts
+
+
+def add_to_tally(session: Session, day: date, counts: Mapping[str, int]) -> None:
+    rows = [{"day": day, "recipient_id": r, "deliveries": n} for r, n in sorted(counts.items()) if n]
+    insert_many(session, TALLY, rows, "day", "recipient_id", add="deliveries")
+
+
+def forget_tally_before(session: Session, day: date) -> None:
+    session.execute(delete(TALLY).where(TALLY.c.day < day))
 
 
 @dataclass(frozen=True)

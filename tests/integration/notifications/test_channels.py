@@ -114,6 +114,37 @@ async def test_the_daily_cap_keeps_extra_messages_in_the_inbox_only(service: Ser
         assert (await other.get("/v1/inbox")).json() == {"unread": 0, "messages": []}
 
 
+async def test_the_daily_cap_counts_across_batches_and_starts_again_the_next_day(service_on_both: Service) -> None:
+    service = service_on_both
+    await service.world()
+    async with service.served.client(token("professional", "prof-mette")) as client:
+        await client.put("/v1/preferences", json={"daily_cap": 1, "opted_out": ["weekly_digest"]})
+    start = service.clock.now()
+    await service.send(referral_created("ref-1"), at=start)
+    await service.send(referral_created("ref-2"), at=start + timedelta(hours=2))
+    await service.send(referral_created("ref-3"), at=start + timedelta(days=1))
+    await eventually(lambda: service.has_referral("ref-3"))
+
+    def followups() -> set[str]:
+        return {str(nudge.referral_id) for nudge in service.nudges("welcome_followup")}
+
+    await service.advance(days=7, hours=1)  # ref-1's follow-up: today's one e-mail
+    assert followups() == {"ref-1"}
+    await service.advance(hours=2)  # ref-2's, the same day, in a later tick: inbox only
+    assert followups() == {"ref-1", "ref-2"}
+    await service.advance(days=1)  # ref-3's, the next day: an e-mail again
+    assert followups() == {"ref-1", "ref-2", "ref-3"}
+    mailed = service.query(
+        select(store.NudgeRow.referral_id)
+        .join(store.DeliveryRow, store.DeliveryRow.nudge_id == store.NudgeRow.id)
+        .where(store.NudgeRow.rule == "welcome_followup", store.DeliveryRow.channel == "email")
+    )
+    assert sorted(mailed) == ["ref-1", "ref-3"]
+    await service.mail_to("mette@ringsted.dk", 2, subject="Hvordan gik")  # the worker's loop may be sending
+    await service.settle()
+    assert len(service.mail.to("mette@ringsted.dk", "Hvordan gik")) == 2
+
+
 # ---------------------------------------------------------------------------- webhooks
 
 
