@@ -41,7 +41,7 @@ from shared.events.referrals import (
     WelcomeConfirmed,
 )
 from shared.inbox import AnyHandler, batched
-from shared.ingest import _parse_one, ingest
+from shared.ingest import ingest
 from shared.runtime import Runtime
 
 RESULTS = Path(__file__).parent / "results"
@@ -92,8 +92,7 @@ def run(url: str, raw: list[dict[str, object]], batch: int, apply: AnyHandler | 
     applying = apply or batched(service.appliers.apply_all)  # as main.py wires it
 
     def post(chunk: list[dict[str, object]]) -> list[str]:
-        items = [_parse_one(e) for e in chunk]  # as the endpoint does, per request
-        return [r.status for r in ingest(runtime, items, applying, "referrals")]
+        return [r.status for r in ingest(runtime, chunk, applying, "referrals")]  # as the endpoint does
 
     batch_seconds: list[float] = []
     accepted = 0

@@ -33,7 +33,7 @@ from shared.events.referrals import (
     WelcomeConfirmed,
 )
 from shared.inbox import batched
-from shared.ingest import _parse_one, ingest
+from shared.ingest import ingest
 from shared.runtime import Runtime
 from tests.integration.referrals.support import second_database
 
@@ -79,7 +79,7 @@ def post(service: ReferralsService, *events: tuple[Event, float, str]) -> list[t
         for event, hours, id_ in events
     ]
     apply = batched(service.appliers.apply_all)
-    results = ingest(service.runtime, [_parse_one(e) for e in raw], apply, "referrals")
+    results = ingest(service.runtime, raw, apply, "referrals")
     return [(r.status, r.reason) for r in results]
 
 
