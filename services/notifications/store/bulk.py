@@ -37,11 +37,9 @@ def insert_many(
     rows: Sequence[Mapping[str, object]],
     *conflict: str,
     returning: str | None = None,
-    add: str | None = None,
 ) -> set[object]:
-    """Insert rows (all with the same keys), optionally ignoring conflicts on `conflict`, or,
-    with `add`, adding that column's value to the row already there (a tally). With
-    `returning`, the values of that column in the rows actually inserted."""
+    """Insert rows (all with the same keys), optionally ignoring conflicts on `conflict`.
+    With `returning`, the values of that column in the rows actually inserted."""
     if not rows:
         return set()
     if not conflict and not returning:
@@ -51,14 +49,7 @@ def insert_many(
     quote = connection.dialect.identifier_preparer.quote
     columns = list(rows[0])
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-    if add:
-        tail = f" ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {quote(add)} = {quote(table.name)}.{quote(add)}"
-        tail += f" + EXCLUDED.{quote(add)}"
-        # Rows in key order: two transactions adding to the same rows lock them in one order.
-        order = f" ORDER BY {', '.join(quote(c) for c in conflict)}"
-    else:
-        tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
-        order = ""
+    tail = f" ON CONFLICT ({', '.join(conflict)}) DO NOTHING" if conflict else ""
     tail += f" RETURNING {quote(returning)}" if returning else ""
     if connection.dialect.name == "postgresql":
         staging = _staged(connection, table, tuple(columns))
@@ -67,7 +58,7 @@ def insert_many(
         # transaction or a later one.
         names = ", ".join(quote(c) for c in columns)
         result = connection.exec_driver_sql(
-            f"WITH staged AS (DELETE FROM {staging} RETURNING {names}) {head}SELECT {names} FROM staged{order}{tail}"
+            f"WITH staged AS (DELETE FROM {staging} RETURNING {names}) {head}SELECT {names} FROM staged{tail}"
         )
         return {row[0] for row in result} if returning else set()
     returned = sqlite_values(connection, head, bound_values(connection, table, rows), tail)

@@ -6,12 +6,13 @@ webhooks) and writes nudges and deliveries in one statement each.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Protocol
 
-from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy import Date, Table, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from services.notifications.domain import PERSONAL_CHANNELS
@@ -95,8 +96,23 @@ def personal_tally(session: Session, recipient_ids: Iterable[str], day: date) ->
 
 
 def add_to_tally(session: Session, day: date, counts: Mapping[str, int]) -> None:
-    rows = [{"day": day, "recipient_id": r, "deliveries": n} for r, n in sorted(counts.items()) if n]
-    insert_many(session, TALLY, rows, "day", "recipient_id", add="deliveries")
+    """Add the batch's e-mails and SMS to the day's tally: one statement, the counts as one
+    JSON object (staging them cost a COPY and a round trip more a batch). Rows are taken in
+    key order, so two replicas adding to the same rows lock them in one order."""
+    counts = {recipient: n for recipient, n in sorted(counts.items()) if n}
+    if not counts:
+        return
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    each = "jsonb_each_text(CAST(:counts AS JSONB))" if postgresql else "json_each(:counts)"
+    session.execute(
+        text(
+            "INSERT INTO personal_tally (day, recipient_id, deliveries) "
+            f"SELECT :day, key, CAST(value AS INTEGER) FROM {each} WHERE true ORDER BY key "
+            "ON CONFLICT (day, recipient_id) DO UPDATE "
+            "SET deliveries = personal_tally.deliveries + EXCLUDED.deliveries"
+        ).bindparams(bindparam("day", type_=Date)),
+        {"day": day, "counts": json.dumps(counts)},
+    )
 
 
 def forget_tally_before(session: Session, day: date) -> None:
