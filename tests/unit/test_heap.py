@@ -55,6 +55,31 @@ def test_the_cycles_a_batch_made_are_collected_after_it() -> None:
     assert made_after
 
 
+def test_batches_that_overlap_without_a_gap_still_collect_now_and_then() -> None:
+    class Node:
+        other: Node
+
+    running = heap.collect_after()
+    running.__enter__()
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    gone = weakref.ref(a)
+    del a, b
+    for _ in range(heap.HELD_BATCHES - 1):
+        nxt = heap.collect_after()
+        nxt.__enter__()  # the next batch starts before the running one is done
+        running.__exit__(None, None, None)
+        running = nxt
+    assert gone() is not None and not gc.isenabled()
+    nxt = heap.collect_after()
+    nxt.__enter__()
+    running.__exit__(None, None, None)  # the HELD_BATCHES-th finished without a gap
+    assert gone() is None
+    assert not gc.isenabled()  # a batch is still running
+    nxt.__exit__(None, None, None)
+    assert gc.isenabled()
+
+
 def test_a_collector_turned_off_before_a_batch_stays_off() -> None:
     gc.disable()
     try:
