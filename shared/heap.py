@@ -17,10 +17,15 @@ and reference counting frees everything but cycles during it as before.
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _settled = False
 _holding = threading.Lock()
@@ -73,3 +78,14 @@ def collect_after() -> Iterator[None]:
                 catch_up = _was_enabled
         if catch_up:
             gc.collect()
+
+
+def collects_after(work: Callable[P, R]) -> Callable[P, R]:
+    """`work` runs as one batch: in `collect_after`."""
+
+    @functools.wraps(work)
+    def batch(*args: P.args, **kwargs: P.kwargs) -> R:
+        with collect_after():
+            return work(*args, **kwargs)
+
+    return batch

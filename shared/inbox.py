@@ -133,6 +133,7 @@ def _runs(
     return runs
 
 
+@heap.collects_after  # the batch's objects live until it commits: shared/heap.py
 def process_batch(
     db: Database,
     inbox: Inbox,
@@ -149,17 +150,6 @@ def process_batch(
     (A savepoint around the fast path cost two round trips a batch and bought nothing: the
     transaction holds nothing else.)
     """
-    with heap.collect_after():  # the batch's objects live until it commits: shared/heap.py
-        return _process(db, inbox, consumer, bodies, handlers)
-
-
-def _process(
-    db: Database,
-    inbox: Inbox,
-    consumer: str,
-    bodies: Sequence[bytes],
-    handlers: Mapping[type[Event], AnyHandler],
-) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(bodies)
     candidates: list[tuple[int, Envelope, Event, AnyHandler]] = []
     in_batch: set[str] = set()

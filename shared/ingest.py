@@ -147,6 +147,7 @@ def _reason(exc: Exception) -> str:
     return exc.message if isinstance(exc, DomainError) else str(exc)
 
 
+@heap.collects_after  # the request's objects live until it commits: shared/heap.py
 def ingest(runtime: Runtime, posted: list[Any], apply: AnyHandler, context: str) -> list[IngestResult]:
     """Parse the posted CloudEvents, apply them in order and commit once; answer per event.
 
@@ -156,11 +157,7 @@ def ingest(runtime: Runtime, posted: list[Any], apply: AnyHandler, context: str)
     its own claim in its own savepoint, so a refused event leaves neither effect nor claim
     and the others still land.
     """
-    with heap.collect_after():  # the request's objects live until it commits: shared/heap.py
-        return _ingest(runtime, [_parse_one(raw) for raw in posted], apply, context)
-
-
-def _ingest(runtime: Runtime, items: list[Parsed], apply: AnyHandler, context: str) -> list[IngestResult]:
+    items = [_parse_one(raw) for raw in posted]
     results, candidates = _screen(items, context)
     applied = False
     try:
