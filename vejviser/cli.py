@@ -17,13 +17,14 @@ from typer.core import TyperGroup
 from shared.settings import SERVICES, TOKEN_AUDIENCES
 
 
-def _command_module(name: str) -> str | None:
-    """Where a group of commands imported only when named lives: a service's own operator
-    commands (`services/<name>/cli.py: app`), the migrations (`shared.migrations: cli`)."""
+def _command_module(name: str) -> tuple[str, str] | None:
+    """Where a group of commands imported only when named lives, as (module, its Typer app):
+    a service's own operator commands (`services/<name>/cli.py: app`), the migrations
+    (`shared.migrations: cli`)."""
     if name == "migrate":
-        return "shared.migrations"
+        return "shared.migrations", "cli"
     if name in SERVICES and importlib.util.find_spec(f"services.{name}.cli") is not None:
-        return f"services.{name}.cli"
+        return f"services.{name}.cli", "app"
     return None
 
 
@@ -41,8 +42,9 @@ class Commands(TyperGroup):
         where = _command_module(cmd_name) if found is None else None
         if where is None:
             return found
-        module = importlib.import_module(where)
-        group = typer.main.get_command(getattr(module, "cli" if cmd_name == "migrate" else "app"))
+        module_name, attribute = where
+        module = importlib.import_module(module_name)
+        group = typer.main.get_command(getattr(module, attribute))
         group.name = cmd_name
         # As a group mounted with `add_typer`: the shell-completion options are the top's only.
         group.params = [p for p in group.params if p.name not in {"install_completion", "show_completion"}]

@@ -99,7 +99,7 @@ def add_to_tally(session: Session, day: date, counts: Mapping[str, int]) -> None
     """Add the batch's e-mails and SMS to the day's tally: one statement, the counts as one
     JSON object (staging them cost a COPY and a round trip more a batch). Rows are taken in
     key order, so two replicas adding to the same rows lock them in one order."""
-    counts = {recipient: n for recipient, n in sorted(counts.items()) if n}
+    counts = {recipient: n for recipient, n in counts.items() if n}
     if not counts:
         return
     postgresql = session.get_bind().dialect.name == "postgresql"
